@@ -1,0 +1,204 @@
+//! The Solidity ABI of the serving contracts: structs, events and errors,
+//! declared once with `sol!` and shared by every contract and the harness.
+//!
+//! Struct parameters enter function selectors in their tuple form
+//! (`(address,uint256,...)`), so each struct used in a public signature gets
+//! an [`AbiType`] whose `ABI` string is that tuple.
+
+use stylus_sdk::abi::{AbiType, ConstString};
+
+/// Implements [`AbiType`] for a `sol!` struct with its canonical tuple type,
+/// so that selectors computed by `#[public]` match Solidity's.
+macro_rules! abi_tuple {
+    ($($name:ident = $tuple:literal;)+) => {$(
+        impl AbiType for $name {
+            type SolType = Self;
+            const ABI: ConstString = ConstString::new($tuple);
+            const EXPORT_ABI_ARG: ConstString = ConstString::new(concat!($tuple, " calldata"));
+            const EXPORT_ABI_RET: ConstString = ConstString::new(concat!($tuple, " memory"));
+        }
+    )+};
+}
+
+alloy_sol_types::sol! {
+    /// A queued refund of a sub-account. `index` is the refund's sequence
+    /// number within its account (the value `RefundRequested` announced).
+    #[derive(Debug, PartialEq, Eq)]
+    struct Refund {
+        uint256 index;
+        uint256 amount;
+        uint256 createdAt;
+        bool processed;
+    }
+
+    /// A user's ledger as `getLedger` reports it.
+    #[derive(Debug, PartialEq, Eq)]
+    struct Ledger {
+        address user;
+        uint256 availableBalance;
+        uint256 totalBalance;
+        uint256[2] inferenceSigner;
+        string additionalInfo;
+        address[] inferenceProviders;
+        address[] fineTuningProviders;
+    }
+
+    /// What a provider submits to register or update its inference service.
+    #[derive(Debug, PartialEq, Eq)]
+    struct ServiceParams {
+        string serviceType;
+        string url;
+        string model;
+        string verifiability;
+        uint256 inputPrice;
+        uint256 outputPrice;
+        string additionalInfo;
+    }
+
+    /// An inference service.
+    #[derive(Debug, PartialEq, Eq)]
+    struct Service {
+        address provider;
+        string serviceType;
+        string url;
+        uint256 inputPrice;
+        uint256 outputPrice;
+        uint256 updatedAt;
+        string model;
+        string verifiability;
+        string additionalInfo;
+    }
+
+    /// An inference sub-account of `user` with `provider`.
+    #[derive(Debug, PartialEq, Eq)]
+    struct Account {
+        address user;
+        address provider;
+        uint256 nonce;
+        uint256 balance;
+        uint256 pendingRefund;
+        uint256[2] signer;
+        Refund[] refunds;
+        string additionalInfo;
+        uint256[2] providerPubKey;
+        address teeSignerAddress;
+        uint256 validRefundsLength;
+    }
+
+    /// One settlement record of a TEE batch, signed by the provider's TEE key.
+    #[derive(Debug, PartialEq, Eq)]
+    struct TEESettlementData {
+        address user;
+        address provider;
+        uint256 totalFee;
+        bytes32 requestsHash;
+        uint256 nonce;
+        bytes signature;
+    }
+
+    /// A sub-account's balance after it changed.
+    #[derive(Debug, PartialEq, Eq)]
+    event BalanceUpdated(address indexed user, address indexed provider, uint256 amount, uint256 pendingRefund);
+    /// A refund was queued; it unlocks `lockTime` seconds after `timestamp`.
+    #[derive(Debug, PartialEq, Eq)]
+    event RefundRequested(address indexed user, address indexed provider, uint256 indexed index, uint256 timestamp);
+    /// An inference service was added or updated.
+    #[derive(Debug, PartialEq, Eq)]
+    event ServiceUpdated(address indexed service, string serviceType, string url, uint256 inputPrice, uint256 outputPrice, uint256 updatedAt, string model, string verifiability);
+    /// A service was removed.
+    #[derive(Debug, PartialEq, Eq)]
+    event ServiceRemoved(address indexed service);
+    /// A TEE settlement batch finished.
+    #[derive(Debug, PartialEq, Eq)]
+    event TEESettlementCompleted(address indexed provider, uint256 successCount, uint256 failedCount);
+    /// A record of a TEE settlement batch was refused; the rest of the batch went on.
+    #[derive(Debug, PartialEq, Eq)]
+    event TEESettlementFailed(address indexed provider, address indexed user, string reason);
+
+    /// The caller has no ledger (or the named user has none).
+    #[derive(Debug, PartialEq, Eq)]
+    error LedgerNotExists(address user);
+    /// The caller already has a ledger.
+    #[derive(Debug, PartialEq, Eq)]
+    error LedgerExists(address user);
+    /// The ledger's available balance does not cover the amount.
+    #[derive(Debug, PartialEq, Eq)]
+    error InsufficientBalance(address user);
+    /// More providers than allowed (`count`, `max`).
+    #[derive(Debug, PartialEq, Eq)]
+    error TooManyProviders(uint256 count, uint256 max);
+    /// The service type is neither "inference" nor "fine-tuning".
+    #[derive(Debug, PartialEq, Eq)]
+    error InvalidServiceType(string serviceType);
+    /// The ledger still holds funds (available plus sub-accounts), so it cannot be deleted.
+    #[derive(Debug, PartialEq, Eq)]
+    error LedgerHasFunds(address user, uint256 totalBalance);
+
+    /// No sub-account of `user` with `provider`.
+    #[derive(Debug, PartialEq, Eq)]
+    error AccountNotExists(address user, address provider);
+    /// The sub-account already exists.
+    #[derive(Debug, PartialEq, Eq)]
+    error AccountExists(address user, address provider);
+    /// The sub-account still holds funds, so it cannot be deleted.
+    #[derive(Debug, PartialEq, Eq)]
+    error AccountHasFunds(address user, address provider, uint256 balance);
+    /// The provider has no service of this kind.
+    #[derive(Debug, PartialEq, Eq)]
+    error ServiceNotExist(address provider);
+    /// The sub-account already has the maximum number of live refunds.
+    #[derive(Debug, PartialEq, Eq)]
+    error TooManyRefunds(address user, address provider);
+    /// A batch or argument is malformed (empty, too large, unknown user).
+    #[derive(Debug, PartialEq, Eq)]
+    error InvalidProofInputs(string reason);
+    /// A TEE signature is unusable.
+    #[derive(Debug, PartialEq, Eq)]
+    error InvalidTEESignature(string reason);
+    /// A fine-tuning verifier input was refused.
+    #[derive(Debug, PartialEq, Eq)]
+    error InvalidVerifierInput(string reason);
+
+    /// The caller may not call this function.
+    #[derive(Debug, PartialEq, Eq)]
+    error Unauthorized(address caller);
+    /// `initialize` already ran, or a required address is zero.
+    #[derive(Debug, PartialEq, Eq)]
+    error InvalidInitialization();
+    /// The contract was never initialized.
+    #[derive(Debug, PartialEq, Eq)]
+    error NotInitialized();
+    /// A page `limit` or batch size above the maximum.
+    #[derive(Debug, PartialEq, Eq)]
+    error InvalidLimit(uint256 limit, uint256 max);
+    /// A balance would exceed what a sub-account can hold (2^112 - 1 wei).
+    #[derive(Debug, PartialEq, Eq)]
+    error AmountTooLarge(uint256 amount);
+    /// Plain value transfers are refused: value belongs to a ledger.
+    #[derive(Debug, PartialEq, Eq)]
+    error ValueNotAccepted();
+}
+
+abi_tuple! {
+    Refund = "(uint256,uint256,uint256,bool)";
+    Ledger = "(address,uint256,uint256,uint256[2],string,address[],address[])";
+    ServiceParams = "(string,string,string,string,uint256,uint256,string)";
+    Service = "(address,string,string,uint256,uint256,uint256,string,string,string)";
+    Account = "(address,address,uint256,uint256,uint256,uint256[2],(uint256,uint256,uint256,bool)[],string,uint256[2],address,uint256)";
+    TEESettlementData = "(address,address,uint256,bytes32,uint256,bytes)";
+}
+
+/// Encodes a Solidity custom error as revert data.
+pub fn revert<E: alloy_sol_types::SolError>(error: E) -> alloc::vec::Vec<u8> {
+    error.abi_encode()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refund_tuple_is_embedded_in_account() {
+        assert!(Account::ABI.as_str().contains(Refund::ABI.as_str()));
+    }
+}

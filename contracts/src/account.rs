@@ -1,0 +1,452 @@
+//! Per-(user, provider) sub-accounts with their refund queue, shared by both
+//! serving contracts.
+//!
+//! A sub-account's balance is an accounting entry backed by the ledger, which
+//! holds every token. The balance, the pending refund, the provider's signer
+//! and the nonce fit in two storage slots, so a settlement touches two slots
+//! per user and opening an account writes one.
+//!
+//! Refunds form a queue of at most [`MAX_REFUNDS`] live entries in a ring of
+//! fixed slots: requests are appended at the tail, unlock in request order
+//! and are paid from the head, while fees and cancellations consume the
+//! newest first. A refund's `index` is its slot in the ring. The live entries
+//! always sum to `pending_refund`, and `pending_refund <= balance`.
+
+use alloc::{vec, vec::Vec};
+
+use alloy_primitives::{aliases::U96, Address, U256, U32, U64, U8};
+use stylus_sdk::{
+    prelude::*,
+    storage::{
+        StorageAddress, StorageArray, StorageMap, StorageU32, StorageU64, StorageU8, StorageUint,
+        StorageVec,
+    },
+    stylus_core::log,
+};
+
+use crate::{
+    abi::{
+        revert, AccountHasFunds, AccountNotExists, AmountTooLarge, BalanceUpdated, Refund,
+        RefundRequested, TooManyRefunds,
+    },
+    address_set::AddressSet,
+};
+
+/// Live refunds an account may hold at once.
+pub const MAX_REFUNDS: usize = 30;
+
+type StorageU96 = StorageUint<96, 2>;
+
+/// One slot of the refund ring.
+#[storage]
+pub struct RefundSlot {
+    amount: StorageU96,
+    created_at: StorageU64,
+}
+
+/// A sub-account as stored.
+#[storage]
+pub struct AccountRecord {
+    // Slot 0: everything a transfer or a refund touches.
+    balance: StorageU96,
+    pending_refund: StorageU96,
+    /// 1-based position of the user in the provider's user list; 0 when the
+    /// account does not exist.
+    position: StorageU32,
+    refund_head: StorageU8,
+    refund_count: StorageU8,
+    // Slot 1: everything a settlement checks besides the balance.
+    signer: StorageAddress,
+    nonce: StorageU96,
+    refunds: StorageArray<RefundSlot, MAX_REFUNDS>,
+}
+
+/// What a view shows of an account.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AccountView {
+    pub user: Address,
+    pub provider: Address,
+    pub nonce: U256,
+    pub balance: U256,
+    pub pending_refund: U256,
+    pub signer: Address,
+    pub refunds: Vec<Refund>,
+}
+
+/// Why a charge was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChargeError {
+    /// The record's nonce is not above the stored one.
+    NonceUsed,
+    /// The balance does not cover the fee.
+    InsufficientBalance,
+}
+
+/// The sub-accounts of one serving contract.
+#[storage]
+pub struct Accounts {
+    records: StorageMap<Address, StorageMap<Address, AccountRecord>>,
+    /// The users of each provider, in opening order (with swap-removal).
+    users_by_provider: StorageMap<Address, StorageVec<StorageAddress>>,
+    /// The providers that have at least one account.
+    providers: AddressSet,
+}
+
+fn narrow(value: U256) -> Option<U96> {
+    U96::checked_from_limbs_slice(value.as_limbs())
+}
+
+fn to_u96(amount: U256) -> Result<U96, Vec<u8>> {
+    narrow(amount).ok_or_else(|| revert(AmountTooLarge { amount }))
+}
+
+fn wide(value: U96) -> U256 {
+    U256::from(value)
+}
+
+impl AccountRecord {
+    fn exists(&self) -> bool {
+        self.position.get() != U32::ZERO
+    }
+
+    fn slot(&self, offset: u8) -> usize {
+        (self.refund_head.get().to::<usize>() + offset as usize) % MAX_REFUNDS
+    }
+
+    /// Takes `amount` out of the pending refunds, newest first. The caller
+    /// guarantees `amount <= pending_refund`.
+    fn consume_refunds(&mut self, mut amount: U96) {
+        if amount.is_zero() {
+            return;
+        }
+        let pending = self.pending_refund.get() - amount;
+        self.pending_refund.set(pending);
+        let mut count = self.refund_count.get().to::<u8>();
+        while !amount.is_zero() && count > 0 {
+            let slot = self.slot(count - 1);
+            let mut refund = self.refunds.setter(slot).unwrap();
+            let available = refund.amount.get();
+            if available > amount {
+                refund.amount.set(available - amount);
+                break;
+            }
+            amount -= available;
+            refund.amount.set(U96::ZERO);
+            refund.created_at.set(U64::ZERO);
+            count -= 1;
+        }
+        self.refund_count.set(U8::from(count));
+    }
+
+    /// Pays out the refunds unlocked at `now`, oldest first; returns the sum.
+    fn process_unlocked(&mut self, now: u64, lock_time: u64) -> U96 {
+        let mut paid = U96::ZERO;
+        let mut head = self.refund_head.get().to::<usize>();
+        let mut count = self.refund_count.get().to::<u8>();
+        while count > 0 {
+            let mut refund = self.refunds.setter(head).unwrap();
+            if refund.created_at.get().to::<u64>().saturating_add(lock_time) > now {
+                break;
+            }
+            paid += refund.amount.get();
+            refund.amount.set(U96::ZERO);
+            refund.created_at.set(U64::ZERO);
+            head = (head + 1) % MAX_REFUNDS;
+            count -= 1;
+        }
+        if !paid.is_zero() {
+            let balance = self.balance.get() - paid;
+            let pending = self.pending_refund.get() - paid;
+            self.balance.set(balance);
+            self.pending_refund.set(pending);
+        }
+        self.refund_head.set(U8::from(head));
+        self.refund_count.set(U8::from(count));
+        paid
+    }
+
+    fn refund_list(&self) -> Vec<Refund> {
+        (0..self.refund_count.get().to::<u8>())
+            .map(|offset| {
+                let slot = self.slot(offset);
+                let refund = self.refunds.get(slot).unwrap();
+                Refund {
+                    index: U256::from(slot),
+                    amount: wide(refund.amount.get()),
+                    createdAt: U256::from(refund.created_at.get()),
+                    processed: false,
+                }
+            })
+            .collect()
+    }
+}
+
+impl Accounts {
+    fn emit_balance(&self, user: Address, provider: Address, record: &AccountRecord) {
+        log(
+            self.vm(),
+            BalanceUpdated {
+                user,
+                provider,
+                amount: wide(record.balance.get()),
+                pendingRefund: wide(record.pending_refund.get()),
+            },
+        );
+    }
+
+    /// Whether `user` has an account with `provider`.
+    pub fn exists(&self, user: Address, provider: Address) -> bool {
+        self.records.get(user).get(provider).exists()
+    }
+
+    fn existing(&self, user: Address, provider: Address) -> Result<(), Vec<u8>> {
+        if self.exists(user, provider) {
+            Ok(())
+        } else {
+            Err(revert(AccountNotExists { user, provider }))
+        }
+    }
+
+    /// Moves `amount` from the ledger into the account, opening it when it
+    /// does not exist. Into an existing account, pending refunds are
+    /// cancelled first (newest first): those funds are already in the
+    /// account. Returns the amount taken from the ledger and whether the
+    /// account was opened. Emits `BalanceUpdated`.
+    pub fn fund(
+        &mut self,
+        user: Address,
+        provider: Address,
+        amount: U256,
+    ) -> Result<(U256, bool), Vec<u8>> {
+        let amount = to_u96(amount)?;
+        let mut users = self.records.setter(user);
+        let mut record = users.setter(provider);
+        let created = !record.exists();
+        let moved = if created {
+            let mut list = self.users_by_provider.setter(provider);
+            list.push(user);
+            record.position.set(U32::from(list.len()));
+            amount
+        } else {
+            let cancelled = amount.min(record.pending_refund.get());
+            record.consume_refunds(cancelled);
+            amount - cancelled
+        };
+        let balance = record
+            .balance
+            .get()
+            .checked_add(moved)
+            .ok_or_else(|| revert(AmountTooLarge { amount: wide(moved) }))?;
+        record.balance.set(balance);
+        if created {
+            self.providers.insert(provider);
+        }
+        let record = self.records.get(user);
+        self.emit_balance(user, provider, &record.get(provider));
+        Ok((wide(moved), created))
+    }
+
+    /// Pays the refunds unlocked at `now`, queues the rest of the balance
+    /// as a new refund (`RefundRequested`), and pays that too if it is
+    /// already unlocked. Returns the amount paid back to the ledger.
+    /// Errors: `AccountNotExists`, `TooManyRefunds`.
+    pub fn retrieve(
+        &mut self,
+        user: Address,
+        provider: Address,
+        now: u64,
+        lock_time: u64,
+    ) -> Result<U256, Vec<u8>> {
+        self.existing(user, provider)?;
+        let mut users = self.records.setter(user);
+        let mut record = users.setter(provider);
+        let mut paid = record.process_unlocked(now, lock_time);
+        let free = record.balance.get() - record.pending_refund.get();
+        if !free.is_zero() {
+            let count = record.refund_count.get().to::<u8>();
+            if count as usize == MAX_REFUNDS {
+                return Err(revert(TooManyRefunds { user, provider }));
+            }
+            let slot = record.slot(count);
+            let mut refund = record.refunds.setter(slot).unwrap();
+            refund.amount.set(free);
+            refund.created_at.set(U64::from(now));
+            record.refund_count.set(U8::from(count + 1));
+            let pending = record.pending_refund.get() + free;
+            record.pending_refund.set(pending);
+            log(
+                self.vm(),
+                RefundRequested {
+                    user,
+                    provider,
+                    index: U256::from(slot),
+                    timestamp: U256::from(now),
+                },
+            );
+            let mut users = self.records.setter(user);
+            paid += users.setter(provider).process_unlocked(now, lock_time);
+        }
+        self.emit_balance(user, provider, &self.records.get(user).get(provider));
+        Ok(wide(paid))
+    }
+
+    /// Deletes an empty account. Errors: `AccountNotExists`,
+    /// `AccountHasFunds`.
+    pub fn delete(&mut self, user: Address, provider: Address) -> Result<(), Vec<u8>> {
+        self.existing(user, provider)?;
+        let mut users = self.records.setter(user);
+        let mut record = users.setter(provider);
+        let balance = record.balance.get();
+        if !balance.is_zero() {
+            return Err(revert(AccountHasFunds {
+                user,
+                provider,
+                balance: wide(balance),
+            }));
+        }
+        // An empty account has no live refund (they sum to at most the
+        // balance), so only the two header slots hold data.
+        let position = record.position.get().to::<usize>();
+        record.position.set(U32::ZERO);
+        record.refund_head.set(U8::ZERO);
+        record.refund_count.set(U8::ZERO);
+        record.signer.set(Address::ZERO);
+        record.nonce.set(U96::ZERO);
+        let mut list = self.users_by_provider.setter(provider);
+        let last = list.len();
+        if position != last {
+            let moved = list.get(last - 1).unwrap_or_default();
+            list.setter(position - 1).unwrap().set(moved);
+            self.records
+                .setter(moved)
+                .setter(provider)
+                .position
+                .set(U32::from(position));
+        }
+        let mut list = self.users_by_provider.setter(provider);
+        list.erase_last();
+        if list.is_empty() {
+            self.providers.remove(provider);
+        }
+        Ok(())
+    }
+
+    /// The signer the user acknowledged for this account (the TEE signer
+    /// for inference, the provider signer for fine-tuning).
+    pub fn signer(&self, user: Address, provider: Address) -> Address {
+        self.records.get(user).get(provider).signer.get()
+    }
+
+    /// Records the signer the user acknowledges. Errors: `AccountNotExists`.
+    pub fn set_signer(
+        &mut self,
+        user: Address,
+        provider: Address,
+        signer: Address,
+    ) -> Result<(), Vec<u8>> {
+        self.existing(user, provider)?;
+        self.records
+            .setter(user)
+            .setter(provider)
+            .signer
+            .set(signer);
+        Ok(())
+    }
+
+    /// The account's balance, zero when it does not exist.
+    pub fn balance(&self, user: Address, provider: Address) -> U256 {
+        wide(self.records.get(user).get(provider).balance.get())
+    }
+
+    /// The account's pending refund, zero when it does not exist.
+    pub fn pending_refund(&self, user: Address, provider: Address) -> U256 {
+        wide(self.records.get(user).get(provider).pending_refund.get())
+    }
+
+    /// Charges a settled fee: checks that `nonce` is above the stored one
+    /// and that the balance covers `fee`, then stores the nonce and takes
+    /// the fee from the balance not under refund first, then from pending
+    /// refunds, newest first. Changes nothing on error.
+    pub fn charge(
+        &mut self,
+        user: Address,
+        provider: Address,
+        nonce: U256,
+        fee: U256,
+    ) -> Result<(), ChargeError> {
+        let mut users = self.records.setter(user);
+        let mut record = users.setter(provider);
+        let stored = wide(record.nonce.get());
+        let nonce = narrow(nonce).ok_or(ChargeError::NonceUsed)?;
+        if wide(nonce) <= stored {
+            return Err(ChargeError::NonceUsed);
+        }
+        let balance = record.balance.get();
+        let fee = match narrow(fee) {
+            Some(fee) if fee <= balance => fee,
+            _ => return Err(ChargeError::InsufficientBalance),
+        };
+        record.nonce.set(nonce);
+        let free = balance - record.pending_refund.get();
+        if fee > free {
+            record.consume_refunds(fee - free);
+        }
+        record.balance.set(balance - fee);
+        Ok(())
+    }
+
+    /// The account as views show it; an empty view when it does not exist.
+    pub fn view(&self, user: Address, provider: Address) -> AccountView {
+        let users = self.records.get(user);
+        let record = users.get(provider);
+        if !record.exists() {
+            return AccountView::default();
+        }
+        AccountView {
+            user,
+            provider,
+            nonce: wide(record.nonce.get()),
+            balance: wide(record.balance.get()),
+            pending_refund: wide(record.pending_refund.get()),
+            signer: record.signer.get(),
+            refunds: record.refund_list(),
+        }
+    }
+
+    /// Number of accounts of `provider`.
+    pub fn count_by_provider(&self, provider: Address) -> usize {
+        self.users_by_provider.get(provider).len()
+    }
+
+    /// The user of the `index`-th account of `provider`.
+    pub fn user_at(&self, provider: Address, index: usize) -> Address {
+        self.users_by_provider
+            .get(provider)
+            .get(index)
+            .unwrap_or_default()
+    }
+
+    /// All `(user, provider)` pairs in `range` of the list of every account
+    /// (grouped by provider), and the number of accounts.
+    pub fn all(&self, range: impl Fn(usize) -> core::ops::Range<usize>) -> (Vec<(Address, Address)>, usize) {
+        let counts: Vec<(Address, usize)> = (0..self.providers.len())
+            .map(|i| {
+                let provider = self.providers.at(i);
+                (provider, self.count_by_provider(provider))
+            })
+            .collect();
+        let total = counts.iter().map(|(_, n)| n).sum();
+        let wanted = range(total);
+        let mut pairs = Vec::new();
+        let mut first = 0;
+        for (provider, count) in counts {
+            let start = wanted.start.max(first);
+            let end = wanted.end.min(first + count);
+            for i in start..end.max(start) {
+                pairs.push((self.user_at(provider, i - first), provider));
+            }
+            first += count;
+        }
+        (pairs, total)
+    }
+}

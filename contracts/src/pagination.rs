@@ -1,0 +1,66 @@
+//! The paging contract of the reference views: `limit` 0 means "all",
+//! otherwise at most [`MAX_PAGE`]; an offset past the end gives an empty
+//! page. Every paged view also returns the total count.
+
+use alloc::vec::Vec;
+use core::ops::Range;
+
+use alloy_primitives::U256;
+
+use crate::abi::{revert, InvalidLimit};
+
+/// Largest `limit` a paged view accepts.
+pub const MAX_PAGE: usize = 50;
+
+/// The index range `(offset, limit)` selects out of `total` items.
+/// Errors: `InvalidLimit` when `limit` exceeds [`MAX_PAGE`].
+pub fn page(total: usize, offset: U256, limit: U256) -> Result<Range<usize>, Vec<u8>> {
+    if limit > U256::from(MAX_PAGE) {
+        return Err(revert(InvalidLimit { limit, max: U256::from(MAX_PAGE) }));
+    }
+    let start = offset.saturating_to::<usize>().min(total);
+    let end = match limit.to::<usize>() {
+        0 => total,
+        limit => start.saturating_add(limit).min(total),
+    };
+    Ok(start..end)
+}
+
+/// Checks that a batch of `len` items is at most `max`.
+/// Errors: `InvalidLimit`.
+pub fn bounded(len: usize, max: usize) -> Result<(), Vec<u8>> {
+    if len > max {
+        return Err(revert(InvalidLimit { limit: U256::from(len), max: U256::from(max) }));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(n: u64) -> U256 {
+        U256::from(n)
+    }
+
+    #[test]
+    fn zero_limit_means_all() {
+        assert_eq!(page(7, u(0), u(0)).unwrap(), 0..7);
+        assert_eq!(page(7, u(3), u(0)).unwrap(), 3..7);
+    }
+
+    #[test]
+    fn limit_and_offset_clip_to_total() {
+        assert_eq!(page(7, u(5), u(50)).unwrap(), 5..7);
+        assert_eq!(page(7, u(9), u(2)).unwrap(), 7..7);
+        assert_eq!(page(7, U256::MAX, u(2)).unwrap(), 7..7);
+    }
+
+    #[test]
+    fn limit_above_max_is_refused() {
+        let err = page(7, u(0), u(51)).unwrap_err();
+        assert_eq!(err, revert(InvalidLimit { limit: u(51), max: u(50) }));
+        assert!(bounded(501, 500).is_err());
+        assert!(bounded(500, 500).is_ok());
+    }
+}

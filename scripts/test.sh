@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The test command: builds every contract for Stylus with the size check, then
+# runs every test of the workspace. The end-to-end tests look for the node in
+# ARBOS_ANVIL, then PATH, then ../shared/bin (see .ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Under CI, refuse to touch Cargo.lock (it pins ruint 1.15.0 for stylus-sdk 0.9).
+locked=${CI:+--locked}
+
+# Build + size check: target/stylus/<contract>.{wasm,code,initcode}.
+cargo $locked xtask build
+
+# Unit (motsu), scenario, property and end-to-end tests, run natively.
+cargo test $locked --workspace

@@ -1,0 +1,2 @@
+#[cfg(feature = "chain")]
+pub mod chain;
