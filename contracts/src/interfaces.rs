@@ -27,18 +27,38 @@
 //!   ledger's signer and info (shown on the user's accounts) and the
 //!   providers of the caller's kind the user has accounts with.
 
-use stylus_sdk::prelude::sol_interface;
+use alloc::vec::Vec;
 
-sol_interface! {
+use alloy_primitives::Address;
+use alloy_sol_types::SolCall;
+use stylus_sdk::stylus_core::{calls::context::Call, Host};
+
+alloy_sol_types::sol! {
     interface IServing {
-        function fundAccount(address user, address provider, uint256 amount) external returns (uint256, bool);
-        function retrieveFunds(address user, address[] calldata providers) external returns (uint256);
+        function fundAccount(address user, address provider, uint256 amount) external returns (uint256 moved, bool created);
+        function retrieveFunds(address user, address[] calldata providers) external returns (uint256 paid);
         function deleteAccounts(address user, address[] calldata providers) external;
-        function userBalance(address user, address[] calldata providers) external view returns (uint256);
+        function userBalance(address user, address[] calldata providers) external view returns (uint256 balance);
     }
 
     interface ILedger {
         function payProvider(address provider, uint256 amount) external;
-        function userInfo(address user) external view returns (uint256[2] memory, string memory, address[] memory);
+        function userInfo(address user) external view returns (uint256[2] memory signer, string memory additionalInfo, address[] memory providers);
     }
+}
+
+/// Calls `call` on `to`, bubbling up its revert data.
+pub fn call<C: SolCall>(vm: &dyn Host, to: Address, call: &C) -> Result<C::Return, Vec<u8>> {
+    let output = vm
+        .call(&Call::new(), to, &call.abi_encode())
+        .map_err(Vec::<u8>::from)?;
+    C::abi_decode_returns(&output, false).map_err(|_| Vec::new())
+}
+
+/// Static-calls `call` on `to`, bubbling up its revert data.
+pub fn view<C: SolCall>(vm: &dyn Host, to: Address, call: &C) -> Result<C::Return, Vec<u8>> {
+    let output = vm
+        .static_call(&Call::new(), to, &call.abi_encode())
+        .map_err(Vec::<u8>::from)?;
+    C::abi_decode_returns(&output, false).map_err(|_| Vec::new())
 }

@@ -1,1 +1,472 @@
+//! LedgerManager: users' ledgers, and the only contract that holds funds.
+//!
+//! A ledger's `availableBalance` is the user's money not assigned to any
+//! provider. Money moved to a provider sits in a sub-account of a serving
+//! contract, as an accounting entry backed by this contract's balance:
+//! `totalBalance` = available + the user's sub-account balances, read from
+//! the serving contracts. Users are paid only by `refund`, providers only by
+//! `payProvider` after a settlement; no value moves between our contracts
+//! (see `serving_contracts::interfaces`).
+//!
+//! Bounds: `retrieveFund` takes at most [`MAX_PROVIDERS_PER_BATCH`]
+//! providers; a ledger has sub-accounts with at most
+//! [`MAX_PROVIDERS_PER_KIND`] providers of each service kind, which bounds
+//! `deleteLedger`.
 #![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
+extern crate alloc;
+
+use alloc::{string::String, vec, vec::Vec};
+
+use alloy_primitives::{aliases::U128, Address, U256, U8};
+use alloy_sol_types::SolError;
+use serving_contracts::{
+    abi::{
+        revert, AmountTooLarge, InsufficientBalance, InvalidInitialization, InvalidServiceType,
+        Ledger, LedgerExists, LedgerHasFunds, LedgerNotExists, NotInitialized, TooManyProviders,
+        Unauthorized, ValueNotAccepted,
+    },
+    address_set::AddressSet,
+    interfaces::{call, view, IServing},
+    ownable::Ownable,
+    pagination::page,
+    storage::{read_string, write_string},
+};
+use stylus_sdk::{
+    prelude::*,
+    storage::{
+        StorageAddress, StorageArray, StorageBool, StorageBytes, StorageMap, StorageU128,
+        StorageU256, StorageU8,
+    },
+};
+
+/// Most providers `retrieveFund` takes in one call.
+pub const MAX_PROVIDERS_PER_BATCH: usize = 20;
+/// Most providers of one service kind a ledger may have sub-accounts with.
+pub const MAX_PROVIDERS_PER_KIND: usize = 64;
+
+/// The two kinds of service, each with its serving contract.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Inference,
+    FineTuning,
+}
+
+/// The providers a ledger has sub-accounts with, for one service kind.
+#[storage]
+pub struct ProviderList {
+    count: StorageU8,
+    members: StorageArray<StorageAddress, MAX_PROVIDERS_PER_KIND>,
+}
+
+impl ProviderList {
+    fn to_vec(&self) -> Vec<Address> {
+        (0..self.count.get().to::<usize>())
+            .map(|i| self.members.get(i).unwrap_or_default())
+            .collect()
+    }
+
+    fn push(&mut self, provider: Address) -> Result<(), Vec<u8>> {
+        let count = self.count.get().to::<usize>();
+        if count == MAX_PROVIDERS_PER_KIND {
+            return Err(revert(TooManyProviders {
+                count: U256::from(count + 1),
+                max: U256::from(MAX_PROVIDERS_PER_KIND),
+            }));
+        }
+        self.members.setter(count).unwrap().set(provider);
+        self.count.set(U8::from(count + 1));
+        Ok(())
+    }
+
+    fn clear(&mut self) {
+        for i in 0..self.count.get().to::<usize>() {
+            self.members.setter(i).unwrap().set(Address::ZERO);
+        }
+        self.count.set(U8::ZERO);
+    }
+}
+
+/// A user's ledger as stored.
+#[storage]
+pub struct LedgerRecord {
+    available: StorageU128,
+    signer: StorageArray<StorageU256, 2>,
+    additional_info: StorageBytes,
+    inference: ProviderList,
+    fine_tuning: ProviderList,
+}
+
+/// The LedgerManager contract.
+#[entrypoint]
+#[storage]
+pub struct LedgerManager {
+    initialized: StorageBool,
+    inference_address: StorageAddress,
+    fine_tuning_address: StorageAddress,
+    ownable: Ownable,
+    ledgers: StorageMap<Address, LedgerRecord>,
+    users: AddressSet,
+}
+
+impl LedgerManager {
+    fn only_initialized(&self) -> Result<(), Vec<u8>> {
+        if !self.initialized.get() {
+            return Err(revert(NotInitialized {}));
+        }
+        Ok(())
+    }
+
+    /// The caller's ledger must exist. Errors: `NotInitialized`,
+    /// `LedgerNotExists`.
+    fn sender_ledger(&self) -> Result<Address, Vec<u8>> {
+        self.only_initialized()?;
+        let user = self.vm().msg_sender();
+        self.existing(user)?;
+        Ok(user)
+    }
+
+    fn existing(&self, user: Address) -> Result<(), Vec<u8>> {
+        if !self.users.contains(user) {
+            return Err(revert(LedgerNotExists { user }));
+        }
+        Ok(())
+    }
+
+    fn kind(&self, service_type: &str) -> Result<(Kind, Address), Vec<u8>> {
+        let (kind, address) = match service_type {
+            "inference" => (Kind::Inference, self.inference_address.get()),
+            "fine-tuning" => (Kind::FineTuning, self.fine_tuning_address.get()),
+            _ => (Kind::Inference, Address::ZERO),
+        };
+        if address.is_zero() {
+            return Err(revert(InvalidServiceType {
+                serviceType: service_type.into(),
+            }));
+        }
+        Ok((kind, address))
+    }
+
+    fn serving_contracts(&self) -> [(Kind, Address); 2] {
+        [
+            (Kind::Inference, self.inference_address.get()),
+            (Kind::FineTuning, self.fine_tuning_address.get()),
+        ]
+    }
+
+    fn providers(&self, user: Address, kind: Kind) -> Vec<Address> {
+        let ledger = self.ledgers.get(user);
+        match kind {
+            Kind::Inference => ledger.inference.to_vec(),
+            Kind::FineTuning => ledger.fine_tuning.to_vec(),
+        }
+    }
+
+    fn set_available(&mut self, user: Address, amount: U256) -> Result<(), Vec<u8>> {
+        let value = U128::checked_from_limbs_slice(amount.as_limbs())
+            .ok_or_else(|| revert(AmountTooLarge { amount }))?;
+        self.ledgers.setter(user).available.set(value);
+        Ok(())
+    }
+
+    fn available(&self, user: Address) -> U256 {
+        U256::from(self.ledgers.get(user).available.get())
+    }
+
+    /// Available balance plus every sub-account balance of `user`.
+    fn total_balance(&self, user: Address) -> Result<U256, Vec<u8>> {
+        let mut total = self.available(user);
+        for (kind, serving) in self.serving_contracts() {
+            let providers = self.providers(user, kind);
+            if !providers.is_empty() {
+                total += view(
+                    self.vm(),
+                    serving,
+                    &IServing::userBalanceCall { user, providers },
+                )?
+                .balance;
+            }
+        }
+        Ok(total)
+    }
+
+    fn ledger_view(&self, user: Address) -> Result<Ledger, Vec<u8>> {
+        let ledger = self.ledgers.get(user);
+        Ok(Ledger {
+            user,
+            availableBalance: U256::from(ledger.available.get()),
+            totalBalance: self.total_balance(user)?,
+            inferenceSigner: [ledger.signer.get(0).unwrap(), ledger.signer.get(1).unwrap()],
+            additionalInfo: read_string(&ledger.additional_info),
+            inferenceProviders: ledger.inference.to_vec(),
+            fineTuningProviders: ledger.fine_tuning.to_vec(),
+        })
+    }
+}
+
+#[public]
+impl LedgerManager {
+    /// Configures the contract once: the serving contracts and the owner.
+    /// `fineTuning` may be zero until that contract is deployed ("fine-tuning"
+    /// is then refused as a service type). Deployments call it in the
+    /// creating transaction. Errors: `InvalidInitialization` (already
+    /// initialized, zero inference or owner). Emits `OwnershipTransferred`.
+    pub fn initialize(
+        &mut self,
+        inference: Address,
+        fine_tuning: Address,
+        owner: Address,
+    ) -> Result<(), Vec<u8>> {
+        if self.initialized.get() || inference.is_zero() || owner.is_zero() {
+            return Err(revert(InvalidInitialization {}));
+        }
+        self.initialized.set(true);
+        self.inference_address.set(inference);
+        self.fine_tuning_address.set(fine_tuning);
+        self.ownable.set_owner(owner);
+        Ok(())
+    }
+
+    /// Whether `initialize` ran.
+    pub fn initialized(&self) -> bool {
+        self.initialized.get()
+    }
+
+    /// Opens the caller's ledger with the value sent; returns the available
+    /// and total balances. Errors: `NotInitialized`, `LedgerExists`,
+    /// `AmountTooLarge`.
+    #[payable]
+    pub fn add_ledger(
+        &mut self,
+        inference_signer: [U256; 2],
+        additional_info: String,
+    ) -> Result<(U256, U256), Vec<u8>> {
+        self.only_initialized()?;
+        let user = self.vm().msg_sender();
+        if !self.users.insert(user) {
+            return Err(revert(LedgerExists { user }));
+        }
+        let value = self.vm().msg_value();
+        self.set_available(user, value)?;
+        let mut ledger = self.ledgers.setter(user);
+        for (i, part) in inference_signer.into_iter().enumerate() {
+            ledger.signer.setter(i).unwrap().set(part);
+        }
+        write_string(&mut ledger.additional_info, &additional_info);
+        Ok((value, value))
+    }
+
+    /// Adds the value sent to the caller's available balance. Errors:
+    /// `NotInitialized`, `LedgerNotExists`, `AmountTooLarge`.
+    #[payable]
+    pub fn deposit_fund(&mut self) -> Result<(), Vec<u8>> {
+        let user = self.sender_ledger()?;
+        let balance = self.available(user) + self.vm().msg_value();
+        self.set_available(user, balance)
+    }
+
+    /// Sends `amount` of the caller's available balance to the caller.
+    /// Errors: `NotInitialized`, `LedgerNotExists`, `InsufficientBalance`.
+    pub fn refund(&mut self, amount: U256) -> Result<(), Vec<u8>> {
+        let user = self.sender_ledger()?;
+        let available = self.available(user);
+        if available < amount {
+            return Err(revert(InsufficientBalance { user }));
+        }
+        self.set_available(user, available - amount)?;
+        self.vm().transfer_eth(user, amount)
+    }
+
+    /// Moves `amount` to the caller's sub-account with `provider` in the
+    /// serving contract of `serviceType` ("inference" or "fine-tuning"),
+    /// opening it if needed (the provider must offer a service of that
+    /// kind). Into an existing sub-account, pending refunds are cancelled
+    /// first and only the rest is taken from the available balance.
+    /// Errors: `NotInitialized`, `LedgerNotExists`, `InvalidServiceType`,
+    /// `InsufficientBalance`, `TooManyProviders`, and from the serving
+    /// contract `ServiceNotExist`, `AmountTooLarge`. Emits (serving)
+    /// `BalanceUpdated`.
+    pub fn transfer_fund(
+        &mut self,
+        provider: Address,
+        service_type: String,
+        amount: U256,
+    ) -> Result<(), Vec<u8>> {
+        let user = self.sender_ledger()?;
+        let (kind, serving) = self.kind(&service_type)?;
+        let available = self.available(user);
+        let funded = call(
+            self.vm(),
+            serving,
+            &IServing::fundAccountCall { user, provider, amount },
+        )?;
+        if available < funded.moved {
+            return Err(revert(InsufficientBalance { user }));
+        }
+        self.set_available(user, available - funded.moved)?;
+        if funded.created {
+            let mut ledger = self.ledgers.setter(user);
+            match kind {
+                Kind::Inference => ledger.inference.push(provider)?,
+                Kind::FineTuning => ledger.fine_tuning.push(provider)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// For each of `providers`, pays the caller's matured refunds back to
+    /// the available balance and queues the rest of the sub-account as a
+    /// refund that unlocks after the serving contract's lock time.
+    /// Errors: `NotInitialized`, `LedgerNotExists`, `TooManyProviders`
+    /// (more than 20), `InvalidServiceType`, and from the serving contract
+    /// `AccountNotExists`, `TooManyRefunds`. Emits (serving)
+    /// `RefundRequested`, `BalanceUpdated`.
+    pub fn retrieve_fund(
+        &mut self,
+        providers: Vec<Address>,
+        service_type: String,
+    ) -> Result<(), Vec<u8>> {
+        let user = self.sender_ledger()?;
+        if providers.len() > MAX_PROVIDERS_PER_BATCH {
+            return Err(revert(TooManyProviders {
+                count: U256::from(providers.len()),
+                max: U256::from(MAX_PROVIDERS_PER_BATCH),
+            }));
+        }
+        let (_, serving) = self.kind(&service_type)?;
+        let paid = call(
+            self.vm(),
+            serving,
+            &IServing::retrieveFundsCall { user, providers },
+        )?
+        .paid;
+        let available = self.available(user) + paid;
+        self.set_available(user, available)
+    }
+
+    /// Deletes the caller's ledger and its sub-accounts. Only an empty
+    /// ledger can be deleted, so no funds are ever stranded. Errors:
+    /// `NotInitialized`, `LedgerNotExists`, `LedgerHasFunds`.
+    pub fn delete_ledger(&mut self) -> Result<(), Vec<u8>> {
+        let user = self.sender_ledger()?;
+        let total = self.total_balance(user)?;
+        if !total.is_zero() {
+            return Err(revert(LedgerHasFunds { user, totalBalance: total }));
+        }
+        for (kind, serving) in self.serving_contracts() {
+            let providers = self.providers(user, kind);
+            if !providers.is_empty() {
+                call(
+                    self.vm(),
+                    serving,
+                    &IServing::deleteAccountsCall { user, providers },
+                )?;
+            }
+        }
+        let mut ledger = self.ledgers.setter(user);
+        ledger.inference.clear();
+        ledger.fine_tuning.clear();
+        for i in 0..2 {
+            ledger.signer.setter(i).unwrap().set(U256::ZERO);
+        }
+        ledger.additional_info.erase();
+        self.users.remove(user);
+        Ok(())
+    }
+
+    /// The ledger of `user`. Errors: `LedgerNotExists`.
+    pub fn get_ledger(&self, user: Address) -> Result<Ledger, Vec<u8>> {
+        self.existing(user)?;
+        self.ledger_view(user)
+    }
+
+    /// A page of all ledgers (`limit` 0: all, else at most 50) and their
+    /// count. Errors: `InvalidLimit`.
+    pub fn get_all_ledgers(
+        &self,
+        offset: U256,
+        limit: U256,
+    ) -> Result<(Vec<Ledger>, U256), Vec<u8>> {
+        let total = self.users.len();
+        let ledgers = page(total, offset, limit)?
+            .map(|i| self.ledger_view(self.users.at(i)))
+            .collect::<Result<_, _>>()?;
+        Ok((ledgers, U256::from(total)))
+    }
+
+    /// The InferenceServing contract.
+    pub fn inference_address(&self) -> Address {
+        self.inference_address.get()
+    }
+
+    /// The FineTuningServing contract.
+    pub fn fine_tuning_address(&self) -> Address {
+        self.fine_tuning_address.get()
+    }
+
+    /// Most providers `retrieveFund` takes in one call (20).
+    #[selector(name = "MAX_PROVIDERS_PER_BATCH")]
+    pub fn max_providers_per_batch(&self) -> U256 {
+        U256::from(MAX_PROVIDERS_PER_BATCH)
+    }
+
+    /// The owner.
+    pub fn owner(&self) -> Address {
+        self.ownable.owner()
+    }
+
+    /// Hands ownership to `newOwner`. Errors: `OwnableUnauthorizedAccount`,
+    /// `OwnableInvalidOwner`. Emits `OwnershipTransferred`.
+    pub fn transfer_ownership(&mut self, new_owner: Address) -> Result<(), Vec<u8>> {
+        let caller = self.vm().msg_sender();
+        self.ownable.transfer(caller, new_owner)
+    }
+
+    /// Leaves the contract without owner. Errors:
+    /// `OwnableUnauthorizedAccount`. Emits `OwnershipTransferred`.
+    pub fn renounce_ownership(&mut self) -> Result<(), Vec<u8>> {
+        let caller = self.vm().msg_sender();
+        self.ownable.renounce(caller)
+    }
+
+    /// Internal (serving contracts only): pays `provider` the fees of a
+    /// settled batch. Errors: `Unauthorized`.
+    pub fn pay_provider(&mut self, provider: Address, amount: U256) -> Result<(), Vec<u8>> {
+        let caller = self.vm().msg_sender();
+        if caller.is_zero()
+            || (caller != self.inference_address.get() && caller != self.fine_tuning_address.get())
+        {
+            return Err(revert(Unauthorized { caller }));
+        }
+        self.vm().transfer_eth(provider, amount)
+    }
+
+    /// Internal view (serving contracts): the ledger's signer and info, and
+    /// the providers of the calling serving contract's kind that `user` has
+    /// sub-accounts with (none for any other caller).
+    pub fn user_info(&self, user: Address) -> (FixedArray, String, Vec<Address>) {
+        let caller = self.vm().msg_sender();
+        let providers = if caller == self.inference_address.get() {
+            self.providers(user, Kind::Inference)
+        } else if caller == self.fine_tuning_address.get() {
+            self.providers(user, Kind::FineTuning)
+        } else {
+            Vec::new()
+        };
+        let ledger = self.ledgers.get(user);
+        (
+            [ledger.signer.get(0).unwrap(), ledger.signer.get(1).unwrap()],
+            read_string(&ledger.additional_info),
+            providers,
+        )
+    }
+
+    /// Plain value transfers are refused: value belongs to a ledger.
+    /// Errors: `ValueNotAccepted`.
+    #[receive]
+    pub fn receive(&mut self) -> Result<(), Vec<u8>> {
+        Err(ValueNotAccepted {}.abi_encode())
+    }
+}
+
+type FixedArray = [U256; 2];
+

@@ -267,7 +267,9 @@ pub fn is_ci() -> bool {
 pub fn node_or_skip() -> Option<PathBuf> {
     match find_node() {
         Some(path) => Some(path),
-        None if is_ci() => panic!("{SKIP_MESSAGE}; CI must run the end-to-end layer"),
+        None if is_ci() => {
+            panic!("arbos-anvil not found (set ARBOS_ANVIL) and CI is set: CI must run the end-to-end layer")
+        }
         None => {
             // `eprintln!` would be captured by libtest; write to the stream.
             let _ = writeln!(std::io::stderr(), "{SKIP_MESSAGE}");
