@@ -1,1 +1,560 @@
+//! InferenceServing: inference services and prices, per-(user, provider)
+//! sub-accounts with a time-locked refund queue, and batch settlement signed
+//! by the provider's TEE key.
+//!
+//! Sub-account balances are accounting entries backed by the ledger, which
+//! holds every token: this contract never receives or sends value. The
+//! ledger moves funds in and out through the internal functions documented
+//! in `serving_contracts::interfaces`; a settlement pays the provider with
+//! one call to the ledger per batch.
+//!
+//! Bounds: a settlement batch holds at most [`MAX_BATCH`] records;
+//! `getBatchAccountsByUsers` at most [`MAX_BATCH_USERS`] users; paged views
+//! at most 50 items (`limit` 0: all).
 #![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
+extern crate alloc;
+
+use alloc::{vec, vec::Vec};
+
+use alloy_primitives::{Address, U256, U64};
+use serving_contracts::{
+    abi::{
+        revert, Account, InvalidInitialization, InvalidLimit, InvalidProofInputs,
+        NotInitialized, Service, ServiceNotExist, ServiceParams, ServiceRemoved, ServiceUpdated,
+        TEESettlementCompleted, TEESettlementData, TEESettlementFailed, Unauthorized,
+        AccountNotExists,
+    },
+    account::{AccountView, Accounts, ChargeError},
+    address_set::AddressSet,
+    interfaces::{call, view, ILedger},
+    ownable::Ownable,
+    pagination::{bounded, page},
+    storage::StoredString,
+};
+use serving_verifier::{recover, settlement_digest};
+use stylus_sdk::{
+    prelude::*,
+    storage::{
+        StorageAddress, StorageArray, StorageBool, StorageMap, StorageU256,
+        StorageU64,
+    },
+    stylus_core::log,
+};
+
+/// Most records in one settlement batch.
+pub const MAX_BATCH: usize = 500;
+/// Most users `getBatchAccountsByUsers` takes.
+pub const MAX_BATCH_USERS: usize = 500;
+
+/// An inference service as stored.
+#[storage]
+pub struct ServiceRecord {
+    input_price: StorageU256,
+    output_price: StorageU256,
+    updated_at: StorageU64,
+    service_type: StoredString,
+    url: StoredString,
+    model: StoredString,
+    verifiability: StoredString,
+    additional_info: StoredString,
+}
+
+/// The InferenceServing contract.
+#[entrypoint]
+#[storage]
+pub struct InferenceServing {
+    ledger: StorageAddress,
+    lock_time: StorageU64,
+    initialized: StorageBool,
+    ownable: Ownable,
+    accounts: Accounts,
+    provider_pub_keys: StorageMap<Address, StorageMap<Address, StorageArray<StorageU256, 2>>>,
+    services: StorageMap<Address, ServiceRecord>,
+    providers: AddressSet,
+}
+
+impl InferenceServing {
+    fn only_initialized(&self) -> Result<Address, Vec<u8>> {
+        if !self.initialized.get() {
+            return Err(revert(NotInitialized {}));
+        }
+        Ok(self.vm().msg_sender())
+    }
+
+    fn only_ledger(&self) -> Result<(), Vec<u8>> {
+        let caller = self.vm().msg_sender();
+        if caller.is_zero() || caller != self.ledger.get() {
+            return Err(revert(Unauthorized { caller }));
+        }
+        Ok(())
+    }
+
+    fn only_owner(&self) -> Result<(), Vec<u8>> {
+        self.ownable.only_owner(self.vm().msg_sender())
+    }
+
+    fn existing(&self, user: Address, provider: Address) -> Result<(), Vec<u8>> {
+        if !self.accounts.exists(user, provider) {
+            return Err(revert(AccountNotExists { user, provider }));
+        }
+        Ok(())
+    }
+
+    fn ledger_info(&self, user: Address) -> Result<ILedger::userInfoReturn, Vec<u8>> {
+        view(self.vm(), self.ledger.get(), &ILedger::userInfoCall { user })
+    }
+
+    /// The account as the ABI shows it; zeroed when it does not exist.
+    fn account(&self, user: Address, provider: Address) -> Result<Account, Vec<u8>> {
+        let AccountView {
+            user,
+            provider,
+            nonce,
+            balance,
+            pending_refund,
+            signer,
+            refunds,
+        } = self.accounts.view(user, provider);
+        let (user_signer, additional_info) = if user.is_zero() {
+            Default::default()
+        } else {
+            let info = self.ledger_info(user)?;
+            (info.signer, info.additionalInfo)
+        };
+        let keys = self.provider_pub_keys.get(user);
+        let key = keys.get(provider);
+        Ok(Account {
+            user,
+            provider,
+            nonce,
+            balance,
+            pendingRefund: pending_refund,
+            signer: user_signer,
+            validRefundsLength: U256::from(refunds.len()),
+            refunds,
+            additionalInfo: additional_info,
+            providerPubKey: [key.get(0).unwrap(), key.get(1).unwrap()],
+            teeSignerAddress: signer,
+        })
+    }
+
+    fn accounts_of(
+        &self,
+        pairs: impl Iterator<Item = (Address, Address)>,
+    ) -> Result<Vec<Account>, Vec<u8>> {
+        pairs.map(|(user, provider)| self.account(user, provider)).collect()
+    }
+
+    fn service(&self, provider: Address) -> Service {
+        let service = self.services.get(provider);
+        Service {
+            provider,
+            serviceType: service.service_type.get(),
+            url: service.url.get(),
+            inputPrice: service.input_price.get(),
+            outputPrice: service.output_price.get(),
+            updatedAt: U256::from(service.updated_at.get()),
+            model: service.model.get(),
+            verifiability: service.verifiability.get(),
+            additionalInfo: service.additional_info.get(),
+        }
+    }
+
+    /// Checks and charges one record; the reason strings are the
+    /// reference's (brokers match on them).
+    fn settle_record(
+        &mut self,
+        provider: Address,
+        record: &TEESettlementData,
+    ) -> Result<(), &'static str> {
+        let user = record.user;
+        if record.provider != provider {
+            return Err("Provider mismatch");
+        }
+        if !self.accounts.exists(user, provider) {
+            return Err("Account not exists");
+        }
+        let signer = self.accounts.signer(user, provider);
+        if signer.is_zero() {
+            return Err("TEE signer not acknowledged");
+        }
+        let digest = settlement_digest(
+            record.requestsHash,
+            record.nonce,
+            provider,
+            user,
+            record.totalFee,
+        );
+        if recover(digest, &record.signature) != Some(signer) {
+            return Err("Invalid TEE signer");
+        }
+        self.accounts
+            .charge(user, provider, record.nonce, record.totalFee)
+            .map_err(|error| match error {
+                ChargeError::NonceUsed => "Nonce already processed",
+                ChargeError::InsufficientBalance => "Insufficient balance",
+            })
+    }
+}
+
+#[public]
+impl InferenceServing {
+    /// Configures the contract once: refund lock time (seconds), ledger and
+    /// owner. Deployments call it in the creating transaction. Errors:
+    /// `InvalidInitialization` (already initialized, zero ledger or owner),
+    /// `InvalidLimit` (lock time above 2^64 - 1). Emits
+    /// `OwnershipTransferred`.
+    pub fn initialize(
+        &mut self,
+        lock_time: U256,
+        ledger: Address,
+        owner: Address,
+    ) -> Result<(), Vec<u8>> {
+        if self.initialized.get() || ledger.is_zero() || owner.is_zero() {
+            return Err(revert(InvalidInitialization {}));
+        }
+        self.set_lock_time(lock_time)?;
+        self.initialized.set(true);
+        self.ledger.set(ledger);
+        self.ownable.set_owner(owner);
+        Ok(())
+    }
+
+    /// Whether `initialize` ran.
+    pub fn initialized(&self) -> bool {
+        self.initialized.get()
+    }
+
+    /// Seconds a refund stays locked after it was requested.
+    pub fn lock_time(&self) -> U256 {
+        U256::from(self.lock_time.get())
+    }
+
+    /// Sets the refund lock time (owner only). Errors:
+    /// `OwnableUnauthorizedAccount`, `InvalidLimit`.
+    pub fn update_lock_time(&mut self, lock_time: U256) -> Result<(), Vec<u8>> {
+        self.only_owner()?;
+        self.set_lock_time(lock_time)
+    }
+
+    /// The LedgerManager.
+    pub fn ledger_address(&self) -> Address {
+        self.ledger.get()
+    }
+
+    /// The owner.
+    pub fn owner(&self) -> Address {
+        self.ownable.owner()
+    }
+
+    /// Hands ownership to `newOwner`. Errors: `OwnableUnauthorizedAccount`,
+    /// `OwnableInvalidOwner`. Emits `OwnershipTransferred`.
+    pub fn transfer_ownership(&mut self, new_owner: Address) -> Result<(), Vec<u8>> {
+        let caller = self.vm().msg_sender();
+        self.ownable.transfer(caller, new_owner)
+    }
+
+    /// Leaves the contract without owner. Errors:
+    /// `OwnableUnauthorizedAccount`. Emits `OwnershipTransferred`.
+    pub fn renounce_ownership(&mut self) -> Result<(), Vec<u8>> {
+        let caller = self.vm().msg_sender();
+        self.ownable.renounce(caller)
+    }
+
+    /// Registers or updates the caller's service. Errors: `NotInitialized`.
+    /// Emits `ServiceUpdated`.
+    pub fn add_or_update_service(&mut self, params: ServiceParams) -> Result<(), Vec<u8>> {
+        let provider = self.only_initialized()?;
+        let now = self.vm().block_timestamp();
+        self.providers.insert(provider);
+        let mut service = self.services.setter(provider);
+        service.input_price.set(params.inputPrice);
+        service.output_price.set(params.outputPrice);
+        service.updated_at.set(U64::from(now));
+        service.service_type.set(&params.serviceType);
+        service.url.set(&params.url);
+        service.model.set(&params.model);
+        service.verifiability.set(&params.verifiability);
+        service.additional_info.set(&params.additionalInfo);
+        log(
+            self.vm(),
+            ServiceUpdated {
+                service: provider,
+                serviceType: params.serviceType,
+                url: params.url,
+                inputPrice: params.inputPrice,
+                outputPrice: params.outputPrice,
+                updatedAt: U256::from(now),
+                model: params.model,
+                verifiability: params.verifiability,
+            },
+        );
+        Ok(())
+    }
+
+    /// Removes the caller's service; its accounts stay (users can still
+    /// retrieve their funds) but no new account can be opened. Errors:
+    /// `NotInitialized`, `ServiceNotExist`. Emits `ServiceRemoved`.
+    pub fn remove_service(&mut self) -> Result<(), Vec<u8>> {
+        let provider = self.only_initialized()?;
+        if !self.providers.remove(provider) {
+            return Err(revert(ServiceNotExist { provider }));
+        }
+        let mut service = self.services.setter(provider);
+        service.input_price.set(U256::ZERO);
+        service.output_price.set(U256::ZERO);
+        service.updated_at.set(U64::ZERO);
+        service.service_type.clear();
+        service.url.clear();
+        service.model.clear();
+        service.verifiability.clear();
+        service.additional_info.clear();
+        log(self.vm(), ServiceRemoved { service: provider });
+        Ok(())
+    }
+
+    /// The service of `provider`. Errors: `ServiceNotExist`.
+    pub fn get_service(&self, provider: Address) -> Result<Service, Vec<u8>> {
+        if !self.providers.contains(provider) {
+            return Err(revert(ServiceNotExist { provider }));
+        }
+        Ok(self.service(provider))
+    }
+
+    /// Every service.
+    pub fn get_all_services(&self) -> Vec<Service> {
+        (0..self.providers.len())
+            .map(|i| self.service(self.providers.at(i)))
+            .collect()
+    }
+
+    /// The caller (a user) acknowledges `signer` as the TEE key that signs
+    /// settlements of its account with `provider` (zero revokes). Errors:
+    /// `AccountNotExists`.
+    #[selector(name = "acknowledgeTEESigner")]
+    pub fn acknowledge_tee_signer(
+        &mut self,
+        provider: Address,
+        signer: Address,
+    ) -> Result<(), Vec<u8>> {
+        let user = self.vm().msg_sender();
+        self.accounts.set_signer(user, provider, signer)
+    }
+
+    /// The caller (a user) records `provider`'s public key on its account.
+    /// Errors: `AccountNotExists`.
+    pub fn acknowledge_provider_signer(
+        &mut self,
+        provider: Address,
+        provider_pub_key: [U256; 2],
+    ) -> Result<(), Vec<u8>> {
+        let user = self.vm().msg_sender();
+        self.existing(user, provider)?;
+        let mut keys = self.provider_pub_keys.setter(user);
+        let mut key = keys.setter(provider);
+        for (i, part) in provider_pub_key.into_iter().enumerate() {
+            key.setter(i).unwrap().set(part);
+        }
+        Ok(())
+    }
+
+    /// The account of `user` with `provider`. Errors: `AccountNotExists`.
+    pub fn get_account(&self, user: Address, provider: Address) -> Result<Account, Vec<u8>> {
+        self.existing(user, provider)?;
+        self.account(user, provider)
+    }
+
+    /// A page of every account and their count. Errors: `InvalidLimit`.
+    pub fn get_all_accounts(
+        &self,
+        offset: U256,
+        limit: U256,
+    ) -> Result<(Vec<Account>, U256), Vec<u8>> {
+        page(0, U256::ZERO, limit)?;
+        let (pairs, total) = self
+            .accounts
+            .all(|total| page(total, offset, limit).unwrap_or_default());
+        Ok((self.accounts_of(pairs.into_iter())?, U256::from(total)))
+    }
+
+    /// A page of the accounts of `provider` and their count. Errors:
+    /// `InvalidLimit`.
+    pub fn get_accounts_by_provider(
+        &self,
+        provider: Address,
+        offset: U256,
+        limit: U256,
+    ) -> Result<(Vec<Account>, U256), Vec<u8>> {
+        let total = self.accounts.count_by_provider(provider);
+        let range = page(total, offset, limit)?;
+        let accounts =
+            self.accounts_of(range.map(|i| (self.accounts.user_at(provider, i), provider)))?;
+        Ok((accounts, U256::from(total)))
+    }
+
+    /// A page of the accounts of `user` and their count. Errors:
+    /// `InvalidLimit`.
+    pub fn get_accounts_by_user(
+        &self,
+        user: Address,
+        offset: U256,
+        limit: U256,
+    ) -> Result<(Vec<Account>, U256), Vec<u8>> {
+        let providers = self.ledger_info(user)?.providers;
+        let range = page(providers.len(), offset, limit)?;
+        let accounts = self.accounts_of(range.map(|i| (user, providers[i])))?;
+        Ok((accounts, U256::from(providers.len())))
+    }
+
+    /// The caller's (a provider's) accounts with `users`, a zeroed account
+    /// for a user without one. Errors: `InvalidLimit` (more than 500).
+    pub fn get_batch_accounts_by_users(
+        &self,
+        users: Vec<Address>,
+    ) -> Result<Vec<Account>, Vec<u8>> {
+        bounded(users.len(), MAX_BATCH_USERS)?;
+        let provider = self.vm().msg_sender();
+        self.accounts_of(users.into_iter().map(|user| (user, provider)))
+    }
+
+    /// Whether `user` has an account with `provider`.
+    pub fn account_exists(&self, user: Address, provider: Address) -> bool {
+        self.accounts.exists(user, provider)
+    }
+
+    /// The pending refund of the account (zero when it does not exist).
+    pub fn get_pending_refund(&self, user: Address, provider: Address) -> U256 {
+        self.accounts.pending_refund(user, provider)
+    }
+
+    /// Settles a batch of TEE-signed records for the caller (the provider).
+    /// Per record: the provider matches, the account exists, its TEE signer
+    /// is acknowledged and signed the record, the nonce is new and the
+    /// balance covers the fee. A refused record is reported
+    /// (`TEESettlementFailed` and the returned `failedUsers`) and the rest
+    /// goes on. The provider is paid the batch's total once, by the ledger.
+    /// Errors: `NotInitialized`, `InvalidProofInputs` (empty batch),
+    /// `InvalidLimit` (more than 500 records). Emits
+    /// `TEESettlementFailed`, `TEESettlementCompleted`.
+    #[selector(name = "settleFeesWithTEE")]
+    pub fn settle_fees_with_tee(
+        &mut self,
+        settlements: Vec<TEESettlementData>,
+    ) -> Result<Vec<Address>, Vec<u8>> {
+        let provider = self.only_initialized()?;
+        if settlements.is_empty() {
+            return Err(revert(InvalidProofInputs { reason: "Empty batch".into() }));
+        }
+        bounded(settlements.len(), MAX_BATCH)?;
+        let mut total = U256::ZERO;
+        let mut failed = Vec::new();
+        for record in &settlements {
+            match self.settle_record(provider, record) {
+                Ok(()) => total += record.totalFee,
+                Err(reason) => {
+                    failed.push(record.user);
+                    log(
+                        self.vm(),
+                        TEESettlementFailed {
+                            provider,
+                            user: record.user,
+                            reason: reason.into(),
+                        },
+                    );
+                }
+            }
+        }
+        if !total.is_zero() {
+            call(
+                self.vm(),
+                self.ledger.get(),
+                &ILedger::payProviderCall { provider, amount: total },
+            )?;
+        }
+        log(
+            self.vm(),
+            TEESettlementCompleted {
+                provider,
+                successCount: U256::from(settlements.len() - failed.len()),
+                failedCount: U256::from(failed.len()),
+            },
+        );
+        Ok(failed)
+    }
+
+    /// Internal (ledger only): moves `amount` into the account, opening it
+    /// when the provider has a service. Returns what the ledger must take
+    /// from the available balance and whether the account was opened.
+    /// Errors: `Unauthorized`, `ServiceNotExist`, `AmountTooLarge`. Emits
+    /// `BalanceUpdated`.
+    pub fn fund_account(
+        &mut self,
+        user: Address,
+        provider: Address,
+        amount: U256,
+    ) -> Result<(U256, bool), Vec<u8>> {
+        self.only_ledger()?;
+        if !self.accounts.exists(user, provider) && !self.providers.contains(provider) {
+            return Err(revert(ServiceNotExist { provider }));
+        }
+        self.accounts.fund(user, provider, amount)
+    }
+
+    /// Internal (ledger only): for each provider, pays the user's matured
+    /// refunds and queues the rest; returns the total paid. Errors:
+    /// `Unauthorized`, `AccountNotExists`, `TooManyRefunds`. Emits
+    /// `RefundRequested`, `BalanceUpdated`.
+    pub fn retrieve_funds(
+        &mut self,
+        user: Address,
+        providers: Vec<Address>,
+    ) -> Result<U256, Vec<u8>> {
+        self.only_ledger()?;
+        let now = self.vm().block_timestamp();
+        let lock_time = self.lock_time.get().to::<u64>();
+        let mut paid = U256::ZERO;
+        for provider in providers {
+            paid += self.accounts.retrieve(user, provider, now, lock_time)?;
+        }
+        Ok(paid)
+    }
+
+    /// Internal (ledger only): deletes the user's empty accounts with
+    /// `providers`. Errors: `Unauthorized`, `AccountNotExists`,
+    /// `AccountHasFunds`.
+    pub fn delete_accounts(
+        &mut self,
+        user: Address,
+        providers: Vec<Address>,
+    ) -> Result<(), Vec<u8>> {
+        self.only_ledger()?;
+        for provider in providers {
+            self.accounts.delete(user, provider)?;
+            let mut keys = self.provider_pub_keys.setter(user);
+            let mut key = keys.setter(provider);
+            for i in 0..2 {
+                key.setter(i).unwrap().set(U256::ZERO);
+            }
+        }
+        Ok(())
+    }
+
+    /// Internal view (ledger): the sum of the user's balances with
+    /// `providers`.
+    pub fn user_balance(&self, user: Address, providers: Vec<Address>) -> U256 {
+        providers
+            .into_iter()
+            .map(|provider| self.accounts.balance(user, provider))
+            .sum()
+    }
+}
+
+impl InferenceServing {
+    fn set_lock_time(&mut self, lock_time: U256) -> Result<(), Vec<u8>> {
+        if lock_time > U256::from(u64::MAX) {
+            return Err(revert(InvalidLimit { limit: lock_time, max: U256::from(u64::MAX) }));
+        }
+        self.lock_time.set(U64::from(lock_time.to::<u64>()));
+        Ok(())
+    }
+}

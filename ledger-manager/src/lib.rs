@@ -29,12 +29,12 @@ use serving_contracts::{
     interfaces::{call, view, IServing},
     ownable::Ownable,
     pagination::page,
-    storage::{read_string, write_string},
+    storage::StoredString,
 };
 use stylus_sdk::{
     prelude::*,
     storage::{
-        StorageAddress, StorageArray, StorageBool, StorageBytes, StorageMap, StorageU128,
+        StorageAddress, StorageArray, StorageBool, StorageMap, StorageU128,
         StorageU256, StorageU8,
     },
 };
@@ -91,7 +91,7 @@ impl ProviderList {
 pub struct LedgerRecord {
     available: StorageU128,
     signer: StorageArray<StorageU256, 2>,
-    additional_info: StorageBytes,
+    additional_info: StoredString,
     inference: ProviderList,
     fine_tuning: ProviderList,
 }
@@ -196,7 +196,7 @@ impl LedgerManager {
             availableBalance: U256::from(ledger.available.get()),
             totalBalance: self.total_balance(user)?,
             inferenceSigner: [ledger.signer.get(0).unwrap(), ledger.signer.get(1).unwrap()],
-            additionalInfo: read_string(&ledger.additional_info),
+            additionalInfo: ledger.additional_info.get(),
             inferenceProviders: ledger.inference.to_vec(),
             fineTuningProviders: ledger.fine_tuning.to_vec(),
         })
@@ -251,7 +251,7 @@ impl LedgerManager {
         for (i, part) in inference_signer.into_iter().enumerate() {
             ledger.signer.setter(i).unwrap().set(part);
         }
-        write_string(&mut ledger.additional_info, &additional_info);
+        ledger.additional_info.set(&additional_info);
         Ok((value, value))
     }
 
@@ -368,7 +368,7 @@ impl LedgerManager {
         for i in 0..2 {
             ledger.signer.setter(i).unwrap().set(U256::ZERO);
         }
-        ledger.additional_info.erase();
+        ledger.additional_info.clear();
         self.users.remove(user);
         Ok(())
     }
@@ -455,7 +455,7 @@ impl LedgerManager {
         let ledger = self.ledgers.get(user);
         (
             [ledger.signer.get(0).unwrap(), ledger.signer.get(1).unwrap()],
-            read_string(&ledger.additional_info),
+            ledger.additional_info.get(),
             providers,
         )
     }

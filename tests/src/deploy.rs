@@ -1,0 +1,378 @@
+//! Deploying the serving contracts with no initialization window.
+//!
+//! Reference defect 12: the reference's `initialize` can be called by the
+//! first stranger who reaches it. Ours is configured in the very transaction
+//! that creates it. A Stylus program has no constructor, so each contract is
+//! created by a tiny hand-assembled EVM *deployer* (see [`deployer_initcode`])
+//! sent as a creation transaction: its init code
+//!
+//! 1. `CODECOPY`s the program's init code (the artifact of `cargo xtask
+//!    build`, which returns the stored Stylus code) into memory and `CREATE`s
+//!    it: the program lands at `create_address(deployer, 1)`;
+//! 2. `CODECOPY`s the `initialize(...)` calldata that follows and `CALL`s the
+//!    new program with it;
+//! 3. reverts with the failing step's revert data if either failed, so the
+//!    whole transaction fails and nothing is left behind; otherwise it
+//!    returns nothing (the deployer keeps no code).
+//!
+//! arbos-anvil activates a Stylus program on its first call, so the `CALL`
+//! in step 2 activates it. On a real Arbitrum chain a program must be
+//! activated before it can be called: there the deployer must first call
+//! `ArbWasm.activateProgram(program)` (precompile `0x71`), sending the data
+//! fee as value (query it with `ArbWasm.programVersion` / a dry run), and
+//! only then call `initialize` — same transaction, same guarantee.
+//!
+//! LedgerManager and InferenceServing each need the other's address at
+//! initialization, so both addresses are computed ahead from the sender and
+//! its nonces (CREATE addresses): the contract created by a deployer
+//! transaction sent with nonce `n` is at
+//! `create_address(create_address(sender, n), 1)` (a new contract's own
+//! nonce starts at 1, EIP-161). [`deploy_serving`] sends InferenceServing with
+//! nonce `n` and LedgerManager with `n + 1`, each initialized with the
+//! other's predicted address, and checks both predictions.
+
+use alloy::network::TransactionBuilder;
+use alloy::primitives::{Address, Bytes, U256};
+use alloy::providers::{Provider, WalletProvider as _};
+use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
+use alloy::sol_types::SolCall;
+
+use crate::bindings::{InferenceServing, LedgerManager};
+use crate::chain::{self, ChainError, NodeOptions, WalletProvider};
+
+/// The node's code size limit for the end-to-end tests and the gas
+/// benchmark: `None` keeps mainnet's 24,576 bytes (what the final tests must
+/// use); `Some(bytes)` raises it while a contract is still too large.
+///
+/// **The one place to flip**: set it back to `None` once every artifact fits.
+pub const E2E_CODE_SIZE_LIMIT: Option<usize> = Some(100_000);
+
+/// The node options of the end-to-end tests and the gas benchmark (see
+/// [`E2E_CODE_SIZE_LIMIT`]).
+pub fn node_options() -> NodeOptions {
+    match E2E_CODE_SIZE_LIMIT {
+        Some(limit) => NodeOptions::default().code_size_limit(limit),
+        None => NodeOptions::default(),
+    }
+}
+
+/// The artifact name of LedgerManager (`target/stylus/ledger-manager.initcode`).
+pub const LEDGER_ARTIFACT: &str = "ledger-manager";
+/// The artifact name of InferenceServing.
+pub const INFERENCE_ARTIFACT: &str = "inference-serving";
+
+/// Length of the deployer's code before the embedded program init code.
+pub const DEPLOYER_PREFIX_LEN: usize = 75;
+
+// Opcodes.
+const PUSH1: u8 = 0x60;
+const PUSH2: u8 = 0x61;
+const PUSH4: u8 = 0x63;
+const CODECOPY: u8 = 0x39;
+const CREATE: u8 = 0xf0;
+const DUP1: u8 = 0x80;
+const DUP6: u8 = 0x85;
+const ISZERO: u8 = 0x15;
+const JUMPI: u8 = 0x57;
+const JUMPDEST: u8 = 0x5b;
+const GAS: u8 = 0x5a;
+const CALL: u8 = 0xf1;
+const STOP: u8 = 0x00;
+const RETURNDATASIZE: u8 = 0x3d;
+const RETURNDATACOPY: u8 = 0x3e;
+const REVERT: u8 = 0xfd;
+
+fn push4(code: &mut Vec<u8>, value: usize) {
+    let value = u32::try_from(value).expect("deployer parts are below 4 GiB");
+    code.push(PUSH4);
+    code.extend_from_slice(&value.to_be_bytes());
+}
+
+/// Init code of a deployer that creates `program_initcode` and calls the new
+/// contract with `calldata` in the same transaction, reverting (with the
+/// failing step's revert data) if either step fails, and returning no code.
+///
+/// Layout: a 75-byte prefix, then `program_initcode`, then `calldata`.
+///
+/// ```text
+/// PUSH4 len(p) PUSH4 75 PUSH1 0 CODECOPY          ; memory[0..] = program init code
+/// PUSH4 len(p) PUSH1 0 PUSH1 0 CREATE             ; addr = CREATE(0, 0, len(p))
+/// DUP1 ISZERO PUSH2 fail JUMPI
+/// PUSH4 len(c) PUSH4 75+len(p) PUSH1 0 CODECOPY   ; memory[0..] = calldata
+/// PUSH1 0 PUSH1 0 PUSH4 len(c) PUSH1 0 PUSH1 0 DUP6 GAS CALL
+/// ISZERO PUSH2 fail JUMPI STOP
+/// fail: JUMPDEST RETURNDATASIZE PUSH1 0 PUSH1 0 RETURNDATACOPY
+///       RETURNDATASIZE PUSH1 0 REVERT              ; bubble the revert data
+/// ```
+pub fn deployer_initcode(program_initcode: &[u8], calldata: &[u8]) -> Vec<u8> {
+    let program_at = DEPLOYER_PREFIX_LEN;
+    let calldata_at = program_at + program_initcode.len();
+    let fail = DEPLOYER_PREFIX_LEN - 11;
+    let [fail_hi, fail_lo] = u16::try_from(fail).expect("small").to_be_bytes();
+
+    let mut code = Vec::with_capacity(calldata_at + calldata.len());
+    // Copy the program's init code and create it.
+    push4(&mut code, program_initcode.len());
+    push4(&mut code, program_at);
+    code.extend_from_slice(&[PUSH1, 0, CODECOPY]);
+    push4(&mut code, program_initcode.len());
+    code.extend_from_slice(&[PUSH1, 0, PUSH1, 0, CREATE]);
+    code.extend_from_slice(&[DUP1, ISZERO, PUSH2, fail_hi, fail_lo, JUMPI]);
+    // Copy the calldata over it and call the new contract.
+    push4(&mut code, calldata.len());
+    push4(&mut code, calldata_at);
+    code.extend_from_slice(&[PUSH1, 0, CODECOPY]);
+    code.extend_from_slice(&[PUSH1, 0, PUSH1, 0]);
+    push4(&mut code, calldata.len());
+    code.extend_from_slice(&[PUSH1, 0, PUSH1, 0, DUP6, GAS, CALL]);
+    code.extend_from_slice(&[ISZERO, PUSH2, fail_hi, fail_lo, JUMPI, STOP]);
+    // Failure: revert with the returned data.
+    assert_eq!(code.len(), fail, "the jump target is the failure branch");
+    code.extend_from_slice(&[
+        JUMPDEST,
+        RETURNDATASIZE,
+        PUSH1,
+        0,
+        PUSH1,
+        0,
+        RETURNDATACOPY,
+        RETURNDATASIZE,
+        PUSH1,
+        0,
+        REVERT,
+    ]);
+    assert_eq!(code.len(), DEPLOYER_PREFIX_LEN);
+    code.extend_from_slice(program_initcode);
+    code.extend_from_slice(calldata);
+    code
+}
+
+/// The address of the deployer contract created by `sender`'s transaction
+/// with nonce `nonce`.
+pub fn deployer_address(sender: Address, nonce: u64) -> Address {
+    sender.create(nonce)
+}
+
+/// The address of the contract that the deployer sent by `sender` with
+/// nonce `nonce` creates: the deployer's first CREATE (its nonce starts at
+/// 1).
+pub fn created_address(sender: Address, nonce: u64) -> Address {
+    deployer_address(sender, nonce).create(1)
+}
+
+/// A contract created and initialized by one deployer transaction.
+#[derive(Clone, Debug)]
+pub struct Deployed {
+    /// The new contract.
+    pub address: Address,
+    /// The deployer (no code; it only ran once).
+    pub deployer: Address,
+    /// The creation transaction's receipt.
+    pub receipt: TransactionReceipt,
+}
+
+/// Sends one deployer transaction from `wallet`'s default signer with the
+/// given `nonce` (or the account's next one): creates `program_initcode`
+/// and calls the new contract with `calldata`. Checks that the contract
+/// was created where predicted and holds code.
+///
+/// Errors: [`ChainError::Rpc`] when estimation shows the creation or the
+/// call would fail (the message carries the revert data),
+/// [`ChainError::Reverted`] when it was mined and failed,
+/// [`ChainError::NoContractAddress`] when nothing is at the predicted
+/// address.
+pub async fn deploy_initialized(
+    wallet: &WalletProvider,
+    program_initcode: &[u8],
+    calldata: &[u8],
+    nonce: Option<u64>,
+) -> Result<Deployed, ChainError> {
+    let sender = wallet.default_signer_address();
+    let nonce = match nonce {
+        Some(n) => n,
+        None => wallet.get_transaction_count(sender).await?,
+    };
+    let tx = TransactionRequest::default()
+        .with_deploy_code(deployer_initcode(program_initcode, calldata))
+        .with_nonce(nonce);
+    let receipt = chain::send_tx(wallet, tx).await?;
+    let deployer = deployer_address(sender, nonce);
+    let address = created_address(sender, nonce);
+    if receipt.contract_address != Some(deployer)
+        || wallet.get_code_at(address).await?.is_empty()
+    {
+        return Err(ChainError::NoContractAddress(Box::new(receipt)));
+    }
+    Ok(Deployed {
+        address,
+        deployer,
+        receipt,
+    })
+}
+
+/// How [`deploy_serving`] configures the contracts.
+#[derive(Clone, Debug)]
+pub struct ServingConfig {
+    /// InferenceServing's refund lock time in seconds.
+    pub lock_time: U256,
+    /// The owner of both contracts; `None`: the deploying account.
+    pub owner: Option<Address>,
+    /// The FineTuningServing address given to the ledger (zero: none yet,
+    /// "fine-tuning" is then refused as a service type).
+    pub fine_tuning: Address,
+}
+
+impl Default for ServingConfig {
+    /// Lock time 60 s, owned by the deployer, no fine-tuning contract.
+    fn default() -> Self {
+        Self {
+            lock_time: U256::from(60u64),
+            owner: None,
+            fine_tuning: Address::ZERO,
+        }
+    }
+}
+
+impl ServingConfig {
+    /// The same with another lock time (seconds).
+    pub fn lock_time(mut self, secs: u64) -> Self {
+        self.lock_time = U256::from(secs);
+        self
+    }
+}
+
+/// LedgerManager and InferenceServing, deployed and initialized.
+#[derive(Clone, Debug)]
+pub struct ServingDeployment {
+    /// LedgerManager.
+    pub ledger: Address,
+    /// InferenceServing.
+    pub inference: Address,
+    /// The owner of both.
+    pub owner: Address,
+    /// InferenceServing's lock time.
+    pub lock_time: U256,
+    /// The creation of InferenceServing (sent first).
+    pub inference_receipt: TransactionReceipt,
+    /// The creation of LedgerManager.
+    pub ledger_receipt: TransactionReceipt,
+}
+
+/// `initialize(lockTime, ledger, owner)` of InferenceServing.
+pub fn inference_initialize(lock_time: U256, ledger: Address, owner: Address) -> Bytes {
+    InferenceServing::initializeCall {
+        _locktime: lock_time,
+        _ledgerAddress: ledger,
+        owner,
+    }
+    .abi_encode()
+    .into()
+}
+
+/// `initialize(inference, fineTuning, owner)` of LedgerManager.
+pub fn ledger_initialize(inference: Address, fine_tuning: Address, owner: Address) -> Bytes {
+    LedgerManager::initializeCall {
+        inference,
+        fineTuning: fine_tuning,
+        owner,
+    }
+    .abi_encode()
+    .into()
+}
+
+/// Deploys InferenceServing and LedgerManager from the artifacts of `cargo
+/// xtask build` (`target/stylus/{inference-serving,ledger-manager}.initcode`),
+/// each initialized in its creating transaction with the other's address
+/// (computed ahead). Two transactions from `wallet`'s default signer, nonces
+/// `n` and `n + 1`.
+///
+/// # Panics
+///
+/// If an artifact is missing (run `cargo xtask build`).
+pub async fn deploy_serving(
+    wallet: &WalletProvider,
+    config: &ServingConfig,
+) -> Result<ServingDeployment, ChainError> {
+    deploy_serving_from(
+        wallet,
+        &chain::artifact(LEDGER_ARTIFACT),
+        &chain::artifact(INFERENCE_ARTIFACT),
+        config,
+    )
+    .await
+}
+
+/// [`deploy_serving`] with the given init codes.
+pub async fn deploy_serving_from(
+    wallet: &WalletProvider,
+    ledger_initcode: &[u8],
+    inference_initcode: &[u8],
+    config: &ServingConfig,
+) -> Result<ServingDeployment, ChainError> {
+    let sender = wallet.default_signer_address();
+    let owner = config.owner.unwrap_or(sender);
+    let nonce = wallet.get_transaction_count(sender).await?;
+    let inference = created_address(sender, nonce);
+    let ledger = created_address(sender, nonce + 1);
+
+    let deployed = deploy_initialized(
+        wallet,
+        inference_initcode,
+        &inference_initialize(config.lock_time, ledger, owner),
+        Some(nonce),
+    )
+    .await?;
+    debug_assert_eq!(deployed.address, inference);
+    let inference_receipt = deployed.receipt;
+    let deployed = deploy_initialized(
+        wallet,
+        ledger_initcode,
+        &ledger_initialize(inference, config.fine_tuning, owner),
+        Some(nonce + 1),
+    )
+    .await?;
+    debug_assert_eq!(deployed.address, ledger);
+    Ok(ServingDeployment {
+        ledger,
+        inference,
+        owner,
+        lock_time: config.lock_time,
+        inference_receipt,
+        ledger_receipt: deployed.receipt,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::primitives::address;
+
+    #[test]
+    fn deployer_layout() {
+        let program = [0xaa; 300];
+        let calldata = [0xbb; 100];
+        let code = deployer_initcode(&program, &calldata);
+        assert_eq!(code.len(), DEPLOYER_PREFIX_LEN + 400);
+        assert_eq!(&code[DEPLOYER_PREFIX_LEN..DEPLOYER_PREFIX_LEN + 300], &program);
+        assert_eq!(&code[DEPLOYER_PREFIX_LEN + 300..], &calldata);
+        // PUSH4 300, PUSH4 75 ...
+        assert_eq!(&code[..10], &[0x63, 0, 0, 1, 44, 0x63, 0, 0, 0, 75]);
+        // The jump target is a JUMPDEST.
+        assert_eq!(code[DEPLOYER_PREFIX_LEN - 11], JUMPDEST);
+    }
+
+    #[test]
+    fn create_addresses() {
+        // The first contract of anvil's dev account 0, and that contract's
+        // own first creation.
+        let sender = address!("f39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
+        assert_eq!(
+            deployer_address(sender, 0),
+            address!("5FbDB2315678afecb367f032d93F642f64180aa3")
+        );
+        assert_eq!(
+            created_address(sender, 0),
+            deployer_address(sender, 0).create(1)
+        );
+    }
+}

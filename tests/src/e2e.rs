@@ -1,0 +1,402 @@
+//! Fixtures for end-to-end flows on the real node: the deployed serving
+//! contracts, funded actors, TEE keys signing settlement records, receipts'
+//! events and revert errors, and the money invariants of
+//! `../shared/design/architecture.md`.
+//!
+//! ```no_run
+//! # async fn example() {
+//! use serving_harness::{deploy, e2e::Serving};
+//! let node = serving_harness::node_or_skip!(deploy::node_options());
+//! let serving = Serving::deploy(node, deploy::ServingConfig::default()).await.unwrap();
+//! serving.check_invariants().await;
+//! # }
+//! ```
+
+use alloy::contract::{CallBuilder, CallDecoder};
+use alloy::network::Ethereum;
+use alloy::primitives::{Address, Bytes, B256, U256};
+use alloy::providers::Provider;
+use alloy::rpc::types::TransactionReceipt;
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::{SolError, SolEvent};
+use alloy::transports::Transport;
+use k256::ecdsa::SigningKey;
+
+use crate::bindings::{
+    InferenceServing::{self, InferenceServingInstance},
+    LedgerManager::{self, LedgerManagerInstance},
+    ServiceParams, TEESettlementData,
+};
+use crate::chain::{self, ChainError, HttpTransport, Node, ReadProvider, WalletProvider};
+use crate::deploy::{self, ServingConfig, ServingDeployment};
+
+/// The service type string of inference.
+pub const INFERENCE: &str = "inference";
+
+/// One ether in wei.
+pub fn eth(n: u64) -> U256 {
+    U256::from(n) * U256::from(10u64).pow(U256::from(18u64))
+}
+
+/// `n` milli-ether in wei.
+pub fn milli_eth(n: u64) -> U256 {
+    U256::from(n) * U256::from(10u64).pow(U256::from(15u64))
+}
+
+/// A LedgerManager handle for reads (transactions go through [`send`]).
+pub type Ledger = LedgerManagerInstance<HttpTransport, ReadProvider>;
+/// An InferenceServing handle for reads (transactions go through [`send`]).
+pub type Inference = InferenceServingInstance<HttpTransport, ReadProvider>;
+
+/// An account with a key and a signing provider.
+pub struct Actor {
+    /// Its key.
+    pub signer: PrivateKeySigner,
+    /// A provider signing with it.
+    pub wallet: WalletProvider,
+}
+
+impl Actor {
+    /// Its address.
+    pub fn address(&self) -> Address {
+        self.signer.address()
+    }
+}
+
+/// A key inside a provider's TEE: signs settlement records.
+pub struct TeeKey(pub SigningKey);
+
+impl TeeKey {
+    /// A fresh random key.
+    pub fn random() -> Self {
+        let key = PrivateKeySigner::random().to_bytes();
+        Self(SigningKey::from_slice(key.as_slice()).expect("a valid secp256k1 key"))
+    }
+
+    /// Its Ethereum address (what users acknowledge).
+    pub fn address(&self) -> Address {
+        serving_verifier::native::address(self.0.verifying_key())
+    }
+
+    /// A settlement record of `fee` for `user` at `nonce`, signed by this
+    /// key as the contract checks it (EIP-191 over the packed fields).
+    pub fn record(
+        &self,
+        user: Address,
+        provider: Address,
+        fee: U256,
+        nonce: u64,
+        requests_hash: B256,
+    ) -> TEESettlementData {
+        let nonce = U256::from(nonce);
+        let digest =
+            serving_verifier::settlement_digest(requests_hash, nonce, provider, user, fee);
+        let signature = serving_verifier::native::sign(&self.0, digest);
+        TEESettlementData {
+            user,
+            provider,
+            totalFee: fee,
+            requestsHash: requests_hash,
+            nonce,
+            signature: Bytes::copy_from_slice(&signature),
+        }
+    }
+}
+
+/// A requests hash for tests: the word `n`.
+pub fn requests_hash(n: u64) -> B256 {
+    B256::from(U256::from(n))
+}
+
+/// The service every test provider registers.
+pub fn service_params(url: &str) -> ServiceParams {
+    ServiceParams {
+        serviceType: "chatbot".into(),
+        url: url.into(),
+        model: "llama-3.3-70b".into(),
+        verifiability: "TeeML".into(),
+        inputPrice: U256::from(1_000u64),
+        outputPrice: U256::from(2_000u64),
+        additionalInfo: "{}".into(),
+    }
+}
+
+/// Sends `call` as a transaction from `wallet` and waits for a successful
+/// receipt (see [`chain::send_tx`]: a call that would revert fails at
+/// estimation with [`ChainError::Rpc`] carrying the revert data; decode it
+/// with [`revert_error`]).
+pub async fn send<T, P, D>(
+    wallet: &WalletProvider,
+    call: CallBuilder<T, P, D, Ethereum>,
+) -> Result<TransactionReceipt, ChainError>
+where
+    T: Transport + Clone,
+    P: Provider<T, Ethereum>,
+    D: CallDecoder,
+{
+    chain::send_tx(wallet, call.into_transaction_request()).await
+}
+
+/// The revert data carried by a failed request, if any.
+pub fn revert_data(error: &ChainError) -> Option<Bytes> {
+    match error {
+        ChainError::Rpc(e) => e.as_error_resp()?.as_revert_data(),
+        _ => None,
+    }
+}
+
+/// The custom error `E` a failed request reverted with, if it did.
+pub fn revert_error<E: SolError>(error: &ChainError) -> Option<E> {
+    E::abi_decode(&revert_data(error)?, true).ok()
+}
+
+/// Unwraps the error of `result` and decodes it as `E`.
+///
+/// # Panics
+///
+/// If `result` is `Ok` or reverted with anything else.
+#[track_caller]
+pub fn expect_revert<E: SolError, T: std::fmt::Debug>(result: Result<T, ChainError>) -> E {
+    match result {
+        Ok(value) => panic!("expected a revert with {}, got {value:?}", E::SIGNATURE),
+        Err(error) => revert_error::<E>(&error).unwrap_or_else(|| {
+            panic!(
+                "expected a revert with {} (0x{}), got: {error}",
+                E::SIGNATURE,
+                alloy::hex::encode(E::SELECTOR)
+            )
+        }),
+    }
+}
+
+/// The events `E` that `emitter` logged in `receipt`, in order.
+pub fn events<E: SolEvent>(receipt: &TransactionReceipt, emitter: Address) -> Vec<E> {
+    receipt
+        .inner
+        .logs()
+        .iter()
+        .filter(|log| log.address() == emitter && log.topic0() == Some(&E::SIGNATURE_HASH))
+        .map(|log| {
+            E::decode_log_data(log.data(), true)
+                .unwrap_or_else(|e| panic!("{}: undecodable log {log:?}: {e}", E::SIGNATURE))
+        })
+        .collect()
+}
+
+/// What the sender paid for `receipt`'s gas, in wei.
+pub fn gas_cost(receipt: &TransactionReceipt) -> U256 {
+    U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price)
+}
+
+/// LedgerManager and InferenceServing deployed on a node of their own.
+pub struct Serving {
+    /// The node (dropping it stops it).
+    pub node: Node,
+    /// Addresses, owner, lock time and creation receipts.
+    pub deployment: ServingDeployment,
+    /// LedgerManager, for reads.
+    pub ledger: Ledger,
+    /// InferenceServing, for reads.
+    pub inference: Inference,
+    /// The owner (dev account 0, which deployed both).
+    pub owner: WalletProvider,
+}
+
+impl Serving {
+    /// Deploys both contracts from the artifacts with dev account 0 (see
+    /// [`deploy::deploy_serving`]).
+    pub async fn deploy(node: Node, config: ServingConfig) -> Result<Self, ChainError> {
+        let owner = node.wallet(0);
+        let deployment = deploy::deploy_serving(&owner, &config).await?;
+        let ledger = LedgerManager::new(deployment.ledger, node.provider());
+        let inference = InferenceServing::new(deployment.inference, node.provider());
+        Ok(Self {
+            node,
+            deployment,
+            ledger,
+            inference,
+            owner,
+        })
+    }
+
+    /// LedgerManager's address.
+    pub fn ledger_address(&self) -> Address {
+        self.deployment.ledger
+    }
+
+    /// InferenceServing's address.
+    pub fn inference_address(&self) -> Address {
+        self.deployment.inference
+    }
+
+    /// A fresh account holding `amount` wei.
+    pub async fn actor(&self, amount: U256) -> Actor {
+        let (signer, wallet) = self
+            .node
+            .funded_account(amount)
+            .await
+            .expect("funding a fresh account");
+        Actor { signer, wallet }
+    }
+
+    /// A fresh provider (10 ETH for gas) with a registered inference
+    /// service.
+    pub async fn provider(&self) -> Actor {
+        let provider = self.actor(eth(10)).await;
+        let url = format!("https://provider-{}.example", provider.address());
+        send(
+            &provider.wallet,
+            self.inference.addOrUpdateService(service_params(&url)),
+        )
+        .await
+        .expect("addOrUpdateService");
+        provider
+    }
+
+    /// A fresh user (`deposit` + 10 ETH for gas) with a ledger holding
+    /// `deposit`.
+    pub async fn user(&self, deposit: U256) -> Actor {
+        let user = self.actor(deposit + eth(10)).await;
+        send(
+            &user.wallet,
+            self.ledger
+                .addLedger([U256::from(1u64), U256::from(2u64)], "user".into())
+                .value(deposit),
+        )
+        .await
+        .expect("addLedger");
+        user
+    }
+
+    /// `user` moves `amount` to a sub-account with `provider` and
+    /// acknowledges `tee` as its signer.
+    pub async fn open_account(&self, user: &Actor, provider: Address, amount: U256, tee: &TeeKey) {
+        send(
+            &user.wallet,
+            self.ledger.transferFund(provider, INFERENCE.into(), amount),
+        )
+        .await
+        .expect("transferFund");
+        send(
+            &user.wallet,
+            self.inference.acknowledgeTEESigner(provider, tee.address()),
+        )
+        .await
+        .expect("acknowledgeTEESigner");
+    }
+
+    /// The ETH balance of `address`.
+    pub async fn balance(&self, address: Address) -> U256 {
+        self.node
+            .provider()
+            .get_balance(address)
+            .await
+            .expect("eth_getBalance")
+    }
+
+    /// The ledger of `user`.
+    pub async fn ledger_of(&self, user: Address) -> crate::bindings::Ledger {
+        self.ledger
+            .getLedger(user)
+            .call()
+            .await
+            .expect("getLedger")
+            .ledger
+    }
+
+    /// The sub-account of `user` with `provider`.
+    pub async fn account(&self, user: Address, provider: Address) -> crate::bindings::Account {
+        self.inference
+            .getAccount(user, provider)
+            .call()
+            .await
+            .expect("getAccount")
+            .account
+    }
+
+    /// Checks the money invariants of the design on the chain's state:
+    ///
+    /// - the ledger contract's ETH balance = the sum of every ledger's
+    ///   `totalBalance`, and InferenceServing holds no ETH;
+    /// - for every ledger, `totalBalance` = `availableBalance` + the sum of
+    ///   its inference sub-account balances (no fine-tuning contract here,
+    ///   so no fine-tuning providers);
+    /// - for every sub-account, `pendingRefund` <= `balance`, the live
+    ///   refunds sum to `pendingRefund` and their count is
+    ///   `validRefundsLength`;
+    /// - every account listed by InferenceServing belongs to a listed
+    ///   ledger's provider list and the other way round.
+    ///
+    /// Returns the sum of all ledgers' totals.
+    ///
+    /// # Panics
+    ///
+    /// When an invariant does not hold.
+    pub async fn check_invariants(&self) -> U256 {
+        let ledgers = self
+            .ledger
+            .getAllLedgers(U256::ZERO, U256::ZERO)
+            .call()
+            .await
+            .expect("getAllLedgers");
+        assert_eq!(ledgers.total, U256::from(ledgers.ledgers.len()));
+        let mut sum = U256::ZERO;
+        let mut pairs = Vec::new();
+        for ledger in &ledgers.ledgers {
+            assert!(
+                ledger.fineTuningProviders.is_empty(),
+                "no fine-tuning contract: {ledger:?}"
+            );
+            let mut sub_accounts = U256::ZERO;
+            for &provider in &ledger.inferenceProviders {
+                let account = self.account(ledger.user, provider).await;
+                assert_eq!((account.user, account.provider), (ledger.user, provider));
+                assert!(
+                    account.pendingRefund <= account.balance,
+                    "pending refund above balance: {account:?}"
+                );
+                let live: Vec<_> = account.refunds.iter().filter(|r| !r.processed).collect();
+                let live_sum = live.iter().fold(U256::ZERO, |s, r| s + r.amount);
+                assert_eq!(live_sum, account.pendingRefund, "live refunds: {account:?}");
+                assert_eq!(
+                    account.validRefundsLength,
+                    U256::from(live.len()),
+                    "validRefundsLength: {account:?}"
+                );
+                sub_accounts += account.balance;
+                pairs.push((ledger.user, provider));
+            }
+            assert_eq!(
+                ledger.totalBalance,
+                ledger.availableBalance + sub_accounts,
+                "totalBalance != available + sub-accounts: {ledger:?}"
+            );
+            sum += ledger.totalBalance;
+        }
+        assert_eq!(
+            self.balance(self.ledger_address()).await,
+            sum,
+            "the ledger's ETH balance != the sum of all ledgers' totals"
+        );
+        assert_eq!(
+            self.balance(self.inference_address()).await,
+            U256::ZERO,
+            "InferenceServing holds no ETH"
+        );
+        let accounts = self
+            .inference
+            .getAllAccounts(U256::ZERO, U256::ZERO)
+            .call()
+            .await
+            .expect("getAllAccounts");
+        let mut listed: Vec<_> = accounts
+            .accounts
+            .iter()
+            .map(|a| (a.user, a.provider))
+            .collect();
+        listed.sort();
+        pairs.sort();
+        assert_eq!(listed, pairs, "accounts listed by InferenceServing vs ledgers");
+        sum
+    }
+}
