@@ -8,6 +8,13 @@
 //! in `serving_contracts::interfaces`; a settlement pays the provider with
 //! one call to the ledger per batch.
 //!
+//! The program is split in two so that each fits the Stylus code limit
+//! while the address and selectors stay those of the spec: this program
+//! holds every state-changing function, and its fallback delegates every
+//! other selector to the views program (`views.rs`, built with the `views`
+//! feature), which runs on this contract's storage. Delegating from one
+//! Stylus program to another was checked on the real VM (arbos-anvil).
+//!
 //! Bounds: a settlement batch holds at most [`MAX_BATCH`] records;
 //! `getBatchAccountsByUsers` at most [`MAX_BATCH_USERS`] users; paged views
 //! at most 50 items (`limit` 0: all).
@@ -19,16 +26,16 @@ use alloc::{vec, vec::Vec};
 use alloy_primitives::{Address, U256, U64};
 use serving_contracts::{
     abi::{
-        revert, Account, InvalidInitialization, InvalidLimit, InvalidProofInputs,
-        NotInitialized, Service, ServiceNotExist, ServiceParams, ServiceRemoved, ServiceUpdated,
+        revert, InvalidInitialization, InvalidLimit, InvalidProofInputs,
+        NotInitialized, ServiceNotExist, ServiceParams, ServiceRemoved, ServiceUpdated,
         TEESettlementCompleted, TEESettlementData, TEESettlementFailed, Unauthorized,
         AccountNotExists,
     },
-    account::{AccountView, Accounts, ChargeError},
+    account::{Accounts, ChargeError},
     address_set::AddressSet,
-    interfaces::{call, view, ILedger},
+    interfaces::{call, ILedger},
     ownable::Ownable,
-    pagination::{bounded, page},
+    pagination::bounded,
     storage::StoredString,
 };
 use serving_verifier::{recover, settlement_digest};
@@ -38,7 +45,8 @@ use stylus_sdk::{
         StorageAddress, StorageArray, StorageBool, StorageMap, StorageU256,
         StorageU64,
     },
-    stylus_core::log,
+    stylus_core::{calls::context::Call, log},
+    ArbResult,
 };
 
 /// Most records in one settlement batch.
@@ -59,13 +67,17 @@ pub struct ServiceRecord {
     additional_info: StoredString,
 }
 
+mod views;
+pub use views::InferenceViews;
+
 /// The InferenceServing contract.
-#[entrypoint]
+#[cfg_attr(not(feature = "views"), entrypoint)]
 #[storage]
 pub struct InferenceServing {
     ledger: StorageAddress,
     lock_time: StorageU64,
     initialized: StorageBool,
+    views: StorageAddress,
     ownable: Ownable,
     accounts: Accounts,
     provider_pub_keys: StorageMap<Address, StorageMap<Address, StorageArray<StorageU256, 2>>>,
@@ -98,66 +110,6 @@ impl InferenceServing {
             return Err(revert(AccountNotExists { user, provider }));
         }
         Ok(())
-    }
-
-    fn ledger_info(&self, user: Address) -> Result<ILedger::userInfoReturn, Vec<u8>> {
-        view(self.vm(), self.ledger.get(), &ILedger::userInfoCall { user })
-    }
-
-    /// The account as the ABI shows it; zeroed when it does not exist.
-    fn account(&self, user: Address, provider: Address) -> Result<Account, Vec<u8>> {
-        let AccountView {
-            user,
-            provider,
-            nonce,
-            balance,
-            pending_refund,
-            signer,
-            refunds,
-        } = self.accounts.view(user, provider);
-        let (user_signer, additional_info) = if user.is_zero() {
-            Default::default()
-        } else {
-            let info = self.ledger_info(user)?;
-            (info.signer, info.additionalInfo)
-        };
-        let keys = self.provider_pub_keys.get(user);
-        let key = keys.get(provider);
-        Ok(Account {
-            user,
-            provider,
-            nonce,
-            balance,
-            pendingRefund: pending_refund,
-            signer: user_signer,
-            validRefundsLength: U256::from(refunds.len()),
-            refunds,
-            additionalInfo: additional_info,
-            providerPubKey: [key.get(0).unwrap(), key.get(1).unwrap()],
-            teeSignerAddress: signer,
-        })
-    }
-
-    fn accounts_of(
-        &self,
-        pairs: impl Iterator<Item = (Address, Address)>,
-    ) -> Result<Vec<Account>, Vec<u8>> {
-        pairs.map(|(user, provider)| self.account(user, provider)).collect()
-    }
-
-    fn service(&self, provider: Address) -> Service {
-        let service = self.services.get(provider);
-        Service {
-            provider,
-            serviceType: service.service_type.get(),
-            url: service.url.get(),
-            inputPrice: service.input_price.get(),
-            outputPrice: service.output_price.get(),
-            updatedAt: U256::from(service.updated_at.get()),
-            model: service.model.get(),
-            verifiability: service.verifiability.get(),
-            additionalInfo: service.additional_info.get(),
-        }
     }
 
     /// Checks and charges one record; the reason strings are the
@@ -220,14 +172,27 @@ impl InferenceServing {
         Ok(())
     }
 
-    /// Whether `initialize` ran.
-    pub fn initialized(&self) -> bool {
-        self.initialized.get()
+    /// Sets the views program the fallback delegates to: once before
+    /// `initialize` (in the deploying transaction), then only by the owner
+    /// (to upgrade it). Errors: `OwnableUnauthorizedAccount`.
+    pub fn set_views(&mut self, views: Address) -> Result<(), Vec<u8>> {
+        if self.initialized.get() {
+            self.only_owner()?;
+        }
+        self.views.set(views);
+        Ok(())
     }
 
-    /// Seconds a refund stays locked after it was requested.
-    pub fn lock_time(&self) -> U256 {
-        U256::from(self.lock_time.get())
+    /// Every other selector runs in the views program, on this storage.
+    /// Errors: `NotInitialized` when no views program is set.
+    #[fallback]
+    fn fallback(&mut self, input: &[u8]) -> ArbResult {
+        let views = self.views.get();
+        if views.is_zero() {
+            return Err(revert(NotInitialized {}));
+        }
+        // SAFETY: the views program is ours and only reads this storage.
+        unsafe { self.vm().delegate_call(&Call::new(), views, input) }.map_err(Vec::from)
     }
 
     /// Sets the refund lock time (owner only). Errors:
@@ -235,16 +200,6 @@ impl InferenceServing {
     pub fn update_lock_time(&mut self, lock_time: U256) -> Result<(), Vec<u8>> {
         self.only_owner()?;
         self.set_lock_time(lock_time)
-    }
-
-    /// The LedgerManager.
-    pub fn ledger_address(&self) -> Address {
-        self.ledger.get()
-    }
-
-    /// The owner.
-    pub fn owner(&self) -> Address {
-        self.ownable.owner()
     }
 
     /// Hands ownership to `newOwner`. Errors: `OwnableUnauthorizedAccount`,
@@ -313,21 +268,6 @@ impl InferenceServing {
         Ok(())
     }
 
-    /// The service of `provider`. Errors: `ServiceNotExist`.
-    pub fn get_service(&self, provider: Address) -> Result<Service, Vec<u8>> {
-        if !self.providers.contains(provider) {
-            return Err(revert(ServiceNotExist { provider }));
-        }
-        Ok(self.service(provider))
-    }
-
-    /// Every service.
-    pub fn get_all_services(&self) -> Vec<Service> {
-        (0..self.providers.len())
-            .map(|i| self.service(self.providers.at(i)))
-            .collect()
-    }
-
     /// The caller (a user) acknowledges `signer` as the TEE key that signs
     /// settlements of its account with `provider` (zero revokes). Errors:
     /// `AccountNotExists`.
@@ -356,75 +296,6 @@ impl InferenceServing {
             key.setter(i).unwrap().set(part);
         }
         Ok(())
-    }
-
-    /// The account of `user` with `provider`. Errors: `AccountNotExists`.
-    pub fn get_account(&self, user: Address, provider: Address) -> Result<Account, Vec<u8>> {
-        self.existing(user, provider)?;
-        self.account(user, provider)
-    }
-
-    /// A page of every account and their count. Errors: `InvalidLimit`.
-    pub fn get_all_accounts(
-        &self,
-        offset: U256,
-        limit: U256,
-    ) -> Result<(Vec<Account>, U256), Vec<u8>> {
-        page(0, U256::ZERO, limit)?;
-        let (pairs, total) = self
-            .accounts
-            .all(|total| page(total, offset, limit).unwrap_or_default());
-        Ok((self.accounts_of(pairs.into_iter())?, U256::from(total)))
-    }
-
-    /// A page of the accounts of `provider` and their count. Errors:
-    /// `InvalidLimit`.
-    pub fn get_accounts_by_provider(
-        &self,
-        provider: Address,
-        offset: U256,
-        limit: U256,
-    ) -> Result<(Vec<Account>, U256), Vec<u8>> {
-        let total = self.accounts.count_by_provider(provider);
-        let range = page(total, offset, limit)?;
-        let accounts =
-            self.accounts_of(range.map(|i| (self.accounts.user_at(provider, i), provider)))?;
-        Ok((accounts, U256::from(total)))
-    }
-
-    /// A page of the accounts of `user` and their count. Errors:
-    /// `InvalidLimit`.
-    pub fn get_accounts_by_user(
-        &self,
-        user: Address,
-        offset: U256,
-        limit: U256,
-    ) -> Result<(Vec<Account>, U256), Vec<u8>> {
-        let providers = self.ledger_info(user)?.providers;
-        let range = page(providers.len(), offset, limit)?;
-        let accounts = self.accounts_of(range.map(|i| (user, providers[i])))?;
-        Ok((accounts, U256::from(providers.len())))
-    }
-
-    /// The caller's (a provider's) accounts with `users`, a zeroed account
-    /// for a user without one. Errors: `InvalidLimit` (more than 500).
-    pub fn get_batch_accounts_by_users(
-        &self,
-        users: Vec<Address>,
-    ) -> Result<Vec<Account>, Vec<u8>> {
-        bounded(users.len(), MAX_BATCH_USERS)?;
-        let provider = self.vm().msg_sender();
-        self.accounts_of(users.into_iter().map(|user| (user, provider)))
-    }
-
-    /// Whether `user` has an account with `provider`.
-    pub fn account_exists(&self, user: Address, provider: Address) -> bool {
-        self.accounts.exists(user, provider)
-    }
-
-    /// The pending refund of the account (zero when it does not exist).
-    pub fn get_pending_refund(&self, user: Address, provider: Address) -> U256 {
-        self.accounts.pending_refund(user, provider)
     }
 
     /// Settles a batch of TEE-signed records for the caller (the provider).

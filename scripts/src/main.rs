@@ -8,7 +8,14 @@ use std::process::{exit, Command};
 use xtask::{Artifacts, MAX_CODE_BYTES, MAX_WASM_BYTES};
 
 /// The contracts deployed on chain, built by default.
-const CONTRACTS: &[&str] = &["ledger-manager", "inference-serving"];
+/// Every program: its artifact name, its crate, and the crate features that
+/// select it (a contract split in two programs builds its crate twice).
+const PROGRAMS: &[(&str, &str, &str)] = &[
+    ("ledger-manager", "ledger-manager", ""),
+    ("inference-serving", "inference-serving", ""),
+    ("inference-serving-views", "inference-serving", "views"),
+];
+
 
 const USAGE: &str = "usage: cargo xtask build [--contract NAME]...";
 
@@ -32,7 +39,7 @@ fn parse(args: &[String]) -> Result<Vec<String>, String> {
     match it.next().map(String::as_str) {
         Some("build") => {}
         Some("-h" | "--help" | "help") => {
-            println!("{USAGE}\ncontracts: {}", CONTRACTS.join(", "));
+            println!("{USAGE}\ncontracts: {}", PROGRAMS.iter().map(|p| p.0).collect::<Vec<_>>().join(", "));
             exit(0);
         }
         Some(other) => return Err(format!("unknown command `{other}`")),
@@ -49,7 +56,7 @@ fn parse(args: &[String]) -> Result<Vec<String>, String> {
         }
     }
     if contracts.is_empty() {
-        contracts = CONTRACTS.iter().map(|s| s.to_string()).collect();
+        contracts = PROGRAMS.iter().map(|p| p.0.to_string()).collect();
     }
     Ok(contracts)
 }
@@ -65,10 +72,15 @@ fn build(contracts: &[String]) -> Result<(), String> {
 
     let mut rows = Vec::new();
     for name in contracts {
+        let (_, package, features) = PROGRAMS
+            .iter()
+            .find(|(program, _, _)| program == name)
+            .ok_or_else(|| format!("unknown contract `{name}`"))?;
         // One crate at a time, so that features are those of the crate alone.
         let status = Command::new(&cargo)
             .current_dir(root)
-            .args(["build", "-p", name, "--lib", "--release"])
+            .args(["build", "-p", package, "--lib", "--release"])
+            .args(["--features", features])
             .args(["--target", "wasm32-unknown-unknown"])
             .arg("-Zbuild-std=std,panic_abort")
             .status()
@@ -76,7 +88,7 @@ fn build(contracts: &[String]) -> Result<(), String> {
         if !status.success() {
             return Err(format!("cargo build of `{name}` failed"));
         }
-        let file = name.replace('-', "_") + ".wasm";
+        let file = package.replace('-', "_") + ".wasm";
         let wasm_path = target.join("wasm32-unknown-unknown/release").join(&file);
         let raw = std::fs::read(&wasm_path).map_err(|e| format!("{}: {e}", wasm_path.display()))?;
         let a = Artifacts::from_wasm(&raw).map_err(|e| format!("{name}: {e}"))?;
@@ -121,7 +133,8 @@ mod tests {
 
     #[test]
     fn defaults_to_every_contract() {
-        assert_eq!(parse(&args(&["build"])).unwrap(), super::CONTRACTS);
+        let all: Vec<_> = super::PROGRAMS.iter().map(|p| p.0).collect();
+        assert_eq!(parse(&args(&["build"])).unwrap(), all);
     }
 
     #[test]

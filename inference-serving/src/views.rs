@@ -1,0 +1,279 @@
+//! The views of InferenceServing, deployed as a second program (feature
+//! `views`) that the main program's fallback delegates to, so both run on
+//! the same storage. The logic is written as methods of
+//! [`InferenceServing`] (unit tests call them there); [`InferenceViews`]
+//! exposes them with the spec's selectors.
+
+use alloc::{vec, vec::Vec};
+
+use alloy_primitives::{Address, U256};
+use serving_contracts::{
+    abi::{revert, Account, Service, ServiceNotExist},
+    account::AccountView,
+    interfaces::{view, ILedger},
+    pagination::{bounded, page},
+};
+use stylus_sdk::prelude::*;
+
+use crate::{InferenceServing, MAX_BATCH_USERS};
+
+impl InferenceServing {
+    fn ledger_info(&self, user: Address) -> Result<ILedger::userInfoReturn, Vec<u8>> {
+        view(self.vm(), self.ledger.get(), &ILedger::userInfoCall { user })
+    }
+
+    /// The account as the ABI shows it; zeroed when it does not exist.
+    fn account(&self, user: Address, provider: Address) -> Result<Account, Vec<u8>> {
+        let AccountView {
+            user,
+            provider,
+            nonce,
+            balance,
+            pending_refund,
+            signer,
+            refunds,
+        } = self.accounts.view(user, provider);
+        let (user_signer, additional_info) = if user.is_zero() {
+            Default::default()
+        } else {
+            let info = self.ledger_info(user)?;
+            (info.signer, info.additionalInfo)
+        };
+        let keys = self.provider_pub_keys.get(user);
+        let key = keys.get(provider);
+        Ok(Account {
+            user,
+            provider,
+            nonce,
+            balance,
+            pendingRefund: pending_refund,
+            signer: user_signer,
+            validRefundsLength: U256::from(refunds.len()),
+            refunds,
+            additionalInfo: additional_info,
+            providerPubKey: [key.get(0).unwrap(), key.get(1).unwrap()],
+            teeSignerAddress: signer,
+        })
+    }
+
+    fn accounts_of(
+        &self,
+        pairs: impl Iterator<Item = (Address, Address)>,
+    ) -> Result<Vec<Account>, Vec<u8>> {
+        pairs.map(|(user, provider)| self.account(user, provider)).collect()
+    }
+
+    fn service(&self, provider: Address) -> Service {
+        let service = self.services.get(provider);
+        Service {
+            provider,
+            serviceType: service.service_type.get(),
+            url: service.url.get(),
+            inputPrice: service.input_price.get(),
+            outputPrice: service.output_price.get(),
+            updatedAt: U256::from(service.updated_at.get()),
+            model: service.model.get(),
+            verifiability: service.verifiability.get(),
+            additionalInfo: service.additional_info.get(),
+        }
+    }
+
+    /// Whether `initialize` ran.
+    pub fn initialized(&self) -> bool {
+        self.initialized.get()
+    }
+
+    /// Seconds a refund stays locked after it was requested.
+    pub fn lock_time(&self) -> U256 {
+        U256::from(self.lock_time.get())
+    }
+
+    /// The LedgerManager.
+    pub fn ledger_address(&self) -> Address {
+        self.ledger.get()
+    }
+
+    /// The owner.
+    pub fn owner(&self) -> Address {
+        self.ownable.owner()
+    }
+
+    /// The service of `provider`. Errors: `ServiceNotExist`.
+    pub fn get_service(&self, provider: Address) -> Result<Service, Vec<u8>> {
+        if !self.providers.contains(provider) {
+            return Err(revert(ServiceNotExist { provider }));
+        }
+        Ok(self.service(provider))
+    }
+
+    /// Every service.
+    pub fn get_all_services(&self) -> Vec<Service> {
+        (0..self.providers.len())
+            .map(|i| self.service(self.providers.at(i)))
+            .collect()
+    }
+
+    /// The account of `user` with `provider`. Errors: `AccountNotExists`.
+    pub fn get_account(&self, user: Address, provider: Address) -> Result<Account, Vec<u8>> {
+        self.existing(user, provider)?;
+        self.account(user, provider)
+    }
+
+    /// A page of every account and their count. Errors: `InvalidLimit`.
+    pub fn get_all_accounts(
+        &self,
+        offset: U256,
+        limit: U256,
+    ) -> Result<(Vec<Account>, U256), Vec<u8>> {
+        page(0, U256::ZERO, limit)?;
+        let (pairs, total) = self
+            .accounts
+            .all(|total| page(total, offset, limit).unwrap_or_default());
+        Ok((self.accounts_of(pairs.into_iter())?, U256::from(total)))
+    }
+
+    /// A page of the accounts of `provider` and their count. Errors:
+    /// `InvalidLimit`.
+    pub fn get_accounts_by_provider(
+        &self,
+        provider: Address,
+        offset: U256,
+        limit: U256,
+    ) -> Result<(Vec<Account>, U256), Vec<u8>> {
+        let total = self.accounts.count_by_provider(provider);
+        let range = page(total, offset, limit)?;
+        let accounts =
+            self.accounts_of(range.map(|i| (self.accounts.user_at(provider, i), provider)))?;
+        Ok((accounts, U256::from(total)))
+    }
+
+    /// A page of the accounts of `user` and their count. Errors:
+    /// `InvalidLimit`.
+    pub fn get_accounts_by_user(
+        &self,
+        user: Address,
+        offset: U256,
+        limit: U256,
+    ) -> Result<(Vec<Account>, U256), Vec<u8>> {
+        let providers = self.ledger_info(user)?.providers;
+        let range = page(providers.len(), offset, limit)?;
+        let accounts = self.accounts_of(range.map(|i| (user, providers[i])))?;
+        Ok((accounts, U256::from(providers.len())))
+    }
+
+    /// The caller's (a provider's) accounts with `users`, a zeroed account
+    /// for a user without one. Errors: `InvalidLimit` (more than 500).
+    pub fn get_batch_accounts_by_users(
+        &self,
+        users: Vec<Address>,
+    ) -> Result<Vec<Account>, Vec<u8>> {
+        bounded(users.len(), MAX_BATCH_USERS)?;
+        let provider = self.vm().msg_sender();
+        self.accounts_of(users.into_iter().map(|user| (user, provider)))
+    }
+
+    /// Whether `user` has an account with `provider`.
+    pub fn account_exists(&self, user: Address, provider: Address) -> bool {
+        self.accounts.exists(user, provider)
+    }
+
+    /// The pending refund of the account (zero when it does not exist).
+    pub fn get_pending_refund(&self, user: Address, provider: Address) -> U256 {
+        self.accounts.pending_refund(user, provider)
+    }
+}
+
+/// The views program: InferenceServing's storage, read-only functions.
+#[cfg_attr(feature = "views", entrypoint)]
+#[storage]
+pub struct InferenceViews {
+    state: InferenceServing,
+}
+
+#[public]
+impl InferenceViews {
+    /// Whether `initialize` ran.
+    pub fn initialized(&self) -> bool {
+        self.state.initialized()
+    }
+
+    /// Seconds a refund stays locked after it was requested.
+    pub fn lock_time(&self) -> U256 {
+        self.state.lock_time()
+    }
+
+    /// The LedgerManager.
+    pub fn ledger_address(&self) -> Address {
+        self.state.ledger_address()
+    }
+
+    /// The owner.
+    pub fn owner(&self) -> Address {
+        self.state.owner()
+    }
+
+    /// The service of `provider`. Errors: `ServiceNotExist`.
+    pub fn get_service(&self, provider: Address) -> Result<Service, Vec<u8>> {
+        self.state.get_service(provider)
+    }
+
+    /// Every service.
+    pub fn get_all_services(&self) -> Vec<Service> {
+        self.state.get_all_services()
+    }
+
+    /// The account of `user` with `provider`. Errors: `AccountNotExists`.
+    pub fn get_account(&self, user: Address, provider: Address) -> Result<Account, Vec<u8>> {
+        self.state.get_account(user, provider)
+    }
+
+    /// A page of every account and their count. Errors: `InvalidLimit`.
+    pub fn get_all_accounts(
+        &self,
+        offset: U256,
+        limit: U256,
+    ) -> Result<(Vec<Account>, U256), Vec<u8>> {
+        self.state.get_all_accounts(offset, limit)
+    }
+
+    /// A page of the accounts of `provider` and their count. Errors:
+    /// `InvalidLimit`.
+    pub fn get_accounts_by_provider(
+        &self,
+        provider: Address,
+        offset: U256,
+        limit: U256,
+    ) -> Result<(Vec<Account>, U256), Vec<u8>> {
+        self.state.get_accounts_by_provider(provider, offset, limit)
+    }
+
+    /// A page of the accounts of `user` and their count. Errors:
+    /// `InvalidLimit`.
+    pub fn get_accounts_by_user(
+        &self,
+        user: Address,
+        offset: U256,
+        limit: U256,
+    ) -> Result<(Vec<Account>, U256), Vec<u8>> {
+        self.state.get_accounts_by_user(user, offset, limit)
+    }
+
+    /// The caller's (a provider's) accounts with `users`, a zeroed account
+    /// for a user without one. Errors: `InvalidLimit` (more than 500).
+    pub fn get_batch_accounts_by_users(
+        &self,
+        users: Vec<Address>,
+    ) -> Result<Vec<Account>, Vec<u8>> {
+        self.state.get_batch_accounts_by_users(users)
+    }
+
+    /// Whether `user` has an account with `provider`.
+    pub fn account_exists(&self, user: Address, provider: Address) -> bool {
+        self.state.account_exists(user, provider)
+    }
+
+    /// The pending refund of the account (zero when it does not exist).
+    pub fn get_pending_refund(&self, user: Address, provider: Address) -> U256 {
+        self.state.get_pending_refund(user, provider)
+    }
+}
