@@ -17,6 +17,10 @@ macro_rules! abi_tuple {
             const EXPORT_ABI_ARG: ConstString = ConstString::new(concat!($tuple, " calldata"));
             const EXPORT_ABI_RET: ConstString = ConstString::new(concat!($tuple, " memory"));
         }
+
+        // Exported in tuple form, so there is no struct to declare.
+        #[cfg(feature = "export-abi")]
+        impl stylus_sdk::abi::export::internal::InnerTypes for $name {}
     )+};
 }
 

@@ -70,6 +70,9 @@ pub struct ServiceRecord {
 mod views;
 pub use views::InferenceViews;
 
+#[cfg(feature = "export-abi")]
+pub mod abi;
+
 /// The InferenceServing contract.
 #[cfg_attr(not(feature = "views"), entrypoint)]
 #[storage]

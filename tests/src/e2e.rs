@@ -21,6 +21,7 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolError, SolEvent};
 use alloy::transports::Transport;
 use k256::ecdsa::SigningKey;
+use std::sync::Mutex;
 
 use crate::bindings::{
     InferenceServing::{self, InferenceServingInstance},
@@ -200,6 +201,8 @@ pub struct Serving {
     pub inference: Inference,
     /// The owner (dev account 0, which deployed both).
     pub owner: WalletProvider,
+    /// The users whose ledgers exist, for [`Serving::check_invariants`].
+    users: Mutex<Vec<Address>>,
 }
 
 impl Serving {
@@ -216,6 +219,7 @@ impl Serving {
             ledger,
             inference,
             owner,
+            users: Mutex::new(Vec::new()),
         })
     }
 
@@ -265,7 +269,27 @@ impl Serving {
         )
         .await
         .expect("addLedger");
+        self.track(user.address());
         user
+    }
+
+    /// Records that `user` has a ledger (done by [`Serving::user`]; call it
+    /// after an `addLedger` sent by hand).
+    pub fn track(&self, user: Address) {
+        let mut users = self.users.lock().unwrap();
+        if !users.contains(&user) {
+            users.push(user);
+        }
+    }
+
+    /// Records that `user`'s ledger was deleted.
+    pub fn untrack(&self, user: Address) {
+        self.users.lock().unwrap().retain(|u| *u != user);
+    }
+
+    /// The users whose ledgers exist (as recorded by [`Serving::track`]).
+    pub fn users(&self) -> Vec<Address> {
+        self.users.lock().unwrap().clone()
     }
 
     /// `user` moves `amount` to a sub-account with `provider` and
@@ -314,57 +338,40 @@ impl Serving {
             .account
     }
 
-    /// Checks the money invariants of the design on the chain's state:
+    /// Checks the money invariants of the design on the chain's state,
+    /// reading every ledger with `getLedger` and every sub-account with
+    /// `getAccount`:
     ///
     /// - the ledger contract's ETH balance = the sum of every ledger's
     ///   `totalBalance`, and InferenceServing holds no ETH;
     /// - for every ledger, `totalBalance` = `availableBalance` + the sum of
-    ///   its inference sub-account balances (no fine-tuning contract here,
-    ///   so no fine-tuning providers);
+    ///   its inference sub-account balances (no fine-tuning contract here);
     /// - for every sub-account, `pendingRefund` <= `balance`, the live
     ///   refunds sum to `pendingRefund` and their count is
-    ///   `validRefundsLength`;
-    /// - every account listed by InferenceServing belongs to a listed
-    ///   ledger's provider list and the other way round.
+    ///   `validRefundsLength`.
     ///
-    /// Returns the sum of all ledgers' totals.
+    /// The ledgers are those of [`Serving::users`] (the paged views are
+    /// checked against them by [`Serving::check_paged_views`]). Returns the
+    /// sum of all ledgers' totals.
     ///
     /// # Panics
     ///
     /// When an invariant does not hold.
     pub async fn check_invariants(&self) -> U256 {
-        let ledgers = self
-            .ledger
-            .getAllLedgers(U256::ZERO, U256::ZERO)
-            .call()
-            .await
-            .expect("getAllLedgers");
-        assert_eq!(ledgers.total, U256::from(ledgers.ledgers.len()));
         let mut sum = U256::ZERO;
-        let mut pairs = Vec::new();
-        for ledger in &ledgers.ledgers {
+        for user in self.users() {
+            let ledger = self.ledger_of(user).await;
+            assert_eq!(ledger.user, user);
             assert!(
                 ledger.fineTuningProviders.is_empty(),
                 "no fine-tuning contract: {ledger:?}"
             );
             let mut sub_accounts = U256::ZERO;
             for &provider in &ledger.inferenceProviders {
-                let account = self.account(ledger.user, provider).await;
-                assert_eq!((account.user, account.provider), (ledger.user, provider));
-                assert!(
-                    account.pendingRefund <= account.balance,
-                    "pending refund above balance: {account:?}"
-                );
-                let live: Vec<_> = account.refunds.iter().filter(|r| !r.processed).collect();
-                let live_sum = live.iter().fold(U256::ZERO, |s, r| s + r.amount);
-                assert_eq!(live_sum, account.pendingRefund, "live refunds: {account:?}");
-                assert_eq!(
-                    account.validRefundsLength,
-                    U256::from(live.len()),
-                    "validRefundsLength: {account:?}"
-                );
+                let account = self.account(user, provider).await;
+                check_account(&account);
+                assert_eq!((account.user, account.provider), (user, provider));
                 sub_accounts += account.balance;
-                pairs.push((ledger.user, provider));
             }
             assert_eq!(
                 ledger.totalBalance,
@@ -383,20 +390,110 @@ impl Serving {
             U256::ZERO,
             "InferenceServing holds no ETH"
         );
-        let accounts = self
+        sum
+    }
+
+    /// Checks the paged and batch views against the ledgers of
+    /// [`Serving::users`]: `getAllLedgers`, `getAllAccounts`,
+    /// `getAccountsByUser`, `getAccountsByProvider` (limit 0: all) and
+    /// `getBatchAccountsByUsers` return what `getLedger` and `getAccount`
+    /// return.
+    ///
+    /// # Panics
+    ///
+    /// When they differ or a view fails.
+    pub async fn check_paged_views(&self) {
+        let all = U256::ZERO;
+        let mut ledgers = Vec::new();
+        let mut accounts = Vec::new();
+        for user in self.users() {
+            let ledger = self.ledger_of(user).await;
+            for &provider in &ledger.inferenceProviders {
+                accounts.push(self.account(user, provider).await);
+            }
+            ledgers.push(ledger);
+        }
+        let key = |a: &crate::bindings::Account| (a.user, a.provider);
+
+        let got = self.ledger.getAllLedgers(all, all).call().await.expect("getAllLedgers");
+        assert_eq!(got.total, U256::from(ledgers.len()), "getAllLedgers total");
+        let mut got = got.ledgers;
+        got.sort_by_key(|l| l.user);
+        ledgers.sort_by_key(|l| l.user);
+        assert_eq!(got, ledgers, "getAllLedgers");
+
+        let got = self
             .inference
-            .getAllAccounts(U256::ZERO, U256::ZERO)
+            .getAllAccounts(all, all)
             .call()
             .await
             .expect("getAllAccounts");
-        let mut listed: Vec<_> = accounts
-            .accounts
-            .iter()
-            .map(|a| (a.user, a.provider))
-            .collect();
-        listed.sort();
-        pairs.sort();
-        assert_eq!(listed, pairs, "accounts listed by InferenceServing vs ledgers");
-        sum
+        assert_eq!(got.total, U256::from(accounts.len()), "getAllAccounts total");
+        let mut got = got.accounts;
+        got.sort_by_key(key);
+        accounts.sort_by_key(key);
+        assert_eq!(got, accounts, "getAllAccounts");
+
+        for ledger in &ledgers {
+            let got = self
+                .inference
+                .getAccountsByUser(ledger.user, all, all)
+                .call()
+                .await
+                .expect("getAccountsByUser");
+            let want: Vec<_> = accounts.iter().filter(|a| a.user == ledger.user).cloned().collect();
+            assert_eq!(got.total, U256::from(want.len()), "getAccountsByUser total");
+            let mut got = got.accounts;
+            got.sort_by_key(key);
+            assert_eq!(got, want, "getAccountsByUser({})", ledger.user);
+        }
+        let mut providers: Vec<_> = accounts.iter().map(|a| a.provider).collect();
+        providers.sort();
+        providers.dedup();
+        for provider in providers {
+            let got = self
+                .inference
+                .getAccountsByProvider(provider, all, all)
+                .call()
+                .await
+                .expect("getAccountsByProvider");
+            let want: Vec<_> = accounts.iter().filter(|a| a.provider == provider).cloned().collect();
+            assert_eq!(got.total, U256::from(want.len()), "getAccountsByProvider total");
+            let mut got = got.accounts;
+            got.sort_by_key(key);
+            assert_eq!(got, want, "getAccountsByProvider({provider})");
+
+            let users: Vec<_> = want.iter().map(|a| a.user).collect();
+            let got = self
+                .inference
+                .getBatchAccountsByUsers(users)
+                .from(provider)
+                .call()
+                .await
+                .expect("getBatchAccountsByUsers")
+                .accounts;
+            assert_eq!(got, want, "getBatchAccountsByUsers as {provider}");
+        }
     }
+}
+
+/// Checks one sub-account: `pendingRefund` <= `balance`, the live refunds
+/// sum to `pendingRefund` and their count is `validRefundsLength`.
+///
+/// # Panics
+///
+/// When it does not hold.
+pub fn check_account(account: &crate::bindings::Account) {
+    assert!(
+        account.pendingRefund <= account.balance,
+        "pending refund above balance: {account:?}"
+    );
+    let live: Vec<_> = account.refunds.iter().filter(|r| !r.processed).collect();
+    let live_sum = live.iter().fold(U256::ZERO, |s, r| s + r.amount);
+    assert_eq!(live_sum, account.pendingRefund, "live refunds: {account:?}");
+    assert_eq!(
+        account.validRefundsLength,
+        U256::from(live.len()),
+        "validRefundsLength: {account:?}"
+    );
 }
