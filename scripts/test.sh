@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command: builds every contract for Stylus with the size check, then
-# runs every test of the workspace. The end-to-end tests look for the node in
+# The test command: builds every contract for Stylus with the size check,
+# checks the exported ABI against the spec, then runs every test of the
+# workspace. The end-to-end tests look for the node in
 # ARBOS_ANVIL, then PATH, then ../shared/bin (see .ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,10 @@ locked=${CI:+--locked}
 
 # Build + size check: target/stylus/<contract>.{wasm,code,initcode}.
 cargo $locked xtask build
+
+# The exported Solidity interfaces (target/abi/<Contract>.sol) against the
+# target ABI of ../shared/spec/abi-0g.md: selectors, mutability, outputs.
+cargo $locked xtask abi
 
 # Unit (motsu), scenario, property and end-to-end tests, run natively.
 cargo test $locked --workspace

@@ -100,6 +100,40 @@ alloy_sol_types::sol! {
         bytes signature;
     }
 
+    /// What the ledger tells a serving contract about a user: the ledger's
+    /// signer and info (shown on the user's accounts) and the providers of
+    /// the caller's kind the user has accounts with.
+    #[derive(Debug, PartialEq, Eq, Default)]
+    struct UserInfo {
+        uint256[2] signer;
+        string additionalInfo;
+        address[] providers;
+    }
+
+    /// The paged views. They return two values, one of them dynamic, which
+    /// stylus-sdk 0.9's router would encode as one tuple (with a leading
+    /// offset, unlike Solidity); the contracts route them in their fallback
+    /// and encode the returns with these declarations.
+    interface IPagedViews {
+        function getAllLedgers(uint256 offset, uint256 limit) external view returns (Ledger[] memory ledgers, uint256 total);
+        function getAllAccounts(uint256 offset, uint256 limit) external view returns (Account[] memory accounts, uint256 total);
+        function getAccountsByProvider(address provider, uint256 offset, uint256 limit) external view returns (Account[] memory accounts, uint256 total);
+        function getAccountsByUser(address user, uint256 offset, uint256 limit) external view returns (Account[] memory accounts, uint256 total);
+    }
+
+    /// Ledger -> serving (see `interfaces`).
+    interface IServing {
+        function fundAccount(address user, address provider, uint256 amount) external returns (uint256 moved, bool created);
+        function retrieveFunds(address user, address[] calldata providers) external returns (uint256 paid);
+        function deleteAccounts(address user, address[] calldata providers) external;
+        function userBalance(address user, address[] calldata providers) external view returns (uint256 balance);
+    }
+
+    /// Serving -> ledger (see `interfaces`).
+    interface ILedger {
+        function payProvider(address provider, uint256 amount) external;
+        function userInfo(address user) external view returns (UserInfo memory info);
+    }
     /// A sub-account's balance after it changed.
     #[derive(Debug, PartialEq, Eq)]
     event BalanceUpdated(address indexed user, address indexed provider, uint256 amount, uint256 pendingRefund);
@@ -190,6 +224,31 @@ abi_tuple! {
     Service = "(address,string,string,uint256,uint256,uint256,string,string,string)";
     Account = "(address,address,uint256,uint256,uint256,uint256[2],(uint256,uint256,uint256,bool)[],string,uint256[2],address,uint256)";
     TEESettlementData = "(address,address,uint256,bytes32,uint256,bytes)";
+    UserInfo = "(uint256[2],string,address[])";
+}
+
+/// The Solidity declaration of a paged view routed by a fallback, for the
+/// exported interface (`items` is the tuple type of one item).
+#[cfg(feature = "export-abi")]
+pub fn paged_view_declaration<C: alloy_sol_types::SolCall>(items: &str) -> alloc::string::String {
+    let signature = C::SIGNATURE;
+    let (name, params) = signature.split_once('(').unwrap_or((signature, ")"));
+    let params = params.trim_end_matches(')');
+    let names = ["offset", "limit"];
+    let mut args: alloc::vec::Vec<alloc::string::String> = params
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .map(alloc::string::String::from)
+        .collect();
+    let count = args.len();
+    for (i, arg) in args.iter_mut().enumerate() {
+        let name = if i + 2 >= count { names[i + 2 - count] } else { "key" };
+        *arg = alloc::format!("{arg} {name}");
+    }
+    alloc::format!(
+        "    function {name}({}) external view returns ({items}[] memory, uint256);",
+        args.join(", ")
+    )
 }
 
 /// Encodes a Solidity custom error as revert data.

@@ -33,19 +33,8 @@ use alloy_primitives::Address;
 use alloy_sol_types::SolCall;
 use stylus_sdk::stylus_core::{calls::context::Call, Host};
 
-alloy_sol_types::sol! {
-    interface IServing {
-        function fundAccount(address user, address provider, uint256 amount) external returns (uint256 moved, bool created);
-        function retrieveFunds(address user, address[] calldata providers) external returns (uint256 paid);
-        function deleteAccounts(address user, address[] calldata providers) external;
-        function userBalance(address user, address[] calldata providers) external view returns (uint256 balance);
-    }
+pub use crate::abi::{ILedger, IServing};
 
-    interface ILedger {
-        function payProvider(address provider, uint256 amount) external;
-        function userInfo(address user) external view returns (uint256[2] memory signer, string memory additionalInfo, address[] memory providers);
-    }
-}
 
 /// Calls `call` on `to`, bubbling up its revert data.
 pub fn call<C: SolCall>(vm: &dyn Host, to: Address, call: &C) -> Result<C::Return, Vec<u8>> {

@@ -8,6 +8,8 @@ extern crate alloc;
 pub mod abi;
 pub mod account;
 pub mod address_set;
+#[cfg(feature = "export-abi")]
+pub mod export;
 pub mod interfaces;
 pub mod ownable;
 pub mod pagination;

@@ -70,9 +70,6 @@ pub struct ServiceRecord {
 mod views;
 pub use views::InferenceViews;
 
-#[cfg(feature = "export-abi")]
-pub mod abi;
-
 /// The InferenceServing contract.
 #[cfg_attr(not(feature = "views"), entrypoint)]
 #[storage]

@@ -8,18 +8,19 @@ use alloc::{vec, vec::Vec};
 
 use alloy_primitives::{Address, U256};
 use serving_contracts::{
-    abi::{revert, Account, Service, ServiceNotExist},
+    abi::{revert, Account, IPagedViews, Service, ServiceNotExist, UserInfo},
     account::AccountView,
     interfaces::{view, ILedger},
     pagination::{bounded, page},
 };
-use stylus_sdk::prelude::*;
+use alloy_sol_types::SolCall;
+use stylus_sdk::{prelude::*, ArbResult};
 
 use crate::{InferenceServing, MAX_BATCH_USERS};
 
 impl InferenceServing {
-    fn ledger_info(&self, user: Address) -> Result<ILedger::userInfoReturn, Vec<u8>> {
-        view(self.vm(), self.ledger.get(), &ILedger::userInfoCall { user })
+    fn ledger_info(&self, user: Address) -> Result<UserInfo, Vec<u8>> {
+        Ok(view(self.vm(), self.ledger.get(), &ILedger::userInfoCall { user })?.info)
     }
 
     /// The account as the ABI shows it; zeroed when it does not exist.
@@ -227,37 +228,6 @@ impl InferenceViews {
         self.state.get_account(user, provider)
     }
 
-    /// A page of every account and their count. Errors: `InvalidLimit`.
-    pub fn get_all_accounts(
-        &self,
-        offset: U256,
-        limit: U256,
-    ) -> Result<(Vec<Account>, U256), Vec<u8>> {
-        self.state.get_all_accounts(offset, limit)
-    }
-
-    /// A page of the accounts of `provider` and their count. Errors:
-    /// `InvalidLimit`.
-    pub fn get_accounts_by_provider(
-        &self,
-        provider: Address,
-        offset: U256,
-        limit: U256,
-    ) -> Result<(Vec<Account>, U256), Vec<u8>> {
-        self.state.get_accounts_by_provider(provider, offset, limit)
-    }
-
-    /// A page of the accounts of `user` and their count. Errors:
-    /// `InvalidLimit`.
-    pub fn get_accounts_by_user(
-        &self,
-        user: Address,
-        offset: U256,
-        limit: U256,
-    ) -> Result<(Vec<Account>, U256), Vec<u8>> {
-        self.state.get_accounts_by_user(user, offset, limit)
-    }
-
     /// The caller's (a provider's) accounts with `users`, a zeroed account
     /// for a user without one. Errors: `InvalidLimit` (more than 500).
     pub fn get_batch_accounts_by_users(
@@ -275,5 +245,34 @@ impl InferenceViews {
     /// The pending refund of the account (zero when it does not exist).
     pub fn get_pending_refund(&self, user: Address, provider: Address) -> U256 {
         self.state.get_pending_refund(user, provider)
+    }
+
+    /// Routes the paged views (see `IPagedViews`): getAllAccounts,
+    /// getAccountsByProvider, getAccountsByUser. Every other unknown
+    /// selector reverts.
+    #[fallback]
+    fn fallback(&mut self, input: &[u8]) -> ArbResult {
+        use IPagedViews::*;
+        let state = &self.state;
+        let selector: [u8; 4] = input.get(..4).and_then(|s| s.try_into().ok()).unwrap_or_default();
+        let bad = |_| Vec::new();
+        match selector {
+            getAllAccountsCall::SELECTOR => {
+                let call = getAllAccountsCall::abi_decode(input, true).map_err(bad)?;
+                let page = state.get_all_accounts(call.offset, call.limit)?;
+                Ok(getAllAccountsCall::abi_encode_returns(&page))
+            }
+            getAccountsByProviderCall::SELECTOR => {
+                let call = getAccountsByProviderCall::abi_decode(input, true).map_err(bad)?;
+                let page = state.get_accounts_by_provider(call.provider, call.offset, call.limit)?;
+                Ok(getAccountsByProviderCall::abi_encode_returns(&page))
+            }
+            getAccountsByUserCall::SELECTOR => {
+                let call = getAccountsByUserCall::abi_decode(input, true).map_err(bad)?;
+                let page = state.get_accounts_by_user(call.user, call.offset, call.limit)?;
+                Ok(getAccountsByUserCall::abi_encode_returns(&page))
+            }
+            _ => Err(Vec::new()),
+        }
     }
 }

@@ -18,12 +18,12 @@ extern crate alloc;
 use alloc::{string::String, vec, vec::Vec};
 
 use alloy_primitives::{aliases::U128, Address, U256, U8};
-use alloy_sol_types::SolError;
+use alloy_sol_types::{SolCall, SolError};
 use serving_contracts::{
     abi::{
         revert, AmountTooLarge, InsufficientBalance, InvalidInitialization, InvalidServiceType,
-        Ledger, LedgerExists, LedgerHasFunds, LedgerNotExists, NotInitialized, TooManyProviders,
-        Unauthorized, ValueNotAccepted,
+        IPagedViews, Ledger, LedgerExists, LedgerHasFunds, LedgerNotExists, NotInitialized, TooManyProviders,
+        Unauthorized, UserInfo, ValueNotAccepted,
     },
     address_set::AddressSet,
     interfaces::{call, view, IServing},
@@ -37,6 +37,7 @@ use stylus_sdk::{
         StorageAddress, StorageArray, StorageBool, StorageMap, StorageU128,
         StorageU256, StorageU8,
     },
+    ArbResult,
 };
 
 /// Most providers `retrieveFund` takes in one call.
@@ -187,6 +188,20 @@ impl LedgerManager {
             }
         }
         Ok(total)
+    }
+
+    /// A page of all ledgers (`limit` 0: all, else at most 50) and their
+    /// count. Errors: `InvalidLimit`.
+    pub fn get_all_ledgers(
+        &self,
+        offset: U256,
+        limit: U256,
+    ) -> Result<(Vec<Ledger>, U256), Vec<u8>> {
+        let total = self.users.len();
+        let ledgers = page(total, offset, limit)?
+            .map(|i| self.ledger_view(self.users.at(i)))
+            .collect::<Result<_, _>>()?;
+        Ok((ledgers, U256::from(total)))
     }
 
     fn ledger_view(&self, user: Address) -> Result<Ledger, Vec<u8>> {
@@ -379,20 +394,6 @@ impl LedgerManager {
         self.ledger_view(user)
     }
 
-    /// A page of all ledgers (`limit` 0: all, else at most 50) and their
-    /// count. Errors: `InvalidLimit`.
-    pub fn get_all_ledgers(
-        &self,
-        offset: U256,
-        limit: U256,
-    ) -> Result<(Vec<Ledger>, U256), Vec<u8>> {
-        let total = self.users.len();
-        let ledgers = page(total, offset, limit)?
-            .map(|i| self.ledger_view(self.users.at(i)))
-            .collect::<Result<_, _>>()?;
-        Ok((ledgers, U256::from(total)))
-    }
-
     /// The InferenceServing contract.
     pub fn inference_address(&self) -> Address {
         self.inference_address.get()
@@ -443,7 +444,7 @@ impl LedgerManager {
     /// Internal view (serving contracts): the ledger's signer and info, and
     /// the providers of the calling serving contract's kind that `user` has
     /// sub-accounts with (none for any other caller).
-    pub fn user_info(&self, user: Address) -> (FixedArray, String, Vec<Address>) {
+    pub fn user_info(&self, user: Address) -> UserInfo {
         let caller = self.vm().msg_sender();
         let providers = if caller == self.inference_address.get() {
             self.providers(user, Kind::Inference)
@@ -453,11 +454,20 @@ impl LedgerManager {
             Vec::new()
         };
         let ledger = self.ledgers.get(user);
-        (
-            [ledger.signer.get(0).unwrap(), ledger.signer.get(1).unwrap()],
-            ledger.additional_info.get(),
+        UserInfo {
+            signer: [ledger.signer.get(0).unwrap(), ledger.signer.get(1).unwrap()],
+            additionalInfo: ledger.additional_info.get(),
             providers,
-        )
+        }
+    }
+
+    /// Routes `getAllLedgers` (see `IPagedViews`); every other unknown
+    /// selector reverts.
+    #[fallback]
+    fn fallback(&mut self, input: &[u8]) -> ArbResult {
+        let call = IPagedViews::getAllLedgersCall::abi_decode(input, true).map_err(|_| Vec::new())?;
+        let page = self.get_all_ledgers(call.offset, call.limit)?;
+        Ok(IPagedViews::getAllLedgersCall::abi_encode_returns(&page))
     }
 
     /// Plain value transfers are refused: value belongs to a ledger.
@@ -467,6 +477,4 @@ impl LedgerManager {
         Err(ValueNotAccepted {}.abi_encode())
     }
 }
-
-type FixedArray = [U256; 2];
 

@@ -286,3 +286,994 @@ mod tests {
         assert!(!big.fits());
     }
 }
+
+/// The pure part of `cargo xtask abi`: reads the Solidity interface a contract
+/// exports (`--features export-abi`) and the target ABI of the spec
+/// (../shared/spec/abi-0g.md), and compares them. main.rs runs the exports.
+pub mod abi {
+    use std::fmt;
+
+    /// State mutability of a function.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Mutability {
+        Pure,
+        View,
+        NonPayable,
+        Payable,
+    }
+
+    impl Mutability {
+        /// `view`, `pure`, `payable`, or `nonpayable` (the spec's word for
+        /// what Solidity leaves unwritten).
+        pub fn parse(word: &str) -> Option<Self> {
+            match word {
+                "pure" => Some(Self::Pure),
+                "view" => Some(Self::View),
+                "nonpayable" => Some(Self::NonPayable),
+                "payable" => Some(Self::Payable),
+                _ => None,
+            }
+        }
+
+        /// The class the spec compares (view / nonpayable / payable): a pure
+        /// function is called like a view one.
+        pub fn class(self) -> Self {
+            match self {
+                Self::Pure => Self::View,
+                m => m,
+            }
+        }
+
+        pub fn as_str(self) -> &'static str {
+            match self {
+                Self::Pure => "pure",
+                Self::View => "view",
+                Self::NonPayable => "nonpayable",
+                Self::Payable => "payable",
+            }
+        }
+    }
+
+    impl fmt::Display for Mutability {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+
+    /// A function of an exported interface, its types canonical (no names,
+    /// no data locations, no spaces; tuples as written).
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Function {
+        pub name: String,
+        pub inputs: Vec<String>,
+        pub mutability: Mutability,
+        pub outputs: Vec<String>,
+    }
+
+    impl Function {
+        /// `name(type,type)`, what the selector is the hash of.
+        pub fn signature(&self) -> String {
+            format!("{}({})", self.name, self.inputs.join(","))
+        }
+
+        pub fn selector(&self) -> [u8; 4] {
+            selector(&self.signature())
+        }
+    }
+
+    /// First four bytes of keccak256 of a canonical signature.
+    pub fn selector(signature: &str) -> [u8; 4] {
+        let h = alloy_primitives::keccak256(signature.as_bytes());
+        [h[0], h[1], h[2], h[3]]
+    }
+
+    pub fn hex(selector: [u8; 4]) -> String {
+        format!("0x{:08x}", u32::from_be_bytes(selector))
+    }
+
+    fn parse_hex(s: &str) -> Option<[u8; 4]> {
+        let digits = s.strip_prefix("0x")?;
+        if digits.len() != 8 {
+            return None;
+        }
+        u32::from_str_radix(digits, 16).ok().map(u32::to_be_bytes)
+    }
+
+    /// Every `function` of a Solidity interface, in order. Declarations may
+    /// span lines; comments, events, errors and structs are skipped.
+    pub fn parse_interface(src: &str) -> Result<Vec<Function>, String> {
+        let src = strip_comments(src);
+        let mut out = Vec::new();
+        for stmt in src.split(';') {
+            // What follows `interface I {` or a struct's `}`.
+            let stmt = stmt.rsplit(['{', '}']).next().unwrap_or("").trim();
+            if let Some(rest) = stmt.strip_prefix("function") {
+                if rest.starts_with(char::is_whitespace) {
+                    out.push(parse_function(stmt)?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn strip_comments(src: &str) -> String {
+        let mut out = String::with_capacity(src.len());
+        let mut rest = src;
+        loop {
+            let line = rest.find("//");
+            let block = rest.find("/*");
+            match (line, block) {
+                (Some(l), b) if b.is_none_or(|b| l < b) => {
+                    out.push_str(&rest[..l]);
+                    rest = rest[l..].find('\n').map_or("", |n| &rest[l + n..]);
+                }
+                (_, Some(b)) => {
+                    out.push_str(&rest[..b]);
+                    out.push(' ');
+                    rest = rest[b + 2..]
+                        .find("*/")
+                        .map_or("", |e| &rest[b + 2 + e + 2..]);
+                }
+                _ => {
+                    out.push_str(rest);
+                    return out;
+                }
+            }
+        }
+    }
+
+    /// One declaration: `function name(params) external [view|pure|payable]
+    /// [returns (outputs)]`, with or without the final `;`.
+    ///
+    /// Stylus prints one returned struct as its tuple followed by a data
+    /// location, `returns (address,uint256) memory` (and a struct array as
+    /// `returns (address,uint256)[] memory`): the parentheses are then the
+    /// tuple itself, the only output.
+    pub fn parse_function(stmt: &str) -> Result<Function, String> {
+        let stmt = stmt.trim().trim_end_matches(';').trim_end();
+        let err = |m: String| format!("{m} in `{stmt}`");
+        let s = stmt
+            .strip_prefix("function")
+            .ok_or_else(|| err("no `function`".into()))?
+            .trim_start();
+        let (name, rest) = split_ident(s);
+        if name.is_empty() {
+            return Err(err("no function name".into()));
+        }
+        let rest = rest.trim_start();
+        if !rest.starts_with('(') {
+            return Err(err("no parameter list".into()));
+        }
+        let end = closing(rest).map_err(err)?;
+        let inputs = list(&rest[1..end], false).map_err(err)?;
+        let after = &rest[end + 1..];
+        let (mods, returns) = match find_word(after, "returns") {
+            Some(i) => (&after[..i], Some(after[i + "returns".len()..].trim())),
+            None => (after, None),
+        };
+        let mut mutability = Mutability::NonPayable;
+        for w in mods.split_whitespace() {
+            match (w, Mutability::parse(w)) {
+                ("external" | "public" | "virtual" | "override", _) => {}
+                (_, Some(m)) => mutability = m,
+                _ => return Err(err(format!("unknown modifier `{w}`"))),
+            }
+        }
+        let outputs = match returns {
+            None => vec![],
+            Some(r) => {
+                if !r.starts_with('(') {
+                    return Err(err("`returns` without a list".into()));
+                }
+                let end = closing(r).map_err(err)?;
+                if r[end + 1..].trim().is_empty() {
+                    list(&r[1..end], false).map_err(err)?
+                } else {
+                    vec![param(r, false).map_err(err)?]
+                }
+            }
+        };
+        Ok(Function {
+            name: name.to_string(),
+            inputs,
+            mutability,
+            outputs,
+        })
+    }
+
+    /// `name(type,...)` of the spec, canonical.
+    pub fn parse_signature(sig: &str) -> Result<(String, Vec<String>), String> {
+        let sig = sig.trim();
+        let (name, rest) = split_ident(sig);
+        let rest = rest.trim_start();
+        if name.is_empty() || !rest.starts_with('(') {
+            return Err(format!("`{sig}` is not a signature `name(types)`"));
+        }
+        let end = closing(rest)?;
+        if !rest[end + 1..].trim().is_empty() {
+            return Err(format!("text after the signature `{sig}`"));
+        }
+        Ok((name.to_string(), list(&rest[1..end], false)?))
+    }
+
+    fn is_ident_char(c: char) -> bool {
+        c.is_ascii_alphanumeric() || c == '_' || c == '$'
+    }
+
+    fn split_ident(s: &str) -> (&str, &str) {
+        let n = s.find(|c| !is_ident_char(c)).unwrap_or(s.len());
+        s.split_at(n)
+    }
+
+    /// Index of `word` standing alone (not inside an identifier).
+    fn find_word(s: &str, word: &str) -> Option<usize> {
+        let mut from = 0;
+        while let Some(i) = s[from..].find(word).map(|i| i + from) {
+            let before = s[..i].chars().next_back().is_none_or(|c| !is_ident_char(c));
+            let after = s[i + word.len()..]
+                .chars()
+                .next()
+                .is_none_or(|c| !is_ident_char(c));
+            if before && after {
+                return Some(i);
+            }
+            from = i + word.len();
+        }
+        None
+    }
+
+    /// Index of the `)` closing the `(` that `s` starts with.
+    fn closing(s: &str) -> Result<usize, String> {
+        let mut depth = 0usize;
+        for (i, c) in s.char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(i);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Err(format!("unbalanced parentheses in `{s}`"))
+    }
+
+    /// Splits at the commas outside parentheses and brackets; an empty list
+    /// has no items.
+    fn split_top(s: &str) -> Vec<&str> {
+        if s.trim().is_empty() {
+            return vec![];
+        }
+        let mut items = Vec::new();
+        let (mut depth, mut start) = (0i32, 0);
+        for (i, c) in s.char_indices() {
+            match c {
+                '(' | '[' => depth += 1,
+                ')' | ']' => depth -= 1,
+                ',' if depth == 0 => {
+                    items.push(&s[start..i]);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        items.push(&s[start..]);
+        items
+    }
+
+    /// The canonical types of a parameter list (names and locations dropped).
+    /// With `named`, identifiers that are no ABI type (the spec's struct names)
+    /// are kept as they are.
+    fn list(s: &str, named: bool) -> Result<Vec<String>, String> {
+        split_top(s).into_iter().map(|p| param(p, named)).collect()
+    }
+
+    /// `type [location] [name]` to the canonical type.
+    fn param(p: &str, named: bool) -> Result<String, String> {
+        let (ty, rest) = take_type(p, named)?;
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        let ok = words.len() <= 2 && words.iter().all(|w| w.chars().all(is_ident_char));
+        if !ok {
+            return Err(format!("cannot read the parameter `{}`", p.trim()));
+        }
+        Ok(ty)
+    }
+
+    /// The type at the start of `s`, canonical, and what follows it.
+    fn take_type(s: &str, named: bool) -> Result<(String, &str), String> {
+        let s = s.trim_start();
+        let (mut ty, mut rest) = if s.starts_with('(') {
+            let end = closing(s)?;
+            let items = list(&s[1..end], named)?;
+            (format!("({})", items.join(",")), &s[end + 1..])
+        } else {
+            let (word, mut rest) = split_ident(s);
+            if word.is_empty() {
+                return Err(format!("expected a type at `{}`", s.trim()));
+            }
+            let canon = match word {
+                "uint" => "uint256",
+                "int" => "int256",
+                w => w,
+            };
+            if !named && !is_elementary(canon) {
+                return Err(format!(
+                    "`{word}` is no ABI type (a struct must be printed as a tuple)"
+                ));
+            }
+            if canon == "address" {
+                if let Some(i) = find_word(rest, "payable") {
+                    if rest[..i].trim().is_empty() {
+                        rest = &rest[i + "payable".len()..];
+                    }
+                }
+            }
+            (canon.to_string(), rest)
+        };
+        while let Some(r) = rest.trim_start().strip_prefix('[') {
+            let close = r
+                .find(']')
+                .ok_or_else(|| format!("unclosed `[` in `{s}`"))?;
+            let dim = r[..close].trim();
+            if !dim.chars().all(|c| c.is_ascii_digit()) {
+                return Err(format!("bad array size `{dim}` in `{s}`"));
+            }
+            ty.push_str(&format!("[{dim}]"));
+            rest = &r[close + 1..];
+        }
+        Ok((ty, rest))
+    }
+
+    /// An elementary ABI type (without array suffix).
+    pub fn is_elementary(t: &str) -> bool {
+        let size = |n: &str, step: u32, max: u32| {
+            !n.starts_with('0')
+                && n.parse::<u32>()
+                    .is_ok_and(|v| v > 0 && v <= max && v % step == 0)
+        };
+        match t {
+            "address" | "bool" | "string" | "bytes" | "function" => true,
+            _ => {
+                if let Some(n) = t.strip_prefix("uint").or_else(|| t.strip_prefix("int")) {
+                    size(n, 8, 256)
+                } else if let Some(n) = t.strip_prefix("bytes") {
+                    size(n, 1, 32)
+                } else {
+                    false
+                }
+            }
+        }
+    }
+
+    /// A public function of the spec, rows with several functions expanded.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct SpecFunction {
+        pub section: String,
+        pub signature: String,
+        pub name: String,
+        /// keccak of the signature (the spec's own selector is checked
+        /// against it when parsing).
+        pub selector: [u8; 4],
+        pub mutability: Mutability,
+        /// Output types as the spec writes them (struct names kept), or None
+        /// when the spec gives none.
+        pub outputs: Option<Vec<String>>,
+        /// Line in the spec (1-based).
+        pub line: usize,
+    }
+
+    #[derive(Clone, Debug, Default)]
+    pub struct Section {
+        pub name: String,
+        pub public: Vec<SpecFunction>,
+        /// Signatures of the rows marked internal (informative only).
+        pub internal: Vec<String>,
+        /// Structs of the section's code blocks: name and field types.
+        pub structs: Vec<(String, Vec<String>)>,
+    }
+
+    #[derive(Clone, Debug, Default)]
+    pub struct Spec {
+        pub sections: Vec<Section>,
+        /// Problems of the spec itself (a selector that is not the hash of its
+        /// signature, a row that cannot be read).
+        pub errors: Vec<String>,
+    }
+
+    /// The cells of a table row `| a | b | ... |`, or None for other lines.
+    pub fn table_cells(line: &str) -> Option<Vec<&str>> {
+        let line = line.trim();
+        let inner = line.strip_prefix('|')?;
+        let inner = inner.strip_suffix('|').unwrap_or(inner);
+        Some(inner.split('|').map(str::trim).collect())
+    }
+
+    /// The leading `(type name, ...)` of an outputs cell; None when the cell
+    /// is empty.
+    pub fn parse_spec_outputs(cell: &str) -> Result<Option<Vec<String>>, String> {
+        let cell = cell.trim();
+        if cell.is_empty() {
+            return Ok(None);
+        }
+        if !cell.starts_with('(') {
+            return Err(format!("cannot read the outputs `{cell}`"));
+        }
+        let end = closing(cell)?;
+        list(&cell[1..end], true).map(Some)
+    }
+
+    impl Spec {
+        pub fn parse(md: &str) -> Spec {
+            let mut spec = Spec::default();
+            let mut all: Vec<SpecFunction> = Vec::new();
+            let mut code: Option<String> = None;
+            for (i, line) in md.lines().enumerate() {
+                let n = i + 1;
+                if line.trim_start().starts_with("```") {
+                    match code.take() {
+                        Some(block) => {
+                            if let Some(s) = spec.sections.last_mut() {
+                                s.structs.extend(parse_structs(&block));
+                            }
+                        }
+                        None => code = Some(String::new()),
+                    }
+                    continue;
+                }
+                if let Some(block) = code.as_mut() {
+                    block.push_str(line);
+                    block.push('\n');
+                    continue;
+                }
+                if let Some(name) = line.strip_prefix("## ") {
+                    spec.sections.push(Section {
+                        name: name.trim().to_string(),
+                        ..Section::default()
+                    });
+                    continue;
+                }
+                let Some(cells) = table_cells(line) else {
+                    continue;
+                };
+                let Some(section) = spec.sections.last_mut() else {
+                    continue;
+                };
+                if cells.len() != 5 {
+                    continue;
+                }
+                match cells[0] {
+                    "kind" => continue,
+                    c if c.starts_with("---") => continue,
+                    "internal" => {
+                        section
+                            .internal
+                            .extend(cells[1].split('/').map(|s| s.trim().to_string()));
+                        continue;
+                    }
+                    "public" => {}
+                    other => {
+                        spec.errors
+                            .push(format!("spec line {n}: unknown kind `{other}`"));
+                        continue;
+                    }
+                }
+                match public_row(&section.name, &cells, n, &all) {
+                    Ok((fns, errs)) => {
+                        spec.errors.extend(errs);
+                        section.public.extend(fns.iter().cloned());
+                        all.extend(fns);
+                    }
+                    Err(e) => spec.errors.push(e),
+                }
+            }
+            spec
+        }
+
+        pub fn section(&self, name: &str) -> Option<&Section> {
+            self.sections.iter().find(|s| s.name == name)
+        }
+
+        /// A type of the spec's outputs with its struct names replaced by
+        /// their tuples (structs of the section first, then of the shared
+        /// section); None when a struct is unknown.
+        pub fn expand(&self, section: &str, ty: &str) -> Option<String> {
+            self.expand_at(section, ty, 0)
+        }
+
+        fn expand_at(&self, section: &str, ty: &str, depth: usize) -> Option<String> {
+            if ty.starts_with('(') || depth > 16 {
+                return (depth <= 16).then(|| ty.to_string());
+            }
+            let split = ty.find('[').unwrap_or(ty.len());
+            let (base, suffix) = ty.split_at(split);
+            if is_elementary(base) {
+                return Some(ty.to_string());
+            }
+            let own = self.section(section).into_iter();
+            let shared = self
+                .sections
+                .iter()
+                .filter(|s| s.name.to_lowercase().contains("shared"));
+            let fields = own
+                .chain(shared)
+                .find_map(|s| s.structs.iter().find(|(n, _)| n == base))?
+                .1
+                .iter()
+                .map(|f| self.expand_at(section, f, depth + 1))
+                .collect::<Option<Vec<_>>>()?;
+            Some(format!("({}){suffix}", fields.join(",")))
+        }
+    }
+
+    /// Structs of a code block: `Name (type field, ...)`, possibly over
+    /// several lines. Stops at the first thing that is not one.
+    fn parse_structs(block: &str) -> Vec<(String, Vec<String>)> {
+        let mut out = Vec::new();
+        let mut rest = block.trim_start();
+        while !rest.is_empty() {
+            let (name, r) = split_ident(rest);
+            let r = r.trim_start();
+            if name.is_empty() || !r.starts_with('(') {
+                break;
+            }
+            let Ok(end) = closing(r) else { break };
+            let Ok(fields) = list(&r[1..end], true) else {
+                break;
+            };
+            out.push((name.to_string(), fields));
+            rest = r[end + 1..].trim_start();
+        }
+        out
+    }
+
+    /// The functions of one public row. A cell may hold several signatures
+    /// separated by `/`; `as above` / `as <section>` in the selector column
+    /// take mutability and outputs from the earlier row with the same
+    /// signature (the latest one, or the latest in that section).
+    fn public_row(
+        section: &str,
+        cells: &[&str],
+        n: usize,
+        earlier: &[SpecFunction],
+    ) -> Result<(Vec<SpecFunction>, Vec<String>), String> {
+        let at = |m: String| format!("spec line {n}: {m}");
+        let sigs: Vec<&str> = cells[1].split('/').map(str::trim).collect();
+        let sel_cell = cells[2];
+        let given_sel = parse_hex(sel_cell);
+        let inherit_from = sel_cell.strip_prefix("as ").map(str::trim);
+        if given_sel.is_none() && inherit_from.is_none() {
+            return Err(at(format!("cannot read the selector `{sel_cell}`")));
+        }
+        if given_sel.is_some() && sigs.len() > 1 {
+            return Err(at("one selector for several functions".into()));
+        }
+        let mutability = match cells[3] {
+            "" => None,
+            m => Some(Mutability::parse(m).ok_or_else(|| at(format!("unknown mutability `{m}`")))?),
+        };
+        let outputs = parse_spec_outputs(cells[4]).map_err(at)?;
+        let (mut fns, mut errs) = (Vec::new(), Vec::new());
+        for sig in sigs {
+            let (name, inputs) = parse_signature(sig).map_err(at)?;
+            let signature = format!("{name}({})", inputs.join(","));
+            let sel = selector(&signature);
+            if let Some(given) = given_sel {
+                if given != sel {
+                    errs.push(at(format!(
+                        "the selector {} of {signature} is not its keccak ({})",
+                        hex(given),
+                        hex(sel)
+                    )));
+                }
+            }
+            let source = match inherit_from {
+                None => None,
+                Some(from) => {
+                    let from = from.to_lowercase();
+                    let found = earlier.iter().rev().find(|f| {
+                        f.signature == signature
+                            && (from == "above" || f.section.to_lowercase().contains(&from))
+                    });
+                    match found {
+                        Some(f) => Some(f),
+                        None => {
+                            errs.push(at(format!(
+                                "{signature} is `as {from}` but no earlier row has it"
+                            )));
+                            continue;
+                        }
+                    }
+                }
+            };
+            let Some(mutability) = mutability.or(source.map(|f| f.mutability)) else {
+                errs.push(at(format!("no mutability for {signature}")));
+                continue;
+            };
+            fns.push(SpecFunction {
+                section: section.to_string(),
+                signature,
+                name,
+                selector: sel,
+                mutability,
+                outputs: outputs
+                    .clone()
+                    .or_else(|| source.and_then(|f| f.outputs.clone())),
+                line: n,
+            });
+        }
+        Ok((fns, errs))
+    }
+
+    /// The comparison of one contract's interface with its spec section.
+    #[derive(Debug, Default)]
+    pub struct Report {
+        /// Spec functions found in the interface as the spec wants them.
+        pub matched: Vec<SpecFunction>,
+        /// Interface functions the spec does not list as public, with a note
+        /// when the spec lists them as internal.
+        pub extras: Vec<(Function, bool)>,
+        /// One line per difference.
+        pub mismatches: Vec<String>,
+        /// Public functions in the spec section.
+        pub expected: usize,
+    }
+
+    fn outputs_str(types: &[String]) -> String {
+        format!("({})", types.join(","))
+    }
+
+    /// Checks `exported` (the interface of the contract of spec section
+    /// `section`) against the spec.
+    pub fn check(spec: &Spec, section: &str, exported: &[Function]) -> Report {
+        let mut report = Report::default();
+        let Some(sec) = spec.section(section) else {
+            report
+                .mismatches
+                .push(format!("{section}: the spec has no section `## {section}`"));
+            return report;
+        };
+        report.expected = sec.public.len();
+        if sec.public.is_empty() {
+            report.mismatches.push(format!(
+                "{section}: the spec section lists no public function"
+            ));
+        }
+        for (i, f) in exported.iter().enumerate() {
+            if exported[..i].iter().any(|g| g.selector() == f.selector()) {
+                report.mismatches.push(format!(
+                    "{section}: {} {} is exported twice (or its selector collides)",
+                    f.signature(),
+                    hex(f.selector())
+                ));
+            }
+        }
+        for want in &sec.public {
+            let at = format!("{section}: {} {}", want.signature, hex(want.selector));
+            let Some(got) = exported.iter().find(|f| f.selector() == want.selector) else {
+                let same_name: Vec<String> = exported
+                    .iter()
+                    .filter(|f| f.name == want.name)
+                    .map(Function::signature)
+                    .collect();
+                let hint = if same_name.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (exported: {})", same_name.join(", "))
+                };
+                report.mismatches.push(format!("{at}: missing{hint}"));
+                continue;
+            };
+            let mut problems = Vec::new();
+            if got.mutability.class() != want.mutability.class() {
+                problems.push(format!(
+                    "mutability {} but the spec wants {}",
+                    got.mutability, want.mutability
+                ));
+            }
+            if let Some(outs) = &want.outputs {
+                if outs.len() != got.outputs.len() {
+                    problems.push(format!(
+                        "{} outputs {} but the spec wants {} {}",
+                        got.outputs.len(),
+                        outputs_str(&got.outputs),
+                        outs.len(),
+                        outputs_str(outs)
+                    ));
+                } else {
+                    for (k, (w, g)) in outs.iter().zip(&got.outputs).enumerate() {
+                        if let Some(p) = output_problem(spec, section, w, g) {
+                            problems.push(format!("output {k}: {p}"));
+                        }
+                    }
+                }
+            }
+            if problems.is_empty() {
+                report.matched.push(want.clone());
+            }
+            for p in problems {
+                report.mismatches.push(format!("{at}: {p}"));
+            }
+        }
+        for f in exported {
+            if !sec.public.iter().any(|w| w.selector == f.selector()) {
+                let internal = sec.internal.iter().any(|s| *s == f.signature());
+                report.extras.push((f.clone(), internal));
+            }
+        }
+        report
+    }
+
+    /// Exact comparison where the spec's type is elementary or its structs
+    /// are known; otherwise only that a struct is a tuple with the same array
+    /// dimensions.
+    fn output_problem(spec: &Spec, section: &str, want: &str, got: &str) -> Option<String> {
+        match spec.expand(section, want) {
+            Some(t) if t == got => None,
+            Some(t) if t == want => Some(format!("{got} but the spec wants {want}")),
+            Some(t) => Some(format!("{got} but the spec wants {want} = {t}")),
+            None => {
+                let suffix = &want[want.find('[').unwrap_or(want.len())..];
+                let is_tuple =
+                    got.starts_with('(') && closing(got).is_ok_and(|end| &got[end + 1..] == suffix);
+                (!is_tuple).then(|| format!("{got} but the spec wants the struct {want}"))
+            }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn s(v: &[&str]) -> Vec<String> {
+            v.iter().map(|x| x.to_string()).collect()
+        }
+
+        #[test]
+        fn selector_of_add_ledger() {
+            assert_eq!(
+                selector("addLedger(uint256[2],string)"),
+                [0x72, 0xad, 0xc0, 0xd9]
+            );
+            assert_eq!(hex(selector("addLedger(uint256[2],string)")), "0x72adc0d9");
+            assert_eq!(parse_hex("0x72adc0d9"), Some([0x72, 0xad, 0xc0, 0xd9]));
+            assert_eq!(parse_hex("0x72adc0d"), None);
+        }
+
+        #[test]
+        fn tuple_array_parameter_and_two_outputs() {
+            let f = parse_function(
+                "    function settleFeesWithTEE((address,address,uint256,bytes32,uint256,bytes)[] memory settlements) external returns ((address, uint256)[] memory, uint256);",
+            )
+            .unwrap();
+            assert_eq!(f.name, "settleFeesWithTEE");
+            assert_eq!(
+                f.inputs,
+                s(&["(address,address,uint256,bytes32,uint256,bytes)[]"])
+            );
+            assert_eq!(f.mutability, Mutability::NonPayable);
+            assert_eq!(f.outputs, s(&["(address,uint256)[]", "uint256"]));
+            assert_eq!(
+                f.signature(),
+                "settleFeesWithTEE((address,address,uint256,bytes32,uint256,bytes)[])"
+            );
+            assert_eq!(hex(f.selector()), "0x8be74119");
+        }
+
+        #[test]
+        fn names_and_locations_are_dropped() {
+            let f = parse_function(
+                "function addLedger(uint256[2] calldata inference_signer, string calldata additional_info) external payable returns (uint256, uint256)",
+            )
+            .unwrap();
+            assert_eq!(f.signature(), "addLedger(uint256[2],string)");
+            assert_eq!(f.mutability, Mutability::Payable);
+            assert_eq!(f.outputs, s(&["uint256", "uint256"]));
+            let f = parse_function("function f(address payable to, uint x) external").unwrap();
+            assert_eq!(f.signature(), "f(address,uint256)");
+            assert!(f.outputs.is_empty());
+        }
+
+        #[test]
+        fn one_struct_output_in_stylus_form() {
+            let f = parse_function(
+                "function getLedger(address user) external view returns (address,uint256,uint256[2],string,address[]) memory;",
+            )
+            .unwrap();
+            assert_eq!(
+                f.outputs,
+                s(&["(address,uint256,uint256[2],string,address[])"])
+            );
+            let f = parse_function(
+                "function getAllServices() external view returns (address,string,(uint256,bool)[])[] memory;",
+            )
+            .unwrap();
+            assert_eq!(f.outputs, s(&["(address,string,(uint256,bool)[])[]"]));
+            let f = parse_function(
+                "function userInfo(address user) external view returns (uint256[2] memory, string memory, address[] memory);",
+            )
+            .unwrap();
+            assert_eq!(f.outputs, s(&["uint256[2]", "string", "address[]"]));
+        }
+
+        #[test]
+        fn mutability() {
+            for (decl, m) in [
+                (
+                    "function a() external view returns (bool)",
+                    Mutability::View,
+                ),
+                (
+                    "function a() external pure returns (uint256)",
+                    Mutability::Pure,
+                ),
+                ("function a() external payable", Mutability::Payable),
+                ("function a() external", Mutability::NonPayable),
+                (
+                    "function a(uint256 x) external returns (uint256)",
+                    Mutability::NonPayable,
+                ),
+            ] {
+                assert_eq!(parse_function(decl).unwrap().mutability, m, "{decl}");
+            }
+            for (word, m) in [
+                ("view", Mutability::View),
+                ("pure", Mutability::Pure),
+                ("payable", Mutability::Payable),
+                ("nonpayable", Mutability::NonPayable),
+            ] {
+                assert_eq!(Mutability::parse(word), Some(m));
+                assert_eq!(m.as_str(), word);
+            }
+            assert_eq!(Mutability::parse(""), None);
+            assert_eq!(Mutability::Pure.class(), Mutability::View);
+            assert!(parse_function("function a() external constant").is_err());
+        }
+
+        #[test]
+        fn struct_names_are_refused_in_interfaces() {
+            assert!(parse_function("function f(Ledger memory l) external").is_err());
+            assert!(parse_function("function f(uint7 x) external").is_err());
+        }
+
+        #[test]
+        fn interface_skips_comments_and_other_items() {
+            let src = "/**\n * generated; by Stylus\n */\n// SPDX; x\npragma solidity ^0.8.23;\n\
+                       interface I {\n    event E(address indexed a);\n    error Bad(uint256);\n\
+                       function a(uint256 x) // trailing; comment\n        external view returns (uint256);\n\
+                       function b() external;\n}\n";
+            let fns = parse_interface(src).unwrap();
+            let sigs: Vec<_> = fns.iter().map(Function::signature).collect();
+            assert_eq!(sigs, ["a(uint256)", "b()"]);
+            assert_eq!(fns[0].mutability, Mutability::View);
+        }
+
+        const SPEC: &str = "\
+## Shared structs
+
+```
+Refund  (uint256 index, bool processed)
+Ledger  (address user,
+         uint256[2] signer, Refund[] refunds)
+```
+
+## LedgerManager
+
+| kind | signature | selector | mutability | outputs |
+| --- | --- | --- | --- | --- |
+| public | addLedger(uint256[2],string) | 0x72adc0d9 | payable | (uint256,uint256) |
+| public | getLedger(address) | 0xf7cd6af9 | view | (Ledger) |
+| public | owner() | 0x8da5cb5b | view | (address) |
+| public | transferOwnership(address) | 0xf2fde38b | nonpayable | () |
+| public | renounceOwnership() | 0x715018a6 | nonpayable | () — owner only |
+| internal | spendFund(address,uint256) | 0xdd8a4118 | nonpayable | () |
+
+## InferenceServing
+
+| kind | signature | selector | mutability | outputs |
+| --- | --- | --- | --- | --- |
+| public | lockTime() | 0x0d668087 | view | (uint256) = 20 |
+| public | owner() / transferOwnership(address) / renounceOwnership() | as above | | |
+| public | deleteLedger() | 0x410b3816 | nonpayable | () |
+
+## FineTuningServing
+
+| kind | signature | selector | mutability | outputs |
+| --- | --- | --- | --- | --- |
+| public | lockTime() | as inference | | |
+| public | nothing() | as above | | |
+";
+
+        #[test]
+        fn spec_rows_with_several_functions() {
+            let spec = Spec::parse(SPEC);
+            let inf = spec.section("InferenceServing").unwrap();
+            let sigs: Vec<_> = inf.public.iter().map(|f| f.signature.as_str()).collect();
+            assert_eq!(
+                sigs,
+                [
+                    "lockTime()",
+                    "owner()",
+                    "transferOwnership(address)",
+                    "renounceOwnership()",
+                    "deleteLedger()"
+                ]
+            );
+            let owner = &inf.public[1];
+            assert_eq!(hex(owner.selector), "0x8da5cb5b");
+            assert_eq!(owner.mutability, Mutability::View);
+            assert_eq!(owner.outputs, Some(s(&["address"])));
+            assert_eq!(inf.public[2].mutability, Mutability::NonPayable);
+            assert_eq!(inf.public[2].outputs, Some(vec![]));
+            assert_eq!(inf.public[0].outputs, Some(s(&["uint256"])));
+
+            let ft = spec.section("FineTuningServing").unwrap();
+            assert_eq!(ft.public.len(), 1);
+            assert_eq!(ft.public[0].mutability, Mutability::View);
+
+            let lm = spec.section("LedgerManager").unwrap();
+            assert_eq!(lm.public.len(), 5);
+            assert_eq!(lm.internal, s(&["spendFund(address,uint256)"]));
+            assert_eq!(
+                spec.expand("LedgerManager", "Ledger[]").as_deref(),
+                Some("(address,uint256[2],(uint256,bool)[])[]")
+            );
+            assert_eq!(spec.expand("LedgerManager", "Account"), None);
+
+            // The spec's typo and the `as above` without an earlier row.
+            assert_eq!(spec.errors.len(), 2, "{:?}", spec.errors);
+            assert!(spec.errors[0].contains("0x410b3816") && spec.errors[0].contains("0x410b3815"));
+            assert!(spec.errors[1].contains("nothing()"));
+        }
+
+        #[test]
+        fn check_reports_each_difference() {
+            let spec = Spec::parse(SPEC);
+            let src = "interface I {
+                function addLedger(uint256[2] calldata s, string calldata i) external payable returns (uint256);
+                function getLedger(address u) external view returns (address,uint256[2],(uint256,bool)[]) memory;
+                function owner() external returns (address);
+                function transferOwnership(address o) external;
+                function spendFund(address a, uint256 b) external;
+                function payProvider(address a, uint256 b) external;
+            }";
+            let r = check(&spec, "LedgerManager", &parse_interface(src).unwrap());
+            assert_eq!(r.expected, 5);
+            let matched: Vec<_> = r.matched.iter().map(|f| f.signature.as_str()).collect();
+            assert_eq!(
+                matched,
+                ["getLedger(address)", "transferOwnership(address)"]
+            );
+            let extras: Vec<_> = r.extras.iter().map(|(f, i)| (f.signature(), *i)).collect();
+            assert_eq!(
+                extras,
+                [
+                    ("spendFund(address,uint256)".into(), true),
+                    ("payProvider(address,uint256)".into(), false)
+                ]
+            );
+            assert_eq!(r.mismatches.len(), 3, "{:#?}", r.mismatches);
+            assert!(r.mismatches[0].contains("addLedger") && r.mismatches[0].contains("1 outputs"));
+            assert!(
+                r.mismatches[1].contains("owner()")
+                    && r.mismatches[1].contains("mutability nonpayable")
+            );
+            assert!(
+                r.mismatches[2].contains("renounceOwnership()")
+                    && r.mismatches[2].contains("missing")
+            );
+
+            let bad = "interface I { function getLedger(address u) external view returns (address,uint256[2],(uint256,bool)) memory; }";
+            let r = check(&spec, "LedgerManager", &parse_interface(bad).unwrap());
+            assert!(
+                r.mismatches.iter().any(|m| m.contains("output 0")),
+                "{:#?}",
+                r.mismatches
+            );
+
+            let r = check(&spec, "Nowhere", &[]);
+            assert_eq!(r.mismatches.len(), 1);
+        }
+    }
+}

@@ -2,9 +2,17 @@
 //! wasm32-unknown-unknown (flags in .cargo/config.toml), turns the wasm into
 //! the code a Stylus chain stores, writes target/stylus/<name>.{wasm,code,initcode}
 //! and fails when a contract is over the size limits.
+//!
+//! `cargo xtask abi [--contract CRATE]...`: runs each contract's Solidity
+//! export (`cargo run -p CRATE --features export-abi`), writes it to
+//! target/abi/<Contract>.sol and checks it against the target ABI of the spec
+//! (../shared/spec/abi-0g.md): every function marked public there must be
+//! exported with its selector, mutability and outputs. Fails with one line per
+//! difference.
 
 use std::path::{Path, PathBuf};
-use std::process::{exit, Command};
+use std::process::{exit, Command, Stdio};
+use xtask::abi::{self, Spec};
 use xtask::{Artifacts, MAX_CODE_BYTES, MAX_WASM_BYTES};
 
 /// The contracts deployed on chain, built by default.
@@ -16,35 +24,65 @@ const PROGRAMS: &[(&str, &str, &str)] = &[
     ("inference-serving-views", "inference-serving", "views"),
 ];
 
+/// The contracts whose exported interface `cargo xtask abi` checks: the crate,
+/// and the contract's name, which is both its section of the spec
+/// (`## LedgerManager`) and the file target/abi/<name>.sol.
+const ABI_CONTRACTS: &[(&str, &str)] = &[
+    ("ledger-manager", "LedgerManager"),
+    ("inference-serving", "InferenceServing"),
+];
 
-const USAGE: &str = "usage: cargo xtask build [--contract NAME]...";
+/// The target ABI, from the workspace root.
+const ABI_SPEC: &str = "../shared/spec/abi-0g.md";
+
+const USAGE: &str =
+    "usage: cargo xtask build [--contract NAME]... | cargo xtask abi [--contract CRATE]...";
+
+#[derive(Debug, PartialEq)]
+enum Cmd {
+    Build(Vec<String>),
+    Abi(Vec<String>),
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let contracts = match parse(&args) {
+    let cmd = match parse(&args) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("xtask: {e} ({USAGE})");
             exit(2);
         }
     };
-    if let Err(e) = build(&contracts) {
+    let result = match &cmd {
+        Cmd::Build(contracts) => build(contracts),
+        Cmd::Abi(crates) => check_abi(crates),
+    };
+    if let Err(e) = result {
         eprintln!("xtask: {e}");
         exit(1);
     }
 }
 
-fn parse(args: &[String]) -> Result<Vec<String>, String> {
+fn parse(args: &[String]) -> Result<Cmd, String> {
     let mut it = args.iter();
-    match it.next().map(String::as_str) {
-        Some("build") => {}
+    let abi = match it.next().map(String::as_str) {
+        Some("build") => false,
+        Some("abi") => true,
         Some("-h" | "--help" | "help") => {
-            println!("{USAGE}\ncontracts: {}", PROGRAMS.iter().map(|p| p.0).collect::<Vec<_>>().join(", "));
+            println!(
+                "{USAGE}\nbuild contracts: {}\nabi crates: {}",
+                PROGRAMS.iter().map(|p| p.0).collect::<Vec<_>>().join(", "),
+                ABI_CONTRACTS
+                    .iter()
+                    .map(|p| p.0)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
             exit(0);
         }
         Some(other) => return Err(format!("unknown command `{other}`")),
         None => return Err("missing command".into()),
-    }
+    };
     let mut contracts = Vec::new();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -55,17 +93,31 @@ fn parse(args: &[String]) -> Result<Vec<String>, String> {
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
+    if abi {
+        if contracts.is_empty() {
+            contracts = ABI_CONTRACTS.iter().map(|p| p.0.to_string()).collect();
+        }
+        return Ok(Cmd::Abi(contracts));
+    }
     if contracts.is_empty() {
         contracts = PROGRAMS.iter().map(|p| p.0.to_string()).collect();
     }
-    Ok(contracts)
+    Ok(Cmd::Build(contracts))
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
 }
 
 fn build(contracts: &[String]) -> Result<(), String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
+    let root = root();
+    let target = target_dir();
     let out_dir = target.join("stylus");
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -123,9 +175,93 @@ fn build(contracts: &[String]) -> Result<(), String> {
     }
 }
 
+fn check_abi(crates: &[String]) -> Result<(), String> {
+    let root = root();
+    let spec_path = root.join(ABI_SPEC);
+    let md =
+        std::fs::read_to_string(&spec_path).map_err(|e| format!("{}: {e}", spec_path.display()))?;
+    let spec = Spec::parse(&md);
+    let out_dir = target_dir().join("abi");
+    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+
+    // The spec's own errors (a selector that is not the hash of its signature).
+    let mut mismatches = spec.errors.clone();
+    for krate in crates {
+        let (_, contract) = ABI_CONTRACTS
+            .iter()
+            .find(|(c, _)| c == krate)
+            .ok_or_else(|| format!("unknown contract crate `{krate}`"))?;
+        let out = Command::new(&cargo)
+            .current_dir(root)
+            .args(["run", "-q", "-p", krate, "--features", "export-abi"])
+            .stdin(Stdio::null())
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("the export-abi run of `{krate}` failed"));
+        }
+        let sol = String::from_utf8(out.stdout)
+            .map_err(|_| format!("the export of `{krate}` is not UTF-8"))?;
+        let path = out_dir.join(format!("{contract}.sol"));
+        std::fs::write(&path, &sol).map_err(|e| format!("{}: {e}", path.display()))?;
+        let exported =
+            abi::parse_interface(&sol).map_err(|e| format!("{}: {e}", path.display()))?;
+        let report = abi::check(&spec, contract, &exported);
+
+        println!(
+            "{contract} ({krate}, {}): {} of {} public functions of the spec match, {} extra",
+            path.display(),
+            report.matched.len(),
+            report.expected,
+            report.extras.len()
+        );
+        for f in &report.matched {
+            let outs = f
+                .outputs
+                .as_deref()
+                .map(|o| o.join(","))
+                .unwrap_or_default();
+            println!(
+                "  ok     {}  {} {} ({outs})",
+                abi::hex(f.selector),
+                f.signature,
+                f.mutability
+            );
+        }
+        for (f, internal) in &report.extras {
+            println!(
+                "  extra  {}  {} {} ({}){}",
+                abi::hex(f.selector()),
+                f.signature(),
+                f.mutability,
+                f.outputs.join(","),
+                if *internal {
+                    "  [internal in the spec]"
+                } else {
+                    ""
+                }
+            );
+        }
+        mismatches.extend(report.mismatches);
+    }
+    if mismatches.is_empty() {
+        println!("abi: every public function of the spec is exported as specified");
+        return Ok(());
+    }
+    for m in &mismatches {
+        eprintln!("abi mismatch: {m}");
+    }
+    Err(format!(
+        "{} ABI mismatch(es) with {ABI_SPEC}",
+        mismatches.len()
+    ))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::{parse, Cmd};
 
     fn args(a: &[&str]) -> Vec<String> {
         a.iter().map(|s| s.to_string()).collect()
@@ -133,14 +269,21 @@ mod tests {
 
     #[test]
     fn defaults_to_every_contract() {
-        let all: Vec<_> = super::PROGRAMS.iter().map(|p| p.0).collect();
-        assert_eq!(parse(&args(&["build"])).unwrap(), all);
+        let all: Vec<_> = super::PROGRAMS.iter().map(|p| p.0.to_string()).collect();
+        assert_eq!(parse(&args(&["build"])).unwrap(), Cmd::Build(all));
+        let all: Vec<_> = super::ABI_CONTRACTS
+            .iter()
+            .map(|p| p.0.to_string())
+            .collect();
+        assert_eq!(parse(&args(&["abi"])).unwrap(), Cmd::Abi(all));
     }
 
     #[test]
     fn contracts_can_be_chosen() {
         let got = parse(&args(&["build", "--contract", "a", "--contract", "b"])).unwrap();
-        assert_eq!(got, ["a", "b"]);
+        assert_eq!(got, Cmd::Build(args(&["a", "b"])));
+        let got = parse(&args(&["abi", "--contract", "ledger-manager"])).unwrap();
+        assert_eq!(got, Cmd::Abi(args(&["ledger-manager"])));
     }
 
     #[test]
@@ -150,6 +293,7 @@ mod tests {
             &["sizes"],
             &["build", "-x"],
             &["build", "--contract"],
+            &["abi", "-x"],
         ] {
             assert!(parse(&args(bad)).is_err(), "{bad:?}");
         }

@@ -173,6 +173,11 @@ alloy::sol! {
         function transferOwnership(address newOwner) external;
         function renounceOwnership() external;
 
+        // Ours: deployment of the split contract (the main program's fallback
+        // delegates every other selector to this views program); before
+        // `initialize` in the creating transaction, then owner only.
+        function setViews(address views) external;
+
         // Internal (ours; callable only by the ledger).
         function fundAccount(address user, address provider, uint256 amount) external returns (uint256 moved, bool created);
         function retrieveFunds(address user, address[] providers) external returns (uint256 paid);

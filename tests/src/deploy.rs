@@ -9,10 +9,11 @@
 //! 1. `CODECOPY`s the program's init code (the artifact of `cargo xtask
 //!    build`, which returns the stored Stylus code) into memory and `CREATE`s
 //!    it: the program lands at `create_address(deployer, 1)`;
-//! 2. `CODECOPY`s the `initialize(...)` calldata that follows and `CALL`s the
-//!    new program with it;
-//! 3. reverts with the failing step's revert data if either failed, so the
-//!    whole transaction fails and nothing is left behind; otherwise it
+//! 2. for each call embedded after it (e.g. `setViews(...)`, then
+//!    `initialize(...)`), `CODECOPY`s the calldata and `CALL`s the new
+//!    program with it;
+//! 3. reverts with the failing step's revert data if any step failed, so
+//!    the whole transaction fails and nothing is left behind; otherwise it
 //!    returns nothing (the deployer keeps no code).
 //!
 //! arbos-anvil activates a Stylus program on its first call, so the `CALL`
@@ -30,6 +31,15 @@
 //! nonce starts at 1, EIP-161). [`deploy_serving`] sends InferenceServing with
 //! nonce `n` and LedgerManager with `n + 1`, each initialized with the
 //! other's predicted address, and checks both predictions.
+//!
+//! InferenceServing is split in two programs at one address (its code does
+//! not fit one): the main program holds the state-changing functions and its
+//! fallback delegates every other selector to the views program
+//! (`inference-serving-views`). When that artifact exists, [`deploy_serving`]
+//! first deploys the views program as it is (it only ever runs on the main
+//! program's storage, by delegatecall, and has nothing to initialize), then
+//! creates the main program with `setViews(views)` and `initialize(...)` in
+//! its creating transaction.
 
 use alloy::network::TransactionBuilder;
 use alloy::primitives::{Address, Bytes, U256};
@@ -58,11 +68,50 @@ pub fn node_options() -> NodeOptions {
 
 /// The artifact name of LedgerManager (`target/stylus/ledger-manager.initcode`).
 pub const LEDGER_ARTIFACT: &str = "ledger-manager";
-/// The artifact name of InferenceServing.
+/// The artifact name of InferenceServing (its main program).
 pub const INFERENCE_ARTIFACT: &str = "inference-serving";
+/// The artifact name of InferenceServing's views program, when the contract
+/// is split in two (see the module docs).
+pub const INFERENCE_VIEWS_ARTIFACT: &str = "inference-serving-views";
 
-/// Length of the deployer's code before the embedded program init code.
-pub const DEPLOYER_PREFIX_LEN: usize = 75;
+/// Environment variable naming a directory to read the `<name>.initcode`
+/// artifacts from instead of `target/stylus` (e.g. another build's output).
+pub const ARTIFACTS_ENV: &str = "SERVING_ARTIFACTS";
+
+/// The path of artifact `name`: `$SERVING_ARTIFACTS/<name>.initcode` when
+/// that variable is set, else [`chain::artifact_path`] (`target/stylus`).
+pub fn artifact_path(name: &str) -> std::path::PathBuf {
+    match std::env::var_os(ARTIFACTS_ENV).filter(|v| !v.is_empty()) {
+        Some(dir) => std::path::PathBuf::from(dir).join(format!("{name}.initcode")),
+        None => chain::artifact_path(name),
+    }
+}
+
+/// The init code of artifact `name` (see [`artifact_path`]).
+///
+/// # Panics
+///
+/// If it is missing or unreadable, telling to run `cargo xtask build`.
+pub fn artifact(name: &str) -> Vec<u8> {
+    let path = artifact_path(name);
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read the Stylus artifact {} ({e}): run `cargo xtask build` first",
+            path.display()
+        )
+    })
+}
+
+/// Length of the deployer's code before the embedded program init code,
+/// for a deployer making `calls` calls: 41 + 34 per call.
+pub const fn deployer_prefix_len(calls: usize) -> usize {
+    DEPLOYER_FIXED_LEN + DEPLOYER_CALL_LEN * calls
+}
+
+const DEPLOYER_FIXED_LEN: usize = 41;
+const DEPLOYER_CALL_LEN: usize = 34;
+/// Length of the failure branch at the end of the prefix.
+const DEPLOYER_FAIL_LEN: usize = 11;
 
 // Opcodes.
 const PUSH1: u8 = 0x60;
@@ -91,41 +140,60 @@ fn push4(code: &mut Vec<u8>, value: usize) {
 /// Init code of a deployer that creates `program_initcode` and calls the new
 /// contract with `calldata` in the same transaction, reverting (with the
 /// failing step's revert data) if either step fails, and returning no code.
+/// [`deployer_initcode_calls`] with one call.
+pub fn deployer_initcode(program_initcode: &[u8], calldata: &[u8]) -> Vec<u8> {
+    deployer_initcode_calls(program_initcode, &[calldata])
+}
+
+/// Init code of a deployer that creates `program_initcode`, then calls the
+/// new contract with each of `calls` in order (no value), in one
+/// transaction; if the creation or any call fails it reverts with that
+/// step's revert data; otherwise it returns no code.
 ///
-/// Layout: a 75-byte prefix, then `program_initcode`, then `calldata`.
+/// Layout: a prefix of [`deployer_prefix_len`]`(calls.len())` bytes, then
+/// `program_initcode`, then each call's calldata.
 ///
 /// ```text
-/// PUSH4 len(p) PUSH4 75 PUSH1 0 CODECOPY          ; memory[0..] = program init code
+/// PUSH4 len(p) PUSH4 off(p) PUSH1 0 CODECOPY      ; memory[0..] = program init code
 /// PUSH4 len(p) PUSH1 0 PUSH1 0 CREATE             ; addr = CREATE(0, 0, len(p))
 /// DUP1 ISZERO PUSH2 fail JUMPI
-/// PUSH4 len(c) PUSH4 75+len(p) PUSH1 0 CODECOPY   ; memory[0..] = calldata
-/// PUSH1 0 PUSH1 0 PUSH4 len(c) PUSH1 0 PUSH1 0 DUP6 GAS CALL
-/// ISZERO PUSH2 fail JUMPI STOP
+/// per call i:
+///   PUSH4 len(c) PUSH4 off(c) PUSH1 0 CODECOPY    ; memory[0..] = calldata i
+///   PUSH1 0 PUSH1 0 PUSH4 len(c) PUSH1 0 PUSH1 0 DUP6 GAS CALL
+///   ISZERO PUSH2 fail JUMPI
+/// STOP                                            ; no code for the deployer
 /// fail: JUMPDEST RETURNDATASIZE PUSH1 0 PUSH1 0 RETURNDATACOPY
 ///       RETURNDATASIZE PUSH1 0 REVERT              ; bubble the revert data
 /// ```
-pub fn deployer_initcode(program_initcode: &[u8], calldata: &[u8]) -> Vec<u8> {
-    let program_at = DEPLOYER_PREFIX_LEN;
-    let calldata_at = program_at + program_initcode.len();
-    let fail = DEPLOYER_PREFIX_LEN - 11;
-    let [fail_hi, fail_lo] = u16::try_from(fail).expect("small").to_be_bytes();
+pub fn deployer_initcode_calls(program_initcode: &[u8], calls: &[&[u8]]) -> Vec<u8> {
+    let prefix = deployer_prefix_len(calls.len());
+    let fail = prefix - DEPLOYER_FAIL_LEN;
+    let [fail_hi, fail_lo] = u16::try_from(fail)
+        .expect("fewer than 1,900 calls")
+        .to_be_bytes();
+    let total = prefix + program_initcode.len() + calls.iter().map(|c| c.len()).sum::<usize>();
 
-    let mut code = Vec::with_capacity(calldata_at + calldata.len());
+    let mut code = Vec::with_capacity(total);
     // Copy the program's init code and create it.
     push4(&mut code, program_initcode.len());
-    push4(&mut code, program_at);
+    push4(&mut code, prefix);
     code.extend_from_slice(&[PUSH1, 0, CODECOPY]);
     push4(&mut code, program_initcode.len());
     code.extend_from_slice(&[PUSH1, 0, PUSH1, 0, CREATE]);
     code.extend_from_slice(&[DUP1, ISZERO, PUSH2, fail_hi, fail_lo, JUMPI]);
-    // Copy the calldata over it and call the new contract.
-    push4(&mut code, calldata.len());
-    push4(&mut code, calldata_at);
-    code.extend_from_slice(&[PUSH1, 0, CODECOPY]);
-    code.extend_from_slice(&[PUSH1, 0, PUSH1, 0]);
-    push4(&mut code, calldata.len());
-    code.extend_from_slice(&[PUSH1, 0, PUSH1, 0, DUP6, GAS, CALL]);
-    code.extend_from_slice(&[ISZERO, PUSH2, fail_hi, fail_lo, JUMPI, STOP]);
+    // Copy each call's data over memory and call the new contract.
+    let mut offset = prefix + program_initcode.len();
+    for calldata in calls {
+        push4(&mut code, calldata.len());
+        push4(&mut code, offset);
+        code.extend_from_slice(&[PUSH1, 0, CODECOPY]);
+        code.extend_from_slice(&[PUSH1, 0, PUSH1, 0]);
+        push4(&mut code, calldata.len());
+        code.extend_from_slice(&[PUSH1, 0, PUSH1, 0, DUP6, GAS, CALL]);
+        code.extend_from_slice(&[ISZERO, PUSH2, fail_hi, fail_lo, JUMPI]);
+        offset += calldata.len();
+    }
+    code.push(STOP);
     // Failure: revert with the returned data.
     assert_eq!(code.len(), fail, "the jump target is the failure branch");
     code.extend_from_slice(&[
@@ -141,9 +209,12 @@ pub fn deployer_initcode(program_initcode: &[u8], calldata: &[u8]) -> Vec<u8> {
         0,
         REVERT,
     ]);
-    assert_eq!(code.len(), DEPLOYER_PREFIX_LEN);
+    assert_eq!(code.len(), prefix);
     code.extend_from_slice(program_initcode);
-    code.extend_from_slice(calldata);
+    for calldata in calls {
+        code.extend_from_slice(calldata);
+    }
+    debug_assert_eq!(code.len(), total);
     code
 }
 
@@ -173,8 +244,9 @@ pub struct Deployed {
 
 /// Sends one deployer transaction from `wallet`'s default signer with the
 /// given `nonce` (or the account's next one): creates `program_initcode`
-/// and calls the new contract with `calldata`. Checks that the contract
-/// was created where predicted and holds code.
+/// and calls the new contract with each of `calls` in order (see
+/// [`deployer_initcode_calls`]). Checks that the contract was created where
+/// predicted and holds code.
 ///
 /// Errors: [`ChainError::Rpc`] when estimation shows the creation or the
 /// call would fail (the message carries the revert data),
@@ -184,7 +256,7 @@ pub struct Deployed {
 pub async fn deploy_initialized(
     wallet: &WalletProvider,
     program_initcode: &[u8],
-    calldata: &[u8],
+    calls: &[&[u8]],
     nonce: Option<u64>,
 ) -> Result<Deployed, ChainError> {
     let sender = wallet.default_signer_address();
@@ -193,7 +265,7 @@ pub async fn deploy_initialized(
         None => wallet.get_transaction_count(sender).await?,
     };
     let tx = TransactionRequest::default()
-        .with_deploy_code(deployer_initcode(program_initcode, calldata))
+        .with_deploy_code(deployer_initcode_calls(program_initcode, calls))
         .with_nonce(nonce);
     let receipt = chain::send_tx(wallet, tx).await?;
     let deployer = deployer_address(sender, nonce);
@@ -248,11 +320,15 @@ pub struct ServingDeployment {
     pub ledger: Address,
     /// InferenceServing.
     pub inference: Address,
+    /// InferenceServing's views program, if the contract is split.
+    pub inference_views: Option<Address>,
     /// The owner of both.
     pub owner: Address,
     /// InferenceServing's lock time.
     pub lock_time: U256,
-    /// The creation of InferenceServing (sent first).
+    /// The creation of the views program (sent first), if any.
+    pub views_receipt: Option<TransactionReceipt>,
+    /// The creation of InferenceServing.
     pub inference_receipt: TransactionReceipt,
     /// The creation of LedgerManager.
     pub ledger_receipt: TransactionReceipt,
@@ -269,6 +345,11 @@ pub fn inference_initialize(lock_time: U256, ledger: Address, owner: Address) ->
     .into()
 }
 
+/// `setViews(views)` of InferenceServing's main program.
+pub fn inference_set_views(views: Address) -> Bytes {
+    InferenceServing::setViewsCall { views }.abi_encode().into()
+}
+
 /// `initialize(inference, fineTuning, owner)` of LedgerManager.
 pub fn ledger_initialize(inference: Address, fine_tuning: Address, owner: Address) -> Bytes {
     LedgerManager::initializeCall {
@@ -281,10 +362,12 @@ pub fn ledger_initialize(inference: Address, fine_tuning: Address, owner: Addres
 }
 
 /// Deploys InferenceServing and LedgerManager from the artifacts of `cargo
-/// xtask build` (`target/stylus/{inference-serving,ledger-manager}.initcode`),
-/// each initialized in its creating transaction with the other's address
-/// (computed ahead). Two transactions from `wallet`'s default signer, nonces
-/// `n` and `n + 1`.
+/// xtask build` (`target/stylus/{inference-serving,ledger-manager}.initcode`,
+/// and `inference-serving-views.initcode` when it exists; see
+/// [`artifact_path`]), each initialized
+/// in its creating transaction with the other's address (computed ahead).
+/// Transactions from `wallet`'s default signer: the views program (if any),
+/// InferenceServing, LedgerManager, with consecutive nonces.
 ///
 /// # Panics
 ///
@@ -293,50 +376,72 @@ pub async fn deploy_serving(
     wallet: &WalletProvider,
     config: &ServingConfig,
 ) -> Result<ServingDeployment, ChainError> {
+    let views = artifact_path(INFERENCE_VIEWS_ARTIFACT)
+        .exists()
+        .then(|| artifact(INFERENCE_VIEWS_ARTIFACT));
     deploy_serving_from(
         wallet,
-        &chain::artifact(LEDGER_ARTIFACT),
-        &chain::artifact(INFERENCE_ARTIFACT),
+        &artifact(LEDGER_ARTIFACT),
+        &artifact(INFERENCE_ARTIFACT),
+        views.as_deref(),
         config,
     )
     .await
 }
 
-/// [`deploy_serving`] with the given init codes.
+/// [`deploy_serving`] with the given init codes (`inference_views_initcode`:
+/// the views program of a split InferenceServing, or `None`).
 pub async fn deploy_serving_from(
     wallet: &WalletProvider,
     ledger_initcode: &[u8],
     inference_initcode: &[u8],
+    inference_views_initcode: Option<&[u8]>,
     config: &ServingConfig,
 ) -> Result<ServingDeployment, ChainError> {
     let sender = wallet.default_signer_address();
     let owner = config.owner.unwrap_or(sender);
-    let nonce = wallet.get_transaction_count(sender).await?;
+    let mut nonce = wallet.get_transaction_count(sender).await?;
+
+    let (inference_views, views_receipt) = match inference_views_initcode {
+        Some(initcode) => {
+            let tx = TransactionRequest::default()
+                .with_deploy_code(initcode.to_vec())
+                .with_nonce(nonce);
+            let receipt = chain::send_tx(wallet, tx).await?;
+            let views = sender.create(nonce);
+            if receipt.contract_address != Some(views) {
+                return Err(ChainError::NoContractAddress(Box::new(receipt)));
+            }
+            nonce += 1;
+            (Some(views), Some(receipt))
+        }
+        None => (None, None),
+    };
+
     let inference = created_address(sender, nonce);
     let ledger = created_address(sender, nonce + 1);
-
-    let deployed = deploy_initialized(
-        wallet,
-        inference_initcode,
-        &inference_initialize(config.lock_time, ledger, owner),
-        Some(nonce),
-    )
-    .await?;
+    let set_views = inference_views.map(inference_set_views);
+    let initialize = inference_initialize(config.lock_time, ledger, owner);
+    let calls: Vec<&[u8]> = set_views
+        .iter()
+        .chain([&initialize])
+        .map(|c| c.as_ref())
+        .collect();
+    let deployed = deploy_initialized(wallet, inference_initcode, &calls, Some(nonce)).await?;
     debug_assert_eq!(deployed.address, inference);
     let inference_receipt = deployed.receipt;
-    let deployed = deploy_initialized(
-        wallet,
-        ledger_initcode,
-        &ledger_initialize(inference, config.fine_tuning, owner),
-        Some(nonce + 1),
-    )
-    .await?;
+
+    let initialize = ledger_initialize(inference, config.fine_tuning, owner);
+    let deployed =
+        deploy_initialized(wallet, ledger_initcode, &[&initialize], Some(nonce + 1)).await?;
     debug_assert_eq!(deployed.address, ledger);
     Ok(ServingDeployment {
         ledger,
         inference,
+        inference_views,
         owner,
         lock_time: config.lock_time,
+        views_receipt,
         inference_receipt,
         ledger_receipt: deployed.receipt,
     })
@@ -352,13 +457,27 @@ mod tests {
         let program = [0xaa; 300];
         let calldata = [0xbb; 100];
         let code = deployer_initcode(&program, &calldata);
-        assert_eq!(code.len(), DEPLOYER_PREFIX_LEN + 400);
-        assert_eq!(&code[DEPLOYER_PREFIX_LEN..DEPLOYER_PREFIX_LEN + 300], &program);
-        assert_eq!(&code[DEPLOYER_PREFIX_LEN + 300..], &calldata);
+        let prefix = deployer_prefix_len(1);
+        assert_eq!(prefix, 75);
+        assert_eq!(code.len(), prefix + 400);
+        assert_eq!(&code[prefix..prefix + 300], &program);
+        assert_eq!(&code[prefix + 300..], &calldata);
         // PUSH4 300, PUSH4 75 ...
         assert_eq!(&code[..10], &[0x63, 0, 0, 1, 44, 0x63, 0, 0, 0, 75]);
         // The jump target is a JUMPDEST.
-        assert_eq!(code[DEPLOYER_PREFIX_LEN - 11], JUMPDEST);
+        assert_eq!(code[prefix - 11], JUMPDEST);
+
+        // Two calls: their data follow the program in order.
+        let code = deployer_initcode_calls(&program, &[&[1, 2], &[3, 4, 5]]);
+        let prefix = deployer_prefix_len(2);
+        assert_eq!(code.len(), prefix + 305);
+        assert_eq!(&code[prefix + 300..], &[1, 2, 3, 4, 5]);
+        assert_eq!(code[prefix - 11], JUMPDEST);
+        // The second call copies 3 bytes from prefix + 302.
+        let second = 29 + DEPLOYER_CALL_LEN;
+        let mut expected = vec![PUSH4, 0, 0, 0, 3, PUSH4];
+        expected.extend_from_slice(&u32::try_from(prefix + 302).unwrap().to_be_bytes());
+        assert_eq!(&code[second..second + 10], &expected[..]);
     }
 
     #[test]

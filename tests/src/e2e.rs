@@ -146,6 +146,20 @@ pub fn revert_data(error: &ChainError) -> Option<Bytes> {
     }
 }
 
+/// The error of a failed contract call (`.call()`) as a [`ChainError`], so
+/// that [`revert_error`] and [`expect_revert`] decode it.
+///
+/// # Panics
+///
+/// If the call failed for another reason than the request (e.g. its output
+/// could not be decoded).
+pub fn call_error(error: alloy::contract::Error) -> ChainError {
+    match error {
+        alloy::contract::Error::TransportError(e) => ChainError::Rpc(e),
+        other => panic!("the call failed outside the request: {other}"),
+    }
+}
+
 /// The custom error `E` a failed request reverted with, if it did.
 pub fn revert_error<E: SolError>(error: &ChainError) -> Option<E> {
     E::abi_decode(&revert_data(error)?, true).ok()

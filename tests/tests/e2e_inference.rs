@@ -5,22 +5,34 @@
 //! from the artifacts of `cargo xtask build` with the deployer of
 //! `serving_harness::deploy` (configured in the creating transaction), and
 //! checks the money invariants after every operation: the ledger's ETH
-//! balance is the sum of all ledgers' totals, and each total is the
-//! available balance plus the sub-account balances.
+//! balance is the sum of all ledgers' totals, each total is the available
+//! balance plus the sub-account balances, and every sub-account's live
+//! refunds sum to its pending refund, which its balance covers.
 //!
 //! Skipped, with a plain message, when arbos-anvil is not found (a failure
 //! in CI). The node's code size limit is `deploy::E2E_CODE_SIZE_LIMIT`.
 
-use alloy::primitives::{Address, U256};
+use alloy::network::TransactionBuilder;
 use alloy::providers::Provider;
-use serving_harness::bindings::{InferenceServing, LedgerManager};
+use alloy::primitives::{Address, Bytes, U256};
+use alloy::rpc::types::TransactionRequest;
+use serving_harness::bindings::{
+    InferenceServing::{self as IS},
+    LedgerManager::{self as LM},
+    TEESettlementData,
+};
+use serving_harness::chain::{self, ChainError};
 use serving_harness::deploy::{self, ServingConfig};
-use serving_harness::e2e::{self, eth, expect_revert, milli_eth, send, Serving};
+use serving_harness::e2e::{
+    self, eth, events, expect_revert, gas_cost, milli_eth, requests_hash, send, Actor, Serving,
+    TeeKey, INFERENCE,
+};
 use serving_harness::node_or_skip;
 
 /// Lock time of refunds in these tests (seconds).
 const LOCK_TIME: u64 = 60;
 
+/// Starts a node and deploys both contracts, or skips the test.
 macro_rules! serving_or_skip {
     () => {{
         let node = node_or_skip!(deploy::node_options());
@@ -28,6 +40,62 @@ macro_rules! serving_or_skip {
             .await
             .unwrap_or_else(|e| panic!("deployment failed: {e}"))
     }};
+}
+
+/// The failed users `settleFeesWithTEE` would return for `batch` sent by
+/// `provider` (an `eth_call` against the latest state).
+async fn failed_users(
+    serving: &Serving,
+    provider: Address,
+    batch: &[TEESettlementData],
+) -> Vec<Address> {
+    serving
+        .inference
+        .settleFeesWithTEE(batch.to_vec())
+        .from(provider)
+        .call()
+        .await
+        .expect("settleFeesWithTEE as a call")
+        .failedUsers
+}
+
+/// Settles `batch` as `provider` and returns the receipt.
+async fn settle(
+    serving: &Serving,
+    provider: &Actor,
+    batch: &[TEESettlementData],
+) -> alloy::rpc::types::TransactionReceipt {
+    send(
+        &provider.wallet,
+        serving.inference.settleFeesWithTEE(batch.to_vec()),
+    )
+    .await
+    .expect("settleFeesWithTEE")
+}
+
+/// The (user, reason) of each `TEESettlementFailed` in `receipt`, and the
+/// counts of its `TEESettlementCompleted`.
+fn settlement_events(
+    serving: &Serving,
+    provider: Address,
+    receipt: &alloy::rpc::types::TransactionReceipt,
+) -> (Vec<(Address, String)>, (u64, u64)) {
+    let at = serving.inference_address();
+    let failed = events::<IS::TEESettlementFailed>(receipt, at)
+        .into_iter()
+        .map(|e| {
+            assert_eq!(e.provider, provider);
+            (e.user, e.reason)
+        })
+        .collect();
+    let completed = events::<IS::TEESettlementCompleted>(receipt, at);
+    assert_eq!(completed.len(), 1, "one TEESettlementCompleted per batch");
+    assert_eq!(completed[0].provider, provider);
+    let counts = (
+        completed[0].successCount.to::<u64>(),
+        completed[0].failedCount.to::<u64>(),
+    );
+    (failed, counts)
 }
 
 #[tokio::test]
@@ -46,19 +114,586 @@ async fn deployment_is_configured_in_the_creating_transaction() {
     assert_eq!(serving.inference.ledgerAddress().call().await.unwrap()._0, d.ledger);
     assert_eq!(serving.ledger.owner().call().await.unwrap()._0, owner);
     assert_eq!(serving.inference.owner().call().await.unwrap()._0, owner);
-    assert_eq!(serving.inference.lockTime().call().await.unwrap()._0, U256::from(LOCK_TIME));
+    assert_eq!(
+        serving.inference.lockTime().call().await.unwrap()._0,
+        U256::from(LOCK_TIME)
+    );
+    assert_eq!(
+        serving.ledger.MAX_PROVIDERS_PER_BATCH().call().await.unwrap()._0,
+        U256::from(20u64)
+    );
+    // Both ownership events were emitted inside the creating transactions.
+    let transferred = events::<IS::OwnershipTransferred>(&d.inference_receipt, d.inference);
+    assert_eq!(transferred.len(), 1, "{:?}", d.inference_receipt);
+    assert_eq!(transferred[0].newOwner, owner);
+    let transferred = events::<LM::OwnershipTransferred>(&d.ledger_receipt, d.ledger);
+    assert_eq!(transferred.len(), 1, "{:?}", d.ledger_receipt);
+    assert_eq!(transferred[0].newOwner, owner);
+
+    // No second initialization, by a stranger or by the owner (reference
+    // defect 12).
+    let stranger = serving.actor(eth(1)).await;
+    for wallet in [&stranger.wallet, &serving.owner] {
+        expect_revert::<LM::InvalidInitialization, _>(
+            send(
+                wallet,
+                serving
+                    .ledger
+                    .initialize(stranger.address(), stranger.address(), stranger.address()),
+            )
+            .await,
+        );
+        expect_revert::<IS::InvalidInitialization, _>(
+            send(
+                wallet,
+                serving
+                    .inference
+                    .initialize(U256::ZERO, stranger.address(), stranger.address()),
+            )
+            .await,
+        );
+    }
+    assert_eq!(serving.ledger.owner().call().await.unwrap()._0, owner);
+    assert_eq!(serving.inference.ledgerAddress().call().await.unwrap()._0, d.ledger);
+    // Nor can a stranger point a split InferenceServing at other views.
+    if let Some(views) = d.inference_views {
+        eprintln!("views program {views}");
+        expect_revert::<IS::OwnableUnauthorizedAccount, _>(
+            send(&stranger.wallet, serving.inference.setViews(stranger.address())).await,
+        );
+    }
+
+    // The deployer leaves no code of its own behind.
+    for receipt in [&d.inference_receipt, &d.ledger_receipt] {
+        let deployer = receipt.contract_address.unwrap();
+        assert!(serving.node.provider().get_code_at(deployer).await.unwrap().is_empty());
+    }
     serving.check_invariants().await;
 }
 
 #[tokio::test]
-async fn probe_raw() {
+async fn a_failing_initialize_leaves_nothing_deployed() {
+    let node = node_or_skip!(deploy::node_options());
+    let wallet = node.wallet(0);
+    let sender = node.dev_address(0);
+    // initialize with a zero owner is refused, so the whole creation fails.
+    let calldata = deploy::inference_initialize(U256::from(LOCK_TIME), sender, Address::ZERO);
+    let initcode = deploy::artifact(deploy::INFERENCE_ARTIFACT);
+    let nonce = wallet.get_transaction_count(sender).await.unwrap();
+    let err = deploy::deploy_initialized(&wallet, &initcode, &[&calldata], None)
+        .await
+        .unwrap_err();
+    // The deployer bubbles up the program's revert data.
+    let error = expect_revert::<IS::InvalidInitialization, ()>(Err(err));
+    assert_eq!(error, IS::InvalidInitialization {});
+    // Mined with a fixed gas limit, it fails and leaves no program.
+    let tx = TransactionRequest::default()
+        .with_deploy_code(deploy::deployer_initcode(&initcode, &calldata))
+        .with_gas_limit(20_000_000);
+    match chain::send_tx(&wallet, tx).await {
+        Err(ChainError::Reverted(receipt)) => assert!(!receipt.status()),
+        other => panic!("expected a failed creation, got {other:?}"),
+    }
+    let program = deploy::created_address(sender, nonce);
+    assert!(node.provider().get_code_at(program).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn settlement_pays_the_provider_and_reports_failed_records() {
     let serving = serving_or_skip!();
-    let raw = serving.ledger.getAllLedgers(U256::ZERO, U256::ZERO).call_raw().await;
-    eprintln!("getAllLedgers raw: {raw:?}");
-    let raw = serving.inference.getAllAccounts(U256::ZERO, U256::ZERO).call_raw().await;
-    eprintln!("getAllAccounts raw: {raw:?}");
-    let raw = serving.ledger.MAX_PROVIDERS_PER_BATCH().call_raw().await;
-    eprintln!("max raw: {raw:?}");
-    let r = send(&serving.owner, serving.ledger.initialize(Address::repeat_byte(1), Address::ZERO, Address::repeat_byte(1))).await;
-    eprintln!("init again: {r:?}");
+    let provider = serving.provider().await;
+    let p = provider.address();
+    let other_provider = serving.provider().await;
+    let tee = TeeKey::random();
+    let wrong_tee = TeeKey::random();
+
+    // a and b: funded accounts with the TEE signer acknowledged; c: an
+    // account without acknowledgement; d: a ledger but no account.
+    let a = serving.user(eth(1)).await;
+    let b = serving.user(eth(1)).await;
+    let c = serving.user(eth(1)).await;
+    let d = serving.user(eth(1)).await;
+    serving.open_account(&a, p, milli_eth(500), &tee).await;
+    serving.open_account(&b, p, milli_eth(500), &tee).await;
+    send(&c.wallet, serving.ledger.transferFund(p, INFERENCE.into(), milli_eth(500)))
+        .await
+        .unwrap();
+    serving.check_invariants().await;
+    assert_eq!(
+        serving.account(a.address(), p).await.teeSignerAddress,
+        tee.address()
+    );
+    let ledger_before = serving.check_invariants().await;
+
+    // A clean batch: both records settle, the provider is paid their sum.
+    let batch = [
+        tee.record(a.address(), p, milli_eth(100), 1, requests_hash(1)),
+        tee.record(b.address(), p, milli_eth(200), 1, requests_hash(2)),
+    ];
+    assert!(failed_users(&serving, p, &batch).await.is_empty());
+    let before = serving.balance(p).await;
+    let receipt = settle(&serving, &provider, &batch).await;
+    eprintln!("settled 2 records: {} gas", receipt.gas_used);
+    assert_eq!(
+        serving.balance(p).await,
+        before + milli_eth(300) - gas_cost(&receipt)
+    );
+    let (failed, counts) = settlement_events(&serving, p, &receipt);
+    assert!(failed.is_empty(), "{failed:?}");
+    assert_eq!(counts, (2, 0));
+    let account = serving.account(a.address(), p).await;
+    assert_eq!((account.nonce, account.balance), (U256::from(1u64), milli_eth(400)));
+    let account = serving.account(b.address(), p).await;
+    assert_eq!((account.nonce, account.balance), (U256::from(1u64), milli_eth(300)));
+    assert_eq!(
+        serving.ledger_of(a.address()).await.totalBalance,
+        milli_eth(900)
+    );
+    assert_eq!(serving.check_invariants().await, ledger_before - milli_eth(300));
+
+    // A batch with every kind of bad record: each is reported, the batch
+    // goes on (reference defect 7: a missing account or a short signature
+    // does not sink it), and only the good record is paid.
+    let mut short = tee.record(b.address(), p, milli_eth(1), 2, requests_hash(9));
+    short.signature = Bytes::copy_from_slice(&short.signature[..64]);
+    let batch = [
+        // Replay of a settled record.
+        tee.record(a.address(), p, milli_eth(100), 1, requests_hash(1)),
+        // More than the balance.
+        tee.record(a.address(), p, milli_eth(401), 2, requests_hash(3)),
+        // Signed by a key the user never acknowledged.
+        wrong_tee.record(b.address(), p, milli_eth(10), 2, requests_hash(4)),
+        // The user acknowledged no signer.
+        tee.record(c.address(), p, milli_eth(10), 1, requests_hash(5)),
+        // Another provider's record.
+        tee.record(a.address(), other_provider.address(), milli_eth(10), 2, requests_hash(6)),
+        // No account with this provider.
+        tee.record(d.address(), p, milli_eth(10), 1, requests_hash(7)),
+        // A 64-byte signature.
+        short,
+        // A good record.
+        tee.record(b.address(), p, milli_eth(50), 3, requests_hash(8)),
+    ];
+    let expected_failed = vec![
+        a.address(),
+        a.address(),
+        b.address(),
+        c.address(),
+        a.address(),
+        d.address(),
+        b.address(),
+    ];
+    assert_eq!(failed_users(&serving, p, &batch).await, expected_failed);
+    let before = serving.balance(p).await;
+    let receipt = settle(&serving, &provider, &batch).await;
+    assert_eq!(
+        serving.balance(p).await,
+        before + milli_eth(50) - gas_cost(&receipt)
+    );
+    let (failed, counts) = settlement_events(&serving, p, &receipt);
+    assert_eq!(counts, (1, 7));
+    let users: Vec<_> = failed.iter().map(|(u, _)| *u).collect();
+    assert_eq!(users, expected_failed);
+    let reasons: Vec<_> = failed.iter().map(|(_, r)| r.as_str()).collect();
+    eprintln!("failure reasons: {reasons:?}");
+    // The reference's strings where the reference reports the case.
+    assert_eq!(reasons[0], "Nonce already processed");
+    assert_eq!(reasons[1], "Insufficient balance");
+    assert_eq!(reasons[2], "Invalid TEE signer");
+    assert_eq!(reasons[3], "TEE signer not acknowledged");
+    assert_eq!(reasons[4], "Provider mismatch");
+    assert!(!reasons[5].is_empty());
+    assert!(!reasons[6].is_empty());
+    let account = serving.account(b.address(), p).await;
+    assert_eq!((account.nonce, account.balance), (U256::from(3u64), milli_eth(250)));
+    let account = serving.account(a.address(), p).await;
+    assert_eq!((account.nonce, account.balance), (U256::from(1u64), milli_eth(400)));
+    assert_eq!(serving.account(c.address(), p).await.nonce, U256::ZERO);
+    assert_eq!(serving.check_invariants().await, ledger_before - milli_eth(350));
+
+    // A batch of failures only: nothing is paid, the provider pays gas.
+    let batch = [tee.record(a.address(), p, milli_eth(1), 1, requests_hash(1))];
+    let before = serving.balance(p).await;
+    let receipt = settle(&serving, &provider, &batch).await;
+    assert_eq!(serving.balance(p).await, before - gas_cost(&receipt));
+    assert_eq!(settlement_events(&serving, p, &receipt).1, (0, 1));
+
+    // An empty batch is refused.
+    expect_revert::<IS::InvalidProofInputs, _>(
+        send(&provider.wallet, serving.inference.settleFeesWithTEE(vec![])).await,
+    );
+    serving.check_invariants().await;
+}
+
+#[tokio::test]
+async fn refund_after_the_lock_reaches_the_users_wallet() {
+    // Reference defect 1: there, retrieveFund has the serving contract send
+    // the refund back into the still-running ledger, which reverts on
+    // Stylus; here no value moves between the contracts.
+    let serving = serving_or_skip!();
+    let provider = serving.provider().await;
+    let p = provider.address();
+    let tee = TeeKey::random();
+    let user = serving.user(eth(1)).await;
+    let u = user.address();
+    serving.open_account(&user, p, milli_eth(600), &tee).await;
+    settle(&serving, &provider, &[tee.record(u, p, milli_eth(100), 1, requests_hash(1))]).await;
+    serving.check_invariants().await;
+
+    // The whole rest of the sub-account is queued as a refund.
+    let receipt = send(
+        &user.wallet,
+        serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
+    )
+    .await
+    .unwrap();
+    let requested = events::<IS::RefundRequested>(&receipt, serving.inference_address());
+    assert_eq!(requested.len(), 1, "one refund queued");
+    assert_eq!((requested[0].user, requested[0].provider), (u, p));
+    let queued_at = requested[0].timestamp;
+    let updated = events::<IS::BalanceUpdated>(&receipt, serving.inference_address());
+    assert_eq!(
+        updated.last().map(|e| (e.user, e.provider, e.amount, e.pendingRefund)),
+        Some((u, p, milli_eth(500), milli_eth(500)))
+    );
+    assert_eq!(
+        serving.inference.getPendingRefund(u, p).call().await.unwrap()._0,
+        milli_eth(500)
+    );
+    let account = serving.account(u, p).await;
+    assert_eq!(account.validRefundsLength, U256::from(1u64));
+    let live: Vec<_> = account.refunds.iter().filter(|r| !r.processed).collect();
+    assert_eq!(live.len(), 1);
+    assert_eq!((live[0].amount, live[0].createdAt), (milli_eth(500), queued_at));
+    assert_eq!(serving.ledger_of(u).await.availableBalance, milli_eth(400));
+    serving.check_invariants().await;
+
+    // Before the lock ends nothing is paid and nothing more is queued.
+    let receipt = send(
+        &user.wallet,
+        serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
+    )
+    .await
+    .unwrap();
+    assert!(events::<IS::RefundRequested>(&receipt, serving.inference_address()).is_empty());
+    assert_eq!(serving.ledger_of(u).await.availableBalance, milli_eth(400));
+    assert_eq!(serving.account(u, p).await.pendingRefund, milli_eth(500));
+
+    // The provider can still settle what it served during the lock; the fee
+    // comes out of the pending refund.
+    settle(&serving, &provider, &[tee.record(u, p, milli_eth(50), 2, requests_hash(2))]).await;
+    let account = serving.account(u, p).await;
+    assert_eq!((account.balance, account.pendingRefund), (milli_eth(450), milli_eth(450)));
+    serving.check_invariants().await;
+
+    // After the lock, retrieveFund pays the matured refund into the
+    // available balance...
+    serving.node.increase_time(LOCK_TIME).await.unwrap();
+    send(
+        &user.wallet,
+        serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
+    )
+    .await
+    .unwrap();
+    let account = serving.account(u, p).await;
+    assert_eq!((account.balance, account.pendingRefund), (U256::ZERO, U256::ZERO));
+    assert_eq!(account.validRefundsLength, U256::ZERO);
+    let ledger = serving.ledger_of(u).await;
+    assert_eq!(
+        (ledger.availableBalance, ledger.totalBalance),
+        (milli_eth(850), milli_eth(850))
+    );
+    serving.check_invariants().await;
+
+    // ...and refund sends it to the user's wallet.
+    expect_revert::<LM::InsufficientBalance, _>(
+        send(&user.wallet, serving.ledger.refund(milli_eth(851))).await,
+    );
+    let wallet_before = serving.balance(u).await;
+    let ledger_before = serving.balance(serving.ledger_address()).await;
+    let receipt = send(&user.wallet, serving.ledger.refund(milli_eth(850)))
+        .await
+        .unwrap();
+    assert_eq!(
+        serving.balance(u).await,
+        wallet_before + milli_eth(850) - gas_cost(&receipt)
+    );
+    assert_eq!(
+        serving.balance(serving.ledger_address()).await,
+        ledger_before - milli_eth(850)
+    );
+    let ledger = serving.ledger_of(u).await;
+    assert_eq!((ledger.availableBalance, ledger.totalBalance), (U256::ZERO, U256::ZERO));
+    assert_eq!(serving.check_invariants().await, U256::ZERO);
+}
+
+#[tokio::test]
+async fn transfer_into_an_account_cancels_its_pending_refund_first() {
+    let serving = serving_or_skip!();
+    let provider = serving.provider().await;
+    let p = provider.address();
+    let tee = TeeKey::random();
+    let user = serving.user(eth(1)).await;
+    let u = user.address();
+    serving.open_account(&user, p, milli_eth(300), &tee).await;
+    send(&user.wallet, serving.ledger.retrieveFund(vec![p], INFERENCE.into()))
+        .await
+        .unwrap();
+    assert_eq!(serving.account(u, p).await.pendingRefund, milli_eth(300));
+    serving.check_invariants().await;
+    // 400 more: 300 come from the cancelled refund, 100 from the ledger.
+    send(&user.wallet, serving.ledger.transferFund(p, INFERENCE.into(), milli_eth(400)))
+        .await
+        .unwrap();
+    let account = serving.account(u, p).await;
+    assert_eq!((account.balance, account.pendingRefund), (milli_eth(400), U256::ZERO));
+    assert_eq!(serving.ledger_of(u).await.availableBalance, milli_eth(600));
+    serving.check_invariants().await;
+}
+
+#[tokio::test]
+async fn delete_ledger_only_when_it_holds_nothing() {
+    // Reference defect 2: deleting a ledger there strands its funds.
+    let serving = serving_or_skip!();
+    let provider = serving.provider().await;
+    let p = provider.address();
+    let tee = TeeKey::random();
+    let user = serving.user(eth(1)).await;
+    let u = user.address();
+
+    let refused = expect_revert::<LM::LedgerHasFunds, _>(
+        send(&user.wallet, serving.ledger.deleteLedger()).await,
+    );
+    assert_eq!((refused.user, refused.totalBalance), (u, eth(1)));
+
+    // Everything in a sub-account: still refused.
+    serving.open_account(&user, p, eth(1), &tee).await;
+    assert_eq!(serving.ledger_of(u).await.availableBalance, U256::ZERO);
+    let refused = expect_revert::<LM::LedgerHasFunds, _>(
+        send(&user.wallet, serving.ledger.deleteLedger()).await,
+    );
+    assert_eq!(refused.totalBalance, eth(1));
+    serving.check_invariants().await;
+
+    // Take it all back to the wallet.
+    send(&user.wallet, serving.ledger.retrieveFund(vec![p], INFERENCE.into()))
+        .await
+        .unwrap();
+    serving.node.increase_time(LOCK_TIME).await.unwrap();
+    send(&user.wallet, serving.ledger.retrieveFund(vec![p], INFERENCE.into()))
+        .await
+        .unwrap();
+    send(&user.wallet, serving.ledger.refund(eth(1))).await.unwrap();
+    serving.check_invariants().await;
+
+    // Empty: deleted, with its sub-account.
+    send(&user.wallet, serving.ledger.deleteLedger()).await.unwrap();
+    serving.untrack(u);
+    expect_revert::<LM::LedgerNotExists, _>(
+        serving
+            .ledger
+            .getLedger(u)
+            .call()
+            .await
+            .map_err(e2e::call_error),
+    );
+    assert!(!serving.inference.accountExists(u, p).call().await.unwrap()._0);
+    expect_revert::<LM::LedgerNotExists, _>(
+        send(&user.wallet, serving.ledger.deleteLedger()).await,
+    );
+    assert_eq!(serving.check_invariants().await, U256::ZERO);
+
+    // The user can start again from scratch.
+    send(
+        &user.wallet,
+        serving.ledger.addLedger([U256::ZERO; 2], String::new()).value(milli_eth(10)),
+    )
+    .await
+    .unwrap();
+    serving.track(u);
+    let ledger = serving.ledger_of(u).await;
+    assert!(ledger.inferenceProviders.is_empty());
+    assert_eq!(ledger.totalBalance, milli_eth(10));
+    serving.check_invariants().await;
+}
+
+#[tokio::test]
+async fn ledgers_take_value_only_through_their_functions() {
+    let serving = serving_or_skip!();
+    let user = serving.user(eth(1)).await;
+    let u = user.address();
+
+    // Plain value sent to the ledger belongs to nobody: refused.
+    let plain = TransactionRequest::default()
+        .with_to(serving.ledger_address())
+        .with_value(eth(1));
+    expect_revert::<LM::ValueNotAccepted, _>(chain::send_tx(&user.wallet, plain.clone()).await);
+    match chain::send_tx(&user.wallet, plain.with_gas_limit(1_000_000)).await {
+        Err(ChainError::Reverted(receipt)) => assert!(!receipt.status()),
+        other => panic!("expected a failed transfer, got {other:?}"),
+    }
+    // The serving contract takes no value at all.
+    let plain = TransactionRequest::default()
+        .with_to(serving.inference_address())
+        .with_value(eth(1))
+        .with_gas_limit(1_000_000);
+    assert!(matches!(
+        chain::send_tx(&user.wallet, plain).await,
+        Err(ChainError::Reverted(_))
+    ));
+    serving.check_invariants().await;
+
+    // depositFund adds to the ledger; a second addLedger is refused.
+    send(&user.wallet, serving.ledger.depositFund().value(milli_eth(250)))
+        .await
+        .unwrap();
+    let ledger = serving.ledger_of(u).await;
+    assert_eq!(
+        (ledger.availableBalance, ledger.totalBalance),
+        (milli_eth(1250), milli_eth(1250))
+    );
+    let exists = expect_revert::<LM::LedgerExists, _>(
+        send(
+            &user.wallet,
+            serving.ledger.addLedger([U256::ZERO; 2], String::new()).value(eth(1)),
+        )
+        .await,
+    );
+    assert_eq!(exists.user, u);
+    // Without a ledger: depositFund is refused.
+    let stranger = serving.actor(eth(2)).await;
+    expect_revert::<LM::LedgerNotExists, _>(
+        send(&stranger.wallet, serving.ledger.depositFund().value(eth(1))).await,
+    );
+    assert_eq!(serving.check_invariants().await, milli_eth(1250));
+}
+
+#[tokio::test]
+async fn transfer_fund_needs_a_service_and_the_balance() {
+    // Reference defect 11: transferFund there opens an account with any
+    // address.
+    let serving = serving_or_skip!();
+    let provider = serving.provider().await;
+    let p = provider.address();
+    let user = serving.user(eth(1)).await;
+    let nobody = Address::repeat_byte(0x77);
+
+    let missing = expect_revert::<IS::ServiceNotExist, _>(
+        send(&user.wallet, serving.ledger.transferFund(nobody, INFERENCE.into(), milli_eth(1)))
+            .await,
+    );
+    assert_eq!(missing.provider, nobody);
+    // No fine-tuning contract is configured; unknown kinds are refused.
+    for kind in ["fine-tuning", "training", ""] {
+        let invalid = expect_revert::<LM::InvalidServiceType, _>(
+            send(&user.wallet, serving.ledger.transferFund(p, kind.into(), milli_eth(1))).await,
+        );
+        assert_eq!(invalid.serviceType, kind);
+    }
+    expect_revert::<LM::InsufficientBalance, _>(
+        send(&user.wallet, serving.ledger.transferFund(p, INFERENCE.into(), milli_eth(1001)))
+            .await,
+    );
+    // retrieveFund of a provider without an account is refused.
+    expect_revert::<LM::AccountNotExists, _>(
+        send(&user.wallet, serving.ledger.retrieveFund(vec![p], INFERENCE.into())).await,
+    );
+    let too_many = expect_revert::<LM::TooManyProviders, _>(
+        send(
+            &user.wallet,
+            serving.ledger.retrieveFund(vec![p; 21], INFERENCE.into()),
+        )
+        .await,
+    );
+    assert_eq!((too_many.count, too_many.max), (U256::from(21u64), U256::from(20u64)));
+    serving.check_invariants().await;
+
+    // After the provider removes its service, existing accounts keep working
+    // for the user but no new account opens.
+    let tee = TeeKey::random();
+    serving.open_account(&user, p, milli_eth(100), &tee).await;
+    send(&provider.wallet, serving.inference.removeService()).await.unwrap();
+    let other = serving.user(eth(1)).await;
+    expect_revert::<IS::ServiceNotExist, _>(
+        send(&other.wallet, serving.ledger.transferFund(p, INFERENCE.into(), milli_eth(1))).await,
+    );
+    send(&user.wallet, serving.ledger.transferFund(p, INFERENCE.into(), milli_eth(1)))
+        .await
+        .unwrap();
+    send(&user.wallet, serving.ledger.retrieveFund(vec![p], INFERENCE.into()))
+        .await
+        .unwrap();
+    serving.check_invariants().await;
+}
+
+#[tokio::test]
+async fn internal_functions_refuse_outsiders() {
+    let serving = serving_or_skip!();
+    let provider = serving.provider().await;
+    let p = provider.address();
+    let tee = TeeKey::random();
+    let user = serving.user(eth(1)).await;
+    let u = user.address();
+    serving.open_account(&user, p, milli_eth(500), &tee).await;
+    let stranger = serving.actor(eth(1)).await;
+    let s = stranger.address();
+
+    // Nobody but the serving contracts makes the ledger pay a provider.
+    for wallet in [&stranger.wallet, &provider.wallet, &serving.owner] {
+        let refused = expect_revert::<LM::Unauthorized, _>(
+            send(wallet, serving.ledger.payProvider(s, milli_eth(1))).await,
+        );
+        assert_ne!(refused.caller, Address::ZERO);
+    }
+    // Nobody but the ledger moves sub-account balances.
+    expect_revert::<IS::Unauthorized, _>(
+        send(&stranger.wallet, serving.inference.fundAccount(u, p, eth(1))).await,
+    );
+    expect_revert::<IS::Unauthorized, _>(
+        send(&user.wallet, serving.inference.fundAccount(u, p, eth(1))).await,
+    );
+    expect_revert::<IS::Unauthorized, _>(
+        send(&user.wallet, serving.inference.retrieveFunds(u, vec![p])).await,
+    );
+    expect_revert::<IS::Unauthorized, _>(
+        send(&user.wallet, serving.inference.deleteAccounts(u, vec![p])).await,
+    );
+    // Owner-only settings.
+    expect_revert::<IS::OwnableUnauthorizedAccount, _>(
+        send(&stranger.wallet, serving.inference.updateLockTime(U256::ZERO)).await,
+    );
+    send(&serving.owner, serving.inference.updateLockTime(U256::from(120u64)))
+        .await
+        .unwrap();
+    assert_eq!(
+        serving.inference.lockTime().call().await.unwrap()._0,
+        U256::from(120u64)
+    );
+    assert_eq!(serving.account(u, p).await.balance, milli_eth(500));
+    serving.check_invariants().await;
+}
+
+#[tokio::test]
+async fn paged_views_return_what_single_views_return() {
+    let serving = serving_or_skip!();
+    let tee = TeeKey::random();
+    let p1 = serving.provider().await;
+    let p2 = serving.provider().await;
+    let a = serving.user(eth(1)).await;
+    let b = serving.user(eth(1)).await;
+    let _c = serving.user(eth(1)).await;
+    serving.open_account(&a, p1.address(), milli_eth(100), &tee).await;
+    serving.open_account(&a, p2.address(), milli_eth(200), &tee).await;
+    serving.open_account(&b, p1.address(), milli_eth(300), &tee).await;
+    serving.check_invariants().await;
+    let services = serving.inference.getAllServices().call().await.unwrap().services;
+    let mut providers: Vec<_> = services.iter().map(|s| s.provider).collect();
+    providers.sort();
+    let mut want = vec![p1.address(), p2.address()];
+    want.sort();
+    assert_eq!(providers, want);
+    let service = serving.inference.getService(p1.address()).call().await.unwrap().service;
+    assert_eq!(service.model, "llama-3.3-70b");
+    assert!(services.contains(&service));
+    serving.check_paged_views().await;
 }

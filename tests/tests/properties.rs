@@ -1,0 +1,334 @@
+//! Property tests: random sequences of user, provider and owner actions
+//! through LedgerManager and InferenceServing (motsu, native), with the
+//! invariants of the architecture page checked after every step:
+//! - per user: ledger total = available + the user's sub-account balances;
+//! - the ledger's token balance = the sum of all ledgers' totals, and no
+//!   token appears or disappears (wallets + ledger stay constant);
+//! - per sub-account: pending refund <= balance, live refunds sum to the
+//!   pending refund, at most 30 of them;
+//! - a nonce only grows, and a signed record settles at most once.
+//!
+//! `PROPTEST_CASES` raises the number of cases (default 32).
+
+use std::collections::{HashMap, HashSet};
+
+use alloy_primitives::{Address, B256, U256};
+use inference_serving::InferenceServing;
+use k256::ecdsa::SigningKey;
+use ledger_manager::LedgerManager;
+use motsu::prelude::*;
+use proptest::prelude::*;
+use serving_contracts::abi::{ServiceParams, TEESettlementData};
+use serving_verifier::{native, settlement_digest};
+use stylus_sdk::types::AddressVM;
+
+const USERS: usize = 4;
+const PROVIDERS: usize = 2;
+const FUNDS: u64 = 1_000_000;
+
+#[derive(Debug, Clone)]
+enum Op {
+    AddLedger { user: usize, amount: u64 },
+    Deposit { user: usize, amount: u64 },
+    Refund { user: usize, amount: u64 },
+    Transfer { user: usize, provider: usize, amount: u64 },
+    Retrieve { user: usize, providers: Vec<usize> },
+    Acknowledge { user: usize, provider: usize, genuine: bool },
+    Settle { provider: usize, records: Vec<(usize, u64, u8, bool)> },
+    Replay { provider: usize },
+    LockTime { unlocked: bool },
+    DeleteLedger { user: usize },
+    Service { provider: usize, present: bool },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let user = 0..USERS;
+    let provider = 0..PROVIDERS;
+    prop_oneof![
+        2 => (user.clone(), 0..50_000u64).prop_map(|(user, amount)| Op::AddLedger { user, amount }),
+        1 => (user.clone(), 0..20_000u64).prop_map(|(user, amount)| Op::Deposit { user, amount }),
+        1 => (user.clone(), 0..20_000u64).prop_map(|(user, amount)| Op::Refund { user, amount }),
+        3 => (user.clone(), provider.clone(), 0..20_000u64)
+            .prop_map(|(user, provider, amount)| Op::Transfer { user, provider, amount }),
+        2 => (user.clone(), proptest::collection::vec(provider.clone(), 0..3))
+            .prop_map(|(user, providers)| Op::Retrieve { user, providers }),
+        2 => (user.clone(), provider.clone(), proptest::bool::weighted(0.85))
+            .prop_map(|(user, provider, genuine)| Op::Acknowledge { user, provider, genuine }),
+        4 => (
+            provider.clone(),
+            proptest::collection::vec(
+                (user.clone(), 0..15_000u64, 0..3u8, proptest::bool::weighted(0.9)),
+                1..5
+            )
+        )
+            .prop_map(|(provider, records)| Op::Settle { provider, records }),
+        1 => provider.clone().prop_map(|provider| Op::Replay { provider }),
+        1 => any::<bool>().prop_map(|unlocked| Op::LockTime { unlocked }),
+        1 => user.prop_map(|user| Op::DeleteLedger { user }),
+        1 => (provider, proptest::bool::weighted(0.7))
+            .prop_map(|(provider, present)| Op::Service { provider, present }),
+    ]
+}
+
+struct Market {
+    ledger: Contract<LedgerManager>,
+    inference: Contract<InferenceServing>,
+    owner: Address,
+    users: Vec<Address>,
+    providers: Vec<Address>,
+    tee_keys: Vec<SigningKey>,
+    nonces: HashMap<(usize, usize), u64>,
+    last_batch: HashMap<usize, Vec<TEESettlementData>>,
+    settled: HashSet<B256>,
+    total_money: U256,
+}
+
+fn key(seed: u8) -> SigningKey {
+    SigningKey::from_slice(&[seed; 32]).unwrap()
+}
+
+fn service() -> ServiceParams {
+    ServiceParams {
+        serviceType: "chatbot".into(),
+        url: "https://provider.example".into(),
+        model: "llama".into(),
+        verifiability: "TeeML".into(),
+        inputPrice: U256::from(1),
+        outputPrice: U256::from(2),
+        additionalInfo: String::new(),
+    }
+}
+
+impl Market {
+    fn new() -> Self {
+        let ledger = Contract::<LedgerManager>::new();
+        let inference = Contract::<InferenceServing>::new();
+        let owner = Address::random();
+        ledger
+            .sender(owner)
+            .initialize(inference.address(), Address::ZERO, owner)
+            .unwrap();
+        inference
+            .sender(owner)
+            .initialize(U256::ZERO, ledger.address(), owner)
+            .unwrap();
+        let users: Vec<Address> = (0..USERS).map(|_| Address::random()).collect();
+        let providers: Vec<Address> = (0..PROVIDERS).map(|_| Address::random()).collect();
+        for user in &users {
+            user.fund(U256::from(FUNDS));
+        }
+        for provider in &providers {
+            inference.sender(*provider).add_or_update_service(service()).unwrap();
+        }
+        Market {
+            ledger,
+            inference,
+            owner,
+            users,
+            providers,
+            tee_keys: (0..PROVIDERS as u8).map(|i| key(i + 1)).collect(),
+            nonces: HashMap::new(),
+            last_batch: HashMap::new(),
+            settled: HashSet::new(),
+            total_money: U256::from(FUNDS) * U256::from(USERS),
+        }
+    }
+
+    fn record(&mut self, provider: usize, user: usize, fee: u64, step: u8, genuine: bool) -> TEESettlementData {
+        let nonce = self.nonces.entry((user, provider)).or_insert(0);
+        // step 0 replays the last nonce used for this pair.
+        *nonce += u64::from(step);
+        let nonce = U256::from(*nonce);
+        let (p, u) = (self.providers[provider], self.users[user]);
+        let requests_hash = B256::with_last_byte(step);
+        let digest = settlement_digest(requests_hash, nonce, p, u, U256::from(fee));
+        let signer = if genuine { &self.tee_keys[provider] } else { &self.tee_keys[(provider + 1) % PROVIDERS] };
+        TEESettlementData {
+            user: u,
+            provider: p,
+            totalFee: U256::from(fee),
+            requestsHash: requests_hash,
+            nonce,
+            signature: native::sign(signer, digest).to_vec().into(),
+        }
+    }
+
+    /// Settles a batch, checking the contract's outcome against a model of
+    /// the per-record checks, and that no record settles twice.
+    fn settle(&mut self, provider: usize, batch: Vec<TEESettlementData>) {
+        let p = self.providers[provider];
+        let tee = native::address(self.tee_keys[provider].verifying_key());
+        let mut state: HashMap<Address, (U256, U256)> = HashMap::new();
+        let mut expected_failed = Vec::new();
+        let mut expected_paid = U256::ZERO;
+        let mut settled_now = Vec::new();
+        for record in &batch {
+            let user = record.user;
+            let entry = state.entry(user).or_insert_with(|| {
+                match self.inference.sender(p).get_account(user, p) {
+                    Ok(a) if a.teeSignerAddress == tee => (a.nonce, a.balance),
+                    _ => (U256::MAX, U256::ZERO),
+                }
+            });
+            let genuine = native::recover(
+                settlement_digest(record.requestsHash, record.nonce, p, user, record.totalFee),
+                &record.signature,
+            ) == Some(tee);
+            let ok = entry.0 != U256::MAX && genuine && record.nonce > entry.0 && record.totalFee <= entry.1;
+            if ok {
+                entry.0 = record.nonce;
+                entry.1 -= record.totalFee;
+                expected_paid += record.totalFee;
+                settled_now.push(settlement_digest(record.requestsHash, record.nonce, p, user, record.totalFee));
+            } else {
+                expected_failed.push(user);
+            }
+        }
+        let paid_before = p.balance();
+        let failed = self.inference.sender(p).settle_fees_with_tee(batch.clone()).unwrap();
+        assert_eq!(failed, expected_failed, "failed records differ from the model");
+        assert_eq!(p.balance() - paid_before, expected_paid, "provider paid a wrong amount");
+        for id in settled_now {
+            assert!(self.settled.insert(id), "a record settled twice");
+        }
+        self.last_batch.insert(provider, batch);
+    }
+
+    fn apply(&mut self, op: Op) {
+        match op {
+            Op::AddLedger { user, amount } => {
+                let _ = self
+                    .ledger
+                    .sender_and_value(self.users[user], U256::from(amount))
+                    .add_ledger([U256::ZERO; 2], String::new()).motsu_res();
+            }
+            Op::Deposit { user, amount } => {
+                let _ = self.ledger.sender_and_value(self.users[user], U256::from(amount)).deposit_fund().motsu_res();
+            }
+            Op::Refund { user, amount } => {
+                let _ = self.ledger.sender(self.users[user]).refund(U256::from(amount)).motsu_res();
+            }
+            Op::Transfer { user, provider, amount } => {
+                let _ = self.ledger.sender(self.users[user]).transfer_fund(
+                    self.providers[provider],
+                    "inference".into(),
+                    U256::from(amount),
+                ).motsu_res();
+            }
+            Op::Retrieve { user, providers } => {
+                let providers = providers.into_iter().map(|p| self.providers[p]).collect();
+                let _ = self.ledger.sender(self.users[user]).retrieve_fund(providers, "inference".into()).motsu_res();
+            }
+            Op::Acknowledge { user, provider, genuine } => {
+                let key = if genuine { &self.tee_keys[provider] } else { &self.tee_keys[(provider + 1) % PROVIDERS] };
+                let signer = native::address(key.verifying_key());
+                let _ = self
+                    .inference
+                    .sender(self.users[user])
+                    .acknowledge_tee_signer(self.providers[provider], signer).motsu_res();
+            }
+            Op::Settle { provider, records } => {
+                let batch = records
+                    .into_iter()
+                    .map(|(user, fee, step, genuine)| self.record(provider, user, fee, step, genuine))
+                    .collect();
+                self.settle(provider, batch);
+            }
+            Op::Replay { provider } => {
+                if let Some(batch) = self.last_batch.get(&provider).cloned() {
+                    self.settle(provider, batch);
+                }
+            }
+            Op::LockTime { unlocked } => {
+                let lock = if unlocked { U256::ZERO } else { U256::from(86_400) };
+                self.inference.sender(self.owner).update_lock_time(lock).unwrap();
+            }
+            Op::DeleteLedger { user } => {
+                let _ = self.ledger.sender(self.users[user]).delete_ledger().motsu_res();
+            }
+            Op::Service { provider, present } => {
+                let p = self.providers[provider];
+                let _ = if present {
+                    self.inference.sender(p).add_or_update_service(service()).motsu_res()
+                } else {
+                    self.inference.sender(p).remove_service().motsu_res()
+                };
+            }
+        }
+    }
+
+    fn check_invariants(&self) {
+        let mut ledgers_total = U256::ZERO;
+        for &user in &self.users {
+            let Ok(ledger) = self.ledger.sender(user).get_ledger(user) else {
+                // No ledger: no sub-account may hold funds.
+                for &p in &self.providers {
+                    assert!(!self.inference.sender(user).account_exists(user, p));
+                }
+                continue;
+            };
+            let mut sum = U256::ZERO;
+            for &p in &self.providers {
+                if !self.inference.sender(user).account_exists(user, p) {
+                    continue;
+                }
+                let account = self.inference.sender(user).get_account(user, p).unwrap();
+                assert!(account.pendingRefund <= account.balance, "pending above balance");
+                let refunds: U256 = account.refunds.iter().map(|r| r.amount).sum();
+                assert_eq!(refunds, account.pendingRefund, "refunds do not sum to pending");
+                assert!(account.refunds.len() <= 30);
+                assert_eq!(account.validRefundsLength, U256::from(account.refunds.len()));
+                assert!(ledger.inferenceProviders.contains(&p));
+                sum += account.balance;
+            }
+            assert_eq!(ledger.totalBalance, ledger.availableBalance + sum, "ledger total");
+            ledgers_total += ledger.totalBalance;
+        }
+        assert_eq!(self.ledger.balance(), ledgers_total, "ledger holds the sum of totals");
+        let wallets: U256 = self.users.iter().chain(&self.providers).map(|a| a.balance()).sum();
+        assert_eq!(wallets + self.ledger.balance(), self.total_money, "money created or lost");
+        assert_eq!(self.inference.balance(), U256::ZERO, "serving contract holds no value");
+    }
+
+    fn check_nonces_grow(&self, before: &HashMap<(usize, usize), U256>) {
+        // A deleted account is gone; a live one's nonce only grows.
+        for (now_key, now) in self.nonces() {
+            if let Some(old) = before.get(&now_key) {
+                assert!(now >= *old, "nonce went down");
+            }
+        }
+    }
+
+    fn nonces(&self) -> HashMap<(usize, usize), U256> {
+        let mut out = HashMap::new();
+        for u in 0..USERS {
+            for p in 0..PROVIDERS {
+                let (user, provider) = (self.users[u], self.providers[p]);
+                if self.inference.sender(user).account_exists(user, provider) {
+                    out.insert((u, p), self.inference.sender(user).get_account(user, provider).unwrap().nonce);
+                }
+            }
+        }
+        out
+    }
+}
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(32)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    #[test]
+    fn invariants_hold_after_every_step(ops in proptest::collection::vec(op(), 1..40)) {
+        let mut market = Market::new();
+        market.check_invariants();
+        for op in ops {
+            let before = market.nonces();
+            market.apply(op);
+            market.check_invariants();
+            market.check_nonces_grow(&before);
+        }
+    }
+}
