@@ -478,3 +478,6 @@ impl LedgerManager {
     }
 }
 
+
+#[cfg(test)]
+mod tests;

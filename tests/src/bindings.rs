@@ -93,6 +93,15 @@ alloy::sol! {
         bytes signature;
     }
 
+    /// What the ledger tells a serving contract about a user (ours,
+    /// internal: `userInfo`).
+    #[derive(Debug, PartialEq, Eq)]
+    struct UserInfo {
+        uint256[2] signer;
+        string additionalInfo;
+        address[] providers;
+    }
+
     /// LedgerManager: users' ledgers; the only contract holding funds.
     #[sol(rpc)]
     #[derive(Debug, PartialEq, Eq)]
@@ -117,7 +126,7 @@ alloy::sol! {
 
         // Internal (ours; callable only by the serving contracts).
         function payProvider(address provider, uint256 amount) external;
-        function userInfo(address user) external view returns (uint256[2] signer, string additionalInfo, address[] providers);
+        function userInfo(address user) external view returns (UserInfo info);
 
         event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
 

@@ -55,7 +55,7 @@ use crate::chain::{self, ChainError, NodeOptions, WalletProvider};
 /// use); `Some(bytes)` raises it while a contract is still too large.
 ///
 /// **The one place to flip**: set it back to `None` once every artifact fits.
-pub const E2E_CODE_SIZE_LIMIT: Option<usize> = Some(100_000);
+pub const E2E_CODE_SIZE_LIMIT: Option<usize> = None;
 
 /// The node options of the end-to-end tests and the gas benchmark (see
 /// [`E2E_CODE_SIZE_LIMIT`]).

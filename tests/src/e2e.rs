@@ -122,6 +122,56 @@ pub fn service_params(url: &str) -> ServiceParams {
     }
 }
 
+/// Calls the view `call` (an `eth_call`), decodes its output and checks that
+/// the output is exactly the canonical Solidity encoding of what was decoded
+/// (so a contract whose encoding differs from Solidity's, e.g. an extra
+/// offset before a returned tuple, fails here even when a lenient decoder
+/// would accept it).
+///
+/// # Panics
+///
+/// If the call fails or its output is not canonical.
+pub async fn strict_call<T, P, C>(
+    call: alloy::contract::SolCallBuilder<T, P, C, Ethereum>,
+) -> C::Return
+where
+    T: Transport + Clone,
+    P: Provider<T, Ethereum>,
+    C: alloy::sol_types::SolCall,
+{
+    let raw = call
+        .call_raw()
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", C::SIGNATURE));
+    let decoded = C::abi_decode_returns(&raw, true)
+        .unwrap_or_else(|e| panic!("{}: undecodable output {raw}: {e}", C::SIGNATURE));
+    let canonical = canonical_returns::<C>(&raw)
+        .unwrap_or_else(|e| panic!("{}: undecodable output {raw}: {e}", C::SIGNATURE));
+    assert_eq!(
+        raw.as_ref(),
+        canonical.as_slice(),
+        "{}: the output is not Solidity's encoding",
+        C::SIGNATURE
+    );
+    decoded
+}
+
+/// Decodes `raw` as the return values of `C` and encodes them again as
+/// Solidity does.
+///
+/// `SolCall` ties the encoder's input to the lifetime of the decoded data,
+/// which a generic function cannot name for a local; the (small) output and
+/// its decoding are leaked instead. Test use only.
+fn canonical_returns<C: alloy::sol_types::SolCall>(
+    raw: &[u8],
+) -> alloy::sol_types::Result<Vec<u8>> {
+    use alloy::sol_types::SolType;
+    let raw: &'static [u8] = Box::leak(raw.to_vec().into_boxed_slice());
+    let tuple = <C::ReturnTuple<'static> as SolType>::abi_decode_sequence(raw, true)?;
+    let tuple: &'static _ = Box::leak(Box::new(tuple));
+    Ok(C::abi_encode_returns(tuple))
+}
+
 /// Sends `call` as a transaction from `wallet` and waits for a successful
 /// receipt (see [`chain::send_tx`]: a call that would revert fails at
 /// estimation with [`ChainError::Rpc`] carrying the revert data; decode it
@@ -332,24 +382,15 @@ impl Serving {
             .expect("eth_getBalance")
     }
 
-    /// The ledger of `user`.
+    /// The ledger of `user` (its encoding checked by [`strict_call`]).
     pub async fn ledger_of(&self, user: Address) -> crate::bindings::Ledger {
-        self.ledger
-            .getLedger(user)
-            .call()
-            .await
-            .expect("getLedger")
-            .ledger
+        strict_call(self.ledger.getLedger(user)).await.ledger
     }
 
-    /// The sub-account of `user` with `provider`.
+    /// The sub-account of `user` with `provider` (its encoding checked by
+    /// [`strict_call`]).
     pub async fn account(&self, user: Address, provider: Address) -> crate::bindings::Account {
-        self.inference
-            .getAccount(user, provider)
-            .call()
-            .await
-            .expect("getAccount")
-            .account
+        strict_call(self.inference.getAccount(user, provider)).await.account
     }
 
     /// Checks the money invariants of the design on the chain's state,
@@ -429,19 +470,14 @@ impl Serving {
         }
         let key = |a: &crate::bindings::Account| (a.user, a.provider);
 
-        let got = self.ledger.getAllLedgers(all, all).call().await.expect("getAllLedgers");
+        let got = strict_call(self.ledger.getAllLedgers(all, all)).await;
         assert_eq!(got.total, U256::from(ledgers.len()), "getAllLedgers total");
         let mut got = got.ledgers;
         got.sort_by_key(|l| l.user);
         ledgers.sort_by_key(|l| l.user);
         assert_eq!(got, ledgers, "getAllLedgers");
 
-        let got = self
-            .inference
-            .getAllAccounts(all, all)
-            .call()
-            .await
-            .expect("getAllAccounts");
+        let got = strict_call(self.inference.getAllAccounts(all, all)).await;
         assert_eq!(got.total, U256::from(accounts.len()), "getAllAccounts total");
         let mut got = got.accounts;
         got.sort_by_key(key);
@@ -449,12 +485,7 @@ impl Serving {
         assert_eq!(got, accounts, "getAllAccounts");
 
         for ledger in &ledgers {
-            let got = self
-                .inference
-                .getAccountsByUser(ledger.user, all, all)
-                .call()
-                .await
-                .expect("getAccountsByUser");
+            let got = strict_call(self.inference.getAccountsByUser(ledger.user, all, all)).await;
             let want: Vec<_> = accounts.iter().filter(|a| a.user == ledger.user).cloned().collect();
             assert_eq!(got.total, U256::from(want.len()), "getAccountsByUser total");
             let mut got = got.accounts;
@@ -465,12 +496,7 @@ impl Serving {
         providers.sort();
         providers.dedup();
         for provider in providers {
-            let got = self
-                .inference
-                .getAccountsByProvider(provider, all, all)
-                .call()
-                .await
-                .expect("getAccountsByProvider");
+            let got = strict_call(self.inference.getAccountsByProvider(provider, all, all)).await;
             let want: Vec<_> = accounts.iter().filter(|a| a.provider == provider).cloned().collect();
             assert_eq!(got.total, U256::from(want.len()), "getAccountsByProvider total");
             let mut got = got.accounts;
@@ -478,14 +504,10 @@ impl Serving {
             assert_eq!(got, want, "getAccountsByProvider({provider})");
 
             let users: Vec<_> = want.iter().map(|a| a.user).collect();
-            let got = self
-                .inference
-                .getBatchAccountsByUsers(users)
-                .from(provider)
-                .call()
-                .await
-                .expect("getBatchAccountsByUsers")
-                .accounts;
+            let got =
+                strict_call(self.inference.getBatchAccountsByUsers(users).from(provider))
+                    .await
+                    .accounts;
             assert_eq!(got, want, "getBatchAccountsByUsers as {provider}");
         }
     }
@@ -510,4 +532,44 @@ pub fn check_account(account: &crate::bindings::Account) {
         U256::from(live.len()),
         "validRefundsLength: {account:?}"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::primitives::hex;
+
+    #[test]
+    fn canonical_returns_catch_an_extra_tuple_offset() {
+        use crate::bindings::LedgerManager::getAllLedgersCall;
+        // No ledgers, total 0: Solidity's encoding, then stylus-sdk 0.9's
+        // (one dynamic tuple, with a leading offset: stylus-sdk-rs#308).
+        let solidity = hex!(
+            "0000000000000000000000000000000000000000000000000000000000000040"
+            "0000000000000000000000000000000000000000000000000000000000000000"
+            "0000000000000000000000000000000000000000000000000000000000000000"
+        );
+        assert_eq!(canonical_returns::<getAllLedgersCall>(&solidity).unwrap(), solidity);
+        let sdk = [&[0u8; 31][..], &[0x20], &solidity[..]].concat();
+        assert!(canonical_returns::<getAllLedgersCall>(&sdk).map_or(true, |c| c != sdk));
+    }
+
+    #[test]
+    fn tee_records_recover_to_the_tee_key() {
+        let tee = TeeKey::random();
+        let user = Address::repeat_byte(1);
+        let provider = Address::repeat_byte(2);
+        let record = tee.record(user, provider, U256::from(7u64), 3, requests_hash(9));
+        let digest = serving_verifier::settlement_digest(
+            record.requestsHash,
+            record.nonce,
+            provider,
+            user,
+            record.totalFee,
+        );
+        assert_eq!(
+            serving_verifier::native::recover(digest, &record.signature),
+            Some(tee.address())
+        );
+    }
 }

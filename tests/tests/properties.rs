@@ -8,7 +8,9 @@
 //!   pending refund, at most 30 of them;
 //! - a nonce only grows, and a signed record settles at most once.
 //!
-//! `PROPTEST_CASES` raises the number of cases (default 32).
+//! `PROPTEST_CASES` raises the number of cases (default 64).
+
+extern crate alloc;
 
 use std::collections::{HashMap, HashSet};
 
@@ -20,7 +22,7 @@ use motsu::prelude::*;
 use proptest::prelude::*;
 use serving_contracts::abi::{ServiceParams, TEESettlementData};
 use serving_verifier::{native, settlement_digest};
-use stylus_sdk::types::AddressVM;
+use stylus_sdk::{prelude::*, types::AddressVM};
 
 const USERS: usize = 4;
 const PROVIDERS: usize = 2;
@@ -70,7 +72,25 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// A wallet that accepts value: motsu delivers a payment only to a
+/// contract, so users and providers are wallets.
+#[storage]
+struct Wallet {}
+
+unsafe impl TopLevelStorage for Wallet {}
+
+#[public]
+impl Wallet {
+    #[receive]
+    fn receive(&mut self) -> Result<(), Vec<u8>> {
+        Ok(())
+    }
+}
+
 struct Market {
+    /// The ecrecover precompile (dropped with the market).
+    _precompiles: Box<dyn std::any::Any>,
+    _wallets: Vec<Contract<Wallet>>,
     ledger: Contract<LedgerManager>,
     inference: Contract<InferenceServing>,
     owner: Address,
@@ -101,9 +121,10 @@ fn service() -> ServiceParams {
 
 impl Market {
     fn new() -> Self {
-        let ledger = Contract::<LedgerManager>::new();
-        let inference = Contract::<InferenceServing>::new();
-        let owner = Address::random();
+        let precompiles = Box::new(deploy_precompiles());
+        let ledger = Contract::<LedgerManager>::new_at(Address::repeat_byte(0xa1));
+        let inference = Contract::<InferenceServing>::new_at(Address::repeat_byte(0xa2));
+        let owner = Address::repeat_byte(0xa0);
         ledger
             .sender(owner)
             .initialize(inference.address(), Address::ZERO, owner)
@@ -112,8 +133,11 @@ impl Market {
             .sender(owner)
             .initialize(U256::ZERO, ledger.address(), owner)
             .unwrap();
-        let users: Vec<Address> = (0..USERS).map(|_| Address::random()).collect();
-        let providers: Vec<Address> = (0..PROVIDERS).map(|_| Address::random()).collect();
+        let wallets: Vec<Contract<Wallet>> = (0..USERS + PROVIDERS)
+            .map(|i| Contract::new_at(Address::repeat_byte(0xb0 + i as u8)))
+            .collect();
+        let users: Vec<Address> = wallets[..USERS].iter().map(Contract::address).collect();
+        let providers: Vec<Address> = wallets[USERS..].iter().map(Contract::address).collect();
         for user in &users {
             user.fund(U256::from(FUNDS));
         }
@@ -121,6 +145,8 @@ impl Market {
             inference.sender(*provider).add_or_update_service(service()).unwrap();
         }
         Market {
+            _precompiles: precompiles,
+            _wallets: wallets,
             ledger,
             inference,
             owner,
@@ -150,6 +176,18 @@ impl Market {
             requestsHash: requests_hash,
             nonce,
             signature: native::sign(signer, digest).to_vec().into(),
+        }
+    }
+
+    /// Every user opens a ledger, funds every provider and acknowledges its
+    /// TEE signer, so that random sequences reach settlement often.
+    fn open_accounts(&mut self) {
+        for user in 0..USERS {
+            self.apply(Op::AddLedger { user, amount: 40_000 });
+            for provider in 0..PROVIDERS {
+                self.apply(Op::Transfer { user, provider, amount: 10_000 });
+                self.apply(Op::Acknowledge { user, provider, genuine: true });
+            }
         }
     }
 
@@ -314,7 +352,7 @@ impl Market {
 }
 
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(32)
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64)
 }
 
 proptest! {
@@ -322,13 +360,20 @@ proptest! {
 
     #[test]
     fn invariants_hold_after_every_step(ops in proptest::collection::vec(op(), 1..40)) {
-        let mut market = Market::new();
-        market.check_invariants();
-        for op in ops {
-            let before = market.nonces();
-            market.apply(op);
+        // motsu keeps one VM per thread: a thread per case keeps cases apart.
+        std::thread::spawn(move || {
+            let mut market = Market::new();
+            market.open_accounts();
             market.check_invariants();
-            market.check_nonces_grow(&before);
-        }
+            for op in ops {
+                let before = market.nonces();
+                market.apply(op);
+                market.check_invariants();
+                market.check_nonces_grow(&before);
+            }
+        })
+        .join()
+        .map_err(|_| TestCaseError::fail("an invariant broke (see the panic above)"))?;
     }
 }
+
