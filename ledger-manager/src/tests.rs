@@ -23,6 +23,7 @@ use serving_contracts::{
     ownable::{OwnableInvalidOwner, OwnableUnauthorizedAccount, OwnershipTransferred},
 };
 
+
 use crate::{LedgerManager, MAX_PROVIDERS_PER_BATCH, MAX_PROVIDERS_PER_KIND};
 
 /// A lock time no refund outlives in these tests (motsu's clock stands still).
@@ -54,6 +55,34 @@ fn service() -> ServiceParams {
     }
 }
 
+/// An externally owned account that can be paid: motsu delivers value only
+/// to contracts, so users and providers that receive value are deployed as
+/// this empty contract, which accepts any value.
+mod wallet {
+    use stylus_sdk::prelude::*;
+
+    #[storage]
+    pub struct Wallet;
+
+    unsafe impl TopLevelStorage for Wallet {}
+
+    #[public]
+    impl Wallet {
+        #[receive]
+        fn receive(&mut self) -> Result<(), Vec<u8>> {
+            Ok(())
+        }
+    }
+}
+use wallet::Wallet;
+
+/// A payable account named `tag`, with `funds` in it.
+fn wallet_account(tag: &str, funds: u64) -> Contract<Wallet> {
+    let wallet = Contract::<Wallet>::from_tag(tag);
+    wallet.fund(u(funds));
+    wallet
+}
+
 /// The ledger and the inference contract, initialized for each other, with
 /// one provider's service registered; optionally a fine-tuning contract.
 struct Env {
@@ -62,6 +91,8 @@ struct Env {
     fine_tuning: Option<Contract<InferenceServing>>,
     owner: Address,
     provider: Address,
+    /// The payable accounts (users, the provider), kept deployed.
+    wallets: core::cell::RefCell<Vec<Contract<Wallet>>>,
 }
 
 impl Env {
@@ -84,12 +115,14 @@ impl Env {
             .sender(owner)
             .initialize(inference.address(), fine_tuning_address, owner)
             .motsu_unwrap();
+        let provider = wallet_account("provider", 0);
         let env = Env {
             ledger,
             inference,
             fine_tuning,
             owner,
-            provider: Address::from_tag("provider"),
+            provider: provider.address(),
+            wallets: core::cell::RefCell::new(vec![provider]),
         };
         for serving in env.servings() {
             serving
@@ -120,10 +153,17 @@ impl Env {
         }
     }
 
+    /// A payable account with [`FUNDS`].
+    fn wallet(&self, tag: &str) -> Address {
+        let wallet = wallet_account(tag, FUNDS);
+        let address = wallet.address();
+        self.wallets.borrow_mut().push(wallet);
+        address
+    }
+
     /// A user with a funded wallet and a ledger holding `deposit`.
     fn user(&self, tag: &str, deposit: u64) -> Address {
-        let user = Address::from_tag(tag);
-        user.fund(u(FUNDS));
+        let user = self.wallet(tag);
         self.ledger
             .sender_and_value(user, u(deposit))
             .add_ledger([U256::ZERO; 2], String::new())
@@ -285,8 +325,7 @@ fn initialize_configures_the_contract_once() {
 #[motsu::test]
 fn add_ledger_opens_one_ledger_per_user() {
     let env = Env::new();
-    let alice = Address::from_tag("alice");
-    alice.fund(u(FUNDS));
+    let alice = env.wallet("alice");
     let signer = [u(11), U256::MAX];
     let info = "x".repeat(70); // spans three storage words
     let opened = env
@@ -827,8 +866,7 @@ fn plain_value_transfers_are_refused() {
 #[motsu::test]
 fn pay_provider_and_user_info_serve_only_the_serving_contracts() {
     let env = Env::new();
-    let alice = Address::from_tag("alice");
-    alice.fund(u(FUNDS));
+    let alice = env.wallet("alice");
     env.ledger
         .sender_and_value(alice, u(1000))
         .add_ledger([u(1), u(2)], "info".into())
@@ -910,4 +948,19 @@ fn fine_tuning_funds_live_in_the_fine_tuning_contract() {
     }
     assert_eq!(wallet(alice), u(FUNDS));
     env.check_invariants();
+}
+
+#[motsu::test]
+fn zz_debug_64() {
+    let env = Env::new();
+    let alice = env.user("alice", 1000);
+    for i in 0..64u64 {
+        let p = Address::from_tag(&format!("provider {i}"));
+        env.register(p);
+        env.transfer(alice, p, 1);
+        let info = env.ledger.sender(env.inference.address()).user_info(alice);
+        let ft = env.ledger.sender(Address::ZERO).user_info(alice);
+        eprintln!("{i}: inference {} ft-ish {}", info.providers.len(), ft.providers.len());
+        let _ = env.ledger_of(alice);
+    }
 }

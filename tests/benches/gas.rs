@@ -76,6 +76,11 @@ fn mean(values: &[(u64, u64)]) -> (u64, u64) {
     (a / n, b / n)
 }
 
+/// Gas limit of set-up transactions: a fixed limit skips estimation (the
+/// node runs a Stylus transaction about ten times to estimate it), and a
+/// failure still shows as a failed receipt.
+const SETUP_GAS: u64 = 2_000_000;
+
 /// A user with a ledger and a sub-account with `provider` whose TEE signer
 /// is acknowledged; returns the receipts of addLedger and transferFund.
 async fn onboard(
@@ -89,7 +94,8 @@ async fn onboard(
         serving
             .ledger
             .addLedger([U256::from(1u64), U256::from(2u64)], "bench".into())
-            .value(eth(1)),
+            .value(eth(1))
+            .gas(SETUP_GAS),
     )
     .await
     .expect("addLedger");
@@ -98,13 +104,17 @@ async fn onboard(
         &user.wallet,
         serving
             .ledger
-            .transferFund(provider, INFERENCE.into(), milli_eth(500)),
+            .transferFund(provider, INFERENCE.into(), milli_eth(500))
+            .gas(SETUP_GAS),
     )
     .await
     .expect("transferFund");
     send(
         &user.wallet,
-        serving.inference.acknowledgeTEESigner(provider, tee.address()),
+        serving
+            .inference
+            .acknowledgeTEESigner(provider, tee.address())
+            .gas(SETUP_GAS),
     )
     .await
     .expect("acknowledgeTEESigner");

@@ -22,6 +22,10 @@ use alloy::sol_types::{SolError, SolEvent};
 use alloy::transports::Transport;
 use k256::ecdsa::SigningKey;
 use std::sync::Mutex;
+use std::time::Duration;
+
+use alloy::network::TransactionBuilder;
+use alloy::rpc::types::TransactionRequest;
 
 use crate::bindings::{
     InferenceServing::{self, InferenceServingInstance},
@@ -173,9 +177,9 @@ fn canonical_returns<C: alloy::sol_types::SolCall>(
 }
 
 /// Sends `call` as a transaction from `wallet` and waits for a successful
-/// receipt (see [`chain::send_tx`]: a call that would revert fails at
-/// estimation with [`ChainError::Rpc`] carrying the revert data; decode it
-/// with [`revert_error`]).
+/// receipt (see [`send_tx`]: a call that would revert fails at estimation
+/// with [`ChainError::Rpc`] carrying the revert data; decode it with
+/// [`revert_error`]).
 pub async fn send<T, P, D>(
     wallet: &WalletProvider,
     call: CallBuilder<T, P, D, Ethereum>,
@@ -185,7 +189,7 @@ where
     P: Provider<T, Ethereum>,
     D: CallDecoder,
 {
-    chain::send_tx(wallet, call.into_transaction_request()).await
+    send_tx(wallet, call.into_transaction_request()).await
 }
 
 /// The revert data carried by a failed request, if any.
@@ -253,6 +257,48 @@ pub fn gas_cost(receipt: &TransactionReceipt) -> U256 {
     U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price)
 }
 
+/// How often [`send_tx`] asks for a receipt.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(2);
+/// How long [`send_tx`] waits for a receipt.
+pub const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Sends a transaction from `wallet` and waits for a successful receipt,
+/// like [`chain::send_tx`] but polling `eth_getTransactionReceipt` every
+/// [`POLL_INTERVAL`]: the node mines a transaction within milliseconds,
+/// while alloy's pending-transaction watcher takes about a hundred (it polls
+/// a local node every 250 ms).
+///
+/// Errors: [`ChainError::Rpc`] (including estimation of a transaction that
+/// would revert, with the revert data), [`ChainError::Reverted`] (mined and
+/// failed), [`ChainError::Pending`] (no receipt within
+/// [`RECEIPT_TIMEOUT`]).
+pub async fn send_tx(
+    wallet: &WalletProvider,
+    tx: TransactionRequest,
+) -> Result<TransactionReceipt, ChainError> {
+    let pending = wallet.send_transaction(tx).await?;
+    let hash = *pending.tx_hash();
+    let started = std::time::Instant::now();
+    let receipt = loop {
+        if let Some(receipt) = wallet.get_transaction_receipt(hash).await? {
+            break receipt;
+        }
+        if started.elapsed() > RECEIPT_TIMEOUT {
+            return Err(ChainError::Pending(
+                alloy::providers::PendingTransactionError::TxWatcher(
+                    alloy::providers::WatchTxError::Timeout,
+                ),
+            ));
+        }
+        tokio::time::sleep(POLL_INTERVAL).await;
+    };
+    if receipt.status() {
+        Ok(receipt)
+    } else {
+        Err(ChainError::Reverted(Box::new(receipt)))
+    }
+}
+
 /// LedgerManager and InferenceServing deployed on a node of their own.
 pub struct Serving {
     /// The node (dropping it stops it).
@@ -263,10 +309,13 @@ pub struct Serving {
     pub ledger: Ledger,
     /// InferenceServing, for reads.
     pub inference: Inference,
-    /// The owner (dev account 0, which deployed both).
+    /// The owner (dev account 0, which deployed both; it also funds
+    /// [`Serving::actor`]s).
     pub owner: WalletProvider,
     /// The users whose ledgers exist, for [`Serving::check_invariants`].
     users: Mutex<Vec<Address>>,
+    /// Serialises the funding transfers of [`Serving::actor`].
+    funding: tokio::sync::Mutex<()>,
 }
 
 impl Serving {
@@ -284,6 +333,7 @@ impl Serving {
             inference,
             owner,
             users: Mutex::new(Vec::new()),
+            funding: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -299,11 +349,18 @@ impl Serving {
 
     /// A fresh account holding `amount` wei.
     pub async fn actor(&self, amount: U256) -> Actor {
-        let (signer, wallet) = self
-            .node
-            .funded_account(amount)
-            .await
-            .expect("funding a fresh account");
+        let signer = PrivateKeySigner::random();
+        {
+            // Transfers from the owner are serialised (one nonce at a time).
+            let _guard = self.funding.lock().await;
+            let tx = TransactionRequest::default()
+                .with_to(signer.address())
+                .with_value(amount);
+            send_tx(&self.owner, tx)
+                .await
+                .expect("funding a fresh account");
+        }
+        let wallet = self.node.wallet_for(signer.clone());
         Actor { signer, wallet }
     }
 

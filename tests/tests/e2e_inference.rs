@@ -527,8 +527,8 @@ async fn ledgers_take_value_only_through_their_functions() {
     let plain = TransactionRequest::default()
         .with_to(serving.ledger_address())
         .with_value(eth(1));
-    expect_revert::<LM::ValueNotAccepted, _>(chain::send_tx(&user.wallet, plain.clone()).await);
-    match chain::send_tx(&user.wallet, plain.with_gas_limit(1_000_000)).await {
+    expect_revert::<LM::ValueNotAccepted, _>(e2e::send_tx(&user.wallet, plain.clone()).await);
+    match e2e::send_tx(&user.wallet, plain.with_gas_limit(1_000_000)).await {
         Err(ChainError::Reverted(receipt)) => assert!(!receipt.status()),
         other => panic!("expected a failed transfer, got {other:?}"),
     }
@@ -538,7 +538,7 @@ async fn ledgers_take_value_only_through_their_functions() {
         .with_value(eth(1))
         .with_gas_limit(1_000_000);
     assert!(matches!(
-        chain::send_tx(&user.wallet, plain).await,
+        e2e::send_tx(&user.wallet, plain).await,
         Err(ChainError::Reverted(_))
     ));
     serving.check_invariants().await;

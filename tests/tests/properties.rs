@@ -195,24 +195,25 @@ impl Market {
     /// the per-record checks, and that no record settles twice.
     fn settle(&mut self, provider: usize, batch: Vec<TEESettlementData>) {
         let p = self.providers[provider];
-        let tee = native::address(self.tee_keys[provider].verifying_key());
-        let mut state: HashMap<Address, (U256, U256)> = HashMap::new();
+        // Per user: stored nonce, balance and acknowledged signer (zero: none).
+        let mut state: HashMap<Address, (U256, U256, Address)> = HashMap::new();
         let mut expected_failed = Vec::new();
         let mut expected_paid = U256::ZERO;
         let mut settled_now = Vec::new();
         for record in &batch {
             let user = record.user;
             let entry = state.entry(user).or_insert_with(|| {
-                match self.inference.sender(p).get_account(user, p) {
-                    Ok(a) if a.teeSignerAddress == tee => (a.nonce, a.balance),
-                    _ => (U256::MAX, U256::ZERO),
+                match self.inference.sender(p).get_account(user, p).motsu_res() {
+                    Ok(a) => (a.nonce, a.balance, a.teeSignerAddress),
+                    Err(_) => (U256::MAX, U256::ZERO, Address::ZERO),
                 }
             });
-            let genuine = native::recover(
-                settlement_digest(record.requestsHash, record.nonce, p, user, record.totalFee),
-                &record.signature,
-            ) == Some(tee);
-            let ok = entry.0 != U256::MAX && genuine && record.nonce > entry.0 && record.totalFee <= entry.1;
+            let signed_by_acknowledged = !entry.2.is_zero()
+                && native::recover(
+                    settlement_digest(record.requestsHash, record.nonce, p, user, record.totalFee),
+                    &record.signature,
+                ) == Some(entry.2);
+            let ok = signed_by_acknowledged && record.nonce > entry.0 && record.totalFee <= entry.1;
             if ok {
                 entry.0 = record.nonce;
                 entry.1 -= record.totalFee;
