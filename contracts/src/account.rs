@@ -44,9 +44,10 @@ pub struct RefundSlot {
     created_at: StorageU64,
 }
 
-/// A sub-account as stored.
+/// A sub-account as stored (multi-slot fields first: see the crate docs).
 #[storage]
 pub struct AccountRecord {
+    refunds: StorageArray<RefundSlot, MAX_REFUNDS>,
     // Slot 0: everything a transfer or a refund touches.
     balance: StorageU96,
     pending_refund: StorageU96,
@@ -58,7 +59,6 @@ pub struct AccountRecord {
     // Slot 1: everything a settlement checks besides the balance.
     signer: StorageAddress,
     nonce: StorageU96,
-    refunds: StorageArray<RefundSlot, MAX_REFUNDS>,
 }
 
 /// What a view shows of an account.
@@ -85,11 +85,11 @@ pub enum ChargeError {
 /// The sub-accounts of one serving contract.
 #[storage]
 pub struct Accounts {
+    /// The providers that have at least one account.
+    providers: AddressSet,
     records: StorageMap<Address, StorageMap<Address, AccountRecord>>,
     /// The users of each provider, in opening order (with swap-removal).
     users_by_provider: StorageMap<Address, StorageVec<StorageAddress>>,
-    /// The providers that have at least one account.
-    providers: AddressSet,
 }
 
 fn narrow(value: U256) -> Option<U96> {
@@ -310,8 +310,9 @@ impl Accounts {
         record.position.set(U32::ZERO);
         record.refund_head.set(U8::ZERO);
         record.refund_count.set(U8::ZERO);
+        // The nonce stays: records signed for the old account must not
+        // settle again if the account is opened anew.
         record.signer.set(Address::ZERO);
-        record.nonce.set(U96::ZERO);
         let mut list = self.users_by_provider.setter(provider);
         let last = list.len();
         if position != last {

@@ -2,6 +2,12 @@
 //! errors), the per-(user, provider) sub-accounts with their refund queue,
 //! the enumerable address set behind the service registry, paging, and the
 //! interfaces the contracts call on each other.
+//!
+//! Storage layout rule: stylus-sdk 0.9's `#[storage]` undercounts a
+//! struct's slots by one when a multi-slot field (a nested struct, an array)
+//! follows a packed field, which shifts whatever follows the struct onto its
+//! last slot. Every storage struct of this project therefore lists its
+//! multi-slot fields first, then maps and packed fields.
 
 extern crate alloc;
 

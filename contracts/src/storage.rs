@@ -15,8 +15,8 @@ use stylus_sdk::{
 /// A stored UTF-8 string.
 #[storage]
 pub struct StoredString {
-    len: StorageU32,
     words: StorageVec<StorageB256>,
+    len: StorageU32,
 }
 
 impl StoredString {

@@ -57,14 +57,14 @@ pub const MAX_BATCH_USERS: usize = 500;
 /// An inference service as stored.
 #[storage]
 pub struct ServiceRecord {
-    input_price: StorageU256,
-    output_price: StorageU256,
-    updated_at: StorageU64,
     service_type: StoredString,
     url: StoredString,
     model: StoredString,
     verifiability: StoredString,
     additional_info: StoredString,
+    input_price: StorageU256,
+    output_price: StorageU256,
+    updated_at: StorageU64,
 }
 
 mod views;
@@ -74,15 +74,15 @@ pub use views::InferenceViews;
 #[cfg_attr(not(feature = "views"), entrypoint)]
 #[storage]
 pub struct InferenceServing {
+    ownable: Ownable,
+    accounts: Accounts,
+    providers: AddressSet,
+    provider_pub_keys: StorageMap<Address, StorageMap<Address, StorageArray<StorageU256, 2>>>,
+    services: StorageMap<Address, ServiceRecord>,
     ledger: StorageAddress,
     lock_time: StorageU64,
     initialized: StorageBool,
     views: StorageAddress,
-    ownable: Ownable,
-    accounts: Accounts,
-    provider_pub_keys: StorageMap<Address, StorageMap<Address, StorageArray<StorageU256, 2>>>,
-    services: StorageMap<Address, ServiceRecord>,
-    providers: AddressSet,
 }
 
 impl InferenceServing {
@@ -429,3 +429,6 @@ impl InferenceServing {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

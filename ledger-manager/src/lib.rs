@@ -55,8 +55,8 @@ enum Kind {
 /// The providers a ledger has sub-accounts with, for one service kind.
 #[storage]
 pub struct ProviderList {
-    count: StorageU8,
     members: StorageArray<StorageAddress, MAX_PROVIDERS_PER_KIND>,
+    count: StorageU8,
 }
 
 impl ProviderList {
@@ -90,23 +90,23 @@ impl ProviderList {
 /// A user's ledger as stored.
 #[storage]
 pub struct LedgerRecord {
-    available: StorageU128,
     signer: StorageArray<StorageU256, 2>,
     additional_info: StoredString,
     inference: ProviderList,
     fine_tuning: ProviderList,
+    available: StorageU128,
 }
 
 /// The LedgerManager contract.
 #[entrypoint]
 #[storage]
 pub struct LedgerManager {
+    ownable: Ownable,
+    users: AddressSet,
+    ledgers: StorageMap<Address, LedgerRecord>,
     initialized: StorageBool,
     inference_address: StorageAddress,
     fine_tuning_address: StorageAddress,
-    ownable: Ownable,
-    ledgers: StorageMap<Address, LedgerRecord>,
-    users: AddressSet,
 }
 
 impl LedgerManager {

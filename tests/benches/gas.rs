@@ -25,7 +25,9 @@ use alloy::rpc::types::TransactionReceipt;
 use serving_harness::bindings::TEESettlementData;
 use serving_harness::chain::{self, DEFAULT_CODE_SIZE_LIMIT};
 use serving_harness::deploy::{self, ServingConfig, E2E_CODE_SIZE_LIMIT};
-use serving_harness::e2e::{eth, milli_eth, requests_hash, send, Actor, Serving, TeeKey, INFERENCE};
+use serving_harness::e2e::{
+    eth, milli_eth, requests_hash, send, Actor, Serving, TeeKey, INFERENCE,
+};
 
 /// Refund lock time of the benchmark deployment (seconds).
 const LOCK_TIME: u64 = 60;
@@ -59,8 +61,7 @@ async fn measure(serving: &Serving, receipt: &TransactionReceipt) -> (u64, u64) 
     use alloy::consensus::Transaction as _;
     use alloy::providers::Provider;
     let tx = serving
-        .node
-        .provider()
+        .reader()
         .get_transaction_by_hash(receipt.transaction_hash)
         .await
         .expect("eth_getTransactionByHash")
@@ -234,9 +235,12 @@ async fn main() {
         records: 1,
         target: None,
     });
-    let receipt = send(&user.wallet, serving.ledger.depositFund().value(milli_eth(100)))
-        .await
-        .expect("depositFund");
+    let receipt = send(
+        &user.wallet,
+        serving.ledger.depositFund().value(milli_eth(100)),
+    )
+    .await
+    .expect("depositFund");
     let (gas, intrinsic) = measure(&serving, &receipt).await;
     rows.push(Row {
         what: "depositFund".into(),
@@ -259,7 +263,11 @@ async fn main() {
         records: 1,
         target: None,
     });
-    serving.node.increase_time(LOCK_TIME).await.expect("increase_time");
+    serving
+        .node
+        .increase_time(LOCK_TIME)
+        .await
+        .expect("increase_time");
     let receipt = send(
         &user.wallet,
         serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
@@ -290,8 +298,10 @@ async fn main() {
 
     print_table(&rows, &serving);
     let (one, hundred) = (
-        rows.iter().find(|r| r.what == "settleFeesWithTEE, batch 1, repeat"),
-        rows.iter().find(|r| r.what == "settleFeesWithTEE, batch 100, repeat"),
+        rows.iter()
+            .find(|r| r.what == "settleFeesWithTEE, batch 1, repeat"),
+        rows.iter()
+            .find(|r| r.what == "settleFeesWithTEE, batch 100, repeat"),
     );
     if let (Some(one), Some(hundred)) = (one, hundred) {
         println!(
@@ -308,7 +318,10 @@ fn print_table(rows: &[Row], serving: &Serving) {
         Some(limit) => format!("{limit} bytes (RAISED, not mainnet)"),
     };
     println!();
-    println!("gas on arbos-anvil ({}), code size limit {limit}", serving.node.path().display());
+    println!(
+        "gas on arbos-anvil ({}), code size limit {limit}",
+        serving.node.path().display()
+    );
     println!(
         "{:<44} {:>10} {:>10} {:>8} {:>11} {:>9} {:>10}  status",
         "operation", "gas/tx", "intrinsic", "records", "gas/record", "target", "reference"

@@ -310,13 +310,34 @@ mod tests {
             InvalidTEESignature => "48f72277",
         }
         let topics = [
-            (BalanceUpdated::SIGNATURE_HASH, b256!("526824944047da5b81071fb6349412005c5da81380b336103fbe5dd34556c776")),
-            (RefundRequested::SIGNATURE_HASH, b256!("54377dfdebf06f6df53fbda737d2dcd7e141f95bbfb0c1223437e856b9de3ac3")),
-            (ServiceUpdated::SIGNATURE_HASH, b256!("30ecc203691b2d18e17ee75d47caf34a3fb9f86e855f7e0414d3cec26d0c424b")),
-            (ServiceRemoved::SIGNATURE_HASH, b256!("29d546abb6e94f4f04d5bdccb6682316f597d43776078f47e273f000e77b2a91")),
-            (TEESettlementCompleted::SIGNATURE_HASH, b256!("1e13ceddf2221b6edbebc1bb62b84cc8f302100f62ec4dc4c0b56b9914bfd980")),
-            (TEESettlementFailed::SIGNATURE_HASH, b256!("214b7466a40718c5e72c4ebd7645a645bd520a6097d5e55e96ee687c4562ff0c")),
-            (OwnershipTransferred::SIGNATURE_HASH, b256!("8be0079c531659141344cd1fd0a4f28419497f9722a3daafe3b4186f6b6457e0")),
+            (
+                BalanceUpdated::SIGNATURE_HASH,
+                b256!("526824944047da5b81071fb6349412005c5da81380b336103fbe5dd34556c776"),
+            ),
+            (
+                RefundRequested::SIGNATURE_HASH,
+                b256!("54377dfdebf06f6df53fbda737d2dcd7e141f95bbfb0c1223437e856b9de3ac3"),
+            ),
+            (
+                ServiceUpdated::SIGNATURE_HASH,
+                b256!("30ecc203691b2d18e17ee75d47caf34a3fb9f86e855f7e0414d3cec26d0c424b"),
+            ),
+            (
+                ServiceRemoved::SIGNATURE_HASH,
+                b256!("29d546abb6e94f4f04d5bdccb6682316f597d43776078f47e273f000e77b2a91"),
+            ),
+            (
+                TEESettlementCompleted::SIGNATURE_HASH,
+                b256!("1e13ceddf2221b6edbebc1bb62b84cc8f302100f62ec4dc4c0b56b9914bfd980"),
+            ),
+            (
+                TEESettlementFailed::SIGNATURE_HASH,
+                b256!("214b7466a40718c5e72c4ebd7645a645bd520a6097d5e55e96ee687c4562ff0c"),
+            ),
+            (
+                OwnershipTransferred::SIGNATURE_HASH,
+                b256!("8be0079c531659141344cd1fd0a4f28419497f9722a3daafe3b4186f6b6457e0"),
+            ),
         ];
         for (i, (got, want)) in topics.into_iter().enumerate() {
             assert_eq!(got, want, "event {i}");
@@ -329,8 +350,14 @@ mod tests {
         // `serving_contracts::interfaces`.
         use serving_contracts_sigs::*;
         assert_eq!(InferenceServing::fundAccountCall::SIGNATURE, FUND_ACCOUNT);
-        assert_eq!(InferenceServing::retrieveFundsCall::SIGNATURE, RETRIEVE_FUNDS);
-        assert_eq!(InferenceServing::deleteAccountsCall::SIGNATURE, DELETE_ACCOUNTS);
+        assert_eq!(
+            InferenceServing::retrieveFundsCall::SIGNATURE,
+            RETRIEVE_FUNDS
+        );
+        assert_eq!(
+            InferenceServing::deleteAccountsCall::SIGNATURE,
+            DELETE_ACCOUNTS
+        );
         assert_eq!(InferenceServing::userBalanceCall::SIGNATURE, USER_BALANCE);
         assert_eq!(LedgerManager::payProviderCall::SIGNATURE, PAY_PROVIDER);
         assert_eq!(LedgerManager::userInfoCall::SIGNATURE, USER_INFO);

@@ -267,12 +267,10 @@ pub async fn deploy_initialized(
     let tx = TransactionRequest::default()
         .with_deploy_code(deployer_initcode_calls(program_initcode, calls))
         .with_nonce(nonce);
-    let receipt = chain::send_tx(wallet, tx).await?;
+    let receipt = crate::e2e::send_tx(wallet, tx).await?;
     let deployer = deployer_address(sender, nonce);
     let address = created_address(sender, nonce);
-    if receipt.contract_address != Some(deployer)
-        || wallet.get_code_at(address).await?.is_empty()
-    {
+    if receipt.contract_address != Some(deployer) || wallet.get_code_at(address).await?.is_empty() {
         return Err(ChainError::NoContractAddress(Box::new(receipt)));
     }
     Ok(Deployed {
@@ -407,7 +405,7 @@ pub async fn deploy_serving_from(
             let tx = TransactionRequest::default()
                 .with_deploy_code(initcode.to_vec())
                 .with_nonce(nonce);
-            let receipt = chain::send_tx(wallet, tx).await?;
+            let receipt = crate::e2e::send_tx(wallet, tx).await?;
             let views = sender.create(nonce);
             if receipt.contract_address != Some(views) {
                 return Err(ChainError::NoContractAddress(Box::new(receipt)));

@@ -12,27 +12,27 @@
 //! # }
 //! ```
 
-use alloy::contract::{CallBuilder, CallDecoder};
-use alloy::network::Ethereum;
-use alloy::primitives::{Address, Bytes, B256, U256};
-use alloy::providers::Provider;
-use alloy::rpc::types::TransactionReceipt;
-use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::{SolError, SolEvent};
-use alloy::transports::Transport;
-use k256::ecdsa::SigningKey;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use alloy::network::TransactionBuilder;
-use alloy::rpc::types::TransactionRequest;
+use alloy::contract::{CallBuilder, CallDecoder};
+use alloy::network::{Ethereum, EthereumWallet, TransactionBuilder};
+use alloy::primitives::{Address, Bytes, B256, U256};
+use alloy::providers::{Provider, ProviderBuilder};
+use alloy::rpc::client::RpcClient;
+use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::{SolError, SolEvent};
+use alloy::transports::http::{Client as HttpClient, Http};
+use alloy::transports::Transport;
+use k256::ecdsa::SigningKey;
 
 use crate::bindings::{
     InferenceServing::{self, InferenceServingInstance},
     LedgerManager::{self, LedgerManagerInstance},
     ServiceParams, TEESettlementData,
 };
-use crate::chain::{self, ChainError, HttpTransport, Node, ReadProvider, WalletProvider};
+use crate::chain::{ChainError, HttpTransport, Node, ReadProvider, WalletProvider};
 use crate::deploy::{self, ServingConfig, ServingDeployment};
 
 /// The service type string of inference.
@@ -94,8 +94,7 @@ impl TeeKey {
         requests_hash: B256,
     ) -> TEESettlementData {
         let nonce = U256::from(nonce);
-        let digest =
-            serving_verifier::settlement_digest(requests_hash, nonce, provider, user, fee);
+        let digest = serving_verifier::settlement_digest(requests_hash, nonce, provider, user, fee);
         let signature = serving_verifier::native::sign(&self.0, digest);
         TEESettlementData {
             user,
@@ -263,7 +262,7 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(2);
 pub const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Sends a transaction from `wallet` and waits for a successful receipt,
-/// like [`chain::send_tx`] but polling `eth_getTransactionReceipt` every
+/// like [`crate::chain::send_tx`] but polling `eth_getTransactionReceipt` every
 /// [`POLL_INTERVAL`]: the node mines a transaction within milliseconds,
 /// while alloy's pending-transaction watcher takes about a hundred (it polls
 /// a local node every 250 ms).
@@ -299,6 +298,21 @@ pub async fn send_tx(
     }
 }
 
+fn rpc_on(http: &HttpClient, node: &Node) -> RpcClient<HttpTransport> {
+    RpcClient::new(Http::with_client(http.clone(), node.url().clone()), true)
+}
+
+fn reader_on(http: &HttpClient, node: &Node) -> ReadProvider {
+    ProviderBuilder::new().on_client(rpc_on(http, node))
+}
+
+fn wallet_on(http: &HttpClient, node: &Node, signer: PrivateKeySigner) -> WalletProvider {
+    ProviderBuilder::new()
+        .with_recommended_fillers()
+        .wallet(EthereumWallet::from(signer))
+        .on_client(rpc_on(http, node))
+}
+
 /// LedgerManager and InferenceServing deployed on a node of their own.
 pub struct Serving {
     /// The node (dropping it stops it).
@@ -316,17 +330,22 @@ pub struct Serving {
     users: Mutex<Vec<Address>>,
     /// Serialises the funding transfers of [`Serving::actor`].
     funding: tokio::sync::Mutex<()>,
+    /// One HTTP client for every provider made here: building a client
+    /// loads the TLS roots, which takes tens of milliseconds.
+    http: HttpClient,
 }
 
 impl Serving {
     /// Deploys both contracts from the artifacts with dev account 0 (see
     /// [`deploy::deploy_serving`]).
     pub async fn deploy(node: Node, config: ServingConfig) -> Result<Self, ChainError> {
-        let owner = node.wallet(0);
+        let http = HttpClient::new();
+        let owner = wallet_on(&http, &node, node.dev_signer(0));
         let deployment = deploy::deploy_serving(&owner, &config).await?;
-        let ledger = LedgerManager::new(deployment.ledger, node.provider());
-        let inference = InferenceServing::new(deployment.inference, node.provider());
+        let ledger = LedgerManager::new(deployment.ledger, reader_on(&http, &node));
+        let inference = InferenceServing::new(deployment.inference, reader_on(&http, &node));
         Ok(Self {
+            http,
             node,
             deployment,
             ledger,
@@ -360,8 +379,18 @@ impl Serving {
                 .await
                 .expect("funding a fresh account");
         }
-        let wallet = self.node.wallet_for(signer.clone());
+        let wallet = self.wallet_for(signer.clone());
         Actor { signer, wallet }
+    }
+
+    /// A signing provider for `signer` (sharing this fixture's HTTP client).
+    pub fn wallet_for(&self, signer: PrivateKeySigner) -> WalletProvider {
+        wallet_on(&self.http, &self.node, signer)
+    }
+
+    /// A provider without a signer (sharing this fixture's HTTP client).
+    pub fn reader(&self) -> ReadProvider {
+        reader_on(&self.http, &self.node)
     }
 
     /// A fresh provider (10 ETH for gas) with a registered inference
@@ -432,7 +461,7 @@ impl Serving {
 
     /// The ETH balance of `address`.
     pub async fn balance(&self, address: Address) -> U256 {
-        self.node
+        self.ledger
             .provider()
             .get_balance(address)
             .await
@@ -447,7 +476,9 @@ impl Serving {
     /// The sub-account of `user` with `provider` (its encoding checked by
     /// [`strict_call`]).
     pub async fn account(&self, user: Address, provider: Address) -> crate::bindings::Account {
-        strict_call(self.inference.getAccount(user, provider)).await.account
+        strict_call(self.inference.getAccount(user, provider))
+            .await
+            .account
     }
 
     /// Checks the money invariants of the design on the chain's state,
@@ -535,7 +566,11 @@ impl Serving {
         assert_eq!(got, ledgers, "getAllLedgers");
 
         let got = strict_call(self.inference.getAllAccounts(all, all)).await;
-        assert_eq!(got.total, U256::from(accounts.len()), "getAllAccounts total");
+        assert_eq!(
+            got.total,
+            U256::from(accounts.len()),
+            "getAllAccounts total"
+        );
         let mut got = got.accounts;
         got.sort_by_key(key);
         accounts.sort_by_key(key);
@@ -543,7 +578,11 @@ impl Serving {
 
         for ledger in &ledgers {
             let got = strict_call(self.inference.getAccountsByUser(ledger.user, all, all)).await;
-            let want: Vec<_> = accounts.iter().filter(|a| a.user == ledger.user).cloned().collect();
+            let want: Vec<_> = accounts
+                .iter()
+                .filter(|a| a.user == ledger.user)
+                .cloned()
+                .collect();
             assert_eq!(got.total, U256::from(want.len()), "getAccountsByUser total");
             let mut got = got.accounts;
             got.sort_by_key(key);
@@ -554,17 +593,24 @@ impl Serving {
         providers.dedup();
         for provider in providers {
             let got = strict_call(self.inference.getAccountsByProvider(provider, all, all)).await;
-            let want: Vec<_> = accounts.iter().filter(|a| a.provider == provider).cloned().collect();
-            assert_eq!(got.total, U256::from(want.len()), "getAccountsByProvider total");
+            let want: Vec<_> = accounts
+                .iter()
+                .filter(|a| a.provider == provider)
+                .cloned()
+                .collect();
+            assert_eq!(
+                got.total,
+                U256::from(want.len()),
+                "getAccountsByProvider total"
+            );
             let mut got = got.accounts;
             got.sort_by_key(key);
             assert_eq!(got, want, "getAccountsByProvider({provider})");
 
             let users: Vec<_> = want.iter().map(|a| a.user).collect();
-            let got =
-                strict_call(self.inference.getBatchAccountsByUsers(users).from(provider))
-                    .await
-                    .accounts;
+            let got = strict_call(self.inference.getBatchAccountsByUsers(users).from(provider))
+                .await
+                .accounts;
             assert_eq!(got, want, "getBatchAccountsByUsers as {provider}");
         }
     }
@@ -606,7 +652,10 @@ mod tests {
             "0000000000000000000000000000000000000000000000000000000000000000"
             "0000000000000000000000000000000000000000000000000000000000000000"
         );
-        assert_eq!(canonical_returns::<getAllLedgersCall>(&solidity).unwrap(), solidity);
+        assert_eq!(
+            canonical_returns::<getAllLedgersCall>(&solidity).unwrap(),
+            solidity
+        );
         let sdk = [&[0u8; 31][..], &[0x20], &solidity[..]].concat();
         assert!(canonical_returns::<getAllLedgersCall>(&sdk).map_or(true, |c| c != sdk));
     }

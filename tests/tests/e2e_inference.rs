@@ -13,8 +13,8 @@
 //! in CI). The node's code size limit is `deploy::E2E_CODE_SIZE_LIMIT`.
 
 use alloy::network::TransactionBuilder;
-use alloy::providers::Provider;
 use alloy::primitives::{Address, Bytes, U256};
+use alloy::providers::Provider;
 use alloy::rpc::types::TransactionRequest;
 use serving_harness::bindings::{
     InferenceServing::{self as IS},
@@ -109,9 +109,18 @@ async fn deployment_is_configured_in_the_creating_transaction() {
     let owner = serving.node.dev_address(0);
     assert!(serving.ledger.initialized().call().await.unwrap()._0);
     assert!(serving.inference.initialized().call().await.unwrap()._0);
-    assert_eq!(serving.ledger.inferenceAddress().call().await.unwrap()._0, d.inference);
-    assert_eq!(serving.ledger.fineTuningAddress().call().await.unwrap()._0, Address::ZERO);
-    assert_eq!(serving.inference.ledgerAddress().call().await.unwrap()._0, d.ledger);
+    assert_eq!(
+        serving.ledger.inferenceAddress().call().await.unwrap()._0,
+        d.inference
+    );
+    assert_eq!(
+        serving.ledger.fineTuningAddress().call().await.unwrap()._0,
+        Address::ZERO
+    );
+    assert_eq!(
+        serving.inference.ledgerAddress().call().await.unwrap()._0,
+        d.ledger
+    );
     assert_eq!(serving.ledger.owner().call().await.unwrap()._0, owner);
     assert_eq!(serving.inference.owner().call().await.unwrap()._0, owner);
     assert_eq!(
@@ -119,7 +128,13 @@ async fn deployment_is_configured_in_the_creating_transaction() {
         U256::from(LOCK_TIME)
     );
     assert_eq!(
-        serving.ledger.MAX_PROVIDERS_PER_BATCH().call().await.unwrap()._0,
+        serving
+            .ledger
+            .MAX_PROVIDERS_PER_BATCH()
+            .call()
+            .await
+            .unwrap()
+            ._0,
         U256::from(20u64)
     );
     // Both ownership events were emitted inside the creating transactions.
@@ -137,9 +152,11 @@ async fn deployment_is_configured_in_the_creating_transaction() {
         expect_revert::<LM::InvalidInitialization, _>(
             send(
                 wallet,
-                serving
-                    .ledger
-                    .initialize(stranger.address(), stranger.address(), stranger.address()),
+                serving.ledger.initialize(
+                    stranger.address(),
+                    stranger.address(),
+                    stranger.address(),
+                ),
             )
             .await,
         );
@@ -154,19 +171,32 @@ async fn deployment_is_configured_in_the_creating_transaction() {
         );
     }
     assert_eq!(serving.ledger.owner().call().await.unwrap()._0, owner);
-    assert_eq!(serving.inference.ledgerAddress().call().await.unwrap()._0, d.ledger);
+    assert_eq!(
+        serving.inference.ledgerAddress().call().await.unwrap()._0,
+        d.ledger
+    );
     // Nor can a stranger point a split InferenceServing at other views.
     if let Some(views) = d.inference_views {
         eprintln!("views program {views}");
         expect_revert::<IS::OwnableUnauthorizedAccount, _>(
-            send(&stranger.wallet, serving.inference.setViews(stranger.address())).await,
+            send(
+                &stranger.wallet,
+                serving.inference.setViews(stranger.address()),
+            )
+            .await,
         );
     }
 
     // The deployer leaves no code of its own behind.
     for receipt in [&d.inference_receipt, &d.ledger_receipt] {
         let deployer = receipt.contract_address.unwrap();
-        assert!(serving.node.provider().get_code_at(deployer).await.unwrap().is_empty());
+        assert!(serving
+            .node
+            .provider()
+            .get_code_at(deployer)
+            .await
+            .unwrap()
+            .is_empty());
     }
     serving.check_invariants().await;
 }
@@ -195,7 +225,12 @@ async fn a_failing_initialize_leaves_nothing_deployed() {
         other => panic!("expected a failed creation, got {other:?}"),
     }
     let program = deploy::created_address(sender, nonce);
-    assert!(node.provider().get_code_at(program).await.unwrap().is_empty());
+    assert!(node
+        .provider()
+        .get_code_at(program)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test]
@@ -215,9 +250,14 @@ async fn settlement_pays_the_provider_and_reports_failed_records() {
     let d = serving.user(eth(1)).await;
     serving.open_account(&a, p, milli_eth(500), &tee).await;
     serving.open_account(&b, p, milli_eth(500), &tee).await;
-    send(&c.wallet, serving.ledger.transferFund(p, INFERENCE.into(), milli_eth(500)))
-        .await
-        .unwrap();
+    send(
+        &c.wallet,
+        serving
+            .ledger
+            .transferFund(p, INFERENCE.into(), milli_eth(500)),
+    )
+    .await
+    .unwrap();
     serving.check_invariants().await;
     assert_eq!(
         serving.account(a.address(), p).await.teeSignerAddress,
@@ -242,14 +282,23 @@ async fn settlement_pays_the_provider_and_reports_failed_records() {
     assert!(failed.is_empty(), "{failed:?}");
     assert_eq!(counts, (2, 0));
     let account = serving.account(a.address(), p).await;
-    assert_eq!((account.nonce, account.balance), (U256::from(1u64), milli_eth(400)));
+    assert_eq!(
+        (account.nonce, account.balance),
+        (U256::from(1u64), milli_eth(400))
+    );
     let account = serving.account(b.address(), p).await;
-    assert_eq!((account.nonce, account.balance), (U256::from(1u64), milli_eth(300)));
+    assert_eq!(
+        (account.nonce, account.balance),
+        (U256::from(1u64), milli_eth(300))
+    );
     assert_eq!(
         serving.ledger_of(a.address()).await.totalBalance,
         milli_eth(900)
     );
-    assert_eq!(serving.check_invariants().await, ledger_before - milli_eth(300));
+    assert_eq!(
+        serving.check_invariants().await,
+        ledger_before - milli_eth(300)
+    );
 
     // A batch with every kind of bad record: each is reported, the batch
     // goes on (reference defect 7: a missing account or a short signature
@@ -266,7 +315,13 @@ async fn settlement_pays_the_provider_and_reports_failed_records() {
         // The user acknowledged no signer.
         tee.record(c.address(), p, milli_eth(10), 1, requests_hash(5)),
         // Another provider's record.
-        tee.record(a.address(), other_provider.address(), milli_eth(10), 2, requests_hash(6)),
+        tee.record(
+            a.address(),
+            other_provider.address(),
+            milli_eth(10),
+            2,
+            requests_hash(6),
+        ),
         // No account with this provider.
         tee.record(d.address(), p, milli_eth(10), 1, requests_hash(7)),
         // A 64-byte signature.
@@ -305,11 +360,20 @@ async fn settlement_pays_the_provider_and_reports_failed_records() {
     assert!(!reasons[5].is_empty());
     assert!(!reasons[6].is_empty());
     let account = serving.account(b.address(), p).await;
-    assert_eq!((account.nonce, account.balance), (U256::from(3u64), milli_eth(250)));
+    assert_eq!(
+        (account.nonce, account.balance),
+        (U256::from(3u64), milli_eth(250))
+    );
     let account = serving.account(a.address(), p).await;
-    assert_eq!((account.nonce, account.balance), (U256::from(1u64), milli_eth(400)));
+    assert_eq!(
+        (account.nonce, account.balance),
+        (U256::from(1u64), milli_eth(400))
+    );
     assert_eq!(serving.account(c.address(), p).await.nonce, U256::ZERO);
-    assert_eq!(serving.check_invariants().await, ledger_before - milli_eth(350));
+    assert_eq!(
+        serving.check_invariants().await,
+        ledger_before - milli_eth(350)
+    );
 
     // A batch of failures only: nothing is paid, the provider pays gas.
     let batch = [tee.record(a.address(), p, milli_eth(1), 1, requests_hash(1))];
@@ -320,7 +384,11 @@ async fn settlement_pays_the_provider_and_reports_failed_records() {
 
     // An empty batch is refused.
     expect_revert::<IS::InvalidProofInputs, _>(
-        send(&provider.wallet, serving.inference.settleFeesWithTEE(vec![])).await,
+        send(
+            &provider.wallet,
+            serving.inference.settleFeesWithTEE(vec![]),
+        )
+        .await,
     );
     serving.check_invariants().await;
 }
@@ -337,7 +405,12 @@ async fn refund_after_the_lock_reaches_the_users_wallet() {
     let user = serving.user(eth(1)).await;
     let u = user.address();
     serving.open_account(&user, p, milli_eth(600), &tee).await;
-    settle(&serving, &provider, &[tee.record(u, p, milli_eth(100), 1, requests_hash(1))]).await;
+    settle(
+        &serving,
+        &provider,
+        &[tee.record(u, p, milli_eth(100), 1, requests_hash(1))],
+    )
+    .await;
     serving.check_invariants().await;
 
     // The whole rest of the sub-account is queued as a refund.
@@ -353,18 +426,29 @@ async fn refund_after_the_lock_reaches_the_users_wallet() {
     let queued_at = requested[0].timestamp;
     let updated = events::<IS::BalanceUpdated>(&receipt, serving.inference_address());
     assert_eq!(
-        updated.last().map(|e| (e.user, e.provider, e.amount, e.pendingRefund)),
+        updated
+            .last()
+            .map(|e| (e.user, e.provider, e.amount, e.pendingRefund)),
         Some((u, p, milli_eth(500), milli_eth(500)))
     );
     assert_eq!(
-        serving.inference.getPendingRefund(u, p).call().await.unwrap()._0,
+        serving
+            .inference
+            .getPendingRefund(u, p)
+            .call()
+            .await
+            .unwrap()
+            ._0,
         milli_eth(500)
     );
     let account = serving.account(u, p).await;
     assert_eq!(account.validRefundsLength, U256::from(1u64));
     let live: Vec<_> = account.refunds.iter().filter(|r| !r.processed).collect();
     assert_eq!(live.len(), 1);
-    assert_eq!((live[0].amount, live[0].createdAt), (milli_eth(500), queued_at));
+    assert_eq!(
+        (live[0].amount, live[0].createdAt),
+        (milli_eth(500), queued_at)
+    );
     assert_eq!(serving.ledger_of(u).await.availableBalance, milli_eth(400));
     serving.check_invariants().await;
 
@@ -381,9 +465,17 @@ async fn refund_after_the_lock_reaches_the_users_wallet() {
 
     // The provider can still settle what it served during the lock; the fee
     // comes out of the pending refund.
-    settle(&serving, &provider, &[tee.record(u, p, milli_eth(50), 2, requests_hash(2))]).await;
+    settle(
+        &serving,
+        &provider,
+        &[tee.record(u, p, milli_eth(50), 2, requests_hash(2))],
+    )
+    .await;
     let account = serving.account(u, p).await;
-    assert_eq!((account.balance, account.pendingRefund), (milli_eth(450), milli_eth(450)));
+    assert_eq!(
+        (account.balance, account.pendingRefund),
+        (milli_eth(450), milli_eth(450))
+    );
     serving.check_invariants().await;
 
     // After the lock, retrieveFund pays the matured refund into the
@@ -396,7 +488,10 @@ async fn refund_after_the_lock_reaches_the_users_wallet() {
     .await
     .unwrap();
     let account = serving.account(u, p).await;
-    assert_eq!((account.balance, account.pendingRefund), (U256::ZERO, U256::ZERO));
+    assert_eq!(
+        (account.balance, account.pendingRefund),
+        (U256::ZERO, U256::ZERO)
+    );
     assert_eq!(account.validRefundsLength, U256::ZERO);
     let ledger = serving.ledger_of(u).await;
     assert_eq!(
@@ -423,7 +518,10 @@ async fn refund_after_the_lock_reaches_the_users_wallet() {
         ledger_before - milli_eth(850)
     );
     let ledger = serving.ledger_of(u).await;
-    assert_eq!((ledger.availableBalance, ledger.totalBalance), (U256::ZERO, U256::ZERO));
+    assert_eq!(
+        (ledger.availableBalance, ledger.totalBalance),
+        (U256::ZERO, U256::ZERO)
+    );
     assert_eq!(serving.check_invariants().await, U256::ZERO);
 }
 
@@ -436,17 +534,28 @@ async fn transfer_into_an_account_cancels_its_pending_refund_first() {
     let user = serving.user(eth(1)).await;
     let u = user.address();
     serving.open_account(&user, p, milli_eth(300), &tee).await;
-    send(&user.wallet, serving.ledger.retrieveFund(vec![p], INFERENCE.into()))
-        .await
-        .unwrap();
+    send(
+        &user.wallet,
+        serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
+    )
+    .await
+    .unwrap();
     assert_eq!(serving.account(u, p).await.pendingRefund, milli_eth(300));
     serving.check_invariants().await;
     // 400 more: 300 come from the cancelled refund, 100 from the ledger.
-    send(&user.wallet, serving.ledger.transferFund(p, INFERENCE.into(), milli_eth(400)))
-        .await
-        .unwrap();
+    send(
+        &user.wallet,
+        serving
+            .ledger
+            .transferFund(p, INFERENCE.into(), milli_eth(400)),
+    )
+    .await
+    .unwrap();
     let account = serving.account(u, p).await;
-    assert_eq!((account.balance, account.pendingRefund), (milli_eth(400), U256::ZERO));
+    assert_eq!(
+        (account.balance, account.pendingRefund),
+        (milli_eth(400), U256::ZERO)
+    );
     assert_eq!(serving.ledger_of(u).await.availableBalance, milli_eth(600));
     serving.check_invariants().await;
 }
@@ -476,18 +585,28 @@ async fn delete_ledger_only_when_it_holds_nothing() {
     serving.check_invariants().await;
 
     // Take it all back to the wallet.
-    send(&user.wallet, serving.ledger.retrieveFund(vec![p], INFERENCE.into()))
-        .await
-        .unwrap();
+    send(
+        &user.wallet,
+        serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
+    )
+    .await
+    .unwrap();
     serving.node.increase_time(LOCK_TIME).await.unwrap();
-    send(&user.wallet, serving.ledger.retrieveFund(vec![p], INFERENCE.into()))
+    send(
+        &user.wallet,
+        serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
+    )
+    .await
+    .unwrap();
+    send(&user.wallet, serving.ledger.refund(eth(1)))
         .await
         .unwrap();
-    send(&user.wallet, serving.ledger.refund(eth(1))).await.unwrap();
     serving.check_invariants().await;
 
     // Empty: deleted, with its sub-account.
-    send(&user.wallet, serving.ledger.deleteLedger()).await.unwrap();
+    send(&user.wallet, serving.ledger.deleteLedger())
+        .await
+        .unwrap();
     serving.untrack(u);
     expect_revert::<LM::LedgerNotExists, _>(
         serving
@@ -497,7 +616,15 @@ async fn delete_ledger_only_when_it_holds_nothing() {
             .await
             .map_err(e2e::call_error),
     );
-    assert!(!serving.inference.accountExists(u, p).call().await.unwrap()._0);
+    assert!(
+        !serving
+            .inference
+            .accountExists(u, p)
+            .call()
+            .await
+            .unwrap()
+            ._0
+    );
     expect_revert::<LM::LedgerNotExists, _>(
         send(&user.wallet, serving.ledger.deleteLedger()).await,
     );
@@ -506,7 +633,10 @@ async fn delete_ledger_only_when_it_holds_nothing() {
     // The user can start again from scratch.
     send(
         &user.wallet,
-        serving.ledger.addLedger([U256::ZERO; 2], String::new()).value(milli_eth(10)),
+        serving
+            .ledger
+            .addLedger([U256::ZERO; 2], String::new())
+            .value(milli_eth(10)),
     )
     .await
     .unwrap();
@@ -544,9 +674,12 @@ async fn ledgers_take_value_only_through_their_functions() {
     serving.check_invariants().await;
 
     // depositFund adds to the ledger; a second addLedger is refused.
-    send(&user.wallet, serving.ledger.depositFund().value(milli_eth(250)))
-        .await
-        .unwrap();
+    send(
+        &user.wallet,
+        serving.ledger.depositFund().value(milli_eth(250)),
+    )
+    .await
+    .unwrap();
     let ledger = serving.ledger_of(u).await;
     assert_eq!(
         (ledger.availableBalance, ledger.totalBalance),
@@ -555,7 +688,10 @@ async fn ledgers_take_value_only_through_their_functions() {
     let exists = expect_revert::<LM::LedgerExists, _>(
         send(
             &user.wallet,
-            serving.ledger.addLedger([U256::ZERO; 2], String::new()).value(eth(1)),
+            serving
+                .ledger
+                .addLedger([U256::ZERO; 2], String::new())
+                .value(eth(1)),
         )
         .await,
     );
@@ -579,24 +715,42 @@ async fn transfer_fund_needs_a_service_and_the_balance() {
     let nobody = Address::repeat_byte(0x77);
 
     let missing = expect_revert::<IS::ServiceNotExist, _>(
-        send(&user.wallet, serving.ledger.transferFund(nobody, INFERENCE.into(), milli_eth(1)))
-            .await,
+        send(
+            &user.wallet,
+            serving
+                .ledger
+                .transferFund(nobody, INFERENCE.into(), milli_eth(1)),
+        )
+        .await,
     );
     assert_eq!(missing.provider, nobody);
     // No fine-tuning contract is configured; unknown kinds are refused.
     for kind in ["fine-tuning", "training", ""] {
         let invalid = expect_revert::<LM::InvalidServiceType, _>(
-            send(&user.wallet, serving.ledger.transferFund(p, kind.into(), milli_eth(1))).await,
+            send(
+                &user.wallet,
+                serving.ledger.transferFund(p, kind.into(), milli_eth(1)),
+            )
+            .await,
         );
         assert_eq!(invalid.serviceType, kind);
     }
     expect_revert::<LM::InsufficientBalance, _>(
-        send(&user.wallet, serving.ledger.transferFund(p, INFERENCE.into(), milli_eth(1001)))
-            .await,
+        send(
+            &user.wallet,
+            serving
+                .ledger
+                .transferFund(p, INFERENCE.into(), milli_eth(1001)),
+        )
+        .await,
     );
     // retrieveFund of a provider without an account is refused.
     expect_revert::<LM::AccountNotExists, _>(
-        send(&user.wallet, serving.ledger.retrieveFund(vec![p], INFERENCE.into())).await,
+        send(
+            &user.wallet,
+            serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
+        )
+        .await,
     );
     let too_many = expect_revert::<LM::TooManyProviders, _>(
         send(
@@ -605,24 +759,43 @@ async fn transfer_fund_needs_a_service_and_the_balance() {
         )
         .await,
     );
-    assert_eq!((too_many.count, too_many.max), (U256::from(21u64), U256::from(20u64)));
+    assert_eq!(
+        (too_many.count, too_many.max),
+        (U256::from(21u64), U256::from(20u64))
+    );
     serving.check_invariants().await;
 
     // After the provider removes its service, existing accounts keep working
     // for the user but no new account opens.
     let tee = TeeKey::random();
     serving.open_account(&user, p, milli_eth(100), &tee).await;
-    send(&provider.wallet, serving.inference.removeService()).await.unwrap();
+    send(&provider.wallet, serving.inference.removeService())
+        .await
+        .unwrap();
     let other = serving.user(eth(1)).await;
     expect_revert::<IS::ServiceNotExist, _>(
-        send(&other.wallet, serving.ledger.transferFund(p, INFERENCE.into(), milli_eth(1))).await,
+        send(
+            &other.wallet,
+            serving
+                .ledger
+                .transferFund(p, INFERENCE.into(), milli_eth(1)),
+        )
+        .await,
     );
-    send(&user.wallet, serving.ledger.transferFund(p, INFERENCE.into(), milli_eth(1)))
-        .await
-        .unwrap();
-    send(&user.wallet, serving.ledger.retrieveFund(vec![p], INFERENCE.into()))
-        .await
-        .unwrap();
+    send(
+        &user.wallet,
+        serving
+            .ledger
+            .transferFund(p, INFERENCE.into(), milli_eth(1)),
+    )
+    .await
+    .unwrap();
+    send(
+        &user.wallet,
+        serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
+    )
+    .await
+    .unwrap();
     serving.check_invariants().await;
 }
 
@@ -647,7 +820,11 @@ async fn internal_functions_refuse_outsiders() {
     }
     // Nobody but the ledger moves sub-account balances.
     expect_revert::<IS::Unauthorized, _>(
-        send(&stranger.wallet, serving.inference.fundAccount(u, p, eth(1))).await,
+        send(
+            &stranger.wallet,
+            serving.inference.fundAccount(u, p, eth(1)),
+        )
+        .await,
     );
     expect_revert::<IS::Unauthorized, _>(
         send(&user.wallet, serving.inference.fundAccount(u, p, eth(1))).await,
@@ -660,11 +837,18 @@ async fn internal_functions_refuse_outsiders() {
     );
     // Owner-only settings.
     expect_revert::<IS::OwnableUnauthorizedAccount, _>(
-        send(&stranger.wallet, serving.inference.updateLockTime(U256::ZERO)).await,
+        send(
+            &stranger.wallet,
+            serving.inference.updateLockTime(U256::ZERO),
+        )
+        .await,
     );
-    send(&serving.owner, serving.inference.updateLockTime(U256::from(120u64)))
-        .await
-        .unwrap();
+    send(
+        &serving.owner,
+        serving.inference.updateLockTime(U256::from(120u64)),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         serving.inference.lockTime().call().await.unwrap()._0,
         U256::from(120u64)
@@ -682,17 +866,35 @@ async fn paged_views_return_what_single_views_return() {
     let a = serving.user(eth(1)).await;
     let b = serving.user(eth(1)).await;
     let _c = serving.user(eth(1)).await;
-    serving.open_account(&a, p1.address(), milli_eth(100), &tee).await;
-    serving.open_account(&a, p2.address(), milli_eth(200), &tee).await;
-    serving.open_account(&b, p1.address(), milli_eth(300), &tee).await;
+    serving
+        .open_account(&a, p1.address(), milli_eth(100), &tee)
+        .await;
+    serving
+        .open_account(&a, p2.address(), milli_eth(200), &tee)
+        .await;
+    serving
+        .open_account(&b, p1.address(), milli_eth(300), &tee)
+        .await;
     serving.check_invariants().await;
-    let services = serving.inference.getAllServices().call().await.unwrap().services;
+    let services = serving
+        .inference
+        .getAllServices()
+        .call()
+        .await
+        .unwrap()
+        .services;
     let mut providers: Vec<_> = services.iter().map(|s| s.provider).collect();
     providers.sort();
     let mut want = vec![p1.address(), p2.address()];
     want.sort();
     assert_eq!(providers, want);
-    let service = serving.inference.getService(p1.address()).call().await.unwrap().service;
+    let service = serving
+        .inference
+        .getService(p1.address())
+        .call()
+        .await
+        .unwrap()
+        .service;
     assert_eq!(service.model, "llama-3.3-70b");
     assert!(services.contains(&service));
     serving.check_paged_views().await;
