@@ -52,49 +52,65 @@ enum Kind {
     FineTuning,
 }
 
-/// The providers a ledger has sub-accounts with, for one service kind.
-#[storage]
-pub struct ProviderList {
-    members: StorageArray<StorageAddress, MAX_PROVIDERS_PER_KIND>,
-    count: StorageU8,
-}
+type ProviderArray = StorageArray<StorageAddress, MAX_PROVIDERS_PER_KIND>;
 
-impl ProviderList {
-    fn to_vec(&self) -> Vec<Address> {
-        (0..self.count.get().to::<usize>())
-            .map(|i| self.members.get(i).unwrap_or_default())
-            .collect()
-    }
-
-    fn push(&mut self, provider: Address) -> Result<(), Vec<u8>> {
-        let count = self.count.get().to::<usize>();
-        if count == MAX_PROVIDERS_PER_KIND {
-            return Err(revert(TooManyProviders {
-                count: U256::from(count + 1),
-                max: U256::from(MAX_PROVIDERS_PER_KIND),
-            }));
-        }
-        self.members.setter(count).unwrap().set(provider);
-        self.count.set(U8::from(count + 1));
-        Ok(())
-    }
-
-    fn clear(&mut self) {
-        for i in 0..self.count.get().to::<usize>() {
-            self.members.setter(i).unwrap().set(Address::ZERO);
-        }
-        self.count.set(U8::ZERO);
-    }
-}
-
-/// A user's ledger as stored.
+/// A user's ledger as stored. The provider counts share the slot of the
+/// available balance, which every transfer writes anyway.
 #[storage]
 pub struct LedgerRecord {
     signer: StorageArray<StorageU256, 2>,
     additional_info: StoredString,
-    inference: ProviderList,
-    fine_tuning: ProviderList,
+    inference_providers: ProviderArray,
+    fine_tuning_providers: ProviderArray,
     available: StorageU128,
+    inference_count: StorageU8,
+    fine_tuning_count: StorageU8,
+}
+
+impl LedgerRecord {
+    fn list(&self, kind: Kind) -> (&ProviderArray, usize) {
+        match kind {
+            Kind::Inference => (&self.inference_providers, self.inference_count.get().to()),
+            Kind::FineTuning => (&self.fine_tuning_providers, self.fine_tuning_count.get().to()),
+        }
+    }
+
+    /// The providers of `kind` the user has sub-accounts with.
+    fn providers(&self, kind: Kind) -> Vec<Address> {
+        let (members, count) = self.list(kind);
+        (0..count).map(|i| members.get(i).unwrap_or_default()).collect()
+    }
+
+    /// Records a new sub-account with `provider`. Errors: `TooManyProviders`.
+    fn push(&mut self, kind: Kind, provider: Address) -> Result<(), Vec<u8>> {
+        let (members, count) = match kind {
+            Kind::Inference => (&mut self.inference_providers, &mut self.inference_count),
+            Kind::FineTuning => (&mut self.fine_tuning_providers, &mut self.fine_tuning_count),
+        };
+        let n = count.get().to::<usize>();
+        if n == MAX_PROVIDERS_PER_KIND {
+            return Err(revert(TooManyProviders {
+                count: U256::from(n + 1),
+                max: U256::from(MAX_PROVIDERS_PER_KIND),
+            }));
+        }
+        members.setter(n).unwrap().set(provider);
+        count.set(U8::from(n + 1));
+        Ok(())
+    }
+
+    /// Forgets every provider.
+    fn clear_providers(&mut self) {
+        for (members, count) in [
+            (&mut self.inference_providers, &mut self.inference_count),
+            (&mut self.fine_tuning_providers, &mut self.fine_tuning_count),
+        ] {
+            for i in 0..count.get().to::<usize>() {
+                members.setter(i).unwrap().set(Address::ZERO);
+            }
+            count.set(U8::ZERO);
+        }
+    }
 }
 
 /// The LedgerManager contract.
@@ -155,11 +171,7 @@ impl LedgerManager {
     }
 
     fn providers(&self, user: Address, kind: Kind) -> Vec<Address> {
-        let ledger = self.ledgers.get(user);
-        match kind {
-            Kind::Inference => ledger.inference.to_vec(),
-            Kind::FineTuning => ledger.fine_tuning.to_vec(),
-        }
+        self.ledgers.get(user).providers(kind)
     }
 
     fn set_available(&mut self, user: Address, amount: U256) -> Result<(), Vec<u8>> {
@@ -212,8 +224,8 @@ impl LedgerManager {
             totalBalance: self.total_balance(user)?,
             inferenceSigner: [ledger.signer.get(0).unwrap(), ledger.signer.get(1).unwrap()],
             additionalInfo: ledger.additional_info.get(),
-            inferenceProviders: ledger.inference.to_vec(),
-            fineTuningProviders: ledger.fine_tuning.to_vec(),
+            inferenceProviders: ledger.providers(Kind::Inference),
+            fineTuningProviders: ledger.providers(Kind::FineTuning),
         })
     }
 }
@@ -319,11 +331,7 @@ impl LedgerManager {
         }
         self.set_available(user, available - funded.moved)?;
         if funded.created {
-            let mut ledger = self.ledgers.setter(user);
-            match kind {
-                Kind::Inference => ledger.inference.push(provider)?,
-                Kind::FineTuning => ledger.fine_tuning.push(provider)?,
-            }
+            self.ledgers.setter(user).push(kind, provider)?;
         }
         Ok(())
     }
@@ -378,8 +386,7 @@ impl LedgerManager {
             }
         }
         let mut ledger = self.ledgers.setter(user);
-        ledger.inference.clear();
-        ledger.fine_tuning.clear();
+        ledger.clear_providers();
         for i in 0..2 {
             ledger.signer.setter(i).unwrap().set(U256::ZERO);
         }
