@@ -145,7 +145,8 @@ pub mod native {
 
 #[cfg(all(test, feature = "native"))]
 mod tests {
-    use super::{native::*, *};
+    use super::native::{address, recover, sign};
+    use super::*;
     use alloy_primitives::{address, hex};
     use k256::ecdsa::SigningKey;
 
