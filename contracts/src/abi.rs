@@ -227,6 +227,128 @@ abi_tuple! {
     UserInfo = "(uint256[2],string,address[])";
 }
 
+/// The FineTuningServing ABI. Its own `sol!`, so that names the spec gives
+/// both contracts (`Service`, `ServiceUpdated`, `IPagedViews`) can repeat:
+/// use them as `abi::fine_tuning::Service` and so on.
+pub mod fine_tuning {
+    use stylus_sdk::abi::{AbiType, ConstString};
+
+    pub use super::Refund;
+
+    alloy_sol_types::sol! {
+        /// The resources a fine-tuning provider offers.
+        #[derive(Debug, PartialEq, Eq, Default)]
+        struct Quota {
+            uint256 cpuCount;
+            uint256 nodeMemory;
+            uint256 gpuCount;
+            uint256 nodeStorage;
+            string gpuType;
+        }
+
+        /// A fine-tuning service.
+        #[derive(Debug, PartialEq, Eq)]
+        struct Service {
+            address provider;
+            string url;
+            Quota quota;
+            uint256 pricePerToken;
+            address providerSigner;
+            bool occupied;
+            string[] models;
+        }
+
+        /// A model a provider delivered to a user: `modelRootHash` when it
+        /// was added, `encryptedSecret` (the key to the model) once settled
+        /// after the user acknowledged it.
+        #[derive(Debug, PartialEq, Eq, Default)]
+        struct Deliverable {
+            string id;
+            bytes modelRootHash;
+            bytes encryptedSecret;
+            bool acknowledged;
+            uint256 timestamp;
+        }
+
+        /// A fine-tuning sub-account as the paged views list it.
+        #[derive(Debug, PartialEq, Eq, Default)]
+        struct AccountSummary {
+            address user;
+            address provider;
+            uint256 nonce;
+            uint256 balance;
+            uint256 pendingRefund;
+            string additionalInfo;
+            address providerSigner;
+            uint256 validRefundsLength;
+            uint256 deliverablesCount;
+        }
+
+        /// A fine-tuning sub-account with its refunds and deliverables
+        /// (oldest first).
+        #[derive(Debug, PartialEq, Eq)]
+        struct AccountDetails {
+            address user;
+            address provider;
+            uint256 nonce;
+            uint256 balance;
+            uint256 pendingRefund;
+            Refund[] refunds;
+            string additionalInfo;
+            address providerSigner;
+            Deliverable[] deliverables;
+            uint256 validRefundsLength;
+            uint256 deliverablesHead;
+            uint256 deliverablesCount;
+        }
+
+        /// What a provider submits to settle a deliverable, signed by its
+        /// provider signer (see `serving_verifier::verifier_input_digest`).
+        #[derive(Debug, PartialEq, Eq)]
+        struct VerifierInput {
+            string id;
+            bytes encryptedSecret;
+            bytes modelRootHash;
+            uint256 nonce;
+            address providerSigner;
+            bytes signature;
+            uint256 taskFee;
+            address user;
+        }
+
+        /// The views of FineTuningServing routed by its views program's
+        /// fallback: the paged ones (see the parent module's `IPagedViews`)
+        /// and `getBatchAccountsByUsers`, whose `address[]` argument is
+        /// decoded by hand there (alloy's decoder does not fit).
+        interface IPagedViews {
+            function getBatchAccountsByUsers(address[] calldata users) external view returns (AccountSummary[] memory accounts);
+            function getAllAccounts(uint256 offset, uint256 limit) external view returns (AccountSummary[] memory accounts, uint256 total);
+            function getAccountsByProvider(address provider, uint256 offset, uint256 limit) external view returns (AccountSummary[] memory accounts, uint256 total);
+            function getAccountsByUser(address user, uint256 offset, uint256 limit) external view returns (AccountSummary[] memory accounts, uint256 total);
+        }
+
+        /// A fine-tuning service was added or updated.
+        #[derive(Debug, PartialEq, Eq)]
+        event ServiceUpdated(address indexed user, string url, Quota quota, uint256 pricePerToken, address providerSigner, bool occupied);
+
+        /// No deliverable with this id in the account.
+        #[derive(Debug, PartialEq, Eq)]
+        error DeliverableNotExists(string id);
+        /// The account already has a deliverable with this id.
+        #[derive(Debug, PartialEq, Eq)]
+        error DeliverableExists(string id);
+    }
+
+    abi_tuple! {
+        Quota = "(uint256,uint256,uint256,uint256,string)";
+        Service = "(address,string,(uint256,uint256,uint256,uint256,string),uint256,address,bool,string[])";
+        Deliverable = "(string,bytes,bytes,bool,uint256)";
+        AccountSummary = "(address,address,uint256,uint256,uint256,string,address,uint256,uint256)";
+        AccountDetails = "(address,address,uint256,uint256,uint256,(uint256,uint256,uint256,bool)[],string,address,(string,bytes,bytes,bool,uint256)[],uint256,uint256,uint256)";
+        VerifierInput = "(string,bytes,bytes,uint256,address,bytes,uint256,address)";
+    }
+}
+
 /// The Solidity declaration of a paged view routed by a fallback, for the
 /// exported interface (`items` is the tuple type of one item).
 #[cfg(feature = "export-abi")]
@@ -263,5 +385,20 @@ mod tests {
     #[test]
     fn refund_tuple_is_embedded_in_account() {
         assert!(Account::ABI.as_str().contains(Refund::ABI.as_str()));
+    }
+
+    #[test]
+    fn fine_tuning_tuples_embed_their_structs() {
+        use alloy_sol_types::{SolError, SolEvent};
+        use fine_tuning::{AccountDetails, Deliverable, Quota, ServiceUpdated};
+        assert!(fine_tuning::Service::ABI.as_str().contains(Quota::ABI.as_str()));
+        assert!(AccountDetails::ABI.as_str().contains(Refund::ABI.as_str()));
+        assert!(AccountDetails::ABI.as_str().contains(Deliverable::ABI.as_str()));
+        // The event topic and error selector of the spec.
+        assert_eq!(
+            ServiceUpdated::SIGNATURE_HASH,
+            alloy_primitives::b256!("9657518f02d23efc8a15c042c006a06464dd791f65394ff87310a287c6949462")
+        );
+        assert_eq!(InvalidVerifierInput::SELECTOR, [0xde, 0x83, 0xc5, 0x43]);
     }
 }

@@ -359,6 +359,11 @@ impl Accounts {
         wide(self.records.get(user).get(provider).balance.get())
     }
 
+    /// The last settled nonce (kept when the account is deleted).
+    pub fn nonce(&self, user: Address, provider: Address) -> U256 {
+        wide(self.records.get(user).get(provider).nonce.get())
+    }
+
     /// The account's pending refund, zero when it does not exist.
     pub fn pending_refund(&self, user: Address, provider: Address) -> U256 {
         wide(self.records.get(user).get(provider).pending_refund.get())

@@ -27,13 +27,14 @@
 //!   ledger's signer and info (shown on the user's accounts) and the
 //!   providers of the caller's kind the user has accounts with.
 
-use alloc::vec::Vec;
+use alloc::{string::String, vec::Vec};
 
-use alloy_primitives::Address;
+use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolCall;
 use stylus_sdk::stylus_core::{calls::context::Call, Host};
 
 pub use crate::abi::{ILedger, IServing};
+use crate::abi::UserInfo;
 
 
 /// Calls `call` on `to`, bubbling up its revert data.
@@ -50,4 +51,82 @@ pub fn view<C: SolCall>(vm: &dyn Host, to: Address, call: &C) -> Result<C::Retur
         .static_call(&Call::new(), to, &call.abi_encode())
         .map_err(Vec::<u8>::from)?;
     C::abi_decode_returns(&output, false).map_err(|_| Vec::new())
+}
+
+/// `ILedger.userInfo(user)` on `ledger`, its return decoded by hand: alloy's
+/// generic decoder of the `UserInfo` tuple adds about 2 KB of wasm to a
+/// program. Errors: the ledger's revert data, or empty data when the
+/// return is malformed.
+pub fn user_info(vm: &dyn Host, ledger: Address, user: Address) -> Result<UserInfo, Vec<u8>> {
+    let output = vm
+        .static_call(&Call::new(), ledger, &ILedger::userInfoCall { user }.abi_encode())
+        .map_err(Vec::<u8>::from)?;
+    decode_user_info(&output).ok_or_else(Vec::new)
+}
+
+/// Decodes the ABI encoding of `(UserInfo)`: the tuple's offset, then
+/// `signer[2]`, the offsets of `additionalInfo` and `providers` (from the
+/// tuple's start), and their lengths and contents.
+fn decode_user_info(data: &[u8]) -> Option<UserInfo> {
+    let word = |at: usize| data.get(at..at.checked_add(32)?);
+    // A word that is an offset or a length: at most the data's length.
+    let size = |at: usize| {
+        let value = U256::from_be_slice(word(at)?);
+        (value <= U256::from(data.len())).then(|| value.to::<usize>())
+    };
+    let tuple = size(0)?;
+    let signer = [
+        U256::from_be_slice(word(tuple)?),
+        U256::from_be_slice(word(tuple + 32)?),
+    ];
+    let info = tuple + size(tuple + 64)?;
+    let providers = tuple + size(tuple + 96)?;
+    let info_len = size(info)?;
+    let info_bytes = data.get(info + 32..info + 32 + info_len)?;
+    let count = size(providers)?;
+    let providers = (0..count)
+        .map(|i| Some(Address::from_slice(&word(providers + 32 + 32 * i)?[12..])))
+        .collect::<Option<Vec<_>>>()?;
+    Some(UserInfo {
+        signer,
+        additionalInfo: String::from_utf8(info_bytes.to_vec()).ok()?,
+        providers,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::address;
+
+    #[test]
+    fn user_info_is_decoded_like_alloy_encodes_it() {
+        for info in [
+            UserInfo::default(),
+            UserInfo {
+                signer: [U256::from(7), U256::MAX],
+                additionalInfo: "{\"a\":\"".repeat(20),
+                providers: vec![address!("00000000000000000000000000000000000000aa"), Address::repeat_byte(0xbb)],
+            },
+        ] {
+            let encoded = ILedger::userInfoCall::abi_encode_returns(&(info.clone(),));
+            assert_eq!(decode_user_info(&encoded), Some(info));
+        }
+    }
+
+    #[test]
+    fn malformed_user_info_is_refused() {
+        let info = UserInfo {
+            signer: [U256::from(1), U256::from(2)],
+            additionalInfo: "info".into(),
+            providers: vec![Address::repeat_byte(1)],
+        };
+        let encoded = ILedger::userInfoCall::abi_encode_returns(&(info,));
+        for len in 0..encoded.len() {
+            assert_eq!(decode_user_info(&encoded[..len]), None, "truncated to {len}");
+        }
+        let mut huge = encoded.clone();
+        huge[..32].copy_from_slice(&U256::MAX.to_be_bytes::<32>());
+        assert_eq!(decode_user_info(&huge), None);
+    }
 }

@@ -22,6 +22,8 @@ const PROGRAMS: &[(&str, &str, &str)] = &[
     ("ledger-manager", "ledger-manager", ""),
     ("inference-serving", "inference-serving", ""),
     ("inference-serving-views", "inference-serving", "views"),
+    ("fine-tuning-serving", "fine-tuning-serving", ""),
+    ("fine-tuning-serving-views", "fine-tuning-serving", "views"),
 ];
 
 /// The contracts whose exported interface `cargo xtask abi` checks: the crate,
@@ -30,6 +32,7 @@ const PROGRAMS: &[(&str, &str, &str)] = &[
 const ABI_CONTRACTS: &[(&str, &str)] = &[
     ("ledger-manager", "LedgerManager"),
     ("inference-serving", "InferenceServing"),
+    ("fine-tuning-serving", "FineTuningServing"),
 ];
 
 /// The target ABI, from the workspace root.

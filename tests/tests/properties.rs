@@ -1,5 +1,6 @@
 //! Property tests: random sequences of user, provider and owner actions
-//! through LedgerManager and InferenceServing (motsu, native), with the
+//! through LedgerManager, InferenceServing and FineTuningServing (motsu,
+//! native), with the
 //! invariants of the architecture page checked after every step:
 //! - per user: ledger total = available + the user's sub-account balances;
 //! - the ledger's token balance = the sum of all ledgers' totals, and no
@@ -15,13 +16,17 @@ extern crate alloc;
 use std::collections::{HashMap, HashSet};
 
 use alloy_primitives::{Address, B256, U256};
+use fine_tuning_serving::FineTuningServing;
 use inference_serving::InferenceServing;
 use k256::ecdsa::SigningKey;
 use ledger_manager::LedgerManager;
 use motsu::prelude::*;
 use proptest::prelude::*;
-use serving_contracts::abi::{ServiceParams, TEESettlementData};
-use serving_verifier::{native, settlement_digest};
+use serving_contracts::abi::{
+    fine_tuning::{Quota, VerifierInput},
+    ServiceParams, TEESettlementData,
+};
+use serving_verifier::{native, settlement_digest, verifier_input_digest};
 use stylus_sdk::{prelude::*, types::AddressVM};
 
 const USERS: usize = 4;
@@ -41,6 +46,11 @@ enum Op {
     LockTime { unlocked: bool },
     DeleteLedger { user: usize },
     Service { provider: usize, present: bool },
+    FtTransfer { user: usize, provider: usize, amount: u64 },
+    FtDeliver { user: usize, provider: usize, id: u8 },
+    FtAcknowledge { user: usize, provider: usize, id: u8 },
+    FtSettle { user: usize, provider: usize, id: u8, fee: u64, step: u8, with_secret: bool },
+    FtRetrieve { user: usize, provider: usize },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -66,9 +76,20 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(provider, records)| Op::Settle { provider, records }),
         1 => provider.clone().prop_map(|provider| Op::Replay { provider }),
         1 => any::<bool>().prop_map(|unlocked| Op::LockTime { unlocked }),
-        1 => user.prop_map(|user| Op::DeleteLedger { user }),
-        1 => (provider, proptest::bool::weighted(0.7))
+        1 => user.clone().prop_map(|user| Op::DeleteLedger { user }),
+        1 => (provider.clone(), proptest::bool::weighted(0.7))
             .prop_map(|(provider, present)| Op::Service { provider, present }),
+        2 => (user.clone(), provider.clone(), 0..20_000u64)
+            .prop_map(|(user, provider, amount)| Op::FtTransfer { user, provider, amount }),
+        2 => (user.clone(), provider.clone(), 0..4u8)
+            .prop_map(|(user, provider, id)| Op::FtDeliver { user, provider, id }),
+        1 => (user.clone(), provider.clone(), 0..4u8)
+            .prop_map(|(user, provider, id)| Op::FtAcknowledge { user, provider, id }),
+        3 => (user.clone(), provider.clone(), 0..4u8, 0..15_000u64, 0..3u8, any::<bool>())
+            .prop_map(|(user, provider, id, fee, step, with_secret)| Op::FtSettle {
+                user, provider, id, fee, step, with_secret
+            }),
+        1 => (user, provider).prop_map(|(user, provider)| Op::FtRetrieve { user, provider }),
     ]
 }
 
@@ -93,6 +114,7 @@ struct Market {
     _wallets: Vec<Contract<Wallet>>,
     ledger: Contract<LedgerManager>,
     inference: Contract<InferenceServing>,
+    fine_tuning: Contract<FineTuningServing>,
     owner: Address,
     users: Vec<Address>,
     providers: Vec<Address>,
@@ -100,6 +122,8 @@ struct Market {
     nonces: HashMap<(usize, usize), u64>,
     last_batch: HashMap<usize, Vec<TEESettlementData>>,
     settled: HashSet<B256>,
+    ft_nonces: HashMap<(usize, usize), u64>,
+    ft_settled: HashSet<B256>,
     total_money: U256,
 }
 
@@ -124,10 +148,15 @@ impl Market {
         let precompiles = Box::new(deploy_precompiles());
         let ledger = Contract::<LedgerManager>::new_at(Address::repeat_byte(0xa1));
         let inference = Contract::<InferenceServing>::new_at(Address::repeat_byte(0xa2));
+        let fine_tuning = Contract::<FineTuningServing>::new_at(Address::repeat_byte(0xa3));
         let owner = Address::repeat_byte(0xa0);
         ledger
             .sender(owner)
-            .initialize(inference.address(), Address::ZERO, owner)
+            .initialize(inference.address(), fine_tuning.address(), owner)
+            .unwrap();
+        fine_tuning
+            .sender(owner)
+            .initialize(U256::ZERO, ledger.address(), owner, U256::from(30))
             .unwrap();
         inference
             .sender(owner)
@@ -141,8 +170,26 @@ impl Market {
         for user in &users {
             user.fund(U256::from(FUNDS));
         }
-        for provider in &providers {
+        let tee_keys: Vec<SigningKey> = (0..PROVIDERS as u8).map(|i| key(i + 1)).collect();
+        for (provider, key) in providers.iter().zip(&tee_keys) {
             inference.sender(*provider).add_or_update_service(service()).unwrap();
+            fine_tuning
+                .sender(*provider)
+                .add_or_update_service(
+                    "https://trainer.example".into(),
+                    Quota {
+                        cpuCount: U256::from(8),
+                        nodeMemory: U256::from(64),
+                        gpuCount: U256::from(1),
+                        nodeStorage: U256::from(500),
+                        gpuType: "H100".into(),
+                    },
+                    U256::from(1),
+                    native::address(key.verifying_key()),
+                    false,
+                    vec!["llama".into()],
+                )
+                .unwrap();
         }
         Market {
             _precompiles: precompiles,
@@ -152,10 +199,13 @@ impl Market {
             owner,
             users,
             providers,
-            tee_keys: (0..PROVIDERS as u8).map(|i| key(i + 1)).collect(),
+            fine_tuning,
+            tee_keys,
             nonces: HashMap::new(),
             last_batch: HashMap::new(),
             settled: HashSet::new(),
+            ft_nonces: HashMap::new(),
+            ft_settled: HashSet::new(),
             total_money: U256::from(FUNDS) * U256::from(USERS),
         }
     }
@@ -187,6 +237,13 @@ impl Market {
             for provider in 0..PROVIDERS {
                 self.apply(Op::Transfer { user, provider, amount: 10_000 });
                 self.apply(Op::Acknowledge { user, provider, genuine: true });
+                self.apply(Op::FtTransfer { user, provider, amount: 5_000 });
+                let signer = native::address(self.tee_keys[provider].verifying_key());
+                let _ = self
+                    .fine_tuning
+                    .sender(self.users[user])
+                    .acknowledge_provider_signer(self.providers[provider], signer)
+                    .motsu_res();
             }
         }
     }
@@ -231,6 +288,40 @@ impl Market {
             assert!(self.settled.insert(id), "a record settled twice");
         }
         self.last_batch.insert(provider, batch);
+    }
+
+    /// Settles a deliverable with a signed verifier input; whether it is
+    /// accepted is the contract's call, but an input never settles twice
+    /// and the provider is paid exactly what the account lost.
+    fn settle_fine_tuning(&mut self, user: usize, provider: usize, id: u8, fee: u64, step: u8, with_secret: bool) {
+        let (u, p) = (self.users[user], self.providers[provider]);
+        let nonce = self.ft_nonces.entry((user, provider)).or_insert(0);
+        *nonce += u64::from(step);
+        let nonce = U256::from(*nonce);
+        let secret: Vec<u8> = if with_secret { b"encrypted key".to_vec() } else { Vec::new() };
+        let root = root_hash(id);
+        let key = &self.tee_keys[provider];
+        let signer = native::address(key.verifying_key());
+        let digest = verifier_input_digest(&secret, &root, nonce, signer, U256::from(fee), u);
+        let input = VerifierInput {
+            id: id.to_string(),
+            encryptedSecret: secret.into(),
+            modelRootHash: root.to_vec().into(),
+            nonce,
+            providerSigner: signer,
+            signature: native::sign(key, digest).to_vec().into(),
+            taskFee: U256::from(fee),
+            user: u,
+        };
+        let balance_before = self.fine_tuning.sender(u).get_account(u, p).motsu_res().map(|a| a.balance);
+        let paid_before = p.balance();
+        if self.fine_tuning.sender(p).settle_fees(input).motsu_res().is_ok() {
+            assert!(self.ft_settled.insert(digest), "a verifier input settled twice");
+            let balance = self.fine_tuning.sender(u).get_account(u, p).unwrap().balance;
+            let charged = balance_before.unwrap() - balance;
+            assert!(charged <= U256::from(fee), "charged more than the fee");
+            assert_eq!(p.balance() - paid_before, charged, "provider paid what the account lost");
+        }
     }
 
     fn apply(&mut self, op: Op) {
@@ -285,6 +376,37 @@ impl Market {
             Op::DeleteLedger { user } => {
                 let _ = self.ledger.sender(self.users[user]).delete_ledger().motsu_res();
             }
+            Op::FtTransfer { user, provider, amount } => {
+                let _ = self
+                    .ledger
+                    .sender(self.users[user])
+                    .transfer_fund(self.providers[provider], "fine-tuning".into(), U256::from(amount))
+                    .motsu_res();
+            }
+            Op::FtDeliver { user, provider, id } => {
+                let _ = self
+                    .fine_tuning
+                    .sender(self.providers[provider])
+                    .add_deliverable(self.users[user], id.to_string(), root_hash(id).to_vec().into())
+                    .motsu_res();
+            }
+            Op::FtAcknowledge { user, provider, id } => {
+                let _ = self
+                    .fine_tuning
+                    .sender(self.users[user])
+                    .acknowledge_deliverable(self.providers[provider], id.to_string())
+                    .motsu_res();
+            }
+            Op::FtSettle { user, provider, id, fee, step, with_secret } => {
+                self.settle_fine_tuning(user, provider, id, fee, step, with_secret);
+            }
+            Op::FtRetrieve { user, provider } => {
+                let _ = self
+                    .ledger
+                    .sender(self.users[user])
+                    .retrieve_fund(vec![self.providers[provider]], "fine-tuning".into())
+                    .motsu_res();
+            }
             Op::Service { provider, present } => {
                 let p = self.providers[provider];
                 let _ = if present {
@@ -303,6 +425,7 @@ impl Market {
                 // No ledger: no sub-account may hold funds.
                 for &p in &self.providers {
                     assert!(!self.inference.sender(user).account_exists(user, p));
+                    assert!(!self.fine_tuning.sender(user).account_exists(user, p));
                 }
                 continue;
             };
@@ -320,6 +443,17 @@ impl Market {
                 assert!(ledger.inferenceProviders.contains(&p));
                 sum += account.balance;
             }
+            for &p in &self.providers {
+                if !self.fine_tuning.sender(user).account_exists(user, p) {
+                    continue;
+                }
+                let account = self.fine_tuning.sender(user).get_account(user, p).unwrap();
+                assert!(account.pendingRefund <= account.balance, "pending above balance");
+                let refunds: U256 = account.refunds.iter().map(|r| r.amount).sum();
+                assert_eq!(refunds, account.pendingRefund, "refunds do not sum to pending");
+                assert!(ledger.fineTuningProviders.contains(&p));
+                sum += account.balance;
+            }
             assert_eq!(ledger.totalBalance, ledger.availableBalance + sum, "ledger total");
             ledgers_total += ledger.totalBalance;
         }
@@ -327,6 +461,7 @@ impl Market {
         let wallets: U256 = self.users.iter().chain(&self.providers).map(|a| a.balance()).sum();
         assert_eq!(wallets + self.ledger.balance(), self.total_money, "money created or lost");
         assert_eq!(self.inference.balance(), U256::ZERO, "serving contract holds no value");
+        assert_eq!(self.fine_tuning.balance(), U256::ZERO, "serving contract holds no value");
     }
 
     fn check_nonces_grow(&self, before: &HashMap<(usize, usize), U256>) {
@@ -350,6 +485,10 @@ impl Market {
         }
         out
     }
+}
+
+fn root_hash(id: u8) -> [u8; 32] {
+    *alloy_primitives::keccak256([id])
 }
 
 fn cases() -> u32 {

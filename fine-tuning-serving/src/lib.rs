@@ -1,0 +1,484 @@
+//! FineTuningServing: fine-tuning services (url, quota, price per token,
+//! provider signer, occupied flag, models), per-(user, provider)
+//! sub-accounts with a time-locked refund queue, the deliverables a provider
+//! posts to an account, and their settlement with a verifier input signed by
+//! the provider signer, at a penalty when the user did not acknowledge the
+//! deliverable.
+//!
+//! Accounts, refunds and paging are the shared ones of `serving_contracts`
+//! (the account's acknowledged signer is the provider signer); only the
+//! deliverables (`deliverables.rs`), the quotas and the penalty are this
+//! contract's. Sub-account balances are accounting entries backed by the
+//! ledger, which holds every token: this contract never receives or sends
+//! value. The ledger moves funds in and out through the internal functions
+//! documented in `serving_contracts::interfaces`; a settlement pays the
+//! provider with one call to the ledger.
+//!
+//! Like InferenceServing, the contract is two programs at one address, so
+//! that each fits the Stylus code limit: this program holds settlement,
+//! deliverables, acknowledgements, the owner's and the ledger's functions,
+//! and its fallback delegates every other selector to the views program
+//! (`views.rs`, built with the `views` feature), which runs on this
+//! contract's storage. The views program also holds the service registry
+//! (`addOrUpdateService`, `removeService`): providers call it rarely, so
+//! the extra delegate call costs little, and it does not fit here.
+//!
+//! `settleFees` checks, in this order, each failure reverting with
+//! `InvalidVerifierInput(reason)` (the reference's reasons where it had
+//! one):
+//! 1. the account of (`user`, caller) exists, else `AccountNotExists`;
+//! 2. "provider signing address is not acknowledged": the input's
+//!    `providerSigner` is zero, or not the one the user acknowledged (an
+//!    account without acknowledgement has signer zero, which never settles);
+//! 3. "nonce should larger than the current nonce";
+//! 4. "Deliverable does not exist";
+//! 5. "model root hash mismatch";
+//! 6. "TEE settlement validation failed": the signature (65 bytes, `v` in
+//!    {0, 1, 27, 28}, low `s`) over `verifier_input_digest` does not recover
+//!    to the provider signer;
+//! 7. "secret should not be empty" (acknowledged deliverable) or "secret
+//!    should be empty" (not acknowledged);
+//! 8. "insufficient balance": the balance does not cover the fee charged,
+//!    which is `taskFee` when acknowledged and `taskFee * penaltyPercentage
+//!    / 100` (rounded down) when not.
+//!
+//! Bounds: an account keeps at most [`MAX_DELIVERABLES`] deliverables, so
+//! deleting one (through the ledger's `deleteLedger`) touches at most 20
+//! index entries; `getBatchAccountsByUsers` takes at most
+//! [`MAX_BATCH_USERS`] users; paged views at most 50 items (`limit` 0: all).
+#![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
+extern crate alloc;
+
+use alloc::{string::String, vec, vec::Vec};
+
+use alloy_primitives::{Address, U256, U64, U8};
+use serving_contracts::{
+    abi::{
+        fine_tuning::{DeliverableNotExists, VerifierInput},
+        revert, AccountNotExists, BalanceUpdated, InvalidInitialization, InvalidLimit,
+        InvalidVerifierInput, NotInitialized, ServiceNotExist, Unauthorized,
+    },
+    account::{Accounts, ChargeError},
+    address_set::AddressSet,
+    interfaces::{call, ILedger},
+    ownable::Ownable,
+    storage::StoredString,
+};
+use serving_verifier::{recover, verifier_input_digest};
+use stylus_sdk::{
+    prelude::*,
+    storage::{
+        StorageAddress, StorageArray, StorageBool, StorageMap, StorageU256, StorageU64,
+        StorageU8, StorageVec,
+    },
+    stylus_core::{calls::context::Call, log},
+    ArbResult,
+};
+
+mod deliverables;
+mod views;
+
+pub use deliverables::{Deliverables, MAX_DELIVERABLES};
+pub use views::FineTuningViews;
+
+/// Most users `getBatchAccountsByUsers` takes.
+pub const MAX_BATCH_USERS: usize = 500;
+/// Largest penalty percentage.
+pub const MAX_PENALTY: u8 = 100;
+
+/// A fine-tuning service as stored (multi-slot fields first: see the
+/// storage layout rule of `serving_contracts`).
+#[storage]
+pub struct ServiceRecord {
+    /// pricePerToken, then the quota's cpuCount, nodeMemory, gpuCount and
+    /// nodeStorage (one field: smaller constructor code than five).
+    numbers: StorageArray<StorageU256, 5>,
+    gpu_type: StoredString,
+    url: StoredString,
+    models: StorageVec<StoredString>,
+    provider_signer: StorageAddress,
+    occupied: StorageBool,
+}
+
+/// The FineTuningServing contract (multi-slot fields first, as above).
+#[cfg_attr(not(feature = "views"), entrypoint)]
+#[storage]
+pub struct FineTuningServing {
+    ownable: Ownable,
+    accounts: Accounts,
+    providers: AddressSet,
+    deliverables: StorageMap<Address, StorageMap<Address, Deliverables>>,
+    services: StorageMap<Address, ServiceRecord>,
+    ledger: StorageAddress,
+    lock_time: StorageU64,
+    penalty_percentage: StorageU8,
+    initialized: StorageBool,
+    views: StorageAddress,
+}
+
+fn invalid(reason: &str) -> Vec<u8> {
+    revert(InvalidVerifierInput { reason: reason.into() })
+}
+
+/// `fee * percentage / 100` rounded down, or `None` when that is 2^96 or
+/// more, which no sub-account balance covers. Divides in two 64-bit steps
+/// (wasm has 64-bit division; 128- and 256-bit division would add their
+/// code to the program).
+fn penalty(fee: U256, percentage: u8) -> Option<U256> {
+    let product = fee.checked_mul(U256::from(percentage))?;
+    if product >= U256::from(100u64) << 96 {
+        return None;
+    }
+    // product < 100 * 2^96 < 2^103 = high * 2^52 + low.
+    let product = product.to::<u128>();
+    let (high, low) = ((product >> 52) as u64, product as u64 & ((1 << 52) - 1));
+    let rest = ((high % 100) << 52) + low;
+    Some(U256::from((((high / 100) as u128) << 52) + (rest / 100) as u128))
+}
+
+impl FineTuningServing {
+    fn only_initialized(&self) -> Result<Address, Vec<u8>> {
+        if !self.initialized.get() {
+            return Err(revert(NotInitialized {}));
+        }
+        Ok(self.vm().msg_sender())
+    }
+
+    fn only_ledger(&self) -> Result<(), Vec<u8>> {
+        let caller = self.vm().msg_sender();
+        if caller.is_zero() || caller != self.ledger.get() {
+            return Err(revert(Unauthorized { caller }));
+        }
+        Ok(())
+    }
+
+    fn only_owner(&self) -> Result<(), Vec<u8>> {
+        self.ownable.only_owner(self.vm().msg_sender())
+    }
+
+    fn existing(&self, user: Address, provider: Address) -> Result<(), Vec<u8>> {
+        if !self.accounts.exists(user, provider) {
+            return Err(revert(AccountNotExists { user, provider }));
+        }
+        Ok(())
+    }
+
+    fn set_lock_time(&mut self, lock_time: U256) -> Result<(), Vec<u8>> {
+        if lock_time > U256::from(u64::MAX) {
+            return Err(revert(InvalidLimit { limit: lock_time, max: U256::from(u64::MAX) }));
+        }
+        self.lock_time.set(U64::from(lock_time.to::<u64>()));
+        Ok(())
+    }
+
+    fn set_penalty_percentage(&mut self, percentage: U256) -> Result<(), Vec<u8>> {
+        if percentage > U256::from(MAX_PENALTY) {
+            return Err(revert(InvalidLimit { limit: percentage, max: U256::from(MAX_PENALTY) }));
+        }
+        self.penalty_percentage.set(U8::from(percentage.to::<u8>()));
+        Ok(())
+    }
+
+    /// Marks the deliverable `id` of `user`'s account with `provider` as
+    /// acknowledged. Errors: `AccountNotExists`, `DeliverableNotExists`.
+    fn acknowledge(&mut self, user: Address, provider: Address, id: String) -> Result<(), Vec<u8>> {
+        self.existing(user, provider)?;
+        let mut accounts = self.deliverables.setter(user);
+        let mut deliverables = accounts.setter(provider);
+        let slot = deliverables
+            .find(&id)
+            .ok_or_else(|| revert(DeliverableNotExists { id }))?;
+        deliverables.slot_mut(slot).acknowledge();
+        Ok(())
+    }
+}
+
+#[public]
+impl FineTuningServing {
+    /// Configures the contract once: refund lock time (seconds), ledger,
+    /// owner and penalty percentage. Deployments call it in the creating
+    /// transaction. Errors: `InvalidInitialization` (already initialized,
+    /// zero ledger or owner), `InvalidLimit` (lock time above 2^64 - 1,
+    /// penalty above 100). Emits `OwnershipTransferred`.
+    pub fn initialize(
+        &mut self,
+        lock_time: U256,
+        ledger: Address,
+        owner: Address,
+        penalty_percentage: U256,
+    ) -> Result<(), Vec<u8>> {
+        if self.initialized.get() || ledger.is_zero() || owner.is_zero() {
+            return Err(revert(InvalidInitialization {}));
+        }
+        self.set_lock_time(lock_time)?;
+        self.set_penalty_percentage(penalty_percentage)?;
+        self.initialized.set(true);
+        self.ledger.set(ledger);
+        self.ownable.set_owner(owner);
+        Ok(())
+    }
+
+    /// Sets the views program the fallback delegates to: once before
+    /// `initialize` (in the deploying transaction), then only by the owner
+    /// (to upgrade it). Errors: `OwnableUnauthorizedAccount`.
+    pub fn set_views(&mut self, views: Address) -> Result<(), Vec<u8>> {
+        if self.initialized.get() {
+            self.only_owner()?;
+        }
+        self.views.set(views);
+        Ok(())
+    }
+
+    /// Every other selector runs in the views program, on this storage.
+    /// Errors: `NotInitialized` when no views program is set.
+    #[fallback]
+    fn fallback(&mut self, input: &[u8]) -> ArbResult {
+        let views = self.views.get();
+        if views.is_zero() {
+            return Err(revert(NotInitialized {}));
+        }
+        // SAFETY: the views program is ours and only reads this storage.
+        unsafe { self.vm().delegate_call(&Call::new(), views, input) }.map_err(Vec::from)
+    }
+
+    /// Sets the refund lock time (owner only). Errors:
+    /// `OwnableUnauthorizedAccount`, `InvalidLimit`.
+    pub fn update_lock_time(&mut self, lock_time: U256) -> Result<(), Vec<u8>> {
+        self.only_owner()?;
+        self.set_lock_time(lock_time)
+    }
+
+    /// Sets the share of the fee (in percent) charged for a deliverable the
+    /// user did not acknowledge (owner only). Errors:
+    /// `OwnableUnauthorizedAccount`, `InvalidLimit` (above 100).
+    pub fn update_penalty_percentage(&mut self, penalty_percentage: U256) -> Result<(), Vec<u8>> {
+        self.only_owner()?;
+        self.set_penalty_percentage(penalty_percentage)
+    }
+
+    /// Hands ownership to `newOwner`. Errors: `OwnableUnauthorizedAccount`,
+    /// `OwnableInvalidOwner`. Emits `OwnershipTransferred`.
+    pub fn transfer_ownership(&mut self, new_owner: Address) -> Result<(), Vec<u8>> {
+        let caller = self.vm().msg_sender();
+        self.ownable.transfer(caller, new_owner)
+    }
+
+    /// Leaves the contract without owner. Errors:
+    /// `OwnableUnauthorizedAccount`. Emits `OwnershipTransferred`.
+    pub fn renounce_ownership(&mut self) -> Result<(), Vec<u8>> {
+        let caller = self.vm().msg_sender();
+        self.ownable.renounce(caller)
+    }
+
+    /// The caller (a provider) posts the deliverable `id` with its model
+    /// root hash to `user`'s account; a full account (20 deliverables)
+    /// drops its oldest. Errors: `NotInitialized`, `AccountNotExists`,
+    /// `DeliverableExists`.
+    pub fn add_deliverable(
+        &mut self,
+        user: Address,
+        id: String,
+        model_root_hash: stylus_sdk::abi::Bytes,
+    ) -> Result<(), Vec<u8>> {
+        let provider = self.only_initialized()?;
+        self.existing(user, provider)?;
+        let now = self.vm().block_timestamp();
+        self.deliverables
+            .setter(user)
+            .setter(provider)
+            .add(&id, &model_root_hash, now)
+    }
+
+    /// The caller (a user) acknowledges the deliverable `id` of `provider`:
+    /// it got the model, so a settlement charges the full fee and must
+    /// bring the secret. Errors: `AccountNotExists`, `DeliverableNotExists`.
+    #[selector(name = "acknowledgeDeliverable")]
+    pub fn acknowledge_deliverable(&mut self, provider: Address, id: String) -> Result<(), Vec<u8>> {
+        let user = self.vm().msg_sender();
+        self.acknowledge(user, provider, id)
+    }
+
+    /// The reference's three-argument form, kept for its selector, but only
+    /// `user` may call it (the reference let anyone, so a provider could
+    /// dodge its own penalty). Errors: `Unauthorized`, `AccountNotExists`,
+    /// `DeliverableNotExists`.
+    #[selector(name = "acknowledgeDeliverable")]
+    pub fn acknowledge_deliverable_for(
+        &mut self,
+        user: Address,
+        provider: Address,
+        id: String,
+    ) -> Result<(), Vec<u8>> {
+        let caller = self.vm().msg_sender();
+        if caller != user {
+            return Err(revert(Unauthorized { caller }));
+        }
+        self.acknowledge(user, provider, id)
+    }
+
+    /// The caller (a user) acknowledges `providerSigner` as the key that
+    /// signs the settlements of its account with `provider` (zero revokes:
+    /// nothing settles then). Errors: `AccountNotExists`.
+    pub fn acknowledge_provider_signer(
+        &mut self,
+        provider: Address,
+        provider_signer: Address,
+    ) -> Result<(), Vec<u8>> {
+        let user = self.vm().msg_sender();
+        self.accounts.set_signer(user, provider, provider_signer)
+    }
+
+    /// Settles a deliverable for the caller (the provider) with a verifier
+    /// input signed by the provider signer; the checks and their reasons are
+    /// listed in the crate documentation. Charges the full fee and stores
+    /// the secret on an acknowledged deliverable, else charges the penalty
+    /// share; fees come from the balance not under refund first, then from
+    /// pending refunds, newest first. The ledger pays the provider. Errors:
+    /// `NotInitialized`, `AccountNotExists`, `InvalidVerifierInput`. Emits
+    /// `BalanceUpdated`.
+    pub fn settle_fees(&mut self, verifier_input: VerifierInput) -> Result<(), Vec<u8>> {
+        let provider = self.only_initialized()?;
+        let VerifierInput {
+            id,
+            encryptedSecret: secret,
+            modelRootHash: root,
+            nonce,
+            providerSigner: signer,
+            signature,
+            taskFee: task_fee,
+            user,
+        } = verifier_input;
+        self.existing(user, provider)?;
+        if signer.is_zero() || signer != self.accounts.signer(user, provider) {
+            return Err(invalid("provider signing address is not acknowledged"));
+        }
+        const NONCE_USED: &str = "nonce should larger than the current nonce";
+        if nonce <= self.accounts.nonce(user, provider) {
+            return Err(invalid(NONCE_USED));
+        }
+        let deliverables = self.deliverables.get(user);
+        let deliverables = deliverables.get(provider);
+        let slot = deliverables
+            .find(&id)
+            .ok_or_else(|| invalid("Deliverable does not exist"))?;
+        let deliverable = deliverables.slot(slot);
+        if !deliverable.root_is(&root) {
+            return Err(invalid("model root hash mismatch"));
+        }
+        let digest = verifier_input_digest(&secret, &root, nonce, signer, task_fee, user);
+        if recover(digest, &signature) != Some(signer) {
+            return Err(invalid("TEE settlement validation failed"));
+        }
+        let acknowledged = deliverable.acknowledged();
+        const INSUFFICIENT: &str = "insufficient balance";
+        let fee = if acknowledged {
+            if secret.is_empty() {
+                return Err(invalid("secret should not be empty"));
+            }
+            task_fee
+        } else {
+            if !secret.is_empty() {
+                return Err(invalid("secret should be empty"));
+            }
+            let percentage = self.penalty_percentage.get().to::<u8>();
+            penalty(task_fee, percentage).ok_or_else(|| invalid(INSUFFICIENT))?
+        };
+        self.accounts
+            .charge(user, provider, nonce, fee)
+            .map_err(|error| {
+                invalid(match error {
+                    ChargeError::NonceUsed => NONCE_USED,
+                    ChargeError::InsufficientBalance => INSUFFICIENT,
+                })
+            })?;
+        if acknowledged {
+            self.deliverables
+                .setter(user)
+                .setter(provider)
+                .slot_mut(slot)
+                .set_secret(&secret);
+        }
+        log(
+            self.vm(),
+            BalanceUpdated {
+                user,
+                provider,
+                amount: self.accounts.balance(user, provider),
+                pendingRefund: self.accounts.pending_refund(user, provider),
+            },
+        );
+        if !fee.is_zero() {
+            call(
+                self.vm(),
+                self.ledger.get(),
+                &ILedger::payProviderCall { provider, amount: fee },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Internal (ledger only): moves `amount` into the account, opening it
+    /// when the provider has a service. Returns what the ledger must take
+    /// from the available balance and whether the account was opened.
+    /// Errors: `Unauthorized`, `ServiceNotExist`, `AmountTooLarge`. Emits
+    /// `BalanceUpdated`.
+    pub fn fund_account(
+        &mut self,
+        user: Address,
+        provider: Address,
+        amount: U256,
+    ) -> Result<(U256, bool), Vec<u8>> {
+        self.only_ledger()?;
+        if !self.accounts.exists(user, provider) && !self.providers.contains(provider) {
+            return Err(revert(ServiceNotExist { provider }));
+        }
+        self.accounts.fund(user, provider, amount)
+    }
+
+    /// Internal (ledger only): for each provider, pays the user's matured
+    /// refunds and queues the rest; returns the total paid. Errors:
+    /// `Unauthorized`, `AccountNotExists`, `TooManyRefunds`. Emits
+    /// `RefundRequested`, `BalanceUpdated`.
+    pub fn retrieve_funds(
+        &mut self,
+        user: Address,
+        providers: Vec<Address>,
+    ) -> Result<U256, Vec<u8>> {
+        self.only_ledger()?;
+        let now = self.vm().block_timestamp();
+        let lock_time = self.lock_time.get().to::<u64>();
+        let mut paid = U256::ZERO;
+        for provider in providers {
+            paid += self.accounts.retrieve(user, provider, now, lock_time)?;
+        }
+        Ok(paid)
+    }
+
+    /// Internal (ledger only): deletes the user's empty accounts with
+    /// `providers`, and their deliverables. Errors: `Unauthorized`,
+    /// `AccountNotExists`, `AccountHasFunds`.
+    pub fn delete_accounts(
+        &mut self,
+        user: Address,
+        providers: Vec<Address>,
+    ) -> Result<(), Vec<u8>> {
+        self.only_ledger()?;
+        for provider in providers {
+            self.accounts.delete(user, provider)?;
+            self.deliverables.setter(user).setter(provider).clear();
+        }
+        Ok(())
+    }
+
+    /// Internal view (ledger): the sum of the user's balances with
+    /// `providers`.
+    pub fn user_balance(&self, user: Address, providers: Vec<Address>) -> U256 {
+        providers
+            .into_iter()
+            .map(|provider| self.accounts.balance(user, provider))
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests;

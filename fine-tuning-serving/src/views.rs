@@ -1,0 +1,508 @@
+//! The views of FineTuningServing and its service registry, deployed as a
+//! second program (feature `views`) that the main program's fallback
+//! delegates to, so both run on the same storage (a delegate call keeps the
+//! caller, so `addOrUpdateService` registers the provider that called the
+//! contract). The logic is written as methods of [`FineTuningServing`]
+//! (unit tests call them there); [`FineTuningViews`] exposes them with the
+//! spec's selectors, and its fallback routes the views whose arguments or
+//! returns the SDK's router does not handle ([`FineTuningServing::route_views`]).
+
+use alloc::{string::String, vec, vec::Vec};
+
+use alloy_primitives::{Address, U256};
+use alloy_sol_types::SolCall;
+use serving_contracts::{
+    abi::{
+        fine_tuning::{
+            AccountDetails, AccountSummary, Deliverable, DeliverableNotExists, IPagedViews, Quota,
+            Service, ServiceUpdated,
+        },
+        revert, ServiceNotExist, ServiceRemoved, UserInfo,
+    },
+    account::AccountView,
+    interfaces::user_info,
+    pagination::{bounded, page},
+    storage::StoredString,
+};
+use stylus_sdk::{prelude::*, storage::StorageVec, stylus_core::log, ArbResult};
+
+use crate::{FineTuningServing, MAX_BATCH_USERS};
+
+impl FineTuningServing {
+    fn ledger_info(&self, user: Address) -> Result<UserInfo, Vec<u8>> {
+        user_info(self.vm(), self.ledger.get(), user)
+    }
+
+    fn additional_info(&self, user: Address) -> Result<String, Vec<u8>> {
+        if user.is_zero() {
+            return Ok(String::new());
+        }
+        Ok(self.ledger_info(user)?.additionalInfo)
+    }
+
+    /// The account as the paged views show it; zeroed when it does not
+    /// exist.
+    fn summary(&self, user: Address, provider: Address) -> Result<AccountSummary, Vec<u8>> {
+        let AccountView {
+            user,
+            provider,
+            nonce,
+            balance,
+            pending_refund,
+            signer,
+            refunds,
+        } = self.accounts.view(user, provider);
+        let (_, count) = self.deliverables.get(user).get(provider).head_and_count();
+        Ok(AccountSummary {
+            user,
+            provider,
+            nonce,
+            balance,
+            pendingRefund: pending_refund,
+            additionalInfo: self.additional_info(user)?,
+            providerSigner: signer,
+            validRefundsLength: U256::from(refunds.len()),
+            deliverablesCount: U256::from(count),
+        })
+    }
+
+    fn summaries(
+        &self,
+        pairs: impl Iterator<Item = (Address, Address)>,
+    ) -> Result<Vec<AccountSummary>, Vec<u8>> {
+        pairs.map(|(user, provider)| self.summary(user, provider)).collect()
+    }
+
+    fn service(&self, provider: Address) -> Service {
+        let service = self.services.get(provider);
+        let number = |i: usize| service.numbers.get(i).unwrap();
+        Service {
+            provider,
+            url: service.url.get(),
+            quota: Quota {
+                cpuCount: number(1),
+                nodeMemory: number(2),
+                gpuCount: number(3),
+                nodeStorage: number(4),
+                gpuType: service.gpu_type.get(),
+            },
+            pricePerToken: number(0),
+            providerSigner: service.provider_signer.get(),
+            occupied: service.occupied.get(),
+            models: (0..service.models.len())
+                .map(|i| service.models.getter(i).unwrap().get())
+                .collect(),
+        }
+    }
+
+    /// Registers or updates the caller's service, storing `occupied` as
+    /// given. Errors: `NotInitialized`. Emits `ServiceUpdated`.
+    pub fn add_or_update_service(
+        &mut self,
+        url: String,
+        quota: Quota,
+        price_per_token: U256,
+        provider_signer: Address,
+        occupied: bool,
+        models: Vec<String>,
+    ) -> Result<(), Vec<u8>> {
+        let provider = self.only_initialized()?;
+        self.providers.insert(provider);
+        let mut service = self.services.setter(provider);
+        let numbers = [
+            price_per_token,
+            quota.cpuCount,
+            quota.nodeMemory,
+            quota.gpuCount,
+            quota.nodeStorage,
+        ];
+        for (i, number) in numbers.into_iter().enumerate() {
+            service.numbers.setter(i).unwrap().set(number);
+        }
+        service.url.set(&url);
+        service.gpu_type.set(&quota.gpuType);
+        service.provider_signer.set(provider_signer);
+        service.occupied.set(occupied);
+        set_models(&mut service.models, &models);
+        log(
+            self.vm(),
+            ServiceUpdated {
+                user: provider,
+                url,
+                quota,
+                pricePerToken: price_per_token,
+                providerSigner: provider_signer,
+                occupied,
+            },
+        );
+        Ok(())
+    }
+
+    /// Removes the caller's service; its accounts stay (users can still
+    /// retrieve their funds, the provider can still settle) but no new
+    /// account can be opened. Errors: `NotInitialized`, `ServiceNotExist`.
+    /// Emits `ServiceRemoved`.
+    pub fn remove_service(&mut self) -> Result<(), Vec<u8>> {
+        let provider = self.only_initialized()?;
+        if !self.providers.remove(provider) {
+            return Err(revert(ServiceNotExist { provider }));
+        }
+        let mut service = self.services.setter(provider);
+        for i in 0..5 {
+            service.numbers.setter(i).unwrap().set(U256::ZERO);
+        }
+        service.url.clear();
+        service.gpu_type.clear();
+        service.provider_signer.set(Address::ZERO);
+        service.occupied.set(false);
+        set_models(&mut service.models, &[]);
+        log(self.vm(), ServiceRemoved { service: provider });
+        Ok(())
+    }
+
+    /// Whether `initialize` ran.
+    pub fn initialized(&self) -> bool {
+        self.initialized.get()
+    }
+
+    /// Seconds a refund stays locked after it was requested.
+    pub fn lock_time(&self) -> U256 {
+        U256::from(self.lock_time.get())
+    }
+
+    /// The LedgerManager.
+    pub fn ledger_address(&self) -> Address {
+        self.ledger.get()
+    }
+
+    /// The owner.
+    pub fn owner(&self) -> Address {
+        self.ownable.owner()
+    }
+
+    /// The share of the fee (in percent) charged for a deliverable the user
+    /// did not acknowledge.
+    pub fn penalty_percentage(&self) -> U256 {
+        U256::from(self.penalty_percentage.get())
+    }
+
+    /// The service of `provider`. Errors: `ServiceNotExist`.
+    pub fn get_service(&self, provider: Address) -> Result<Service, Vec<u8>> {
+        if !self.providers.contains(provider) {
+            return Err(revert(ServiceNotExist { provider }));
+        }
+        Ok(self.service(provider))
+    }
+
+    /// Every service.
+    pub fn get_all_services(&self) -> Vec<Service> {
+        (0..self.providers.len())
+            .map(|i| self.service(self.providers.at(i)))
+            .collect()
+    }
+
+    /// The deliverable `id` of `user`'s account with `provider`. Errors:
+    /// `AccountNotExists`, `DeliverableNotExists`.
+    pub fn get_deliverable(
+        &self,
+        user: Address,
+        provider: Address,
+        id: String,
+    ) -> Result<Deliverable, Vec<u8>> {
+        self.existing(user, provider)?;
+        let deliverable = self.deliverables.get(user).get(provider).get(&id);
+        deliverable.ok_or_else(|| revert(DeliverableNotExists { id }))
+    }
+
+    /// The deliverables of `user`'s account with `provider`, oldest first.
+    /// Errors: `AccountNotExists`.
+    pub fn get_deliverables(
+        &self,
+        user: Address,
+        provider: Address,
+    ) -> Result<Vec<Deliverable>, Vec<u8>> {
+        self.existing(user, provider)?;
+        Ok(self.deliverables.get(user).get(provider).list())
+    }
+
+    /// The account of `user` with `provider`, with its refunds and
+    /// deliverables. Errors: `AccountNotExists`.
+    pub fn get_account(&self, user: Address, provider: Address) -> Result<AccountDetails, Vec<u8>> {
+        self.existing(user, provider)?;
+        let AccountView {
+            user,
+            provider,
+            nonce,
+            balance,
+            pending_refund,
+            signer,
+            refunds,
+        } = self.accounts.view(user, provider);
+        let accounts = self.deliverables.get(user);
+        let deliverables = accounts.get(provider);
+        let (head, count) = deliverables.head_and_count();
+        Ok(AccountDetails {
+            user,
+            provider,
+            nonce,
+            balance,
+            pendingRefund: pending_refund,
+            validRefundsLength: U256::from(refunds.len()),
+            refunds,
+            additionalInfo: self.additional_info(user)?,
+            providerSigner: signer,
+            deliverables: deliverables.list(),
+            deliverablesHead: U256::from(head),
+            deliverablesCount: U256::from(count),
+        })
+    }
+
+    /// A page of every account and their count. Errors: `InvalidLimit`.
+    pub fn get_all_accounts(
+        &self,
+        offset: U256,
+        limit: U256,
+    ) -> Result<(Vec<AccountSummary>, U256), Vec<u8>> {
+        page(0, U256::ZERO, limit)?;
+        let (pairs, total) = self
+            .accounts
+            .all(|total| page(total, offset, limit).unwrap_or_default());
+        Ok((self.summaries(pairs.into_iter())?, U256::from(total)))
+    }
+
+    /// A page of the accounts of `provider` and their count. Errors:
+    /// `InvalidLimit`.
+    pub fn get_accounts_by_provider(
+        &self,
+        provider: Address,
+        offset: U256,
+        limit: U256,
+    ) -> Result<(Vec<AccountSummary>, U256), Vec<u8>> {
+        let total = self.accounts.count_by_provider(provider);
+        let range = page(total, offset, limit)?;
+        let accounts =
+            self.summaries(range.map(|i| (self.accounts.user_at(provider, i), provider)))?;
+        Ok((accounts, U256::from(total)))
+    }
+
+    /// A page of the accounts of `user` and their count. Errors:
+    /// `InvalidLimit`.
+    pub fn get_accounts_by_user(
+        &self,
+        user: Address,
+        offset: U256,
+        limit: U256,
+    ) -> Result<(Vec<AccountSummary>, U256), Vec<u8>> {
+        let providers = self.ledger_info(user)?.providers;
+        let range = page(providers.len(), offset, limit)?;
+        let accounts = self.summaries(range.map(|i| (user, providers[i])))?;
+        Ok((accounts, U256::from(providers.len())))
+    }
+
+    /// The caller's (a provider's) accounts with `users`, a zeroed account
+    /// for a user without one. Errors: `InvalidLimit` (more than 500).
+    pub fn get_batch_accounts_by_users(
+        &self,
+        users: Vec<Address>,
+    ) -> Result<Vec<AccountSummary>, Vec<u8>> {
+        bounded(users.len(), MAX_BATCH_USERS)?;
+        let provider = self.vm().msg_sender();
+        self.summaries(users.into_iter().map(|user| (user, provider)))
+    }
+
+    /// Whether `user` has an account with `provider`.
+    pub fn account_exists(&self, user: Address, provider: Address) -> bool {
+        self.accounts.exists(user, provider)
+    }
+
+    /// The pending refund of the account (zero when it does not exist).
+    pub fn get_pending_refund(&self, user: Address, provider: Address) -> U256 {
+        self.accounts.pending_refund(user, provider)
+    }
+}
+
+/// Stores `models` in `stored`, clearing the entries past their number.
+fn set_models(stored: &mut StorageVec<StoredString>, models: &[String]) {
+    let old = stored.len();
+    for (i, model) in models.iter().enumerate() {
+        if i < old {
+            stored.setter(i).unwrap().set(model);
+        } else {
+            stored.grow().set(model);
+        }
+    }
+    for _ in models.len()..old {
+        if let Some(mut model) = stored.shrink() {
+            model.clear();
+        }
+    }
+}
+
+/// The views program: FineTuningServing's storage, its read-only functions
+/// and the service registry (rarely called, so the extra delegate call
+/// costs little, and it does not fit in the main program).
+#[cfg_attr(feature = "views", entrypoint)]
+#[storage]
+pub struct FineTuningViews {
+    state: FineTuningServing,
+}
+
+#[public]
+impl FineTuningViews {
+    /// Whether `initialize` ran.
+    pub fn initialized(&self) -> bool {
+        self.state.initialized()
+    }
+
+    /// Seconds a refund stays locked after it was requested.
+    pub fn lock_time(&self) -> U256 {
+        self.state.lock_time()
+    }
+
+    /// The LedgerManager.
+    pub fn ledger_address(&self) -> Address {
+        self.state.ledger_address()
+    }
+
+    /// The owner.
+    pub fn owner(&self) -> Address {
+        self.state.owner()
+    }
+
+    /// The share of the fee (in percent) charged for a deliverable the user
+    /// did not acknowledge.
+    pub fn penalty_percentage(&self) -> U256 {
+        self.state.penalty_percentage()
+    }
+
+    /// The service of `provider`. Errors: `ServiceNotExist`.
+    pub fn get_service(&self, provider: Address) -> Result<Service, Vec<u8>> {
+        self.state.get_service(provider)
+    }
+
+    /// Every service.
+    pub fn get_all_services(&self) -> Vec<Service> {
+        self.state.get_all_services()
+    }
+
+    /// Registers or updates the caller's service, storing `occupied` as
+    /// given. Errors: `NotInitialized`. Emits `ServiceUpdated`.
+    pub fn add_or_update_service(
+        &mut self,
+        url: String,
+        quota: Quota,
+        price_per_token: U256,
+        provider_signer: Address,
+        occupied: bool,
+        models: Vec<String>,
+    ) -> Result<(), Vec<u8>> {
+        self.state
+            .add_or_update_service(url, quota, price_per_token, provider_signer, occupied, models)
+    }
+
+    /// Removes the caller's service; its accounts stay. Errors:
+    /// `NotInitialized`, `ServiceNotExist`. Emits `ServiceRemoved`.
+    pub fn remove_service(&mut self) -> Result<(), Vec<u8>> {
+        self.state.remove_service()
+    }
+
+    /// The deliverable `id` of `user`'s account with `provider`. Errors:
+    /// `AccountNotExists`, `DeliverableNotExists`.
+    pub fn get_deliverable(
+        &self,
+        user: Address,
+        provider: Address,
+        id: String,
+    ) -> Result<Deliverable, Vec<u8>> {
+        self.state.get_deliverable(user, provider, id)
+    }
+
+    /// The deliverables of `user`'s account with `provider`, oldest first.
+    /// Errors: `AccountNotExists`.
+    pub fn get_deliverables(
+        &self,
+        user: Address,
+        provider: Address,
+    ) -> Result<Vec<Deliverable>, Vec<u8>> {
+        self.state.get_deliverables(user, provider)
+    }
+
+    /// The account of `user` with `provider`. Errors: `AccountNotExists`.
+    pub fn get_account(&self, user: Address, provider: Address) -> Result<AccountDetails, Vec<u8>> {
+        self.state.get_account(user, provider)
+    }
+
+    /// Whether `user` has an account with `provider`.
+    pub fn account_exists(&self, user: Address, provider: Address) -> bool {
+        self.state.account_exists(user, provider)
+    }
+
+    /// The pending refund of the account (zero when it does not exist).
+    pub fn get_pending_refund(&self, user: Address, provider: Address) -> U256 {
+        self.state.get_pending_refund(user, provider)
+    }
+
+    /// Routes the views of `fine_tuning::IPagedViews` (see
+    /// [`FineTuningServing::route_views`]). Every other unknown selector
+    /// reverts.
+    #[fallback]
+    fn fallback(&mut self, input: &[u8]) -> ArbResult {
+        self.state.route_views(input)
+    }
+}
+
+impl FineTuningServing {
+    /// The views program's fallback: routes the views of
+    /// `fine_tuning::IPagedViews`, getAllAccounts, getAccountsByProvider,
+    /// getAccountsByUser (two return values, one dynamic, which the SDK's
+    /// router would encode unlike Solidity) and getBatchAccountsByUsers
+    /// (see [`addresses`]), and encodes their returns as Solidity does.
+    /// Errors: those of the views; empty data for a malformed call or any
+    /// other selector.
+    pub fn route_views(&self, input: &[u8]) -> ArbResult {
+        use IPagedViews::*;
+        // The arguments are read by hand: alloy's decoders would add their
+        // code (and validation's error formatting) to the program. Like a
+        // decoder without validation, an address is the low 20 bytes of
+        // its word.
+        let word = |i: usize| input.get(4 + 32 * i..36 + 32 * i).ok_or_else(Vec::new);
+        let number = |i: usize| word(i).map(U256::from_be_slice);
+        let address = |i: usize| word(i).map(|word| Address::from_slice(&word[12..]));
+        let selector: [u8; 4] = input.get(..4).and_then(|s| s.try_into().ok()).unwrap_or_default();
+        match selector {
+            getAllAccountsCall::SELECTOR => {
+                let page = self.get_all_accounts(number(0)?, number(1)?)?;
+                Ok(getAllAccountsCall::abi_encode_returns(&page))
+            }
+            getAccountsByProviderCall::SELECTOR => {
+                let page = self.get_accounts_by_provider(address(0)?, number(1)?, number(2)?)?;
+                Ok(getAccountsByProviderCall::abi_encode_returns(&page))
+            }
+            getAccountsByUserCall::SELECTOR => {
+                let page = self.get_accounts_by_user(address(0)?, number(1)?, number(2)?)?;
+                Ok(getAccountsByUserCall::abi_encode_returns(&page))
+            }
+            getBatchAccountsByUsersCall::SELECTOR => {
+                let users = addresses(input).ok_or_else(Vec::new)?;
+                let accounts = self.get_batch_accounts_by_users(users)?;
+                Ok(getBatchAccountsByUsersCall::abi_encode_returns(&(accounts,)))
+            }
+            _ => Err(Vec::new()),
+        }
+    }
+}
+
+/// The `address[]` that is the only argument of the call `input`: its
+/// offset, its length and its items, each an address in the low 20 bytes of
+/// its word. `None` when the input is too short for them.
+pub fn addresses(input: &[u8]) -> Option<Vec<Address>> {
+    let args = input.get(4..)?;
+    let word = |at: usize| args.get(at..at.checked_add(32)?);
+    let size = |at: usize| usize::try_from(U256::from_be_slice(word(at)?)).ok();
+    let start = size(0)?;
+    // Each item is read before the next, so a length past the input stops
+    // at the input's end.
+    (0..size(start)?)
+        .map(|i| Some(Address::from_slice(&word(start.checked_add(32 * (i + 1))?)?[12..])))
+        .collect()
+}
