@@ -11,7 +11,12 @@
 //! user; the first settlement of each user, then a repeat), `addLedger`,
 //! `transferFund` to a new and to an existing sub-account, `retrieveFund`
 //! (queueing a refund, then paying matured refunds), `refund` and
-//! `depositFund`. Prints gas per call and per record, the share of the
+//! `depositFund`; for FineTuningServing (when its artifacts exist),
+//! `transferFund` to a new fine-tuning account, `addDeliverable` (into a
+//! fresh slot, and the 21st evicting the oldest) and `settleFees`
+//! (acknowledged: full fee and the secret stored, first and second
+//! settlement of an account; not acknowledged: the penalty). Prints gas
+//! per call and per record, the share of the
 //! transaction's intrinsic cost (21,000 + calldata), and the targets with the
 //! reference Solidity deployment's figures. The node's code size limit is
 //! `deploy::E2E_CODE_SIZE_LIMIT` (mainnet's 24,576 bytes unless raised).
@@ -22,17 +27,26 @@ use std::time::Instant;
 
 use alloy::primitives::{Address, U256};
 use alloy::rpc::types::TransactionReceipt;
-use serving_harness::bindings::TEESettlementData;
+use serving_harness::bindings::{fine_tuning::VerifierInput, TEESettlementData};
 use serving_harness::chain::{self, DEFAULT_CODE_SIZE_LIMIT};
 use serving_harness::deploy::{self, ServingConfig, E2E_CODE_SIZE_LIMIT};
 use serving_harness::e2e::{
-    eth, milli_eth, requests_hash, send, Actor, Serving, TeeKey, INFERENCE,
+    eth, milli_eth, requests_hash, send, Actor, Serving, TeeKey, FINE_TUNING, INFERENCE,
 };
 
 /// Refund lock time of the benchmark deployment (seconds).
 const LOCK_TIME: u64 = 60;
 /// Settlement batch sizes.
 const BATCHES: [usize; 3] = [1, 10, 100];
+/// Fine-tuning accounts measured (half settle acknowledged, half at the
+/// penalty).
+const FINE_TUNING_USERS: usize = 10;
+/// Length of the encrypted secret of a fine-tuning settlement (bytes): an
+/// ECIES-encrypted 32-byte key (65-byte ephemeral key, 16-byte tag, 12-byte
+/// nonce) is about this long.
+const SECRET_LEN: usize = 125;
+/// Length of a model root hash (bytes).
+const ROOT_LEN: usize = 32;
 
 /// One measured operation.
 struct Row {
@@ -296,6 +310,13 @@ async fn main() {
     });
     serving.check_invariants().await;
 
+    if serving.fine_tuning.is_some() {
+        fine_tuning_rows(&serving, &mut rows).await;
+        serving.check_invariants().await;
+    } else {
+        println!("FineTuningServing not deployed (no artifacts): its rows are skipped");
+    }
+
     print_table(&rows, &serving);
     let (one, hundred) = (
         rows.iter()
@@ -310,6 +331,251 @@ async fn main() {
         );
     }
     println!("benchmark took {:.1?}", started.elapsed());
+}
+
+/// A model root hash for the benchmark.
+fn root(n: usize) -> Vec<u8> {
+    (0..ROOT_LEN).map(|i| (n * 7 + i) as u8 | 1).collect()
+}
+
+/// Sends a fine-tuning settlement and returns its receipt.
+async fn settle_fees(
+    serving: &Serving,
+    provider: &Actor,
+    input: VerifierInput,
+) -> TransactionReceipt {
+    send(
+        &provider.wallet,
+        serving.ft().settleFees(input).gas(SETUP_GAS),
+    )
+    .await
+    .expect("settleFees")
+}
+
+/// The fine-tuning rows: transferFund to a new fine-tuning account,
+/// addDeliverable and settleFees (acknowledged and at the penalty).
+async fn fine_tuning_rows(serving: &Serving, rows: &mut Vec<Row>) {
+    let ft = serving.ft();
+    let signer = TeeKey::random();
+    let provider = serving.fine_tuning_provider(signer.address()).await;
+    let p = provider.address();
+    let secret: Vec<u8> = (0..SECRET_LEN).map(|i| i as u8 ^ 0x5a).collect();
+
+    let mut users = Vec::new();
+    let mut transfers = Vec::new();
+    let mut adds = Vec::new();
+    for i in 0..FINE_TUNING_USERS {
+        let user = serving.actor(eth(3)).await;
+        send(
+            &user.wallet,
+            serving
+                .ledger
+                .addLedger([U256::from(1u64), U256::from(2u64)], "bench".into())
+                .value(eth(1))
+                .gas(SETUP_GAS),
+        )
+        .await
+        .expect("addLedger");
+        serving.track(user.address());
+        let receipt = send(
+            &user.wallet,
+            serving
+                .ledger
+                .transferFund(p, FINE_TUNING.into(), milli_eth(500))
+                .gas(SETUP_GAS),
+        )
+        .await
+        .expect("transferFund (fine-tuning)");
+        transfers.push(measure(serving, &receipt).await);
+        send(
+            &user.wallet,
+            ft.acknowledgeProviderSigner(p, signer.address())
+                .gas(SETUP_GAS),
+        )
+        .await
+        .expect("acknowledgeProviderSigner");
+        let receipt = send(
+            &provider.wallet,
+            ft.addDeliverable(user.address(), format!("task-{i}-1"), root(i).into())
+                .gas(SETUP_GAS),
+        )
+        .await
+        .expect("addDeliverable");
+        adds.push(measure(serving, &receipt).await);
+        users.push(user);
+    }
+    let n = users.len();
+    let (gas, intrinsic) = mean(&transfers);
+    rows.push(Row {
+        what: format!("transferFund, new fine-tuning account ({n})"),
+        gas,
+        intrinsic,
+        records: 1,
+        target: None,
+    });
+    let (gas, intrinsic) = mean(&adds);
+    rows.push(Row {
+        what: format!("addDeliverable, first of the account ({n})"),
+        gas,
+        intrinsic,
+        records: 1,
+        target: None,
+    });
+
+    // Settlement: the first half acknowledged (full fee, secret stored),
+    // the second half not (penalty, no secret).
+    let (acked, penalised) = users.split_at(n / 2);
+    let mut full = Vec::new();
+    for (i, user) in acked.iter().enumerate() {
+        let id = format!("task-{i}-1");
+        send(
+            &user.wallet,
+            ft.acknowledgeDeliverable_0(p, id.clone()).gas(SETUP_GAS),
+        )
+        .await
+        .expect("acknowledgeDeliverable");
+        let input = signer.verifier_input(user.address(), &id, &root(i), &secret, 1, milli_eth(10));
+        let receipt = settle_fees(serving, &provider, input).await;
+        full.push(measure(serving, &receipt).await);
+    }
+    let (gas, intrinsic) = mean(&full);
+    rows.push(Row {
+        what: format!("settleFees, acknowledged, first ({})", full.len()),
+        gas,
+        intrinsic,
+        records: 1,
+        target: Some((60_000, 149_000)),
+    });
+    let mut penalty = Vec::new();
+    for (j, user) in penalised.iter().enumerate() {
+        let i = acked.len() + j;
+        let input = signer.verifier_input(
+            user.address(),
+            &format!("task-{i}-1"),
+            &root(i),
+            &[],
+            1,
+            milli_eth(10),
+        );
+        let receipt = settle_fees(serving, &provider, input).await;
+        penalty.push(measure(serving, &receipt).await);
+    }
+    let (gas, intrinsic) = mean(&penalty);
+    rows.push(Row {
+        what: format!("settleFees, penalty, first ({})", penalty.len()),
+        gas,
+        intrinsic,
+        records: 1,
+        target: Some((60_000, 149_000)),
+    });
+
+    // A second deliverable of the first user, acknowledged: the account's
+    // nonce is no longer zero.
+    let user = &acked[0];
+    let u = user.address();
+    send(
+        &provider.wallet,
+        ft.addDeliverable(u, "task-0-2".into(), root(100).into())
+            .gas(SETUP_GAS),
+    )
+    .await
+    .expect("addDeliverable");
+    send(
+        &user.wallet,
+        ft.acknowledgeDeliverable_0(p, "task-0-2".into())
+            .gas(SETUP_GAS),
+    )
+    .await
+    .expect("acknowledgeDeliverable");
+    let input = signer.verifier_input(u, "task-0-2", &root(100), &secret, 2, milli_eth(10));
+    let receipt = settle_fees(serving, &provider, input).await;
+    let (gas, intrinsic) = measure(serving, &receipt).await;
+    rows.push(Row {
+        what: "settleFees, acknowledged, second".into(),
+        gas,
+        intrinsic,
+        records: 1,
+        target: Some((60_000, 149_000)),
+    });
+
+    // Diagnostics: the same with a one-word secret (the secret's storage
+    // is 22.1k per fresh 32-byte word), and a settlement whose penalty
+    // rounds to zero (no payment through the ledger).
+    send(
+        &provider.wallet,
+        ft.addDeliverable(u, "task-0-3".into(), root(103).into())
+            .gas(SETUP_GAS),
+    )
+    .await
+    .expect("addDeliverable");
+    send(
+        &user.wallet,
+        ft.acknowledgeDeliverable_0(p, "task-0-3".into())
+            .gas(SETUP_GAS),
+    )
+    .await
+    .expect("acknowledgeDeliverable");
+    let input = signer.verifier_input(u, "task-0-3", &root(103), &secret[..32], 3, milli_eth(10));
+    let receipt = settle_fees(serving, &provider, input).await;
+    let (gas, intrinsic) = measure(serving, &receipt).await;
+    rows.push(Row {
+        what: "settleFees, acknowledged, 32-byte secret".into(),
+        gas,
+        intrinsic,
+        records: 1,
+        target: None,
+    });
+    let other = &penalised[0];
+    send(
+        &provider.wallet,
+        ft.addDeliverable(other.address(), "task-p-2".into(), root(200).into())
+            .gas(SETUP_GAS),
+    )
+    .await
+    .expect("addDeliverable");
+    let input = signer.verifier_input(
+        other.address(),
+        "task-p-2",
+        &root(200),
+        &[],
+        2,
+        U256::from(1u64),
+    );
+    let receipt = settle_fees(serving, &provider, input).await;
+    let (gas, intrinsic) = measure(serving, &receipt).await;
+    rows.push(Row {
+        what: "settleFees, penalty rounding to 0 (no payment)".into(),
+        gas,
+        intrinsic,
+        records: 1,
+        target: None,
+    });
+
+    // Fill the first user's ring (20) and add the 21st, evicting the oldest.
+    for k in 4..=20 {
+        send(
+            &provider.wallet,
+            ft.addDeliverable(u, format!("task-0-{k}"), root(100 + k).into())
+                .gas(SETUP_GAS),
+        )
+        .await
+        .expect("addDeliverable");
+    }
+    let receipt = send(
+        &provider.wallet,
+        ft.addDeliverable(u, "task-0-21".into(), root(121).into())
+            .gas(SETUP_GAS),
+    )
+    .await
+    .expect("addDeliverable");
+    let (gas, intrinsic) = measure(serving, &receipt).await;
+    rows.push(Row {
+        what: "addDeliverable, 21st (evicts the oldest)".into(),
+        gas,
+        intrinsic,
+        records: 1,
+        target: None,
+    });
 }
 
 fn print_table(rows: &[Row], serving: &Serving) {
@@ -343,6 +609,13 @@ fn print_table(rows: &[Row], serving: &Serving) {
     }
     println!(
         "targets: per record at batch 100 <= 20,000 (repeat) and <= 28,000 (first); \
-         transferFund to a new account <= 150,000 (reference Solidity: 50.7k, 67.8k, 574k)"
+         transferFund to a new account <= 150,000 (reference Solidity: 50.7k, 67.8k, 574k); \
+         fine-tuning settleFees <= 60,000 (reference Solidity: 149k)"
     );
+    if serving.fine_tuning.is_some() {
+        println!(
+            "fine-tuning settlements carry a {SECRET_LEN}-byte secret (acknowledged) and a \
+             {ROOT_LEN}-byte model root hash; gas/tx includes the intrinsic cost"
+        );
+    }
 }

@@ -1,7 +1,8 @@
-//! Client bindings (alloy `sol!` with `#[sol(rpc)]`) for LedgerManager and
-//! InferenceServing, written from `../shared/spec/abi-0g.md`: every public
-//! function, event and error with its canonical signature, plus the
-//! functions our contracts call on each other (ledger <-> serving, see
+//! Client bindings (alloy `sol!` with `#[sol(rpc)]`) for LedgerManager,
+//! InferenceServing and (in the [`fine_tuning`] module) FineTuningServing,
+//! written from `../shared/spec/abi-0g.md`: every public function, event
+//! and error with its canonical signature, plus the functions our
+//! contracts call on each other (ledger <-> serving, see
 //! `serving_contracts::interfaces`) and the errors only ours raise.
 //!
 //! These types are alloy 0.9's, separate from the contracts crate's `sol!`
@@ -222,6 +223,177 @@ alloy::sol! {
     }
 }
 
+/// Client bindings of FineTuningServing, in a module of their own: its
+/// `Service`, `Account*` and events share names with inference's above.
+/// Written from the FineTuningServing section of
+/// `../shared/spec/abi-0g.md` and the errors of `serving_contracts::abi`;
+/// the unit tests below pin every selector, event topic and struct tuple.
+///
+/// The two `acknowledgeDeliverable` overloads are `acknowledgeDeliverable_0`
+/// (provider, id; the caller is the user) and `acknowledgeDeliverable_1`
+/// (user, provider, id; only that user may call it).
+pub mod fine_tuning {
+    alloy::sol! {
+        /// A queued refund of a fine-tuning sub-account.
+        #[derive(Debug, PartialEq, Eq)]
+        struct Refund {
+            uint256 index;
+            uint256 amount;
+            uint256 createdAt;
+            bool processed;
+        }
+
+        /// The resources a fine-tuning provider offers.
+        #[derive(Debug, PartialEq, Eq, Default)]
+        struct Quota {
+            uint256 cpuCount;
+            uint256 nodeMemory;
+            uint256 gpuCount;
+            uint256 nodeStorage;
+            string gpuType;
+        }
+
+        /// A fine-tuning service.
+        #[derive(Debug, PartialEq, Eq)]
+        struct Service {
+            address provider;
+            string url;
+            Quota quota;
+            uint256 pricePerToken;
+            address providerSigner;
+            bool occupied;
+            string[] models;
+        }
+
+        /// A model a provider delivered to a user.
+        #[derive(Debug, PartialEq, Eq)]
+        struct Deliverable {
+            string id;
+            bytes modelRootHash;
+            bytes encryptedSecret;
+            bool acknowledged;
+            uint256 timestamp;
+        }
+
+        /// A fine-tuning sub-account as the paged views list it.
+        #[derive(Debug, PartialEq, Eq)]
+        struct AccountSummary {
+            address user;
+            address provider;
+            uint256 nonce;
+            uint256 balance;
+            uint256 pendingRefund;
+            string additionalInfo;
+            address providerSigner;
+            uint256 validRefundsLength;
+            uint256 deliverablesCount;
+        }
+
+        /// A fine-tuning sub-account with its refunds and deliverables
+        /// (oldest first).
+        #[derive(Debug, PartialEq, Eq)]
+        struct AccountDetails {
+            address user;
+            address provider;
+            uint256 nonce;
+            uint256 balance;
+            uint256 pendingRefund;
+            Refund[] refunds;
+            string additionalInfo;
+            address providerSigner;
+            Deliverable[] deliverables;
+            uint256 validRefundsLength;
+            uint256 deliverablesHead;
+            uint256 deliverablesCount;
+        }
+
+        /// What a provider submits to settle a deliverable, signed by its
+        /// provider signer (`serving_verifier::verifier_input_digest`).
+        #[derive(Debug, PartialEq, Eq)]
+        struct VerifierInput {
+            string id;
+            bytes encryptedSecret;
+            bytes modelRootHash;
+            uint256 nonce;
+            address providerSigner;
+            bytes signature;
+            uint256 taskFee;
+            address user;
+        }
+
+        /// FineTuningServing: fine-tuning services, sub-accounts,
+        /// deliverables and their settlement.
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        interface FineTuningServing {
+            // Public (spec).
+            function settleFees(VerifierInput verifierInput) external;
+            function addOrUpdateService(string url, Quota quota, uint256 pricePerToken, address providerSigner, bool occupied, string[] models) external;
+            function removeService() external;
+            function getService(address provider) external view returns (Service service);
+            function getAllServices() external view returns (Service[] services);
+            function addDeliverable(address user, string id, bytes modelRootHash) external;
+            function acknowledgeDeliverable(address provider, string id) external;
+            function acknowledgeDeliverable(address user, address provider, string id) external;
+            function getDeliverable(address user, address provider, string id) external view returns (Deliverable deliverable);
+            function getDeliverables(address user, address provider) external view returns (Deliverable[] deliverables);
+            function acknowledgeProviderSigner(address provider, address providerSigner) external;
+            function getAccount(address user, address provider) external view returns (AccountDetails account);
+            function getAllAccounts(uint256 offset, uint256 limit) external view returns (AccountSummary[] accounts, uint256 total);
+            function getAccountsByProvider(address provider, uint256 offset, uint256 limit) external view returns (AccountSummary[] accounts, uint256 total);
+            function getAccountsByUser(address user, uint256 offset, uint256 limit) external view returns (AccountSummary[] accounts, uint256 total);
+            function getBatchAccountsByUsers(address[] users) external view returns (AccountSummary[] accounts);
+            function accountExists(address user, address provider) external view returns (bool);
+            function getPendingRefund(address user, address provider) external view returns (uint256);
+            function penaltyPercentage() external view returns (uint256);
+            function updatePenaltyPercentage(uint256 penaltyPercentage) external;
+            function lockTime() external view returns (uint256);
+            function updateLockTime(uint256 _locktime) external;
+            function ledgerAddress() external view returns (address);
+            function initialize(uint256 _locktime, address _ledgerAddress, address owner, uint256 _penaltyPercentage) external;
+            function initialized() external view returns (bool);
+            function owner() external view returns (address);
+            function transferOwnership(address newOwner) external;
+            function renounceOwnership() external;
+
+            // Ours: the split contract's views program (see InferenceServing).
+            function setViews(address views) external;
+
+            // Internal (ours; callable only by the ledger).
+            function fundAccount(address user, address provider, uint256 amount) external returns (uint256 moved, bool created);
+            function retrieveFunds(address user, address[] providers) external returns (uint256 paid);
+            function deleteAccounts(address user, address[] providers) external;
+            function userBalance(address user, address[] providers) external view returns (uint256 balance);
+
+            event BalanceUpdated(address indexed user, address indexed provider, uint256 amount, uint256 pendingRefund);
+            event RefundRequested(address indexed user, address indexed provider, uint256 indexed index, uint256 timestamp);
+            event ServiceUpdated(address indexed user, string url, Quota quota, uint256 pricePerToken, address providerSigner, bool occupied);
+            event ServiceRemoved(address indexed service);
+            event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
+
+            // Errors of the spec.
+            error AccountNotExists(address user, address provider);
+            error AccountExists(address user, address provider);
+            error ServiceNotExist(address provider);
+            error TooManyRefunds(address user, address provider);
+            error InvalidVerifierInput(string reason);
+            // Errors only ours raise.
+            error DeliverableNotExists(string id);
+            error DeliverableExists(string id);
+            error AccountHasFunds(address user, address provider, uint256 balance);
+            error Unauthorized(address caller);
+            error InvalidInitialization();
+            error NotInitialized();
+            error InvalidLimit(uint256 limit, uint256 max);
+            error AmountTooLarge(uint256 amount);
+            error OwnableUnauthorizedAccount(address account);
+            error OwnableInvalidOwner(address owner);
+            // Bubbled up from the ledger (payProvider, userInfo).
+            error LedgerNotExists(address user);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,6 +555,107 @@ mod tests {
         assert_eq!(
             InferenceServing::addOrUpdateServiceCall::SIGNATURE,
             "addOrUpdateService((string,string,string,string,uint256,uint256,string))"
+        );
+    }
+
+    #[test]
+    fn fine_tuning_selectors_are_the_specs() {
+        use fine_tuning::FineTuningServing::*;
+        selectors! {
+            settleFeesCall => "95e21362",
+            addOrUpdateServiceCall => "389f68ee",
+            removeServiceCall => "bbee42d9",
+            getServiceCall => "15a52302",
+            getAllServicesCall => "21fe0f30",
+            addDeliverableCall => "6dc7513d",
+            acknowledgeDeliverable_0Call => "a296bf4f",
+            acknowledgeDeliverable_1Call => "f7a433c8",
+            getDeliverableCall => "a134f9e1",
+            getDeliverablesCall => "9622e934",
+            acknowledgeProviderSignerCall => "f2c6741a",
+            getAccountCall => "fd590847",
+            getAllAccountsCall => "5bd7ace2",
+            getAccountsByProviderCall => "1d73b9f5",
+            getAccountsByUserCall => "4fe63f4d",
+            getBatchAccountsByUsersCall => "ba16a750",
+            accountExistsCall => "147500e3",
+            getPendingRefundCall => "264173d6",
+            penaltyPercentageCall => "15908d51",
+            updatePenaltyPercentageCall => "eb961693",
+            lockTimeCall => "0d668087",
+            updateLockTimeCall => "fbfa4e11",
+            ledgerAddressCall => "d1d20056",
+            initializeCall => "e37259e9",
+            initializedCall => "158ef93e",
+            ownerCall => "8da5cb5b",
+            transferOwnershipCall => "f2fde38b",
+            renounceOwnershipCall => "715018a6",
+        }
+        selectors! {
+            AccountNotExists => "08ca03ac",
+            AccountExists => "b3c19d64",
+            ServiceNotExist => "098eda7e",
+            TooManyRefunds => "9edd285f",
+            InvalidVerifierInput => "de83c543",
+        }
+        assert_eq!(
+            ServiceUpdated::SIGNATURE_HASH,
+            b256!("9657518f02d23efc8a15c042c006a06464dd791f65394ff87310a287c6949462")
+        );
+        // The events shared with inference have inference's topics.
+        assert_eq!(
+            BalanceUpdated::SIGNATURE_HASH,
+            InferenceServing::BalanceUpdated::SIGNATURE_HASH
+        );
+        assert_eq!(
+            RefundRequested::SIGNATURE_HASH,
+            InferenceServing::RefundRequested::SIGNATURE_HASH
+        );
+        assert_eq!(
+            ServiceRemoved::SIGNATURE_HASH,
+            InferenceServing::ServiceRemoved::SIGNATURE_HASH
+        );
+        assert_eq!(
+            OwnershipTransferred::SIGNATURE_HASH,
+            InferenceServing::OwnershipTransferred::SIGNATURE_HASH
+        );
+        // The internal functions are inference's.
+        assert_eq!(
+            fundAccountCall::SELECTOR,
+            InferenceServing::fundAccountCall::SELECTOR
+        );
+        assert_eq!(
+            retrieveFundsCall::SELECTOR,
+            InferenceServing::retrieveFundsCall::SELECTOR
+        );
+        assert_eq!(
+            deleteAccountsCall::SELECTOR,
+            InferenceServing::deleteAccountsCall::SELECTOR
+        );
+        assert_eq!(
+            userBalanceCall::SELECTOR,
+            InferenceServing::userBalanceCall::SELECTOR
+        );
+    }
+
+    #[test]
+    fn fine_tuning_structs_are_the_specs_tuples() {
+        use fine_tuning::*;
+        assert_eq!(
+            FineTuningServing::settleFeesCall::SIGNATURE,
+            "settleFees((string,bytes,bytes,uint256,address,bytes,uint256,address))"
+        );
+        assert_eq!(
+            FineTuningServing::addOrUpdateServiceCall::SIGNATURE,
+            "addOrUpdateService(string,(uint256,uint256,uint256,uint256,string),uint256,address,bool,string[])"
+        );
+        assert_eq!(
+            FineTuningServing::acknowledgeDeliverable_1Call::SIGNATURE,
+            "acknowledgeDeliverable(address,address,string)"
+        );
+        assert_eq!(
+            FineTuningServing::setViewsCall::SELECTOR,
+            InferenceServing::setViewsCall::SELECTOR
         );
     }
 }

@@ -40,6 +40,16 @@
 //! program's storage, by delegatecall, and has nothing to initialize), then
 //! creates the main program with `setViews(views)` and `initialize(...)` in
 //! its creating transaction.
+//!
+//! FineTuningServing is split the same way (`fine-tuning-serving` and
+//! `fine-tuning-serving-views`). When both its artifacts exist (and
+//! [`ServingConfig::deploy_fine_tuning`] holds), [`deploy_serving`] deploys
+//! it between InferenceServing and LedgerManager: its views program, then
+//! its main program with `setViews(views)` and `initialize(lockTime,
+//! ledger, owner, penaltyPercentage)`; LedgerManager is then initialized
+//! with both serving contracts' real addresses. The nonces, in order: the
+//! inference views program, InferenceServing, the fine-tuning views
+//! program, FineTuningServing, LedgerManager.
 
 use alloy::network::TransactionBuilder;
 use alloy::primitives::{Address, Bytes, U256};
@@ -47,7 +57,7 @@ use alloy::providers::{Provider, WalletProvider as _};
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use alloy::sol_types::SolCall;
 
-use crate::bindings::{InferenceServing, LedgerManager};
+use crate::bindings::{fine_tuning::FineTuningServing, InferenceServing, LedgerManager};
 use crate::chain::{self, ChainError, NodeOptions, WalletProvider};
 
 /// The node's code size limit for the end-to-end tests and the gas
@@ -73,6 +83,11 @@ pub const INFERENCE_ARTIFACT: &str = "inference-serving";
 /// The artifact name of InferenceServing's views program, when the contract
 /// is split in two (see the module docs).
 pub const INFERENCE_VIEWS_ARTIFACT: &str = "inference-serving-views";
+
+/// The artifact name of FineTuningServing (its main program).
+pub const FINE_TUNING_ARTIFACT: &str = "fine-tuning-serving";
+/// The artifact name of FineTuningServing's views program.
+pub const FINE_TUNING_VIEWS_ARTIFACT: &str = "fine-tuning-serving-views";
 
 /// Environment variable naming a directory to read the `<name>.initcode`
 /// artifacts from instead of `target/stylus` (e.g. another build's output).
@@ -283,22 +298,35 @@ pub async fn deploy_initialized(
 /// How [`deploy_serving`] configures the contracts.
 #[derive(Clone, Debug)]
 pub struct ServingConfig {
-    /// InferenceServing's refund lock time in seconds.
+    /// The refund lock time in seconds of both serving contracts.
     pub lock_time: U256,
-    /// The owner of both contracts; `None`: the deploying account.
+    /// The owner of every contract; `None`: the deploying account.
     pub owner: Option<Address>,
-    /// The FineTuningServing address given to the ledger (zero: none yet,
-    /// "fine-tuning" is then refused as a service type).
+    /// A FineTuningServing address to give the ledger instead of deploying
+    /// one (zero: deploy ours when [`ServingConfig::deploy_fine_tuning`]
+    /// holds and its artifacts exist, else none, and "fine-tuning" is then
+    /// refused as a service type).
     pub fine_tuning: Address,
+    /// Whether to deploy FineTuningServing when its artifacts exist and
+    /// [`ServingConfig::fine_tuning`] is zero.
+    pub deploy_fine_tuning: bool,
+    /// FineTuningServing's penalty percentage (0 to 100).
+    pub penalty_percentage: U256,
 }
 
+/// The penalty percentage of [`ServingConfig::default`].
+pub const DEFAULT_PENALTY_PERCENTAGE: u64 = 30;
+
 impl Default for ServingConfig {
-    /// Lock time 60 s, owned by the deployer, no fine-tuning contract.
+    /// Lock time 60 s, owned by the deployer, FineTuningServing deployed
+    /// when its artifacts exist, with a 30 % penalty.
     fn default() -> Self {
         Self {
             lock_time: U256::from(60u64),
             owner: None,
             fine_tuning: Address::ZERO,
+            deploy_fine_tuning: true,
+            penalty_percentage: U256::from(DEFAULT_PENALTY_PERCENTAGE),
         }
     }
 }
@@ -309,9 +337,23 @@ impl ServingConfig {
         self.lock_time = U256::from(secs);
         self
     }
+
+    /// The same with another penalty percentage for FineTuningServing.
+    pub fn penalty_percentage(mut self, percentage: u64) -> Self {
+        self.penalty_percentage = U256::from(percentage);
+        self
+    }
+
+    /// The same without FineTuningServing: the ledger gets a zero
+    /// fine-tuning address (unless [`ServingConfig::fine_tuning`] is set).
+    pub fn without_fine_tuning(mut self) -> Self {
+        self.deploy_fine_tuning = false;
+        self
+    }
 }
 
-/// LedgerManager and InferenceServing, deployed and initialized.
+/// LedgerManager, InferenceServing and (if deployed) FineTuningServing,
+/// deployed and initialized.
 #[derive(Clone, Debug)]
 pub struct ServingDeployment {
     /// LedgerManager.
@@ -330,6 +372,32 @@ pub struct ServingDeployment {
     pub inference_receipt: TransactionReceipt,
     /// The creation of LedgerManager.
     pub ledger_receipt: TransactionReceipt,
+    /// FineTuningServing, if deployed here.
+    pub fine_tuning: Option<FineTuningDeployment>,
+}
+
+/// FineTuningServing as [`deploy_serving`] deployed it.
+#[derive(Clone, Debug)]
+pub struct FineTuningDeployment {
+    /// FineTuningServing (its main program).
+    pub address: Address,
+    /// Its views program, if the contract is split.
+    pub views: Option<Address>,
+    /// Its penalty percentage.
+    pub penalty_percentage: U256,
+    /// The creation of the views program (sent first), if any.
+    pub views_receipt: Option<TransactionReceipt>,
+    /// The creation of FineTuningServing.
+    pub receipt: TransactionReceipt,
+}
+
+impl ServingDeployment {
+    /// The FineTuningServing address the ledger was given (zero: none).
+    pub fn fine_tuning_address(&self) -> Address {
+        self.fine_tuning
+            .as_ref()
+            .map_or(Address::ZERO, |f| f.address)
+    }
 }
 
 /// `initialize(lockTime, ledger, owner)` of InferenceServing.
@@ -348,6 +416,24 @@ pub fn inference_set_views(views: Address) -> Bytes {
     InferenceServing::setViewsCall { views }.abi_encode().into()
 }
 
+/// `initialize(lockTime, ledger, owner, penaltyPercentage)` of
+/// FineTuningServing.
+pub fn fine_tuning_initialize(
+    lock_time: U256,
+    ledger: Address,
+    owner: Address,
+    penalty_percentage: U256,
+) -> Bytes {
+    FineTuningServing::initializeCall {
+        _locktime: lock_time,
+        _ledgerAddress: ledger,
+        owner,
+        _penaltyPercentage: penalty_percentage,
+    }
+    .abi_encode()
+    .into()
+}
+
 /// `initialize(inference, fineTuning, owner)` of LedgerManager.
 pub fn ledger_initialize(inference: Address, fine_tuning: Address, owner: Address) -> Bytes {
     LedgerManager::initializeCall {
@@ -359,13 +445,15 @@ pub fn ledger_initialize(inference: Address, fine_tuning: Address, owner: Addres
     .into()
 }
 
-/// Deploys InferenceServing and LedgerManager from the artifacts of `cargo
-/// xtask build` (`target/stylus/{inference-serving,ledger-manager}.initcode`,
-/// and `inference-serving-views.initcode` when it exists; see
-/// [`artifact_path`]), each initialized
-/// in its creating transaction with the other's address (computed ahead).
-/// Transactions from `wallet`'s default signer: the views program (if any),
-/// InferenceServing, LedgerManager, with consecutive nonces.
+/// Deploys InferenceServing, FineTuningServing (when
+/// [`ServingConfig::deploy_fine_tuning`] holds, [`ServingConfig::fine_tuning`]
+/// is zero and both `fine-tuning-serving{,-views}.initcode` exist) and
+/// LedgerManager from the artifacts of `cargo xtask build`
+/// (`target/stylus/{inference-serving,ledger-manager}.initcode`, and
+/// `inference-serving-views.initcode` when it exists; see
+/// [`artifact_path`]), each initialized in its creating transaction with
+/// the others' addresses (computed ahead). Transactions from `wallet`'s
+/// default signer with consecutive nonces, in the order of the module docs.
 ///
 /// # Panics
 ///
@@ -374,21 +462,35 @@ pub async fn deploy_serving(
     wallet: &WalletProvider,
     config: &ServingConfig,
 ) -> Result<ServingDeployment, ChainError> {
-    let views = artifact_path(INFERENCE_VIEWS_ARTIFACT)
-        .exists()
-        .then(|| artifact(INFERENCE_VIEWS_ARTIFACT));
-    deploy_serving_from(
+    let optional = |name: &str| artifact_path(name).exists().then(|| artifact(name));
+    let views = optional(INFERENCE_VIEWS_ARTIFACT);
+    let fine_tuning = if config.deploy_fine_tuning && config.fine_tuning.is_zero() {
+        match (
+            optional(FINE_TUNING_ARTIFACT),
+            optional(FINE_TUNING_VIEWS_ARTIFACT),
+        ) {
+            (Some(main), Some(views)) => Some((main, views)),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    deploy_serving_with(
         wallet,
         &artifact(LEDGER_ARTIFACT),
         &artifact(INFERENCE_ARTIFACT),
         views.as_deref(),
+        fine_tuning
+            .as_ref()
+            .map(|(main, views)| (main.as_slice(), Some(views.as_slice()))),
         config,
     )
     .await
 }
 
 /// [`deploy_serving`] with the given init codes (`inference_views_initcode`:
-/// the views program of a split InferenceServing, or `None`).
+/// the views program of a split InferenceServing, or `None`), without
+/// FineTuningServing (the ledger gets [`ServingConfig::fine_tuning`]).
 pub async fn deploy_serving_from(
     wallet: &WalletProvider,
     ledger_initcode: &[u8],
@@ -396,42 +498,140 @@ pub async fn deploy_serving_from(
     inference_views_initcode: Option<&[u8]>,
     config: &ServingConfig,
 ) -> Result<ServingDeployment, ChainError> {
-    let sender = wallet.default_signer_address();
-    let owner = config.owner.unwrap_or(sender);
-    let mut nonce = wallet.get_transaction_count(sender).await?;
+    deploy_serving_with(
+        wallet,
+        ledger_initcode,
+        inference_initcode,
+        inference_views_initcode,
+        None,
+        config,
+    )
+    .await
+}
 
-    let (inference_views, views_receipt) = match inference_views_initcode {
-        Some(initcode) => {
+/// Deploys a serving program's views program (if any) with nonce `nonce`,
+/// then the program itself from a deployer calling `setViews(views)` (if
+/// any) and `initialize` in its creating transaction; advances `nonce`
+/// past both. Returns (program, views, views receipt, program receipt).
+async fn deploy_split(
+    wallet: &WalletProvider,
+    nonce: &mut u64,
+    initcode: &[u8],
+    views_initcode: Option<&[u8]>,
+    set_views: fn(Address) -> Bytes,
+    initialize: &[u8],
+) -> Result<
+    (
+        Address,
+        Option<Address>,
+        Option<TransactionReceipt>,
+        TransactionReceipt,
+    ),
+    ChainError,
+> {
+    let sender = wallet.default_signer_address();
+    let (views, views_receipt) = match views_initcode {
+        Some(code) => {
             let tx = TransactionRequest::default()
-                .with_deploy_code(initcode.to_vec())
-                .with_nonce(nonce);
+                .with_deploy_code(code.to_vec())
+                .with_nonce(*nonce);
             let receipt = crate::e2e::send_tx(wallet, tx).await?;
-            let views = sender.create(nonce);
+            let views = sender.create(*nonce);
             if receipt.contract_address != Some(views) {
                 return Err(ChainError::NoContractAddress(Box::new(receipt)));
             }
-            nonce += 1;
+            *nonce += 1;
             (Some(views), Some(receipt))
         }
         None => (None, None),
     };
-
-    let inference = created_address(sender, nonce);
-    let ledger = created_address(sender, nonce + 1);
-    let set_views = inference_views.map(inference_set_views);
-    let initialize = inference_initialize(config.lock_time, ledger, owner);
+    let set_views = views.map(set_views);
     let calls: Vec<&[u8]> = set_views
         .iter()
-        .chain([&initialize])
         .map(|c| c.as_ref())
+        .chain([initialize])
         .collect();
-    let deployed = deploy_initialized(wallet, inference_initcode, &calls, Some(nonce)).await?;
-    debug_assert_eq!(deployed.address, inference);
-    let inference_receipt = deployed.receipt;
+    let deployed = deploy_initialized(wallet, initcode, &calls, Some(*nonce)).await?;
+    debug_assert_eq!(deployed.address, created_address(sender, *nonce));
+    *nonce += 1;
+    Ok((deployed.address, views, views_receipt, deployed.receipt))
+}
 
-    let initialize = ledger_initialize(inference, config.fine_tuning, owner);
+/// `setViews(views)` of FineTuningServing's main program.
+pub fn fine_tuning_set_views(views: Address) -> Bytes {
+    FineTuningServing::setViewsCall { views }
+        .abi_encode()
+        .into()
+}
+
+/// [`deploy_serving`] with the given init codes: `inference_views_initcode`
+/// as in [`deploy_serving_from`], and `fine_tuning` the init codes of
+/// FineTuningServing's main program and of its views program (or `None`:
+/// not deployed, the ledger gets [`ServingConfig::fine_tuning`]).
+pub async fn deploy_serving_with(
+    wallet: &WalletProvider,
+    ledger_initcode: &[u8],
+    inference_initcode: &[u8],
+    inference_views_initcode: Option<&[u8]>,
+    fine_tuning: Option<(&[u8], Option<&[u8]>)>,
+    config: &ServingConfig,
+) -> Result<ServingDeployment, ChainError> {
+    let sender = wallet.default_signer_address();
+    let owner = config.owner.unwrap_or(sender);
+    let first = wallet.get_transaction_count(sender).await?;
+
+    // Every address ahead: each program with views takes two nonces.
+    let txs = |views: Option<&[u8]>| 1 + u64::from(views.is_some());
+    let inference_nonce = first + txs(inference_views_initcode) - 1;
+    let fine_tuning_nonce = fine_tuning.map(|(_, views)| inference_nonce + txs(views));
+    let ledger_nonce = fine_tuning_nonce.unwrap_or(inference_nonce) + 1;
+    let inference = created_address(sender, inference_nonce);
+    let ledger = created_address(sender, ledger_nonce);
+    let fine_tuning_address =
+        fine_tuning_nonce.map_or(config.fine_tuning, |n| created_address(sender, n));
+
+    let mut nonce = first;
+    let initialize = inference_initialize(config.lock_time, ledger, owner);
+    let (address, inference_views, views_receipt, inference_receipt) = deploy_split(
+        wallet,
+        &mut nonce,
+        inference_initcode,
+        inference_views_initcode,
+        inference_set_views,
+        &initialize,
+    )
+    .await?;
+    debug_assert_eq!(address, inference);
+
+    let fine_tuning = match fine_tuning {
+        Some((main, views)) => {
+            let initialize =
+                fine_tuning_initialize(config.lock_time, ledger, owner, config.penalty_percentage);
+            let (address, views, views_receipt, receipt) = deploy_split(
+                wallet,
+                &mut nonce,
+                main,
+                views,
+                fine_tuning_set_views,
+                &initialize,
+            )
+            .await?;
+            debug_assert_eq!(address, fine_tuning_address);
+            Some(FineTuningDeployment {
+                address,
+                views,
+                penalty_percentage: config.penalty_percentage,
+                views_receipt,
+                receipt,
+            })
+        }
+        None => None,
+    };
+
+    debug_assert_eq!(nonce, ledger_nonce);
+    let initialize = ledger_initialize(inference, fine_tuning_address, owner);
     let deployed =
-        deploy_initialized(wallet, ledger_initcode, &[&initialize], Some(nonce + 1)).await?;
+        deploy_initialized(wallet, ledger_initcode, &[&initialize], Some(ledger_nonce)).await?;
     debug_assert_eq!(deployed.address, ledger);
     Ok(ServingDeployment {
         ledger,
@@ -442,6 +642,7 @@ pub async fn deploy_serving_from(
         views_receipt,
         inference_receipt,
         ledger_receipt: deployed.receipt,
+        fine_tuning,
     })
 }
 

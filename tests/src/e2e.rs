@@ -28,6 +28,10 @@ use alloy::transports::Transport;
 use k256::ecdsa::SigningKey;
 
 use crate::bindings::{
+    fine_tuning::{
+        self as ft,
+        FineTuningServing::{self, FineTuningServingInstance},
+    },
     InferenceServing::{self, InferenceServingInstance},
     LedgerManager::{self, LedgerManagerInstance},
     ServiceParams, TEESettlementData,
@@ -37,6 +41,8 @@ use crate::deploy::{self, ServingConfig, ServingDeployment};
 
 /// The service type string of inference.
 pub const INFERENCE: &str = "inference";
+/// The service type string of fine-tuning.
+pub const FINE_TUNING: &str = "fine-tuning";
 
 /// One ether in wei.
 pub fn eth(n: u64) -> U256 {
@@ -52,6 +58,8 @@ pub fn milli_eth(n: u64) -> U256 {
 pub type Ledger = LedgerManagerInstance<HttpTransport, ReadProvider>;
 /// An InferenceServing handle for reads (transactions go through [`send`]).
 pub type Inference = InferenceServingInstance<HttpTransport, ReadProvider>;
+/// A FineTuningServing handle for reads (transactions go through [`send`]).
+pub type FineTuning = FineTuningServingInstance<HttpTransport, ReadProvider>;
 
 /// An account with a key and a signing provider.
 pub struct Actor {
@@ -104,6 +112,61 @@ impl TeeKey {
             nonce,
             signature: Bytes::copy_from_slice(&signature),
         }
+    }
+}
+
+impl TeeKey {
+    /// A fine-tuning verifier input settling the deliverable `id` (model
+    /// root hash `root`) of `user` at `nonce` for `fee`, carrying `secret`
+    /// (empty for a deliverable the user did not acknowledge), signed by
+    /// this key as the provider signer (EIP-191 over the packed fields,
+    /// `serving_verifier::verifier_input_digest`).
+    pub fn verifier_input(
+        &self,
+        user: Address,
+        id: &str,
+        root: &[u8],
+        secret: &[u8],
+        nonce: u64,
+        fee: U256,
+    ) -> ft::VerifierInput {
+        let nonce = U256::from(nonce);
+        let signer = self.address();
+        let digest =
+            serving_verifier::verifier_input_digest(secret, root, nonce, signer, fee, user);
+        let signature = serving_verifier::native::sign(&self.0, digest);
+        ft::VerifierInput {
+            id: id.into(),
+            encryptedSecret: Bytes::copy_from_slice(secret),
+            modelRootHash: Bytes::copy_from_slice(root),
+            nonce,
+            providerSigner: signer,
+            signature: Bytes::copy_from_slice(&signature),
+            taskFee: fee,
+            user,
+        }
+    }
+}
+
+/// The fine-tuning service every test provider registers, with `signer` as
+/// its provider signer.
+pub fn fine_tuning_service(
+    url: &str,
+    signer: Address,
+) -> FineTuningServing::addOrUpdateServiceCall {
+    FineTuningServing::addOrUpdateServiceCall {
+        url: url.into(),
+        quota: ft::Quota {
+            cpuCount: U256::from(8u64),
+            nodeMemory: U256::from(64u64),
+            gpuCount: U256::from(1u64),
+            nodeStorage: U256::from(500u64),
+            gpuType: "H100".into(),
+        },
+        pricePerToken: U256::from(1_000u64),
+        providerSigner: signer,
+        occupied: false,
+        models: vec!["Qwen2.5-0.5B-Instruct".into(), "llama-3.2-1b".into()],
     }
 }
 
@@ -323,6 +386,9 @@ pub struct Serving {
     pub ledger: Ledger,
     /// InferenceServing, for reads.
     pub inference: Inference,
+    /// FineTuningServing, for reads, if deployed (see
+    /// [`deploy::deploy_serving`]).
+    pub fine_tuning: Option<FineTuning>,
     /// The owner (dev account 0, which deployed both; it also funds
     /// [`Serving::actor`]s).
     pub owner: WalletProvider,
@@ -344,12 +410,17 @@ impl Serving {
         let deployment = deploy::deploy_serving(&owner, &config).await?;
         let ledger = LedgerManager::new(deployment.ledger, reader_on(&http, &node));
         let inference = InferenceServing::new(deployment.inference, reader_on(&http, &node));
+        let fine_tuning = deployment
+            .fine_tuning
+            .as_ref()
+            .map(|f| FineTuningServing::new(f.address, reader_on(&http, &node)));
         Ok(Self {
             http,
             node,
             deployment,
             ledger,
             inference,
+            fine_tuning,
             owner,
             users: Mutex::new(Vec::new()),
             funding: tokio::sync::Mutex::new(()),
@@ -364,6 +435,75 @@ impl Serving {
     /// InferenceServing's address.
     pub fn inference_address(&self) -> Address {
         self.deployment.inference
+    }
+
+    /// FineTuningServing, for reads.
+    ///
+    /// # Panics
+    ///
+    /// If it was not deployed (its artifacts are missing: run `cargo xtask
+    /// build`).
+    pub fn ft(&self) -> &FineTuning {
+        self.fine_tuning.as_ref().expect(
+            "FineTuningServing was not deployed: run `cargo xtask build` \
+             (target/stylus/fine-tuning-serving{,-views}.initcode)",
+        )
+    }
+
+    /// FineTuningServing's address (zero when not deployed).
+    pub fn fine_tuning_address(&self) -> Address {
+        self.deployment.fine_tuning_address()
+    }
+
+    /// A fresh provider (10 ETH for gas) with a registered fine-tuning
+    /// service whose provider signer is `signer` (through the main
+    /// program's fallback, delegated to the views program).
+    pub async fn fine_tuning_provider(&self, signer: Address) -> Actor {
+        let provider = self.actor(eth(10)).await;
+        let url = format!("https://fine-tuning-{}.example", provider.address());
+        send(
+            &provider.wallet,
+            self.ft().call_builder(&fine_tuning_service(&url, signer)),
+        )
+        .await
+        .expect("addOrUpdateService (fine-tuning)");
+        provider
+    }
+
+    /// `user` moves `amount` to a fine-tuning sub-account with `provider`
+    /// and acknowledges `signer` as its provider signer.
+    pub async fn open_fine_tuning_account(
+        &self,
+        user: &Actor,
+        provider: Address,
+        amount: U256,
+        signer: Address,
+    ) {
+        send(
+            &user.wallet,
+            self.ledger
+                .transferFund(provider, FINE_TUNING.into(), amount),
+        )
+        .await
+        .expect("transferFund (fine-tuning)");
+        send(
+            &user.wallet,
+            self.ft().acknowledgeProviderSigner(provider, signer),
+        )
+        .await
+        .expect("acknowledgeProviderSigner");
+    }
+
+    /// The fine-tuning sub-account of `user` with `provider` (its encoding
+    /// checked by [`strict_call`]).
+    pub async fn fine_tuning_account(
+        &self,
+        user: Address,
+        provider: Address,
+    ) -> ft::AccountDetails {
+        strict_call(self.ft().getAccount(user, provider))
+            .await
+            .account
     }
 
     /// A fresh account holding `amount` wei.
@@ -483,15 +623,17 @@ impl Serving {
 
     /// Checks the money invariants of the design on the chain's state,
     /// reading every ledger with `getLedger` and every sub-account with
-    /// `getAccount`:
+    /// `getAccount` of its serving contract:
     ///
     /// - the ledger contract's ETH balance = the sum of every ledger's
-    ///   `totalBalance`, and InferenceServing holds no ETH;
+    ///   `totalBalance`, and neither serving contract holds ETH;
     /// - for every ledger, `totalBalance` = `availableBalance` + the sum of
-    ///   its inference sub-account balances (no fine-tuning contract here);
+    ///   its inference and fine-tuning sub-account balances (no fine-tuning
+    ///   providers when FineTuningServing is not deployed);
     /// - for every sub-account, `pendingRefund` <= `balance`, the live
     ///   refunds sum to `pendingRefund` and their count is
-    ///   `validRefundsLength`.
+    ///   `validRefundsLength`; a fine-tuning one also lists
+    ///   `deliverablesCount` (at most 20) deliverables.
     ///
     /// The ledgers are those of [`Serving::users`] (the paged views are
     /// checked against them by [`Serving::check_paged_views`]). Returns the
@@ -505,14 +647,22 @@ impl Serving {
         for user in self.users() {
             let ledger = self.ledger_of(user).await;
             assert_eq!(ledger.user, user);
-            assert!(
-                ledger.fineTuningProviders.is_empty(),
-                "no fine-tuning contract: {ledger:?}"
-            );
+            if self.fine_tuning.is_none() {
+                assert!(
+                    ledger.fineTuningProviders.is_empty(),
+                    "no fine-tuning contract: {ledger:?}"
+                );
+            }
             let mut sub_accounts = U256::ZERO;
             for &provider in &ledger.inferenceProviders {
                 let account = self.account(user, provider).await;
                 check_account(&account);
+                assert_eq!((account.user, account.provider), (user, provider));
+                sub_accounts += account.balance;
+            }
+            for &provider in &ledger.fineTuningProviders {
+                let account = self.fine_tuning_account(user, provider).await;
+                check_fine_tuning_account(&account);
                 assert_eq!((account.user, account.provider), (user, provider));
                 sub_accounts += account.balance;
             }
@@ -533,7 +683,88 @@ impl Serving {
             U256::ZERO,
             "InferenceServing holds no ETH"
         );
+        if self.fine_tuning.is_some() {
+            assert_eq!(
+                self.balance(self.fine_tuning_address()).await,
+                U256::ZERO,
+                "FineTuningServing holds no ETH"
+            );
+        }
         sum
+    }
+
+    /// Checks FineTuningServing's paged and batch views against the ledgers
+    /// of [`Serving::users`]: `getAllAccounts`, `getAccountsByUser`,
+    /// `getAccountsByProvider` (limit 0: all) and `getBatchAccountsByUsers`
+    /// return the summaries of what `getAccount` returns.
+    ///
+    /// # Panics
+    ///
+    /// When they differ or a view fails.
+    pub async fn check_fine_tuning_paged_views(&self) {
+        let all = U256::ZERO;
+        let mut accounts = Vec::new();
+        for user in self.users() {
+            let ledger = self.ledger_of(user).await;
+            for &provider in &ledger.fineTuningProviders {
+                accounts.push(summary(&self.fine_tuning_account(user, provider).await));
+            }
+        }
+        let key = |a: &ft::AccountSummary| (a.user, a.provider);
+        accounts.sort_by_key(key);
+        let ft = self.ft();
+
+        let got = strict_call(ft.getAllAccounts(all, all)).await;
+        assert_eq!(
+            got.total,
+            U256::from(accounts.len()),
+            "getAllAccounts total"
+        );
+        let mut got = got.accounts;
+        got.sort_by_key(key);
+        assert_eq!(got, accounts, "getAllAccounts (fine-tuning)");
+
+        let mut users: Vec<_> = accounts.iter().map(|a| a.user).collect();
+        users.dedup();
+        for user in users {
+            let got = strict_call(ft.getAccountsByUser(user, all, all)).await;
+            let want: Vec<_> = accounts
+                .iter()
+                .filter(|a| a.user == user)
+                .cloned()
+                .collect();
+            assert_eq!(got.total, U256::from(want.len()), "getAccountsByUser total");
+            let mut got = got.accounts;
+            got.sort_by_key(key);
+            assert_eq!(got, want, "getAccountsByUser({user}) (fine-tuning)");
+        }
+        let mut providers: Vec<_> = accounts.iter().map(|a| a.provider).collect();
+        providers.sort();
+        providers.dedup();
+        for provider in providers {
+            let got = strict_call(ft.getAccountsByProvider(provider, all, all)).await;
+            let want: Vec<_> = accounts
+                .iter()
+                .filter(|a| a.provider == provider)
+                .cloned()
+                .collect();
+            assert_eq!(
+                got.total,
+                U256::from(want.len()),
+                "getAccountsByProvider total"
+            );
+            let mut got = got.accounts;
+            got.sort_by_key(key);
+            assert_eq!(got, want, "getAccountsByProvider({provider}) (fine-tuning)");
+            let users: Vec<_> = want.iter().map(|a| a.user).collect();
+            let got = strict_call(ft.getBatchAccountsByUsers(users).from(provider))
+                .await
+                .accounts;
+            assert_eq!(
+                got, want,
+                "getBatchAccountsByUsers as {provider} (fine-tuning)"
+            );
+        }
     }
 
     /// Checks the paged and batch views against the ledgers of
@@ -637,6 +868,48 @@ pub fn check_account(account: &crate::bindings::Account) {
     );
 }
 
+/// Checks one fine-tuning sub-account like [`check_account`], and that it
+/// lists `deliverablesCount` (at most 20) deliverables.
+///
+/// # Panics
+///
+/// When it does not hold.
+pub fn check_fine_tuning_account(account: &ft::AccountDetails) {
+    assert!(
+        account.pendingRefund <= account.balance,
+        "pending refund above balance: {account:?}"
+    );
+    let live: Vec<_> = account.refunds.iter().filter(|r| !r.processed).collect();
+    let live_sum = live.iter().fold(U256::ZERO, |s, r| s + r.amount);
+    assert_eq!(live_sum, account.pendingRefund, "live refunds: {account:?}");
+    assert_eq!(
+        account.validRefundsLength,
+        U256::from(live.len()),
+        "validRefundsLength: {account:?}"
+    );
+    assert_eq!(
+        account.deliverablesCount,
+        U256::from(account.deliverables.len()),
+        "deliverablesCount: {account:?}"
+    );
+    assert!(account.deliverables.len() <= 20, "at most 20 deliverables");
+}
+
+/// The summary the paged views list for a fine-tuning sub-account.
+pub fn summary(account: &ft::AccountDetails) -> ft::AccountSummary {
+    ft::AccountSummary {
+        user: account.user,
+        provider: account.provider,
+        nonce: account.nonce,
+        balance: account.balance,
+        pendingRefund: account.pendingRefund,
+        additionalInfo: account.additionalInfo.clone(),
+        providerSigner: account.providerSigner,
+        validRefundsLength: account.validRefundsLength,
+        deliverablesCount: account.deliverablesCount,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -658,6 +931,26 @@ mod tests {
         );
         let sdk = [&[0u8; 31][..], &[0x20], &solidity[..]].concat();
         assert!(canonical_returns::<getAllLedgersCall>(&sdk).map_or(true, |c| c != sdk));
+    }
+
+    #[test]
+    fn verifier_inputs_recover_to_the_provider_signer() {
+        let key = TeeKey::random();
+        let user = Address::repeat_byte(1);
+        let input = key.verifier_input(user, "task-1", &[7; 40], b"secret", 2, U256::from(9u64));
+        assert_eq!(input.providerSigner, key.address());
+        let digest = serving_verifier::verifier_input_digest(
+            &input.encryptedSecret,
+            &input.modelRootHash,
+            input.nonce,
+            input.providerSigner,
+            input.taskFee,
+            user,
+        );
+        assert_eq!(
+            serving_verifier::native::recover(digest, &input.signature),
+            Some(key.address())
+        );
     }
 
     #[test]

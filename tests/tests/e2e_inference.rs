@@ -115,7 +115,7 @@ async fn deployment_is_configured_in_the_creating_transaction() {
     );
     assert_eq!(
         serving.ledger.fineTuningAddress().call().await.unwrap()._0,
-        Address::ZERO
+        d.fine_tuning_address()
     );
     assert_eq!(
         serving.inference.ledgerAddress().call().await.unwrap()._0,
@@ -724,8 +724,27 @@ async fn transfer_fund_needs_a_service_and_the_balance() {
         .await,
     );
     assert_eq!(missing.provider, nobody);
-    // No fine-tuning contract is configured; unknown kinds are refused.
-    for kind in ["fine-tuning", "training", ""] {
+    // Unknown kinds are refused; so is "fine-tuning" without a
+    // fine-tuning contract, and with one, a provider without a fine-tuning
+    // service (e2e_fine_tuning covers the rest).
+    if serving.fine_tuning.is_some() {
+        let missing = expect_revert::<LM::ServiceNotExist, _>(
+            send(
+                &user.wallet,
+                serving
+                    .ledger
+                    .transferFund(p, "fine-tuning".into(), milli_eth(1)),
+            )
+            .await,
+        );
+        assert_eq!(missing.provider, p);
+    }
+    let kinds: &[&str] = if serving.fine_tuning.is_some() {
+        &["training", ""]
+    } else {
+        &["fine-tuning", "training", ""]
+    };
+    for &kind in kinds {
         let invalid = expect_revert::<LM::InvalidServiceType, _>(
             send(
                 &user.wallet,
