@@ -27,7 +27,7 @@ use serving_contracts::abi::{
     ServiceParams, TEESettlementData,
 };
 use serving_verifier::{native, settlement_digest, verifier_input_digest};
-use stylus_sdk::{prelude::*, types::AddressVM};
+use stylus_sdk::prelude::*;
 
 const USERS: usize = 4;
 const PROVIDERS: usize = 2;
@@ -280,10 +280,10 @@ impl Market {
                 expected_failed.push(user);
             }
         }
-        let paid_before = p.balance();
+        let paid_before = native_balance(p);
         let failed = self.inference.sender(p).settle_fees_with_tee(batch.clone()).unwrap();
         assert_eq!(failed, expected_failed, "failed records differ from the model");
-        assert_eq!(p.balance() - paid_before, expected_paid, "provider paid a wrong amount");
+        assert_eq!(native_balance(p) - paid_before, expected_paid, "provider paid a wrong amount");
         for id in settled_now {
             assert!(self.settled.insert(id), "a record settled twice");
         }
@@ -314,13 +314,13 @@ impl Market {
             user: u,
         };
         let balance_before = self.fine_tuning.sender(u).get_account(u, p).motsu_res().map(|a| a.balance);
-        let paid_before = p.balance();
+        let paid_before = native_balance(p);
         if self.fine_tuning.sender(p).settle_fees(input).motsu_res().is_ok() {
             assert!(self.ft_settled.insert(digest), "a verifier input settled twice");
             let balance = self.fine_tuning.sender(u).get_account(u, p).unwrap().balance;
             let charged = balance_before.unwrap() - balance;
             assert!(charged <= U256::from(fee), "charged more than the fee");
-            assert_eq!(p.balance() - paid_before, charged, "provider paid what the account lost");
+            assert_eq!(native_balance(p) - paid_before, charged, "provider paid what the account lost");
         }
     }
 
@@ -458,7 +458,7 @@ impl Market {
             ledgers_total += ledger.totalBalance;
         }
         assert_eq!(self.ledger.balance(), ledgers_total, "ledger holds the sum of totals");
-        let wallets: U256 = self.users.iter().chain(&self.providers).map(|a| a.balance()).sum();
+        let wallets: U256 = self.users.iter().chain(&self.providers).map(|a| native_balance(*a)).sum();
         assert_eq!(wallets + self.ledger.balance(), self.total_money, "money created or lost");
         assert_eq!(self.inference.balance(), U256::ZERO, "serving contract holds no value");
         assert_eq!(self.fine_tuning.balance(), U256::ZERO, "serving contract holds no value");
@@ -485,6 +485,12 @@ impl Market {
         }
         out
     }
+}
+
+/// The native balance of an address (motsu reads it through the VM).
+fn native_balance(account: Address) -> U256 {
+    #[allow(deprecated)]
+    stylus_sdk::types::AddressVM::balance(&account)
 }
 
 fn root_hash(id: u8) -> [u8; 32] {
