@@ -19,4 +19,5 @@ pub mod export;
 pub mod interfaces;
 pub mod ownable;
 pub mod pagination;
+pub mod serving;
 pub mod storage;

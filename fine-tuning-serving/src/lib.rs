@@ -51,27 +51,27 @@ extern crate alloc;
 
 use alloc::{string::String, vec, vec::Vec};
 
-use alloy_primitives::{Address, U256, U64, U8};
+use alloy_primitives::{Address, U256, U8};
 use serving_contracts::{
     abi::{
         fine_tuning::{DeliverableNotExists, VerifierInput},
-        revert, AccountNotExists, BalanceUpdated, InvalidInitialization, InvalidLimit,
-        InvalidVerifierInput, NotInitialized, ServiceNotExist, Unauthorized,
+        revert, AccountNotExists, BalanceUpdated, InvalidLimit,
+        InvalidVerifierInput, ServiceNotExist, Unauthorized,
     },
     account::{Accounts, ChargeError},
     address_set::AddressSet,
     interfaces::{call, ILedger},
-    ownable::Ownable,
+    serving::ServingConfig,
     storage::StoredString,
 };
 use serving_verifier::{recover, verifier_input_digest};
 use stylus_sdk::{
     prelude::*,
     storage::{
-        StorageAddress, StorageArray, StorageBool, StorageMap, StorageU256, StorageU64,
+        StorageAddress, StorageArray, StorageBool, StorageMap, StorageU256,
         StorageU8, StorageVec,
     },
-    stylus_core::{calls::context::Call, log},
+    stylus_core::log,
     ArbResult,
 };
 
@@ -104,16 +104,12 @@ pub struct ServiceRecord {
 #[cfg_attr(not(feature = "views"), entrypoint)]
 #[storage]
 pub struct FineTuningServing {
-    ownable: Ownable,
+    config: ServingConfig,
     accounts: Accounts,
     providers: AddressSet,
     deliverables: StorageMap<Address, StorageMap<Address, Deliverables>>,
     services: StorageMap<Address, ServiceRecord>,
-    ledger: StorageAddress,
-    lock_time: StorageU64,
     penalty_percentage: StorageU8,
-    initialized: StorageBool,
-    views: StorageAddress,
 }
 
 fn invalid(reason: &str) -> Vec<u8> {
@@ -138,36 +134,21 @@ fn penalty(fee: U256, percentage: u8) -> Option<U256> {
 
 impl FineTuningServing {
     fn only_initialized(&self) -> Result<Address, Vec<u8>> {
-        if !self.initialized.get() {
-            return Err(revert(NotInitialized {}));
-        }
-        Ok(self.vm().msg_sender())
+        self.config.only_initialized(self.vm().msg_sender())
     }
 
     fn only_ledger(&self) -> Result<(), Vec<u8>> {
-        let caller = self.vm().msg_sender();
-        if caller.is_zero() || caller != self.ledger.get() {
-            return Err(revert(Unauthorized { caller }));
-        }
-        Ok(())
+        self.config.only_ledger(self.vm().msg_sender())
     }
 
     fn only_owner(&self) -> Result<(), Vec<u8>> {
-        self.ownable.only_owner(self.vm().msg_sender())
+        self.config.ownable.only_owner(self.vm().msg_sender())
     }
 
     fn existing(&self, user: Address, provider: Address) -> Result<(), Vec<u8>> {
         if !self.accounts.exists(user, provider) {
             return Err(revert(AccountNotExists { user, provider }));
         }
-        Ok(())
-    }
-
-    fn set_lock_time(&mut self, lock_time: U256) -> Result<(), Vec<u8>> {
-        if lock_time > U256::from(u64::MAX) {
-            return Err(revert(InvalidLimit { limit: lock_time, max: U256::from(u64::MAX) }));
-        }
-        self.lock_time.set(U64::from(lock_time.to::<u64>()));
         Ok(())
     }
 
@@ -207,14 +188,8 @@ impl FineTuningServing {
         owner: Address,
         penalty_percentage: U256,
     ) -> Result<(), Vec<u8>> {
-        if self.initialized.get() || ledger.is_zero() || owner.is_zero() {
-            return Err(revert(InvalidInitialization {}));
-        }
-        self.set_lock_time(lock_time)?;
+        self.config.initialize(lock_time, ledger, owner)?;
         self.set_penalty_percentage(penalty_percentage)?;
-        self.initialized.set(true);
-        self.ledger.set(ledger);
-        self.ownable.set_owner(owner);
         Ok(())
     }
 
@@ -222,30 +197,22 @@ impl FineTuningServing {
     /// `initialize` (in the deploying transaction), then only by the owner
     /// (to upgrade it). Errors: `OwnableUnauthorizedAccount`.
     pub fn set_views(&mut self, views: Address) -> Result<(), Vec<u8>> {
-        if self.initialized.get() {
-            self.only_owner()?;
-        }
-        self.views.set(views);
-        Ok(())
+        let caller = self.vm().msg_sender();
+        self.config.set_views(caller, views)
     }
 
     /// Every other selector runs in the views program, on this storage.
     /// Errors: `NotInitialized` when no views program is set.
     #[fallback]
     fn fallback(&mut self, input: &[u8]) -> ArbResult {
-        let views = self.views.get();
-        if views.is_zero() {
-            return Err(revert(NotInitialized {}));
-        }
-        // SAFETY: the views program is ours and only reads this storage.
-        unsafe { self.vm().delegate_call(&Call::new(), views, input) }.map_err(Vec::from)
+        self.config.delegate_to_views(input)
     }
 
     /// Sets the refund lock time (owner only). Errors:
     /// `OwnableUnauthorizedAccount`, `InvalidLimit`.
     pub fn update_lock_time(&mut self, lock_time: U256) -> Result<(), Vec<u8>> {
-        self.only_owner()?;
-        self.set_lock_time(lock_time)
+        let caller = self.vm().msg_sender();
+        self.config.update_lock_time(caller, lock_time)
     }
 
     /// Sets the share of the fee (in percent) charged for a deliverable the
@@ -260,14 +227,14 @@ impl FineTuningServing {
     /// `OwnableInvalidOwner`. Emits `OwnershipTransferred`.
     pub fn transfer_ownership(&mut self, new_owner: Address) -> Result<(), Vec<u8>> {
         let caller = self.vm().msg_sender();
-        self.ownable.transfer(caller, new_owner)
+        self.config.ownable.transfer(caller, new_owner)
     }
 
     /// Leaves the contract without owner. Errors:
     /// `OwnableUnauthorizedAccount`. Emits `OwnershipTransferred`.
     pub fn renounce_ownership(&mut self) -> Result<(), Vec<u8>> {
         let caller = self.vm().msg_sender();
-        self.ownable.renounce(caller)
+        self.config.ownable.renounce(caller)
     }
 
     /// The caller (a provider) posts the deliverable `id` with its model
@@ -410,7 +377,7 @@ impl FineTuningServing {
         if !fee.is_zero() {
             call(
                 self.vm(),
-                self.ledger.get(),
+                self.config.ledger(),
                 &ILedger::payProviderCall { provider, amount: fee },
             )?;
         }
@@ -446,7 +413,7 @@ impl FineTuningServing {
     ) -> Result<U256, Vec<u8>> {
         self.only_ledger()?;
         let now = self.vm().block_timestamp();
-        let lock_time = self.lock_time.get().to::<u64>();
+        let lock_time = self.config.lock_time();
         let mut paid = U256::ZERO;
         for provider in providers {
             paid += self.accounts.retrieve(user, provider, now, lock_time)?;

@@ -30,7 +30,7 @@ use crate::{FineTuningServing, MAX_BATCH_USERS};
 
 impl FineTuningServing {
     fn ledger_info(&self, user: Address) -> Result<UserInfo, Vec<u8>> {
-        user_info(self.vm(), self.ledger.get(), user)
+        user_info(self.vm(), self.config.ledger(), user)
     }
 
     fn additional_info(&self, user: Address) -> Result<String, Vec<u8>> {
@@ -162,22 +162,22 @@ impl FineTuningServing {
 
     /// Whether `initialize` ran.
     pub fn initialized(&self) -> bool {
-        self.initialized.get()
+        self.config.initialized()
     }
 
     /// Seconds a refund stays locked after it was requested.
     pub fn lock_time(&self) -> U256 {
-        U256::from(self.lock_time.get())
+        U256::from(self.config.lock_time())
     }
 
     /// The LedgerManager.
     pub fn ledger_address(&self) -> Address {
-        self.ledger.get()
+        self.config.ledger()
     }
 
     /// The owner.
     pub fn owner(&self) -> Address {
-        self.ownable.owner()
+        self.config.ownable.owner()
     }
 
     /// The share of the fee (in percent) charged for a deliverable the user

@@ -26,26 +26,22 @@ use alloc::{vec, vec::Vec};
 use alloy_primitives::{Address, U256, U64};
 use serving_contracts::{
     abi::{
-        revert, InvalidInitialization, InvalidLimit, InvalidProofInputs,
-        NotInitialized, ServiceNotExist, ServiceParams, ServiceRemoved, ServiceUpdated,
-        TEESettlementCompleted, TEESettlementData, TEESettlementFailed, Unauthorized,
-        AccountNotExists,
+        revert, AccountNotExists, InvalidProofInputs, ServiceNotExist, ServiceParams,
+        ServiceRemoved, ServiceUpdated, TEESettlementCompleted, TEESettlementData,
+        TEESettlementFailed,
     },
     account::{Accounts, ChargeError},
     address_set::AddressSet,
     interfaces::{call, ILedger},
-    ownable::Ownable,
     pagination::bounded,
+    serving::ServingConfig,
     storage::StoredString,
 };
 use serving_verifier::{recover, settlement_digest};
 use stylus_sdk::{
     prelude::*,
-    storage::{
-        StorageAddress, StorageArray, StorageBool, StorageMap, StorageU256,
-        StorageU64,
-    },
-    stylus_core::{calls::context::Call, log},
+    storage::{StorageArray, StorageMap, StorageU256, StorageU64},
+    stylus_core::log,
     ArbResult,
 };
 
@@ -74,35 +70,20 @@ pub use views::InferenceViews;
 #[cfg_attr(not(feature = "views"), entrypoint)]
 #[storage]
 pub struct InferenceServing {
-    ownable: Ownable,
+    config: ServingConfig,
     accounts: Accounts,
     providers: AddressSet,
     provider_pub_keys: StorageMap<Address, StorageMap<Address, StorageArray<StorageU256, 2>>>,
     services: StorageMap<Address, ServiceRecord>,
-    ledger: StorageAddress,
-    lock_time: StorageU64,
-    initialized: StorageBool,
-    views: StorageAddress,
 }
 
 impl InferenceServing {
     fn only_initialized(&self) -> Result<Address, Vec<u8>> {
-        if !self.initialized.get() {
-            return Err(revert(NotInitialized {}));
-        }
-        Ok(self.vm().msg_sender())
+        self.config.only_initialized(self.vm().msg_sender())
     }
 
     fn only_ledger(&self) -> Result<(), Vec<u8>> {
-        let caller = self.vm().msg_sender();
-        if caller.is_zero() || caller != self.ledger.get() {
-            return Err(revert(Unauthorized { caller }));
-        }
-        Ok(())
-    }
-
-    fn only_owner(&self) -> Result<(), Vec<u8>> {
-        self.ownable.only_owner(self.vm().msg_sender())
+        self.config.only_ledger(self.vm().msg_sender())
     }
 
     fn existing(&self, user: Address, provider: Address) -> Result<(), Vec<u8>> {
@@ -162,58 +143,43 @@ impl InferenceServing {
         ledger: Address,
         owner: Address,
     ) -> Result<(), Vec<u8>> {
-        if self.initialized.get() || ledger.is_zero() || owner.is_zero() {
-            return Err(revert(InvalidInitialization {}));
-        }
-        self.set_lock_time(lock_time)?;
-        self.initialized.set(true);
-        self.ledger.set(ledger);
-        self.ownable.set_owner(owner);
-        Ok(())
+        self.config.initialize(lock_time, ledger, owner)
     }
 
     /// Sets the views program the fallback delegates to: once before
     /// `initialize` (in the deploying transaction), then only by the owner
     /// (to upgrade it). Errors: `OwnableUnauthorizedAccount`.
     pub fn set_views(&mut self, views: Address) -> Result<(), Vec<u8>> {
-        if self.initialized.get() {
-            self.only_owner()?;
-        }
-        self.views.set(views);
-        Ok(())
+        let caller = self.vm().msg_sender();
+        self.config.set_views(caller, views)
     }
 
     /// Every other selector runs in the views program, on this storage.
     /// Errors: `NotInitialized` when no views program is set.
     #[fallback]
     fn fallback(&mut self, input: &[u8]) -> ArbResult {
-        let views = self.views.get();
-        if views.is_zero() {
-            return Err(revert(NotInitialized {}));
-        }
-        // SAFETY: the views program is ours and only reads this storage.
-        unsafe { self.vm().delegate_call(&Call::new(), views, input) }.map_err(Vec::from)
+        self.config.delegate_to_views(input)
     }
 
     /// Sets the refund lock time (owner only). Errors:
     /// `OwnableUnauthorizedAccount`, `InvalidLimit`.
     pub fn update_lock_time(&mut self, lock_time: U256) -> Result<(), Vec<u8>> {
-        self.only_owner()?;
-        self.set_lock_time(lock_time)
+        let caller = self.vm().msg_sender();
+        self.config.update_lock_time(caller, lock_time)
     }
 
     /// Hands ownership to `newOwner`. Errors: `OwnableUnauthorizedAccount`,
     /// `OwnableInvalidOwner`. Emits `OwnershipTransferred`.
     pub fn transfer_ownership(&mut self, new_owner: Address) -> Result<(), Vec<u8>> {
         let caller = self.vm().msg_sender();
-        self.ownable.transfer(caller, new_owner)
+        self.config.ownable.transfer(caller, new_owner)
     }
 
     /// Leaves the contract without owner. Errors:
     /// `OwnableUnauthorizedAccount`. Emits `OwnershipTransferred`.
     pub fn renounce_ownership(&mut self) -> Result<(), Vec<u8>> {
         let caller = self.vm().msg_sender();
-        self.ownable.renounce(caller)
+        self.config.ownable.renounce(caller)
     }
 
     /// Registers or updates the caller's service. Errors: `NotInitialized`.
@@ -338,7 +304,7 @@ impl InferenceServing {
         if !total.is_zero() {
             call(
                 self.vm(),
-                self.ledger.get(),
+                self.config.ledger(),
                 &ILedger::payProviderCall { provider, amount: total },
             )?;
         }
@@ -382,7 +348,7 @@ impl InferenceServing {
     ) -> Result<U256, Vec<u8>> {
         self.only_ledger()?;
         let now = self.vm().block_timestamp();
-        let lock_time = self.lock_time.get().to::<u64>();
+        let lock_time = self.config.lock_time();
         let mut paid = U256::ZERO;
         for provider in providers {
             paid += self.accounts.retrieve(user, provider, now, lock_time)?;
@@ -417,16 +383,6 @@ impl InferenceServing {
             .into_iter()
             .map(|provider| self.accounts.balance(user, provider))
             .sum()
-    }
-}
-
-impl InferenceServing {
-    fn set_lock_time(&mut self, lock_time: U256) -> Result<(), Vec<u8>> {
-        if lock_time > U256::from(u64::MAX) {
-            return Err(revert(InvalidLimit { limit: lock_time, max: U256::from(u64::MAX) }));
-        }
-        self.lock_time.set(U64::from(lock_time.to::<u64>()));
-        Ok(())
     }
 }
 

@@ -20,7 +20,7 @@ use crate::{InferenceServing, MAX_BATCH_USERS};
 
 impl InferenceServing {
     fn ledger_info(&self, user: Address) -> Result<UserInfo, Vec<u8>> {
-        Ok(view(self.vm(), self.ledger.get(), &ILedger::userInfoCall { user })?.info)
+        Ok(view(self.vm(), self.config.ledger(), &ILedger::userInfoCall { user })?.info)
     }
 
     /// The account as the ABI shows it; zeroed when it does not exist.
@@ -81,22 +81,22 @@ impl InferenceServing {
 
     /// Whether `initialize` ran.
     pub fn initialized(&self) -> bool {
-        self.initialized.get()
+        self.config.initialized()
     }
 
     /// Seconds a refund stays locked after it was requested.
     pub fn lock_time(&self) -> U256 {
-        U256::from(self.lock_time.get())
+        U256::from(self.config.lock_time())
     }
 
     /// The LedgerManager.
     pub fn ledger_address(&self) -> Address {
-        self.ledger.get()
+        self.config.ledger()
     }
 
     /// The owner.
     pub fn owner(&self) -> Address {
-        self.ownable.owner()
+        self.config.ownable.owner()
     }
 
     /// The service of `provider`. Errors: `ServiceNotExist`.
