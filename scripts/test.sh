@@ -14,7 +14,7 @@ cargo $locked xtask build
 
 # The exported Solidity interfaces (target/abi/<Contract>.sol) against the
 # target ABI of ../shared/spec/abi-0g.md: selectors, mutability, outputs.
-cargo $locked xtask abi
+cargo $locked xtask abi --check
 
 # Unit (motsu), scenario, property and end-to-end tests, run natively.
 cargo test $locked --workspace

@@ -290,6 +290,30 @@ impl Accounts {
         Ok(wide(paid))
     }
 
+    /// [`Accounts::retrieve`] for each of `providers`; returns the total
+    /// paid back to the ledger.
+    pub fn retrieve_all(
+        &mut self,
+        user: Address,
+        providers: Vec<Address>,
+        now: u64,
+        lock_time: u64,
+    ) -> Result<U256, Vec<u8>> {
+        let mut paid = U256::ZERO;
+        for provider in providers {
+            paid += self.retrieve(user, provider, now, lock_time)?;
+        }
+        Ok(paid)
+    }
+
+    /// The sum of the user's balances with `providers`.
+    pub fn balance_of(&self, user: Address, providers: Vec<Address>) -> U256 {
+        providers
+            .into_iter()
+            .map(|provider| self.balance(user, provider))
+            .sum()
+    }
+
     /// Deletes an empty account. Errors: `AccountNotExists`,
     /// `AccountHasFunds`.
     pub fn delete(&mut self, user: Address, provider: Address) -> Result<(), Vec<u8>> {

@@ -4,10 +4,17 @@
 //! program routes in its fallback, as one contract.
 
 use fine_tuning_serving::{FineTuningServing, FineTuningViews};
+use serving_contracts::abi::{
+    fine_tuning::{DeliverableExists, DeliverableNotExists, ServiceUpdated},
+    AccountExists, AccountHasFunds, AccountNotExists, AmountTooLarge, BalanceUpdated,
+    InsufficientBalance, InvalidInitialization, InvalidLimit, InvalidVerifierInput, LedgerHasFunds,
+    NotInitialized, RefundRequested, ServiceNotExist, ServiceRemoved, TooManyRefunds, Unauthorized,
+};
 use serving_contracts::{
     abi::fine_tuning::{AccountSummary, IPagedViews},
     abi::paged_view_declaration,
-    export::{body, interface},
+    export::{body, error, event, interface},
+    ownable::{OwnableInvalidOwner, OwnableUnauthorizedAccount, OwnershipTransferred},
 };
 use stylus_sdk::abi::AbiType;
 
@@ -21,9 +28,38 @@ fn main() {
             "    function getBatchAccountsByUsers(address[] calldata users) external view returns ({account}[] memory);"
         ),
     ];
+    // The events and errors the contract emits, from their `sol!` declarations.
+    let events = [
+        event::<BalanceUpdated>(),
+        event::<RefundRequested>(),
+        event::<ServiceUpdated>(),
+        event::<ServiceRemoved>(),
+        event::<OwnershipTransferred>(),
+    ];
+    let errors = [
+        error::<AccountNotExists>(),
+        error::<AccountExists>(),
+        error::<AccountHasFunds>(),
+        error::<ServiceNotExist>(),
+        error::<TooManyRefunds>(),
+        error::<InsufficientBalance>(),
+        error::<AmountTooLarge>(),
+        error::<LedgerHasFunds>(),
+        error::<InvalidVerifierInput>(),
+        error::<DeliverableNotExists>(),
+        error::<DeliverableExists>(),
+        error::<Unauthorized>(),
+        error::<InvalidInitialization>(),
+        error::<NotInitialized>(),
+        error::<InvalidLimit>(),
+        error::<OwnableUnauthorizedAccount>(),
+        error::<OwnableInvalidOwner>(),
+    ];
     let lines = body::<FineTuningServing>()
         .into_iter()
         .chain(body::<FineTuningViews>())
-        .chain(paged);
+        .chain(paged)
+        .chain(events)
+        .chain(errors);
     print!("{}", interface("IFineTuningServing", lines));
 }

@@ -349,11 +349,7 @@ impl InferenceServing {
         self.only_ledger()?;
         let now = self.vm().block_timestamp();
         let lock_time = self.config.lock_time();
-        let mut paid = U256::ZERO;
-        for provider in providers {
-            paid += self.accounts.retrieve(user, provider, now, lock_time)?;
-        }
-        Ok(paid)
+        self.accounts.retrieve_all(user, providers, now, lock_time)
     }
 
     /// Internal (ledger only): deletes the user's empty accounts with
@@ -379,10 +375,7 @@ impl InferenceServing {
     /// Internal view (ledger): the sum of the user's balances with
     /// `providers`.
     pub fn user_balance(&self, user: Address, providers: Vec<Address>) -> U256 {
-        providers
-            .into_iter()
-            .map(|provider| self.accounts.balance(user, provider))
-            .sum()
+        self.accounts.balance_of(user, providers)
     }
 }
 

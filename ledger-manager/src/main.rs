@@ -2,14 +2,44 @@
 //! interface of LedgerManager, with `getAllLedgers` (routed by its fallback).
 
 use ledger_manager::LedgerManager;
+use serving_contracts::abi::{
+    AccountNotExists, AmountTooLarge, InsufficientBalance, InvalidInitialization, InvalidLimit,
+    InvalidServiceType, LedgerExists, LedgerHasFunds, LedgerNotExists, NotInitialized,
+    ServiceNotExist, TooManyProviders, Unauthorized, ValueNotAccepted,
+};
 use serving_contracts::{
     abi::{paged_view_declaration, IPagedViews, Ledger},
-    export::{body, interface},
+    export::{body, error, event, interface},
+    ownable::{OwnableInvalidOwner, OwnableUnauthorizedAccount, OwnershipTransferred},
 };
 use stylus_sdk::abi::AbiType;
 
 fn main() {
     let paged = paged_view_declaration::<IPagedViews::getAllLedgersCall>(Ledger::ABI.as_str());
-    let lines = body::<LedgerManager>().into_iter().chain([paged]);
+    // The events and errors the contract emits, from their `sol!` declarations.
+    let events = [event::<OwnershipTransferred>()];
+    let errors = [
+        error::<LedgerNotExists>(),
+        error::<LedgerExists>(),
+        error::<InsufficientBalance>(),
+        error::<TooManyProviders>(),
+        error::<InvalidServiceType>(),
+        error::<LedgerHasFunds>(),
+        error::<AccountNotExists>(),
+        error::<ServiceNotExist>(),
+        error::<AmountTooLarge>(),
+        error::<Unauthorized>(),
+        error::<InvalidInitialization>(),
+        error::<NotInitialized>(),
+        error::<InvalidLimit>(),
+        error::<ValueNotAccepted>(),
+        error::<OwnableUnauthorizedAccount>(),
+        error::<OwnableInvalidOwner>(),
+    ];
+    let lines = body::<LedgerManager>()
+        .into_iter()
+        .chain([paged])
+        .chain(events)
+        .chain(errors);
     print!("{}", interface("ILedgerManager", lines));
 }

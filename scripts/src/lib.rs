@@ -672,6 +672,12 @@ pub mod abi {
         pub internal: Vec<String>,
         /// Structs of the section's code blocks: name and field types.
         pub structs: Vec<(String, Vec<String>)>,
+        /// The same structs' field names, in the same order.
+        pub field_names: Vec<(String, Vec<String>)>,
+        /// Events written out in the section's text (`Name(address* user,
+        /// ...)` or `Name(address indexed, ...)`): name and parameters
+        /// (type as written, indexed, name).
+        pub events: Vec<(String, Vec<(String, bool, String)>)>,
     }
 
     #[derive(Clone, Debug, Default)]
@@ -716,6 +722,7 @@ pub mod abi {
                         Some(block) => {
                             if let Some(s) = spec.sections.last_mut() {
                                 s.structs.extend(parse_structs(&block));
+                                s.field_names.extend(parse_struct_names(&block));
                             }
                         }
                         None => code = Some(String::new()),
@@ -735,6 +742,9 @@ pub mod abi {
                     continue;
                 }
                 let Some(cells) = table_cells(line) else {
+                    if let Some(s) = spec.sections.last_mut() {
+                        s.events.extend(parse_events(line));
+                    }
                     continue;
                 };
                 let Some(section) = spec.sections.last_mut() else {
@@ -826,6 +836,78 @@ pub mod abi {
             rest = r[end + 1..].trim_start();
         }
         out
+    }
+
+    /// The field names of the structs of a code block, as [`parse_structs`]
+    /// reads them (a field without a name gets an empty one).
+    fn parse_struct_names(block: &str) -> Vec<(String, Vec<String>)> {
+        let mut out = Vec::new();
+        let mut rest = block.trim_start();
+        while !rest.is_empty() {
+            let (name, r) = split_ident(rest);
+            let r = r.trim_start();
+            if name.is_empty() || !r.starts_with('(') {
+                break;
+            }
+            let Ok(end) = closing(r) else { break };
+            let Ok(fields) = split_top(&r[1..end])
+                .into_iter()
+                .map(|p| param_name(p, true))
+                .collect::<Result<Vec<_>, _>>()
+            else {
+                break;
+            };
+            out.push((name.to_string(), fields));
+            rest = r[end + 1..].trim_start();
+        }
+        out
+    }
+
+    /// The events of a line of text: every `Name(params)` whose parameters
+    /// mark an indexed one with `*` or `indexed`.
+    fn parse_events(line: &str) -> Vec<(String, Vec<(String, bool, String)>)> {
+        let mut out = Vec::new();
+        let mut from = 0;
+        while let Some(i) = line[from..].find('(').map(|i| i + from) {
+            from = i + 1;
+            let start = line[..i].rfind(|c| !is_ident_char(c)).map_or(0, |j| j + 1);
+            let name = &line[start..i];
+            let Ok(end) = closing(&line[i..]) else { break };
+            let inner = &line[i + 1..i + end];
+            if name.is_empty() || !(inner.contains('*') || find_word(inner, "indexed").is_some()) {
+                continue;
+            }
+            let params: Option<Vec<_>> = split_top(inner)
+                .into_iter()
+                .map(|p| {
+                    let indexed = p.contains('*') || find_word(p, "indexed").is_some();
+                    let p = p.replace('*', " ");
+                    let (ty, _) = take_type(&p, true).ok()?;
+                    Some((ty, indexed, param_name(&p, true).ok()?))
+                })
+                .collect();
+            if let Some(params) = params {
+                out.push((name.to_string(), params));
+            }
+            from = i + end;
+        }
+        out
+    }
+
+    /// The name of a parameter `type [location|indexed] [name]`, or "".
+    fn param_name(p: &str, named: bool) -> Result<String, String> {
+        let (_, rest) = take_type(p, named)?;
+        Ok(rest
+            .split_whitespace()
+            .filter(|w| {
+                !matches!(
+                    *w,
+                    "calldata" | "memory" | "storage" | "indexed" | "payable"
+                )
+            })
+            .last()
+            .unwrap_or("")
+            .to_string())
     }
 
     /// The functions of one public row. A cell may hold several signatures
@@ -1019,6 +1101,434 @@ pub mod abi {
                     got.starts_with('(') && closing(got).is_ok_and(|end| &got[end + 1..] == suffix);
                 (!is_tuple).then(|| format!("{got} but the spec wants the struct {want}"))
             }
+        }
+    }
+
+    /// The ABI artifacts of a contract for wallets and SDKs: `abi/<Contract>.json`
+    /// (standard JSON ABI) and `abi/<Contract>.sol` (Solidity interface),
+    /// generated from its exported interface, tuples named after the spec's
+    /// structs (with their field names).
+    pub mod artifacts {
+        use super::*;
+        use alloy_json_abi::{EventParam, InternalType, JsonAbi, Param, StateMutability};
+
+        /// A parameter of a declaration: canonical type, name (may be
+        /// empty) and whether it is an indexed event parameter.
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub struct Arg {
+            pub ty: String,
+            pub name: String,
+            pub indexed: bool,
+        }
+
+        /// A function, event or error of an exported interface.
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub enum Decl {
+            Function {
+                name: String,
+                inputs: Vec<Arg>,
+                mutability: Mutability,
+                outputs: Vec<String>,
+            },
+            Event {
+                name: String,
+                inputs: Vec<Arg>,
+            },
+            Error {
+                name: String,
+                inputs: Vec<Arg>,
+            },
+        }
+
+        fn args(list_src: &str) -> Result<Vec<Arg>, String> {
+            split_top(list_src)
+                .into_iter()
+                .map(|p| {
+                    let (ty, rest) = take_type(p, false)?;
+                    let indexed = rest.split_whitespace().any(|w| w == "indexed");
+                    let name = param_name(p, false)?;
+                    Ok(Arg { ty, name, indexed })
+                })
+                .collect()
+        }
+
+        /// Every function, event and error of an interface, in order.
+        pub fn parse_decls(src: &str) -> Result<Vec<Decl>, String> {
+            let src = strip_comments(src);
+            let mut out = Vec::new();
+            for stmt in src.split(';') {
+                let stmt = stmt.rsplit(['{', '}']).next().unwrap_or("").trim();
+                let (kw, rest) = split_ident(stmt);
+                if !matches!(kw, "function" | "event" | "error") {
+                    continue;
+                }
+                let (name, r) = split_ident(rest.trim_start());
+                let r = r.trim_start();
+                if name.is_empty() || !r.starts_with('(') {
+                    return Err(format!("cannot read `{stmt}`"));
+                }
+                let end = closing(r)?;
+                let inputs = args(&r[1..end]).map_err(|e| format!("{e} in `{stmt}`"))?;
+                let name = name.to_string();
+                out.push(match kw {
+                    "function" => {
+                        let f = parse_function(stmt)?;
+                        Decl::Function {
+                            name,
+                            inputs,
+                            mutability: f.mutability,
+                            outputs: f.outputs,
+                        }
+                    }
+                    "event" => {
+                        if !r[end + 1..].trim().is_empty() {
+                            return Err(format!("cannot read `{stmt}` (anonymous?)"));
+                        }
+                        Decl::Event { name, inputs }
+                    }
+                    _ => Decl::Error { name, inputs },
+                });
+            }
+            Ok(out)
+        }
+
+        /// A struct of the spec: name, fields (type as the spec writes it,
+        /// name) and its canonical tuple.
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub struct StructDef {
+            pub name: String,
+            pub fields: Vec<(String, String)>,
+            pub tuple: String,
+        }
+
+        /// The structs a contract's section of the spec knows: its own,
+        /// then the shared ones.
+        #[derive(Clone, Debug, Default)]
+        pub struct Structs(pub Vec<StructDef>);
+
+        impl Structs {
+            pub fn of(spec: &Spec, section: &str) -> Structs {
+                let own = spec.section(section).into_iter();
+                let shared = spec
+                    .sections
+                    .iter()
+                    .filter(|s| s.name.to_lowercase().contains("shared"));
+                let mut list: Vec<StructDef> = Vec::new();
+                for sec in own.chain(shared) {
+                    for (name, types) in &sec.structs {
+                        if list.iter().any(|d| &d.name == name) {
+                            continue;
+                        }
+                        let Some(tuple) = spec.expand(section, name) else {
+                            continue;
+                        };
+                        let names = sec
+                            .field_names
+                            .iter()
+                            .find(|(n, _)| n == name)
+                            .map(|(_, f)| f.clone())
+                            .unwrap_or_default();
+                        let fields = types
+                            .iter()
+                            .enumerate()
+                            .map(|(i, t)| (t.clone(), names.get(i).cloned().unwrap_or_default()))
+                            .collect();
+                        list.push(StructDef {
+                            name: name.clone(),
+                            fields,
+                            tuple,
+                        });
+                    }
+                }
+                Structs(list)
+            }
+
+            /// The struct whose tuple is `tuple` (without array suffix):
+            /// `prefer` when it is one of them, else the first.
+            pub fn find(&self, tuple: &str, prefer: Option<&str>) -> Option<&StructDef> {
+                let all: Vec<&StructDef> = self.0.iter().filter(|d| d.tuple == tuple).collect();
+                prefer
+                    .and_then(|p| all.iter().find(|d| d.name == p).copied())
+                    .or(all.first().copied())
+            }
+
+            /// The JSON parameter of canonical type `ty`: a tuple becomes the
+            /// struct it is (`prefer`, a spec type such as `Account[]`, when
+            /// several match), with its field names. A tuple that is no struct
+            /// of the spec (the internal functions' own) becomes the struct
+            /// `fallback` with fields `field0`, `field1`...
+            pub fn param(
+                &self,
+                iface: &str,
+                ty: &str,
+                name: &str,
+                prefer: Option<&str>,
+                fallback: &str,
+            ) -> Result<Param, String> {
+                if !ty.starts_with('(') {
+                    return Ok(Param {
+                        ty: ty.to_string(),
+                        name: name.to_string(),
+                        components: vec![],
+                        internal_type: Some(InternalType::Other {
+                            contract: None,
+                            ty: ty.to_string(),
+                        }),
+                    });
+                }
+                let end = closing(ty)?;
+                let (tuple, suffix) = ty.split_at(end + 1);
+                let prefer = prefer.map(|p| &p[..p.find('[').unwrap_or(p.len())]);
+                let types = split_top(&tuple[1..tuple.len() - 1]);
+                let def = match self.find(tuple, prefer) {
+                    Some(d) => d.clone(),
+                    None => StructDef {
+                        name: fallback.to_string(),
+                        fields: (0..types.len())
+                            .map(|i| (String::new(), format!("field{i}")))
+                            .collect(),
+                        tuple: tuple.to_string(),
+                    },
+                };
+                if types.len() != def.fields.len() {
+                    return Err(format!("{tuple} does not fit the struct {}", def.name));
+                }
+                let components = def
+                    .fields
+                    .iter()
+                    .zip(types)
+                    .enumerate()
+                    .map(|(i, ((spec_ty, field), t))| {
+                        let spec_ty = (!spec_ty.is_empty()).then_some(spec_ty.as_str());
+                        let inner = format!("{}{}", def.name, upper_first(field));
+                        let inner = if field.is_empty() {
+                            format!("{}{i}", def.name)
+                        } else {
+                            inner
+                        };
+                        self.param(iface, t, field, spec_ty, &inner)
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Param {
+                    ty: format!("tuple{suffix}"),
+                    name: name.to_string(),
+                    components,
+                    internal_type: Some(InternalType::Struct {
+                        contract: Some(iface.to_string()),
+                        ty: format!("{}{suffix}", def.name),
+                    }),
+                })
+            }
+        }
+
+        /// `userInfo` -> `UserInfo`.
+        pub fn upper_first(name: &str) -> String {
+            let mut c = name.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect())
+                .unwrap_or_default()
+        }
+
+        /// `lock_time` -> `lockTime` (Stylus exports Rust's parameter names).
+        pub fn camel(name: &str) -> String {
+            let mut out = String::new();
+            let mut upper = false;
+            for c in name.chars() {
+                if c == '_' && !out.is_empty() {
+                    upper = true;
+                } else if upper {
+                    out.extend(c.to_uppercase());
+                    upper = false;
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
+
+        fn state(m: Mutability) -> StateMutability {
+            match m {
+                Mutability::Pure => StateMutability::Pure,
+                Mutability::View => StateMutability::View,
+                Mutability::NonPayable => StateMutability::NonPayable,
+                Mutability::Payable => StateMutability::Payable,
+            }
+        }
+
+        /// The JSON ABI of the interface `iface` (declarations `decls`) of
+        /// the contract of spec section `section`.
+        pub fn json_abi(
+            spec: &Spec,
+            section: &str,
+            iface: &str,
+            decls: &[Decl],
+        ) -> Result<JsonAbi, String> {
+            let structs = Structs::of(spec, section);
+            let public = spec
+                .section(section)
+                .map(|s| s.public.as_slice())
+                .unwrap_or(&[]);
+            let params = |args: &[Arg]| {
+                args.iter()
+                    .enumerate()
+                    .map(|(i, a)| {
+                        let n = camel(&a.name);
+                        let fallback = if n.is_empty() {
+                            format!("Param{i}")
+                        } else {
+                            upper_first(&n)
+                        };
+                        structs.param(iface, &a.ty, &n, None, &fallback)
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            };
+            let mut abi = JsonAbi::new();
+            for d in decls {
+                match d {
+                    Decl::Function {
+                        name,
+                        inputs,
+                        mutability,
+                        outputs,
+                    } => {
+                        let types: Vec<&str> = inputs.iter().map(|a| a.ty.as_str()).collect();
+                        let sig = format!("{name}({})", types.join(","));
+                        let spec_outs = public
+                            .iter()
+                            .find(|f| f.signature == sig)
+                            .and_then(|f| f.outputs.clone())
+                            .unwrap_or_default();
+                        let outputs = outputs
+                            .iter()
+                            .enumerate()
+                            .map(|(i, t)| {
+                                let fallback = match outputs.len() {
+                                    1 => upper_first(name),
+                                    _ => format!("{}{i}", upper_first(name)),
+                                };
+                                let prefer = spec_outs.get(i).map(String::as_str);
+                                structs.param(iface, t, "", prefer, &fallback)
+                            })
+                            .collect::<Result<Vec<_>, _>>()
+                            .map_err(|e| format!("{sig}: {e}"))?;
+                        let f = alloy_json_abi::Function {
+                            name: name.clone(),
+                            inputs: params(inputs).map_err(|e| format!("{sig}: {e}"))?,
+                            outputs,
+                            state_mutability: state(*mutability),
+                        };
+                        abi.functions.entry(name.clone()).or_default().push(f);
+                    }
+                    Decl::Event { name, inputs } => {
+                        // The spec's event of that name and types (the
+                        // section's own first): parameter names, and the
+                        // indexed flags checked against it.
+                        let types: Vec<&str> = inputs.iter().map(|a| a.ty.as_str()).collect();
+                        let own = spec.section(section).into_iter();
+                        let written = own
+                            .chain(spec.sections.iter())
+                            .flat_map(|s| s.events.iter())
+                            .find(|(n, ps)| {
+                                n == name
+                                    && ps.len() == types.len()
+                                    && ps.iter().zip(&types).all(|((t, _, _), want)| {
+                                        spec.expand(section, t).as_deref() == Some(*want)
+                                    })
+                            });
+                        let mut inputs = inputs.clone();
+                        if let Some((_, ps)) = written {
+                            for (a, (_, indexed, n)) in inputs.iter_mut().zip(ps) {
+                                if a.indexed != *indexed {
+                                    return Err(format!(
+                                        "event {name}: the indexed parameters differ from the spec"
+                                    ));
+                                }
+                                if a.name.is_empty() {
+                                    a.name = n.clone();
+                                }
+                            }
+                        }
+                        let ps = params(&inputs).map_err(|e| format!("event {name}: {e}"))?;
+                        let inputs = ps
+                            .into_iter()
+                            .zip(&inputs)
+                            .map(|(p, a)| EventParam {
+                                ty: p.ty,
+                                name: p.name,
+                                indexed: a.indexed,
+                                components: p.components,
+                                internal_type: p.internal_type,
+                            })
+                            .collect();
+                        let e = alloy_json_abi::Event {
+                            name: name.clone(),
+                            inputs,
+                            anonymous: false,
+                        };
+                        abi.events.entry(name.clone()).or_default().push(e);
+                    }
+                    Decl::Error { name, inputs } => {
+                        let e = alloy_json_abi::Error {
+                            name: name.clone(),
+                            inputs: params(inputs).map_err(|e| format!("error {name}: {e}"))?,
+                        };
+                        abi.errors.entry(name.clone()).or_default().push(e);
+                    }
+                }
+            }
+            Ok(abi)
+        }
+
+        /// The two files: `<Contract>.json` and `<Contract>.sol`.
+        pub fn render(abi: &JsonAbi, iface: &str) -> Result<(String, String), String> {
+            let json = serde_json::to_string_pretty(abi).map_err(|e| e.to_string())? + "\n";
+            let sol = format!(
+                "// SPDX-License-Identifier: MIT\n\
+                 // Generated by `cargo xtask abi` from the contract's export-abi and the\n\
+                 // struct names of ../shared/spec/abi-0g.md. Do not edit.\n\
+                 pragma solidity ^0.8.23;\n\n{}",
+                abi.to_sol(iface, None)
+            );
+            let sol = if sol.ends_with('\n') { sol } else { sol + "\n" };
+            Ok((json, sol))
+        }
+
+        /// Loads a JSON ABI with alloy-json-abi and checks that every public
+        /// function of the spec section is in it with the spec's selector
+        /// and mutability class. One line per problem.
+        pub fn validate(spec: &Spec, section: &str, json: &str) -> Vec<String> {
+            let abi: JsonAbi = match serde_json::from_str(json) {
+                Ok(a) => a,
+                Err(e) => return vec![format!("{section}: the JSON ABI does not load: {e}")],
+            };
+            let Some(sec) = spec.section(section) else {
+                return vec![format!("{section}: the spec has no section `## {section}`")];
+            };
+            let mut out = Vec::new();
+            for want in &sec.public {
+                let found = abi.functions().find(|f| f.selector().0 == want.selector);
+                match found {
+                    None => out.push(format!(
+                        "{section}: {} {} is not in the JSON ABI",
+                        want.signature,
+                        hex(want.selector)
+                    )),
+                    Some(f) => {
+                        let got = state(want.mutability.class());
+                        let class = match f.state_mutability {
+                            StateMutability::Pure => StateMutability::View,
+                            m => m,
+                        };
+                        if class != got {
+                            out.push(format!(
+                                "{section}: {} has mutability {:?} in the JSON ABI",
+                                want.signature, f.state_mutability
+                            ));
+                        }
+                    }
+                }
+            }
+            out
         }
     }
 
@@ -1274,6 +1784,171 @@ Ledger  (address user,
 
             let r = check(&spec, "Nowhere", &[]);
             assert_eq!(r.mismatches.len(), 1);
+        }
+
+        mod artifacts_tests {
+            use super::super::artifacts::*;
+            use super::super::*;
+            use super::s;
+
+            const SPEC: &str = "## Shared structs\n\n```\nRefund (uint256 index, bool processed)\n```\n\n\
+## C\n\n```\nAccount (address user, Refund[] refunds)\nOther (address owner, (uint256,bool)[] refunds)\nPair (uint256 a, uint256 b)\n```\n\n\
+| kind | signature | selector | mutability | outputs |\n| --- | --- | --- | --- | --- |\n\
+| public | getAccount(address) | 0xfbcbc0f1 | view | (Other o) |\n\
+| public | getRefund(uint256) | 0xd2f0be99 | view | (Refund r) |\n";
+
+            const IFACE: &str = "interface IC {\n\
+    function getAccount(address user) external view returns ((address,(uint256,bool)[]) memory);\n\
+    function getRefund(uint256 refund_index) external view returns ((uint256,bool) memory);\n\
+    function put((address,(uint256,bool)[])[] calldata accounts, (bool,bool) calldata flags) external payable;\n\
+    event Put(address indexed, uint256);\n\
+    error Bad(string);\n}\n";
+
+            fn spec() -> Spec {
+                let spec = Spec::parse(SPEC);
+                assert!(spec.errors.is_empty(), "{:?}", spec.errors);
+                spec
+            }
+
+            #[test]
+            fn struct_names_and_field_names_of_the_spec() {
+                let spec = spec();
+                let c = spec.section("C").unwrap();
+                assert_eq!(
+                    c.field_names[0],
+                    ("Account".into(), s(&["user", "refunds"]))
+                );
+                let structs = Structs::of(&spec, "C");
+                let names: Vec<&str> = structs.0.iter().map(|d| d.name.as_str()).collect();
+                assert_eq!(names, ["Account", "Other", "Pair", "Refund"]);
+                // Account and Other are the same tuple: the first, unless preferred.
+                let t = "(address,(uint256,bool)[])";
+                assert_eq!(structs.find(t, None).unwrap().name, "Account");
+                assert_eq!(structs.find(t, Some("Other")).unwrap().name, "Other");
+                assert_eq!(structs.find("(uint256,bool)", None).unwrap().name, "Refund");
+                assert!(structs.find("(bool)", None).is_none());
+            }
+
+            #[test]
+            fn declarations_keep_names_and_indexed() {
+                let d = parse_decls(IFACE).unwrap();
+                assert_eq!(d.len(), 5);
+                let Decl::Function { name, inputs, .. } = &d[1] else {
+                    panic!()
+                };
+                assert_eq!(
+                    (name.as_str(), inputs[0].name.as_str()),
+                    ("getRefund", "refund_index")
+                );
+                let Decl::Event { inputs, .. } = &d[3] else {
+                    panic!()
+                };
+                assert!(inputs[0].indexed && !inputs[1].indexed);
+                assert!(matches!(&d[4], Decl::Error { name, .. } if name == "Bad"));
+            }
+
+            #[test]
+            fn json_abi_names_tuples_after_the_spec() {
+                let spec = spec();
+                let abi = json_abi(&spec, "C", "IC", &parse_decls(IFACE).unwrap()).unwrap();
+                let (json, sol) = render(&abi, "IC").unwrap();
+                let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+                let get = v
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|i| i["name"] == "getAccount")
+                    .unwrap();
+                // The spec row's output names the struct among equal tuples.
+                assert_eq!(get["outputs"][0]["internalType"], "struct IC.Other");
+                assert_eq!(get["outputs"][0]["components"][1]["name"], "refunds");
+                assert_eq!(get["outputs"][0]["components"][1]["type"], "tuple[]");
+                assert_eq!(
+                    get["outputs"][0]["components"][1]["components"][0]["name"],
+                    "index"
+                );
+                let put = v
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|i| i["name"] == "put")
+                    .unwrap();
+                assert_eq!(put["stateMutability"], "payable");
+                assert_eq!(put["inputs"][0]["internalType"], "struct IC.Account[]");
+                // A tuple the spec does not name gets a struct of its own.
+                assert_eq!(put["inputs"][1]["internalType"], "struct IC.Flags");
+                let ev = v
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|i| i["type"] == "event")
+                    .unwrap();
+                assert_eq!(ev["inputs"][0]["indexed"], true);
+                assert_eq!(ev["inputs"][1]["indexed"], false);
+                assert!(v
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|i| i["type"] == "error" && i["name"] == "Bad"));
+                assert!(sol.contains("struct Other {"), "{sol}");
+                assert!(
+                    sol.contains(
+                        "function getAccount(address user) external view returns (Other memory);"
+                    ),
+                    "{sol}"
+                );
+                assert!(
+                    sol.contains("function getRefund(uint256 refundIndex)"),
+                    "{sol}"
+                );
+                // The JSON selectors are the spec's.
+                assert_eq!(validate(&spec, "C", &json), Vec::<String>::new());
+                let alloy: alloy_json_abi::JsonAbi = serde_json::from_str(&json).unwrap();
+                let sel = alloy.function("put").unwrap()[0].selector();
+                assert_eq!(
+                    sel.0,
+                    selector("put((address,(uint256,bool)[])[],(bool,bool))")
+                );
+            }
+
+            #[test]
+            fn validate_reports_a_missing_selector() {
+                let spec = spec();
+                let only = "interface IC { function getRefund(uint256 i) external view returns ((uint256,bool) memory); }";
+                let abi = json_abi(&spec, "C", "IC", &parse_decls(only).unwrap()).unwrap();
+                let (json, _) = render(&abi, "IC").unwrap();
+                let errs = validate(&spec, "C", &json);
+                assert_eq!(errs.len(), 1, "{errs:?}");
+                assert!(errs[0].contains("getAccount(address)"));
+                assert_eq!(validate(&spec, "C", "[").len(), 1);
+            }
+
+            #[test]
+            fn events_of_the_spec_name_parameters_and_check_indexed() {
+                let md = format!("{SPEC}\nEvents (indexed fields marked *):\n- Put(address* who, uint256 n) 0x00\n\
+Events: Other(address indexed,address indexed).\n");
+                let spec = Spec::parse(&md);
+                let c = spec.section("C").unwrap();
+                assert_eq!(c.events.len(), 2, "{:?}", c.events);
+                assert_eq!(c.events[0].1[0], ("address".into(), true, "who".into()));
+                assert_eq!(c.events[1].1[1], ("address".into(), true, String::new()));
+                let abi = json_abi(&spec, "C", "IC", &parse_decls(IFACE).unwrap()).unwrap();
+                let ev = &abi.events["Put"][0];
+                assert_eq!(
+                    (ev.inputs[0].name.as_str(), ev.inputs[1].name.as_str()),
+                    ("who", "n")
+                );
+                let bad = IFACE.replace("uint256);", "uint256 indexed);");
+                let err = json_abi(&spec, "C", "IC", &parse_decls(&bad).unwrap()).unwrap_err();
+                assert!(err.contains("indexed"), "{err}");
+            }
+
+            #[test]
+            fn camel_case() {
+                assert_eq!(camel("lock_time"), "lockTime");
+                assert_eq!(camel("user"), "user");
+                assert_eq!(upper_first("userInfo"), "UserInfo");
+            }
         }
     }
 }

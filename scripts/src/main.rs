@@ -8,11 +8,18 @@
 //! target/abi/<Contract>.sol and checks it against the target ABI of the spec
 //! (../shared/spec/abi-0g.md): every function marked public there must be
 //! exported with its selector, mutability and outputs. Fails with one line per
-//! difference.
+//! difference. It also writes the ABI artifacts for wallets and SDKs,
+//! abi/<Contract>.json (standard JSON ABI) and abi/<Contract>.sol (Solidity
+//! interface with the spec's struct names and field names), loads the JSON
+//! back with alloy-json-abi and checks its selectors against the spec.
+//!
+//! `cargo xtask abi --check`: the same checks, but the artifacts are only
+//! regenerated in memory; fails with one line per file of abi/ that differs
+//! (stale or missing).
 
 use std::path::{Path, PathBuf};
 use std::process::{exit, Command, Stdio};
-use xtask::abi::{self, Spec};
+use xtask::abi::{self, artifacts, Spec};
 use xtask::{Artifacts, MAX_CODE_BYTES, MAX_WASM_BYTES};
 
 /// The contracts deployed on chain, built by default.
@@ -38,13 +45,17 @@ const ABI_CONTRACTS: &[(&str, &str)] = &[
 /// The target ABI, from the workspace root.
 const ABI_SPEC: &str = "../shared/spec/abi-0g.md";
 
+/// The committed ABI artifacts, from the workspace root.
+const ABI_DIR: &str = "abi";
+
 const USAGE: &str =
-    "usage: cargo xtask build [--contract NAME]... | cargo xtask abi [--contract CRATE]...";
+    "usage: cargo xtask build [--contract NAME]... | cargo xtask abi [--check] [--contract CRATE]...";
 
 #[derive(Debug, PartialEq)]
 enum Cmd {
     Build(Vec<String>),
-    Abi(Vec<String>),
+    /// The crates, and whether to only check abi/ (`--check`).
+    Abi(Vec<String>, bool),
 }
 
 fn main() {
@@ -58,7 +69,7 @@ fn main() {
     };
     let result = match &cmd {
         Cmd::Build(contracts) => build(contracts),
-        Cmd::Abi(crates) => check_abi(crates),
+        Cmd::Abi(crates, check) => check_abi(crates, *check),
     };
     if let Err(e) = result {
         eprintln!("xtask: {e}");
@@ -87,8 +98,10 @@ fn parse(args: &[String]) -> Result<Cmd, String> {
         None => return Err("missing command".into()),
     };
     let mut contracts = Vec::new();
+    let mut check = false;
     while let Some(arg) = it.next() {
         match arg.as_str() {
+            "--check" if abi => check = true,
             "--contract" => match it.next() {
                 Some(name) if !name.starts_with('-') => contracts.push(name.clone()),
                 _ => return Err("--contract needs a package name".into()),
@@ -100,7 +113,7 @@ fn parse(args: &[String]) -> Result<Cmd, String> {
         if contracts.is_empty() {
             contracts = ABI_CONTRACTS.iter().map(|p| p.0.to_string()).collect();
         }
-        return Ok(Cmd::Abi(contracts));
+        return Ok(Cmd::Abi(contracts, check));
     }
     if contracts.is_empty() {
         contracts = PROGRAMS.iter().map(|p| p.0.to_string()).collect();
@@ -178,7 +191,7 @@ fn build(contracts: &[String]) -> Result<(), String> {
     }
 }
 
-fn check_abi(crates: &[String]) -> Result<(), String> {
+fn check_abi(crates: &[String], check_only: bool) -> Result<(), String> {
     let root = root();
     let spec_path = root.join(ABI_SPEC);
     let md =
@@ -187,6 +200,12 @@ fn check_abi(crates: &[String]) -> Result<(), String> {
     let out_dir = target_dir().join("abi");
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+
+    let abi_dir = root.join(ABI_DIR);
+    if !check_only {
+        std::fs::create_dir_all(&abi_dir).map_err(|e| format!("{}: {e}", abi_dir.display()))?;
+    }
+    let mut stale = Vec::new();
 
     // The spec's own errors (a selector that is not the hash of its signature).
     let mut mismatches = spec.errors.clone();
@@ -248,10 +267,38 @@ fn check_abi(crates: &[String]) -> Result<(), String> {
             );
         }
         mismatches.extend(report.mismatches);
+
+        // The artifacts: abi/<Contract>.{json,sol}.
+        let iface = format!("I{contract}");
+        let decls = artifacts::parse_decls(&sol).map_err(|e| format!("{}: {e}", path.display()))?;
+        let json_abi = artifacts::json_abi(&spec, contract, &iface, &decls)
+            .map_err(|e| format!("{contract}: {e}"))?;
+        let (json, sol_out) = artifacts::render(&json_abi, &iface)?;
+        mismatches.extend(artifacts::validate(&spec, contract, &json));
+        for (ext, text) in [("json", &json), ("sol", &sol_out)] {
+            let file = abi_dir.join(format!("{contract}.{ext}"));
+            let shown = format!("{ABI_DIR}/{contract}.{ext}");
+            if check_only {
+                match std::fs::read_to_string(&file) {
+                    Ok(old) if old == *text => println!("  fresh  {shown}"),
+                    Ok(_) => stale.push(format!("{shown} is stale")),
+                    Err(_) => stale.push(format!("{shown} is missing")),
+                }
+            } else {
+                std::fs::write(&file, text).map_err(|e| format!("{}: {e}", file.display()))?;
+                println!("  wrote  {shown}");
+            }
+        }
+    }
+    for s in &stale {
+        eprintln!("abi stale: {s} (run `cargo xtask abi` and commit {ABI_DIR}/)");
     }
     if mismatches.is_empty() {
         println!("abi: every public function of the spec is exported as specified");
-        return Ok(());
+        if stale.is_empty() {
+            return Ok(());
+        }
+        return Err(format!("{} stale file(s) in {ABI_DIR}/", stale.len()));
     }
     for m in &mismatches {
         eprintln!("abi mismatch: {m}");
@@ -278,7 +325,14 @@ mod tests {
             .iter()
             .map(|p| p.0.to_string())
             .collect();
-        assert_eq!(parse(&args(&["abi"])).unwrap(), Cmd::Abi(all));
+        assert_eq!(
+            parse(&args(&["abi"])).unwrap(),
+            Cmd::Abi(all.clone(), false)
+        );
+        assert_eq!(
+            parse(&args(&["abi", "--check"])).unwrap(),
+            Cmd::Abi(all, true)
+        );
     }
 
     #[test]
@@ -286,7 +340,7 @@ mod tests {
         let got = parse(&args(&["build", "--contract", "a", "--contract", "b"])).unwrap();
         assert_eq!(got, Cmd::Build(args(&["a", "b"])));
         let got = parse(&args(&["abi", "--contract", "ledger-manager"])).unwrap();
-        assert_eq!(got, Cmd::Abi(args(&["ledger-manager"])));
+        assert_eq!(got, Cmd::Abi(args(&["ledger-manager"]), false));
     }
 
     #[test]
@@ -297,6 +351,7 @@ mod tests {
             &["build", "-x"],
             &["build", "--contract"],
             &["abi", "-x"],
+            &["build", "--check"],
         ] {
             assert!(parse(&args(bad)).is_err(), "{bad:?}");
         }
