@@ -4,7 +4,7 @@
 //! that what we deploy in tests is what `cargo stylus deploy` would deploy.
 
 use std::fmt;
-use std::io::Write;
+use std::io::{Read, Write};
 
 /// Largest stored code a chain accepts (EIP-170, enforced by Arbitrum).
 pub const MAX_CODE_BYTES: usize = 24_576;
@@ -101,6 +101,27 @@ pub fn initcode(code: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Decodes deployment init code made by [`initcode`] back to the wasm the
+/// chain activates: checks the prelude and the length, the Stylus prefix,
+/// and decompresses. `None` when any part does not match.
+pub fn decode_initcode(initcode: &[u8]) -> Option<Vec<u8>> {
+    let code = initcode.get(PRELUDE_LEN + 1..)?;
+    if initcode[..PRELUDE_LEN + 1] != self::initcode(code)[..PRELUDE_LEN + 1] {
+        return None;
+    }
+    let compressed = code.strip_prefix(CODE_PREFIX.as_slice())?;
+    let mut wasm = Vec::new();
+    brotli::Decompressor::new(compressed, 4096)
+        .read_to_end(&mut wasm)
+        .ok()?;
+    Some(wasm)
+}
+
+/// The code hash a chain records for `code` (keccak256 of the stored code).
+pub fn code_hash(code: &[u8]) -> [u8; 32] {
+    alloy_primitives::keccak256(code).0
+}
+
 /// What one contract turns into.
 pub struct Artifacts {
     /// The stripped wasm (what the chain decompresses and activates).
@@ -131,7 +152,6 @@ impl Artifacts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Read;
     use wasm_encoder::{
         CodeSection, CustomSection, DataSection, ExportKind, ExportSection, Function,
         FunctionSection, Instruction, MemorySection, MemoryType, Module, TypeSection,
@@ -250,6 +270,22 @@ mod tests {
             .read_to_end(&mut back)
             .unwrap();
         assert_eq!(back, data);
+    }
+
+    #[test]
+    fn initcode_decodes_back_to_the_wasm() {
+        let module = sample();
+        let artifacts = Artifacts::from_wasm(&module).unwrap();
+        assert_eq!(decode_initcode(&artifacts.initcode).unwrap(), artifacts.wasm);
+        // A wrong length, prefix or truncation is refused.
+        let mut wrong_len = artifacts.initcode.clone();
+        wrong_len[32] ^= 1;
+        assert_eq!(decode_initcode(&wrong_len), None);
+        let mut wrong_prefix = artifacts.initcode.clone();
+        wrong_prefix[PRELUDE_LEN + 1] = 0;
+        assert_eq!(decode_initcode(&wrong_prefix), None);
+        assert_eq!(decode_initcode(&artifacts.initcode[..20]), None);
+        assert_eq!(code_hash(&artifacts.code), alloy_primitives::keccak256(&artifacts.code).0);
     }
 
     #[test]

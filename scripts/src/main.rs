@@ -20,7 +20,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{exit, Command, Stdio};
 use xtask::abi::{self, artifacts, Spec};
-use xtask::{Artifacts, MAX_CODE_BYTES, MAX_WASM_BYTES};
+use xtask::{code_hash, decode_initcode, Artifacts, MAX_CODE_BYTES, MAX_WASM_BYTES};
 
 /// The contracts deployed on chain, built by default.
 /// Every program: its artifact name, its crate, and the crate features that
@@ -139,6 +139,7 @@ fn build(contracts: &[String]) -> Result<(), String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
 
     let mut rows = Vec::new();
+    let mut hashes = Vec::new();
     for name in contracts {
         let (_, package, features) = PROGRAMS
             .iter()
@@ -160,6 +161,10 @@ fn build(contracts: &[String]) -> Result<(), String> {
         let wasm_path = target.join("wasm32-unknown-unknown/release").join(&file);
         let raw = std::fs::read(&wasm_path).map_err(|e| format!("{}: {e}", wasm_path.display()))?;
         let a = Artifacts::from_wasm(&raw).map_err(|e| format!("{name}: {e}"))?;
+        // The deployment data must give back exactly the wasm built.
+        if decode_initcode(&a.initcode).as_deref() != Some(a.wasm.as_slice()) {
+            return Err(format!("{name}: init code does not decode back to the wasm"));
+        }
         for (ext, bytes) in [
             ("wasm", &a.wasm),
             ("code", &a.code),
@@ -169,6 +174,7 @@ fn build(contracts: &[String]) -> Result<(), String> {
             std::fs::write(&p, bytes).map_err(|e| format!("{}: {e}", p.display()))?;
         }
         rows.push((name.clone(), a.wasm.len(), a.code.len(), a.fits()));
+        hashes.push((name.clone(), a.initcode.len(), code_hash(&a.code)));
     }
 
     println!(
@@ -181,6 +187,11 @@ fn build(contracts: &[String]) -> Result<(), String> {
             format!("{MAX_CODE_BYTES}/{MAX_WASM_BYTES}"),
             if *ok { "ok" } else { "FAIL" }
         );
+    }
+    println!("{:<24} {:>10}  code hash", "deployment data", "bytes");
+    for (name, len, hash) in &hashes {
+        let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+        println!("{name:<24} {len:>10}  0x{hex}");
     }
     println!("artifacts in {}", out_dir.display());
     let failed: Vec<_> = rows.iter().filter(|r| !r.3).map(|r| r.0.as_str()).collect();
