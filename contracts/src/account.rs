@@ -30,6 +30,7 @@ use crate::{
         RefundRequested, TooManyRefunds,
     },
     address_set::AddressSet,
+    pagination::page,
 };
 
 /// Live refunds an account may hold at once.
@@ -443,22 +444,21 @@ impl Accounts {
         }
     }
 
-    /// Number of accounts of `provider`.
-    pub fn count_by_provider(&self, provider: Address) -> usize {
+    fn count_by_provider(&self, provider: Address) -> usize {
         self.users_by_provider.get(provider).len()
     }
 
-    /// The user of the `index`-th account of `provider`.
-    pub fn user_at(&self, provider: Address, index: usize) -> Address {
+    fn user_at(&self, provider: Address, index: usize) -> Address {
         self.users_by_provider
             .get(provider)
             .get(index)
             .unwrap_or_default()
     }
 
-    /// All `(user, provider)` pairs in `range` of the list of every account
-    /// (grouped by provider), and the number of accounts.
-    pub fn all(&self, range: impl Fn(usize) -> core::ops::Range<usize>) -> (Vec<(Address, Address)>, usize) {
+    /// The `(user, provider)` pairs of the page `(offset, limit)` of every
+    /// account (grouped by provider), and the number of accounts. Errors:
+    /// `InvalidLimit`.
+    pub fn page_all(&self, offset: U256, limit: U256) -> Result<Page, Vec<u8>> {
         let counts: Vec<(Address, usize)> = (0..self.providers.len())
             .map(|i| {
                 let provider = self.providers.at(i);
@@ -466,7 +466,7 @@ impl Accounts {
             })
             .collect();
         let total = counts.iter().map(|(_, n)| n).sum();
-        let wanted = range(total);
+        let wanted = page(total, offset, limit)?;
         let mut pairs = Vec::new();
         let mut first = 0;
         for (provider, count) in counts {
@@ -477,6 +477,38 @@ impl Accounts {
             }
             first += count;
         }
-        (pairs, total)
+        Ok((pairs, total))
     }
+
+    /// The pairs of the page `(offset, limit)` of `provider`'s accounts, and
+    /// their number. Errors: `InvalidLimit`.
+    pub fn page_by_provider(
+        &self,
+        provider: Address,
+        offset: U256,
+        limit: U256,
+    ) -> Result<Page, Vec<u8>> {
+        let total = self.count_by_provider(provider);
+        let pairs = page(total, offset, limit)?
+            .map(|i| (self.user_at(provider, i), provider))
+            .collect();
+        Ok((pairs, total))
+    }
+}
+
+/// `(user, provider)` pairs of a page, and the number of items paged.
+pub type Page = (Vec<(Address, Address)>, usize);
+
+/// The pairs of the page `(offset, limit)` of `user`'s accounts with
+/// `providers` (the ledger's list), and their number. Errors: `InvalidLimit`.
+pub fn page_by_user(
+    user: Address,
+    providers: &[Address],
+    offset: U256,
+    limit: U256,
+) -> Result<Page, Vec<u8>> {
+    let pairs = page(providers.len(), offset, limit)?
+        .map(|i| (user, providers[i]))
+        .collect();
+    Ok((pairs, providers.len()))
 }

@@ -19,9 +19,9 @@ use serving_contracts::{
         },
         revert, ServiceNotExist, ServiceRemoved, UserInfo,
     },
-    account::AccountView,
+    account::{page_by_user, AccountView, Page},
     interfaces::user_info,
-    pagination::{bounded, page},
+    pagination::bounded,
     storage::StoredString,
 };
 use stylus_sdk::{prelude::*, storage::StorageVec, stylus_core::log, ArbResult};
@@ -263,11 +263,7 @@ impl FineTuningServing {
         offset: U256,
         limit: U256,
     ) -> Result<(Vec<AccountSummary>, U256), Vec<u8>> {
-        page(0, U256::ZERO, limit)?;
-        let (pairs, total) = self
-            .accounts
-            .all(|total| page(total, offset, limit).unwrap_or_default());
-        Ok((self.summaries(pairs.into_iter())?, U256::from(total)))
+        self.paged(self.accounts.page_all(offset, limit)?)
     }
 
     /// A page of the accounts of `provider` and their count. Errors:
@@ -278,11 +274,7 @@ impl FineTuningServing {
         offset: U256,
         limit: U256,
     ) -> Result<(Vec<AccountSummary>, U256), Vec<u8>> {
-        let total = self.accounts.count_by_provider(provider);
-        let range = page(total, offset, limit)?;
-        let accounts =
-            self.summaries(range.map(|i| (self.accounts.user_at(provider, i), provider)))?;
-        Ok((accounts, U256::from(total)))
+        self.paged(self.accounts.page_by_provider(provider, offset, limit)?)
     }
 
     /// A page of the accounts of `user` and their count. Errors:
@@ -294,9 +286,11 @@ impl FineTuningServing {
         limit: U256,
     ) -> Result<(Vec<AccountSummary>, U256), Vec<u8>> {
         let providers = self.ledger_info(user)?.providers;
-        let range = page(providers.len(), offset, limit)?;
-        let accounts = self.summaries(range.map(|i| (user, providers[i])))?;
-        Ok((accounts, U256::from(providers.len())))
+        self.paged(page_by_user(user, &providers, offset, limit)?)
+    }
+
+    fn paged(&self, (pairs, total): Page) -> Result<(Vec<AccountSummary>, U256), Vec<u8>> {
+        Ok((self.summaries(pairs.into_iter())?, U256::from(total)))
     }
 
     /// The caller's (a provider's) accounts with `users`, a zeroed account

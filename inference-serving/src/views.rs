@@ -9,9 +9,9 @@ use alloc::{vec, vec::Vec};
 use alloy_primitives::{Address, U256};
 use serving_contracts::{
     abi::{revert, Account, IPagedViews, Service, ServiceNotExist, UserInfo},
-    account::AccountView,
+    account::{page_by_user, AccountView, Page},
     interfaces::{view, ILedger},
-    pagination::{bounded, page},
+    pagination::bounded,
 };
 use alloy_sol_types::SolCall;
 use stylus_sdk::{prelude::*, ArbResult};
@@ -126,11 +126,7 @@ impl InferenceServing {
         offset: U256,
         limit: U256,
     ) -> Result<(Vec<Account>, U256), Vec<u8>> {
-        page(0, U256::ZERO, limit)?;
-        let (pairs, total) = self
-            .accounts
-            .all(|total| page(total, offset, limit).unwrap_or_default());
-        Ok((self.accounts_of(pairs.into_iter())?, U256::from(total)))
+        self.paged(self.accounts.page_all(offset, limit)?)
     }
 
     /// A page of the accounts of `provider` and their count. Errors:
@@ -141,11 +137,7 @@ impl InferenceServing {
         offset: U256,
         limit: U256,
     ) -> Result<(Vec<Account>, U256), Vec<u8>> {
-        let total = self.accounts.count_by_provider(provider);
-        let range = page(total, offset, limit)?;
-        let accounts =
-            self.accounts_of(range.map(|i| (self.accounts.user_at(provider, i), provider)))?;
-        Ok((accounts, U256::from(total)))
+        self.paged(self.accounts.page_by_provider(provider, offset, limit)?)
     }
 
     /// A page of the accounts of `user` and their count. Errors:
@@ -157,9 +149,11 @@ impl InferenceServing {
         limit: U256,
     ) -> Result<(Vec<Account>, U256), Vec<u8>> {
         let providers = self.ledger_info(user)?.providers;
-        let range = page(providers.len(), offset, limit)?;
-        let accounts = self.accounts_of(range.map(|i| (user, providers[i])))?;
-        Ok((accounts, U256::from(providers.len())))
+        self.paged(page_by_user(user, &providers, offset, limit)?)
+    }
+
+    fn paged(&self, (pairs, total): Page) -> Result<(Vec<Account>, U256), Vec<u8>> {
+        Ok((self.accounts_of(pairs.into_iter())?, U256::from(total)))
     }
 
     /// The caller's (a provider's) accounts with `users`, a zeroed account
