@@ -31,6 +31,9 @@ const PROGRAMS: &[(&str, &str, &str)] = &[
     ("inference-serving-views", "inference-serving", "views"),
     ("fine-tuning-serving", "fine-tuning-serving", ""),
     ("fine-tuning-serving-views", "fine-tuning-serving", "views"),
+    // Upgrades: the proxy of every contract and the beacon of each kind.
+    ("beacon-proxy", "serving-proxy", ""),
+    ("upgradeable-beacon", "serving-proxy", "beacon"),
 ];
 
 /// The contracts whose exported interface `cargo xtask abi` checks: the crate,
