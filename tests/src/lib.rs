@@ -1,3 +1,8 @@
+//! The native harness: the simulated marketplace (`market`, in process or
+//! on a chain) and the end-to-end layer on a Stylus node.
+extern crate alloc;
+
+pub mod market;
 #[cfg(feature = "chain")]
 pub mod bindings;
 #[cfg(feature = "chain")]

@@ -1,0 +1,382 @@
+//! The market's chain in process: LedgerManager, InferenceServing and
+//! FineTuningServing as their own Rust code, run natively by motsu (one VM
+//! per thread, with the ecrecover precompile). No node, no gas, no
+//! reentrancy guard: the real VM is the [RPC backend](super)'s job.
+//!
+//! motsu's block timestamp is fixed, so the lock time "passes" the way the
+//! contracts' own tests let it pass: the owner sets `lockTime` to zero
+//! ([`Backend::elapse_lock`]), which matures every refund requested so far.
+
+use alloy_primitives::{Address, U256};
+use alloy_sol_types::SolEvent;
+use fine_tuning_serving::FineTuningServing;
+use inference_serving::InferenceServing;
+use ledger_manager::LedgerManager;
+use motsu::prelude::*;
+use serving_contracts::abi::{
+    fine_tuning::{AccountDetails, Quota, VerifierInput},
+    Account, ServiceParams, TEESettlementData, TEESettlementFailed,
+};
+use stylus_sdk::prelude::*;
+
+use super::backend::{
+    describe_revert, AccountState, Backend, Failure, Gas, Kind, LedgerState, Outcome, Settlement,
+};
+
+/// An externally owned account: motsu pays value only to contracts, so
+/// users and providers are contracts that accept every payment.
+#[storage]
+pub struct Wallet {}
+
+unsafe impl TopLevelStorage for Wallet {}
+
+#[public]
+impl Wallet {
+    #[receive]
+    fn receive(&mut self) -> Result<(), Vec<u8>> {
+        Ok(())
+    }
+}
+
+/// The three contracts deployed and initialized in this thread's motsu VM.
+pub struct InProcess {
+    /// The ecrecover precompile (dropped with the backend).
+    _precompiles: Box<dyn std::any::Any>,
+    wallets: Vec<Contract<Wallet>>,
+    ledger: Contract<LedgerManager>,
+    inference: Contract<InferenceServing>,
+    fine_tuning: Contract<FineTuningServing>,
+    owner: Address,
+    lock_time: u64,
+}
+
+/// Where the `i`-th wallet lives (clear of the precompiles and contracts).
+fn wallet_address(i: usize) -> Address {
+    let mut bytes = [0u8; 20];
+    bytes[0] = 0x5e;
+    bytes[12..].copy_from_slice(&(i as u64).to_be_bytes());
+    Address::from(bytes)
+}
+
+fn reverted(data: Vec<u8>) -> Failure {
+    Failure::Reverted(describe_revert(&data))
+}
+
+impl InProcess {
+    /// Deploys and initializes the three contracts: refunds lock for
+    /// `lock_time` seconds, an unacknowledged deliverable costs
+    /// `penalty_percentage` percent of its fee.
+    ///
+    /// # Panics
+    ///
+    /// If initialization fails (it cannot with fresh contracts).
+    pub fn new(lock_time: u64, penalty_percentage: u8) -> Self {
+        let precompiles = Box::new(deploy_precompiles());
+        let owner = Address::repeat_byte(0xa0);
+        let ledger = Contract::<LedgerManager>::new_at(Address::repeat_byte(0xa1));
+        let inference = Contract::<InferenceServing>::new_at(Address::repeat_byte(0xa2));
+        let fine_tuning = Contract::<FineTuningServing>::new_at(Address::repeat_byte(0xa3));
+        ledger
+            .sender(owner)
+            .initialize(inference.address(), fine_tuning.address(), owner)
+            .expect("initialize LedgerManager");
+        inference
+            .sender(owner)
+            .initialize(U256::from(lock_time), ledger.address(), owner)
+            .expect("initialize InferenceServing");
+        fine_tuning
+            .sender(owner)
+            .initialize(
+                U256::from(lock_time),
+                ledger.address(),
+                owner,
+                U256::from(penalty_percentage),
+            )
+            .expect("initialize FineTuningServing");
+        Self {
+            _precompiles: precompiles,
+            wallets: Vec::new(),
+            ledger,
+            inference,
+            fine_tuning,
+            owner,
+            lock_time,
+        }
+    }
+}
+
+fn account_state(account: Account) -> AccountState {
+    AccountState {
+        nonce: account.nonce,
+        balance: account.balance,
+        pending_refund: account.pendingRefund,
+        refunds: account.refunds.iter().map(|r| r.amount).collect(),
+        signer: account.teeSignerAddress,
+    }
+}
+
+fn details_state(account: AccountDetails) -> AccountState {
+    AccountState {
+        nonce: account.nonce,
+        balance: account.balance,
+        pending_refund: account.pendingRefund,
+        refunds: account.refunds.iter().map(|r| r.amount).collect(),
+        signer: account.providerSigner,
+    }
+}
+
+/// The native balance of `account` in this thread's VM.
+fn native_balance(account: Address) -> U256 {
+    #[allow(deprecated)]
+    stylus_sdk::types::AddressVM::balance(&account)
+}
+
+impl Backend for InProcess {
+    fn name(&self) -> &'static str {
+        "in-process"
+    }
+
+    fn new_account(&mut self, funds: U256) -> Outcome<Address> {
+        let wallet = Contract::<Wallet>::new_at(wallet_address(self.wallets.len()));
+        let address = wallet.address();
+        address.fund(funds);
+        self.wallets.push(wallet);
+        Ok(address)
+    }
+
+    fn gas_spent(&mut self) -> Outcome<U256> {
+        Ok(U256::ZERO)
+    }
+
+    fn balance(&mut self, account: Address) -> Outcome<U256> {
+        Ok(native_balance(account))
+    }
+
+    fn contract_balances(&mut self) -> Outcome<[U256; 3]> {
+        Ok([
+            self.ledger.balance(),
+            self.inference.balance(),
+            self.fine_tuning.balance(),
+        ])
+    }
+
+    fn lock_time(&mut self) -> Outcome<u64> {
+        Ok(self.lock_time)
+    }
+
+    fn elapse_lock(&mut self) -> Outcome<()> {
+        self.inference
+            .sender(self.owner)
+            .update_lock_time(U256::ZERO)
+            .map_err(reverted)?;
+        self.fine_tuning
+            .sender(self.owner)
+            .update_lock_time(U256::ZERO)
+            .map_err(reverted)?;
+        self.lock_time = 0;
+        Ok(())
+    }
+
+    fn add_inference_service(&mut self, provider: Address, params: ServiceParams) -> Outcome<()> {
+        self.inference
+            .sender(provider)
+            .add_or_update_service(params)
+            .motsu_res()
+            .map_err(reverted)
+    }
+
+    fn add_fine_tuning_service(
+        &mut self,
+        provider: Address,
+        url: String,
+        quota: Quota,
+        price_per_token: U256,
+        signer: Address,
+        models: Vec<String>,
+    ) -> Outcome<()> {
+        self.fine_tuning
+            .sender(provider)
+            .add_or_update_service(url, quota, price_per_token, signer, false, models)
+            .motsu_res()
+            .map_err(reverted)
+    }
+
+    fn add_ledger(&mut self, user: Address, amount: U256) -> Outcome<()> {
+        self.ledger
+            .sender_and_value(user, amount)
+            .add_ledger([U256::ZERO; 2], String::new())
+            .motsu_res()
+            .map(drop)
+            .map_err(reverted)
+    }
+
+    fn deposit_fund(&mut self, user: Address, amount: U256) -> Outcome<()> {
+        self.ledger
+            .sender_and_value(user, amount)
+            .deposit_fund()
+            .motsu_res()
+            .map_err(reverted)
+    }
+
+    fn refund(&mut self, user: Address, amount: U256) -> Outcome<()> {
+        self.ledger
+            .sender(user)
+            .refund(amount)
+            .motsu_res()
+            .map_err(reverted)
+    }
+
+    fn transfer_fund(
+        &mut self,
+        user: Address,
+        provider: Address,
+        kind: Kind,
+        amount: U256,
+    ) -> Outcome<()> {
+        self.ledger
+            .sender(user)
+            .transfer_fund(provider, kind.service_type().into(), amount)
+            .motsu_res()
+            .map_err(reverted)
+    }
+
+    fn retrieve_fund(&mut self, user: Address, providers: Vec<Address>, kind: Kind) -> Outcome<()> {
+        self.ledger
+            .sender(user)
+            .retrieve_fund(providers, kind.service_type().into())
+            .motsu_res()
+            .map_err(reverted)
+    }
+
+    fn ledger(&mut self, user: Address) -> Outcome<Option<LedgerState>> {
+        Ok(self
+            .ledger
+            .sender(user)
+            .get_ledger(user)
+            .motsu_res()
+            .ok()
+            .map(|l| LedgerState {
+                available: l.availableBalance,
+                total: l.totalBalance,
+            }))
+    }
+
+    fn acknowledge_signer(
+        &mut self,
+        user: Address,
+        provider: Address,
+        kind: Kind,
+        signer: Address,
+    ) -> Outcome<()> {
+        match kind {
+            Kind::Inference => self
+                .inference
+                .sender(user)
+                .acknowledge_tee_signer(provider, signer)
+                .motsu_res(),
+            Kind::FineTuning => self
+                .fine_tuning
+                .sender(user)
+                .acknowledge_provider_signer(provider, signer)
+                .motsu_res(),
+        }
+        .map_err(reverted)
+    }
+
+    fn account(
+        &mut self,
+        user: Address,
+        provider: Address,
+        kind: Kind,
+    ) -> Outcome<Option<AccountState>> {
+        Ok(match kind {
+            Kind::Inference => self
+                .inference
+                .sender(user)
+                .get_account(user, provider)
+                .motsu_res()
+                .ok()
+                .map(account_state),
+            Kind::FineTuning => self
+                .fine_tuning
+                .sender(user)
+                .get_account(user, provider)
+                .motsu_res()
+                .ok()
+                .map(details_state),
+        })
+    }
+
+    fn inference_accounts(
+        &mut self,
+        provider: Address,
+        users: &[Address],
+    ) -> Outcome<Vec<AccountState>> {
+        let accounts = self
+            .inference
+            .sender(provider)
+            .get_batch_accounts_by_users(users.to_vec())
+            .motsu_res()
+            .map_err(reverted)?;
+        Ok(accounts.into_iter().map(account_state).collect())
+    }
+
+    fn settle(
+        &mut self,
+        provider: Address,
+        records: Vec<TEESettlementData>,
+    ) -> Outcome<Settlement> {
+        let seen = self.inference.all_events().len();
+        self.inference
+            .sender(provider)
+            .settle_fees_with_tee(records)
+            .motsu_res()
+            .map_err(reverted)?;
+        let failed = self.inference.all_events()[seen..]
+            .iter()
+            .filter_map(|log| TEESettlementFailed::decode_log_data(log, true).ok())
+            .map(|event| (event.user, event.reason))
+            .collect();
+        Ok(Settlement { failed, gas: None })
+    }
+
+    fn add_deliverable(
+        &mut self,
+        provider: Address,
+        user: Address,
+        id: String,
+        root: Vec<u8>,
+    ) -> Outcome<()> {
+        self.fine_tuning
+            .sender(provider)
+            .add_deliverable(user, id, root.into())
+            .motsu_res()
+            .map_err(reverted)
+    }
+
+    fn acknowledge_deliverable(
+        &mut self,
+        user: Address,
+        provider: Address,
+        id: String,
+    ) -> Outcome<()> {
+        self.fine_tuning
+            .sender(user)
+            .acknowledge_deliverable(provider, id)
+            .motsu_res()
+            .map_err(reverted)
+    }
+
+    fn settle_fine_tuning(
+        &mut self,
+        provider: Address,
+        input: VerifierInput,
+    ) -> Outcome<Option<Gas>> {
+        self.fine_tuning
+            .sender(provider)
+            .settle_fees(input)
+            .motsu_res()
+            .map(|()| None)
+            .map_err(reverted)
+    }
+}
