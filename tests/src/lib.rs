@@ -10,4 +10,6 @@ pub mod chain;
 #[cfg(feature = "chain")]
 pub mod deploy;
 #[cfg(feature = "chain")]
+pub mod deployment;
+#[cfg(feature = "chain")]
 pub mod e2e;

@@ -1,0 +1,1441 @@
+//! The deployment command's library: LedgerManager, InferenceServing and
+//! FineTuningServing from the artifacts of `cargo xtask build`, wired to each
+//! other, each program created, activated and configured in one transaction.
+//! The command line is [`cli`] (`tests/src/bin/deploy.rs`,
+//! `scripts/deploy.sh`).
+//!
+//! # A plan, then exactly its transactions
+//!
+//! [`plan`] turns the [`Artifacts`], the [`Settings`], the sender and its
+//! first nonce into a [`Plan`]: the ordered transactions, each with its
+//! target (`None`: a contract creation), value and data, what it deploys
+//! and where. A dry run prints it; a deployment ([`survey`] the chain,
+//! [`plan`], [`execute`]; or [`deploy`] for the three) sends exactly those
+//! transactions and checks every predicted address.
+//!
+//! # One transaction per program, no window
+//!
+//! A Stylus program has no constructor and must be *activated*
+//! (`ArbWasm.activateProgram`, precompile `0x71`, paying a data fee) before
+//! it can run. Each program is therefore created by a one-shot EVM deployer
+//! ([`deployer_code`]) sent as a creation transaction, whose init code
+//!
+//! 1. creates the program from its init code (the program lands at
+//!    `create_address(deployer, 1)`);
+//! 2. calls `ArbWasm.activateProgram(program)` with the transaction's value,
+//!    the data fee ArbWasm quotes plus [`FEE_BUMP_PERCENT`] % (as cargo
+//!    stylus does);
+//! 3. makes the program's configuration calls: `setViews(views)` and
+//!    `initialize(...)`;
+//! 4. sends back to the sender whatever the activation did not use (ArbWasm
+//!    reimburses the excess to its caller, the deployer);
+//!
+//! and reverts with the failing step's revert data if any step fails. So no
+//! program is ever on chain uninitialized (reference defect 12: anyone could
+//! call the reference's `initialize` first) or inactive. A program whose
+//! code hash the chain has already activated (the same build deployed
+//! before) is not activated again: ArbWasm refuses that with
+//! `ProgramUpToDate`.
+//!
+//! # Order and addresses
+//!
+//! As [`deploy::deploy_serving`] (the end-to-end tests' deployment), from
+//! consecutive nonces `n..n+4`: InferenceServing's views program;
+//! InferenceServing (`setViews`, `initialize(lockTime, ledger, owner)`);
+//! FineTuningServing's views program; FineTuningServing (`setViews`,
+//! `initialize(lockTime, ledger, owner, penaltyPercentage)`); LedgerManager
+//! (`initialize(inference, fineTuning, owner)`). The program created by the
+//! transaction with nonce `k` is at
+//! `create_address(create_address(sender, k), 1)`, so every address is known
+//! before the first transaction is sent. The views programs run only by
+//! delegatecall on their main program's storage and have nothing to
+//! initialize.
+//!
+//! ```no_run
+//! # async fn example(wallet: &serving_harness::chain::WalletProvider) {
+//! use serving_harness::deployment::{self, Artifacts, Settings};
+//! use alloy::primitives::{Address, U256};
+//! let artifacts = Artifacts::load("target/stylus".as_ref()).unwrap();
+//! let settings = Settings {
+//!     owner: Address::repeat_byte(1),
+//!     lock_time: U256::from(86_400u64),
+//!     penalty_percentage: U256::from(30u64),
+//! };
+//! let deployed = deployment::deploy(wallet, &artifacts, &settings).await.unwrap();
+//! println!("{}", deployed.plan.contracts);
+//! # }
+//! ```
+
+pub mod cli;
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use alloy::network::TransactionBuilder;
+use alloy::primitives::{address, Address, Bytes, B256, U256};
+use alloy::providers::{Provider, WalletProvider as _};
+use alloy::rpc::types::state::{AccountOverride, StateOverride};
+use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
+use alloy::sol_types::{SolCall, SolInterface};
+use alloy::transports::Transport;
+
+use crate::chain::{self, ChainError, WalletProvider};
+use crate::deploy;
+
+alloy::sol! {
+    /// The ArbWasm precompile (`0x71`): activation of Stylus programs.
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    interface ArbWasm {
+        function activateProgram(address program) external payable returns (uint16 version, uint256 dataFee);
+        function stylusVersion() external view returns (uint16 version);
+        function codehashVersion(bytes32 codehash) external view returns (uint16 version);
+        function programVersion(address program) external view returns (uint16 version);
+
+        error ProgramNotWasm();
+        error ProgramNotActivated();
+        error ProgramNeedsUpgrade(uint16 version, uint16 stylusVersion);
+        error ProgramExpired(uint64 ageInSeconds);
+        error ProgramUpToDate();
+        error ProgramKeepaliveTooSoon(uint64 ageInSeconds);
+        error ProgramInsufficientValue(uint256 have, uint256 want);
+    }
+}
+
+/// The address of the ArbWasm precompile.
+pub const ARB_WASM: Address = address!("0000000000000000000000000000000000000071");
+
+/// How much more than ArbWasm's data fee quote a deployment sends (the data
+/// fee follows demand and may rise before the transaction lands; the excess
+/// comes back). cargo stylus's default bump.
+pub const FEE_BUMP_PERCENT: u64 = 20;
+
+/// Length of the prelude of the init code `cargo xtask build` writes (the
+/// same as cargo stylus's): `PUSH32 len, DUP1, PUSH1 43, PUSH1 0, CODECOPY,
+/// PUSH1 0, RETURN`, a version byte 0, then the stored code.
+pub const PRELUDE_LEN: usize = 43;
+
+/// The prelude's bytes after its `PUSH32 len`.
+const PRELUDE_TAIL: [u8; 10] = [0x80, 0x60, 0x2b, 0x60, 0x00, 0x39, 0x60, 0x00, 0xf3, 0x00];
+
+/// The prefix of stored Stylus code (then a dictionary byte and the
+/// compressed wasm).
+const STYLUS_PREFIX: [u8; 3] = [0xEF, 0xF0, 0x00];
+
+/// What can go wrong in a deployment; [`fmt::Display`] gives one line for
+/// each (see [`DeployError::one_line`]).
+#[derive(Debug)]
+pub enum DeployError {
+    /// The command line is wrong (the message says how).
+    Usage(String),
+    /// The key file is missing, unreadable or not a private key.
+    KeyFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it (never its content).
+        reason: String,
+    },
+    /// A build artifact is missing or malformed.
+    Artifact {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The endpoint did not answer.
+    Unreachable(String),
+    /// The endpoint answered but is not a Stylus chain (no ArbWasm).
+    NotStylus(String),
+    /// A JSON-RPC request failed after the endpoint had answered.
+    Rpc(String),
+    /// The sender's nonce is not the plan's first nonce (another
+    /// transaction was sent in between): nothing was sent.
+    NonceMoved {
+        /// The plan's first nonce.
+        planned: u64,
+        /// The account's nonce.
+        found: u64,
+    },
+    /// The wallet's account is not the plan's sender.
+    WrongSender {
+        /// The plan's sender.
+        planned: Address,
+        /// The wallet's account.
+        wallet: Address,
+    },
+    /// A transaction of the plan failed or deployed something unexpected;
+    /// the transactions before it stay on chain.
+    Step {
+        /// 1-based position in the plan.
+        index: usize,
+        /// What the step deploys.
+        label: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Writing the output failed.
+    Output(String),
+}
+
+impl fmt::Display for DeployError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Usage(message) => write!(f, "{message} (see --help)"),
+            Self::KeyFile { path, reason } => write!(f, "key file {}: {reason}", path.display()),
+            Self::Artifact { path, reason } => write!(f, "artifact {}: {reason}", path.display()),
+            Self::Unreachable(reason) => write!(f, "the endpoint does not answer: {reason}"),
+            Self::NotStylus(reason) => write!(f, "not a Stylus chain: {reason}"),
+            Self::Rpc(reason) => write!(f, "JSON-RPC request failed: {reason}"),
+            Self::NonceMoved { planned, found } => write!(
+                f,
+                "the sender's nonce is {found}, the plan starts at {planned}: nothing was sent"
+            ),
+            Self::WrongSender { planned, wallet } => write!(
+                f,
+                "the plan's sender is {planned} but the key is {wallet}: nothing was sent"
+            ),
+            Self::Step {
+                index,
+                label,
+                reason,
+            } => write!(
+                f,
+                "transaction {index} ({label}) failed: {reason}; the transactions before it \
+                 stay on chain, a new run deploys a fresh set"
+            ),
+            Self::Output(reason) => write!(f, "cannot write the output: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for DeployError {}
+
+impl DeployError {
+    /// The message on one line (a node's error text may span several).
+    pub fn one_line(&self) -> String {
+        self.to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// One Stylus program: its artifact name and the init code of `cargo xtask
+/// build` (which returns the stored code).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Program {
+    /// The artifact name, e.g. `inference-serving-views`.
+    pub name: String,
+    /// The init code.
+    pub initcode: Bytes,
+}
+
+impl Program {
+    /// A program from its init code, checked to be `cargo xtask build`'s:
+    /// the 43-byte prelude returning exactly the rest, which is Stylus code
+    /// (`0xEFF000` ‖ dictionary ‖ compressed wasm). The error is the reason.
+    pub fn new(name: impl Into<String>, initcode: Vec<u8>) -> Result<Self, String> {
+        if initcode.len() <= PRELUDE_LEN {
+            return Err(format!("{} bytes, too short for init code", initcode.len()));
+        }
+        let code_len = initcode.len() - PRELUDE_LEN;
+        let mut prelude = vec![0x7f];
+        prelude.extend_from_slice(&[0; 24]);
+        prelude.extend_from_slice(&(code_len as u64).to_be_bytes());
+        prelude.extend_from_slice(&PRELUDE_TAIL);
+        if initcode[..PRELUDE_LEN] != prelude[..] {
+            return Err("not the init code of `cargo xtask build` (rebuild it)".into());
+        }
+        if !initcode[PRELUDE_LEN..].starts_with(&STYLUS_PREFIX) {
+            return Err("its code is not Stylus code (no 0xEFF000 prefix)".into());
+        }
+        Ok(Self {
+            name: name.into(),
+            initcode: initcode.into(),
+        })
+    }
+
+    /// Reads `<dir>/<name>.initcode` (see [`Program::new`]).
+    pub fn load(dir: &Path, name: &str) -> Result<Self, DeployError> {
+        let path = dir.join(format!("{name}.initcode"));
+        let artifact = |reason: String| DeployError::Artifact {
+            path: path.clone(),
+            reason,
+        };
+        let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => artifact(
+                "not found: run `cargo xtask build` first (or give --artifacts DIR)".into(),
+            ),
+            _ => artifact(e.to_string()),
+        })?;
+        Self::new(name, bytes).map_err(artifact)
+    }
+
+    /// The code the chain stores (what the init code returns).
+    pub fn code(&self) -> &[u8] {
+        &self.initcode[PRELUDE_LEN..]
+    }
+
+    /// keccak256 of the stored code: what ArbWasm activates and
+    /// `EXTCODEHASH` returns.
+    pub fn code_hash(&self) -> B256 {
+        alloy::primitives::keccak256(self.code())
+    }
+}
+
+/// The five programs of a deployment, as `cargo xtask build` writes them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Artifacts {
+    /// LedgerManager.
+    pub ledger: Program,
+    /// InferenceServing's main program.
+    pub inference: Program,
+    /// InferenceServing's views program.
+    pub inference_views: Program,
+    /// FineTuningServing's main program.
+    pub fine_tuning: Program,
+    /// FineTuningServing's views program.
+    pub fine_tuning_views: Program,
+}
+
+impl Artifacts {
+    /// Reads `<dir>/<name>.initcode` of every program (`dir` is usually
+    /// `target/stylus`).
+    pub fn load(dir: &Path) -> Result<Self, DeployError> {
+        Ok(Self {
+            ledger: Program::load(dir, deploy::LEDGER_ARTIFACT)?,
+            inference: Program::load(dir, deploy::INFERENCE_ARTIFACT)?,
+            inference_views: Program::load(dir, deploy::INFERENCE_VIEWS_ARTIFACT)?,
+            fine_tuning: Program::load(dir, deploy::FINE_TUNING_ARTIFACT)?,
+            fine_tuning_views: Program::load(dir, deploy::FINE_TUNING_VIEWS_ARTIFACT)?,
+        })
+    }
+
+    /// Every program, in deployment order.
+    pub fn programs(&self) -> [&Program; 5] {
+        [
+            &self.inference_views,
+            &self.inference,
+            &self.fine_tuning_views,
+            &self.fine_tuning,
+            &self.ledger,
+        ]
+    }
+}
+
+/// How the contracts are configured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// The owner of the three contracts.
+    pub owner: Address,
+    /// The refund lock time of both serving contracts, in seconds.
+    pub lock_time: U256,
+    /// FineTuningServing's penalty percentage (0 to 100).
+    pub penalty_percentage: U256,
+}
+
+/// Whether a program must be activated by its creating transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    /// The chain has activated this code hash already: no activation step.
+    Active,
+    /// Activate, sending `value` (the quoted data fee plus
+    /// [`FEE_BUMP_PERCENT`] %).
+    Needed {
+        /// The value of the creating transaction.
+        value: U256,
+    },
+    /// No chain was asked (a dry run without an endpoint): activate,
+    /// sending nothing, since the data fee is unknown.
+    Unknown,
+}
+
+impl Activation {
+    /// The value to send when activating, or `None` when there is no
+    /// activation step.
+    pub fn value(self) -> Option<U256> {
+        match self {
+            Self::Active => None,
+            Self::Needed { value } => Some(value),
+            Self::Unknown => Some(U256::ZERO),
+        }
+    }
+}
+
+/// Where a call made by a deployer goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallTarget {
+    /// The program the deployer has just created.
+    Created,
+    /// A fixed address (e.g. [`ARB_WASM`]).
+    At(Address),
+}
+
+/// A call a deployer makes after creating its program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmbeddedCall {
+    /// Where it goes.
+    pub target: CallTarget,
+    /// Whether it carries the transaction's value (`CALLVALUE`); otherwise
+    /// none.
+    pub forwards_value: bool,
+    /// Its calldata.
+    pub data: Bytes,
+    /// What it does, for people, e.g. `initialize(86400, 0x…, 0x…)`.
+    pub description: String,
+}
+
+// Opcodes of the deployer.
+const STOP: u8 = 0x00;
+const ISZERO: u8 = 0x15;
+const CALLVALUE: u8 = 0x34;
+const CALLER: u8 = 0x33;
+const CODECOPY: u8 = 0x39;
+const RETURNDATASIZE: u8 = 0x3d;
+const RETURNDATACOPY: u8 = 0x3e;
+const SELFBALANCE: u8 = 0x47;
+const JUMPI: u8 = 0x57;
+const GAS: u8 = 0x5a;
+const JUMPDEST: u8 = 0x5b;
+const PUSH1: u8 = 0x60;
+const PUSH2: u8 = 0x61;
+const PUSH4: u8 = 0x63;
+const PUSH20: u8 = 0x73;
+const DUP1: u8 = 0x80;
+const DUP5: u8 = 0x84;
+const DUP6: u8 = 0x85;
+const CREATE: u8 = 0xf0;
+const CALL: u8 = 0xf1;
+const REVERT: u8 = 0xfd;
+
+/// Positions inside a deployer: where its program's init code starts, and
+/// its two jump targets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Labels {
+    program: usize,
+    done: usize,
+    fail: usize,
+}
+
+/// The deployer's code before the embedded data, with `labels` pushed
+/// where they are used; returns it and the labels it actually has (a first
+/// pass with any labels measures them: no push depends on a value).
+fn assemble(program_len: usize, calls: &[EmbeddedCall], labels: Labels) -> (Vec<u8>, Labels) {
+    let push4 = |code: &mut Vec<u8>, value: usize| {
+        let value = u32::try_from(value).expect("deployer parts are below 4 GiB");
+        code.push(PUSH4);
+        code.extend_from_slice(&value.to_be_bytes());
+    };
+    let jump_if_zero = |code: &mut Vec<u8>, target: usize| {
+        let target = u16::try_from(target).expect("the deployer's code is below 64 KiB");
+        code.push(ISZERO);
+        code.push(PUSH2);
+        code.extend_from_slice(&target.to_be_bytes());
+        code.push(JUMPI);
+    };
+    let mut code = Vec::new();
+    // memory[0..] = the program's init code; address = CREATE(0, 0, len).
+    push4(&mut code, program_len);
+    push4(&mut code, labels.program);
+    code.extend_from_slice(&[PUSH1, 0, CODECOPY]);
+    push4(&mut code, program_len);
+    code.extend_from_slice(&[PUSH1, 0, PUSH1, 0, CREATE, DUP1]);
+    jump_if_zero(&mut code, labels.fail);
+    // Each call: memory[0..] = its calldata; CALL(gas, to, value, 0, len, 0, 0).
+    let mut offset = labels.program + program_len;
+    for call in calls {
+        push4(&mut code, call.data.len());
+        push4(&mut code, offset);
+        code.extend_from_slice(&[PUSH1, 0, CODECOPY, PUSH1, 0, PUSH1, 0]);
+        push4(&mut code, call.data.len());
+        code.extend_from_slice(&[PUSH1, 0]);
+        if call.forwards_value {
+            code.push(CALLVALUE);
+        } else {
+            code.extend_from_slice(&[PUSH1, 0]);
+        }
+        match call.target {
+            // The stack holds the address under the five pushed words.
+            CallTarget::Created => code.push(DUP6),
+            CallTarget::At(to) => {
+                code.push(PUSH20);
+                code.extend_from_slice(to.as_slice());
+            }
+        }
+        code.extend_from_slice(&[GAS, CALL]);
+        jump_if_zero(&mut code, labels.fail);
+        offset += call.data.len();
+    }
+    // Whatever the deployer holds (the activation's unused value) goes back
+    // to the sender: CALL(gas, CALLER, balance, 0, 0, 0, 0) unless zero.
+    code.extend_from_slice(&[SELFBALANCE, DUP1, ISZERO, PUSH2]);
+    let done = u16::try_from(labels.done).expect("the deployer's code is below 64 KiB");
+    code.extend_from_slice(&done.to_be_bytes());
+    code.extend_from_slice(&[JUMPI, PUSH1, 0, PUSH1, 0, PUSH1, 0, PUSH1, 0]);
+    code.extend_from_slice(&[DUP5, CALLER, GAS, CALL]);
+    jump_if_zero(&mut code, labels.fail);
+    let done = code.len();
+    // Success: no code for the deployer.
+    code.extend_from_slice(&[JUMPDEST, STOP]);
+    // Failure: revert with the failing step's revert data.
+    let fail = code.len();
+    code.extend_from_slice(&[
+        JUMPDEST,
+        RETURNDATASIZE,
+        PUSH1,
+        0,
+        PUSH1,
+        0,
+        RETURNDATACOPY,
+        RETURNDATASIZE,
+        PUSH1,
+        0,
+        REVERT,
+    ]);
+    let program = code.len();
+    (
+        code,
+        Labels {
+            program,
+            done,
+            fail,
+        },
+    )
+}
+
+/// Init code of a one-shot deployer (see the module docs): creates
+/// `program_initcode`, makes each of `calls` in order, returns its balance
+/// to the sender, keeps no code; reverts with the failing step's revert
+/// data if any step fails.
+///
+/// Layout: the code, then `program_initcode`, then each call's calldata.
+///
+/// ```text
+/// PUSH4 len(p) PUSH4 off(p) PUSH1 0 CODECOPY  PUSH4 len(p) PUSH1 0 PUSH1 0 CREATE
+/// DUP1 ISZERO PUSH2 fail JUMPI
+/// per call: PUSH4 len(c) PUSH4 off(c) PUSH1 0 CODECOPY
+///           PUSH1 0 PUSH1 0 PUSH4 len(c) PUSH1 0 (CALLVALUE | PUSH1 0) (DUP6 | PUSH20 to)
+///           GAS CALL ISZERO PUSH2 fail JUMPI
+/// SELFBALANCE DUP1 ISZERO PUSH2 done JUMPI
+/// PUSH1 0 PUSH1 0 PUSH1 0 PUSH1 0 DUP5 CALLER GAS CALL ISZERO PUSH2 fail JUMPI
+/// done: JUMPDEST STOP
+/// fail: JUMPDEST RETURNDATASIZE PUSH1 0 PUSH1 0 RETURNDATACOPY RETURNDATASIZE PUSH1 0 REVERT
+/// ```
+pub fn deployer_code(program_initcode: &[u8], calls: &[EmbeddedCall]) -> Vec<u8> {
+    let (_, labels) = assemble(program_initcode.len(), calls, Labels::default());
+    let (mut code, check) = assemble(program_initcode.len(), calls, labels);
+    assert_eq!(
+        check, labels,
+        "the deployer's layout does not depend on its labels"
+    );
+    code.extend_from_slice(program_initcode);
+    for call in calls {
+        code.extend_from_slice(&call.data);
+    }
+    code
+}
+
+/// One transaction of a [`Plan`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// What it deploys, e.g. `InferenceServing`.
+    pub label: String,
+    /// The program's artifact name.
+    pub program: String,
+    /// The program's code hash.
+    pub code_hash: B256,
+    /// Its nonce.
+    pub nonce: u64,
+    /// Its target; `None`: a contract creation.
+    pub to: Option<Address>,
+    /// Its value in wei.
+    pub value: U256,
+    /// Its data (for a creation, the deployer's init code).
+    pub data: Bytes,
+    /// The deployer the transaction creates (it keeps no code).
+    pub deployer: Address,
+    /// Where the program lands.
+    pub address: Address,
+    /// Whether the transaction activates the program, and with what value.
+    pub activation: Activation,
+    /// The calls the deployer makes after creating the program, in order
+    /// (the activation first, if any).
+    pub calls: Vec<EmbeddedCall>,
+}
+
+/// Where a deployment puts the contracts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Contracts {
+    /// LedgerManager.
+    pub ledger: Address,
+    /// InferenceServing (its main program: the contract's address).
+    pub inference: Address,
+    /// InferenceServing's views program.
+    pub inference_views: Address,
+    /// FineTuningServing (its main program: the contract's address).
+    pub fine_tuning: Address,
+    /// FineTuningServing's views program.
+    pub fine_tuning_views: Address,
+    /// The owner of the three.
+    pub owner: Address,
+}
+
+impl fmt::Display for Contracts {
+    /// One `name address` line each, the contracts first.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "LedgerManager             {}", self.ledger)?;
+        writeln!(f, "InferenceServing          {}", self.inference)?;
+        writeln!(f, "FineTuningServing         {}", self.fine_tuning)?;
+        writeln!(f, "InferenceServing views    {}", self.inference_views)?;
+        writeln!(f, "FineTuningServing views   {}", self.fine_tuning_views)?;
+        writeln!(f, "owner                     {}", self.owner)
+    }
+}
+
+/// The ordered transactions of a deployment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// Who sends them.
+    pub sender: Address,
+    /// The first transaction's nonce; the others follow one by one.
+    pub first_nonce: u64,
+    /// The configuration.
+    pub settings: Settings,
+    /// The transactions, in order.
+    pub steps: Vec<Step>,
+    /// Where everything lands.
+    pub contracts: Contracts,
+}
+
+/// Collects the steps of a plan.
+struct Builder<F> {
+    sender: Address,
+    nonce: u64,
+    activation: F,
+    /// Code hashes an earlier step activates.
+    activated: HashSet<B256>,
+    steps: Vec<Step>,
+}
+
+impl<F: Fn(&Program) -> Activation> Builder<F> {
+    /// Adds the creation of `program` (activated unless the chain or an
+    /// earlier step already does), then `calls` on it.
+    fn program(&mut self, label: &str, program: &Program, calls: Vec<EmbeddedCall>) -> Address {
+        let code_hash = program.code_hash();
+        let activation = if self.activated.contains(&code_hash) {
+            Activation::Active
+        } else {
+            (self.activation)(program)
+        };
+        let deployer = deploy::deployer_address(self.sender, self.nonce);
+        let address = deploy::created_address(self.sender, self.nonce);
+        let mut all = Vec::with_capacity(calls.len() + 1);
+        if activation.value().is_some() {
+            self.activated.insert(code_hash);
+            all.push(EmbeddedCall {
+                target: CallTarget::At(ARB_WASM),
+                forwards_value: true,
+                data: ArbWasm::activateProgramCall { program: address }
+                    .abi_encode()
+                    .into(),
+                description: format!("ArbWasm.activateProgram({address})"),
+            });
+        }
+        all.extend(calls);
+        self.steps.push(Step {
+            label: label.into(),
+            program: program.name.clone(),
+            code_hash,
+            nonce: self.nonce,
+            to: None,
+            value: activation.value().unwrap_or_default(),
+            data: deployer_code(&program.initcode, &all).into(),
+            deployer,
+            address,
+            activation,
+            calls: all,
+        });
+        self.nonce += 1;
+        address
+    }
+}
+
+/// A configuration call on the created program.
+fn configure(data: Bytes, description: String) -> EmbeddedCall {
+    EmbeddedCall {
+        target: CallTarget::Created,
+        forwards_value: false,
+        data,
+        description,
+    }
+}
+
+/// The transactions that deploy `artifacts` from `sender`, starting at
+/// `first_nonce`, configured by `settings`; `activation` says for each
+/// program whether its transaction activates it (see [`survey`]; a dry run
+/// without a chain uses [`Activation::Unknown`]). See the module docs for
+/// the order and the wiring.
+pub fn plan(
+    artifacts: &Artifacts,
+    settings: &Settings,
+    sender: Address,
+    first_nonce: u64,
+    activation: impl Fn(&Program) -> Activation,
+) -> Plan {
+    let at = |k: u64| deploy::created_address(sender, first_nonce + k);
+    let contracts = Contracts {
+        inference_views: at(0),
+        inference: at(1),
+        fine_tuning_views: at(2),
+        fine_tuning: at(3),
+        ledger: at(4),
+        owner: settings.owner,
+    };
+    let c = contracts;
+    let lock_time = settings.lock_time;
+    let penalty = settings.penalty_percentage;
+    let mut builder = Builder {
+        sender,
+        nonce: first_nonce,
+        activation,
+        activated: HashSet::new(),
+        steps: Vec::new(),
+    };
+    let built = [
+        builder.program(
+            "InferenceServing views program",
+            &artifacts.inference_views,
+            Vec::new(),
+        ),
+        builder.program(
+            "InferenceServing",
+            &artifacts.inference,
+            vec![
+                configure(
+                    deploy::inference_set_views(c.inference_views),
+                    format!("setViews({})", c.inference_views),
+                ),
+                configure(
+                    deploy::inference_initialize(lock_time, c.ledger, c.owner),
+                    format!("initialize({lock_time}, {}, {})", c.ledger, c.owner),
+                ),
+            ],
+        ),
+        builder.program(
+            "FineTuningServing views program",
+            &artifacts.fine_tuning_views,
+            Vec::new(),
+        ),
+        builder.program(
+            "FineTuningServing",
+            &artifacts.fine_tuning,
+            vec![
+                configure(
+                    deploy::fine_tuning_set_views(c.fine_tuning_views),
+                    format!("setViews({})", c.fine_tuning_views),
+                ),
+                configure(
+                    deploy::fine_tuning_initialize(lock_time, c.ledger, c.owner, penalty),
+                    format!(
+                        "initialize({lock_time}, {}, {}, {penalty})",
+                        c.ledger, c.owner
+                    ),
+                ),
+            ],
+        ),
+        builder.program(
+            "LedgerManager",
+            &artifacts.ledger,
+            vec![configure(
+                deploy::ledger_initialize(c.inference, c.fine_tuning, c.owner),
+                format!(
+                    "initialize({}, {}, {})",
+                    c.inference, c.fine_tuning, c.owner
+                ),
+            )],
+        ),
+    ];
+    debug_assert_eq!(
+        built,
+        [
+            c.inference_views,
+            c.inference,
+            c.fine_tuning_views,
+            c.fine_tuning,
+            c.ledger
+        ]
+    );
+    Plan {
+        sender,
+        first_nonce,
+        settings: settings.clone(),
+        steps: builder.steps,
+        contracts,
+    }
+}
+
+impl Plan {
+    /// The plan for people: each transaction's target, value, what the
+    /// deployer does and where everything lands; with `data`, also each
+    /// embedded call's calldata and each transaction's full data (what a
+    /// dry run prints).
+    pub fn render(&self, data: bool) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let n = self.steps.len();
+        let last = self.first_nonce + n as u64 - 1;
+        let _ = writeln!(
+            out,
+            "{n} transactions from {}, nonces {}..={last}",
+            self.sender, self.first_nonce
+        );
+        let _ = writeln!(
+            out,
+            "owner {}, refund lock time {} s, fine-tuning penalty {} %",
+            self.settings.owner, self.settings.lock_time, self.settings.penalty_percentage
+        );
+        for (i, step) in self.steps.iter().enumerate() {
+            let _ = writeln!(out);
+            let _ = writeln!(
+                out,
+                "{}/{n} {} ({}), nonce {}",
+                i + 1,
+                step.label,
+                step.program,
+                step.nonce
+            );
+            let target = match step.to {
+                Some(to) => to.to_string(),
+                None => format!(
+                    "contract creation: deployer {}, program at {}",
+                    step.deployer, step.address
+                ),
+            };
+            let _ = writeln!(out, "  to:       {target}");
+            let value_note: String = match step.activation {
+                Activation::Active => "; the code hash is already activated on this chain".into(),
+                Activation::Needed { .. } => format!(
+                    "; the activation data fee plus {FEE_BUMP_PERCENT} %, the rest comes back"
+                ),
+                Activation::Unknown => {
+                    "; a deployment sends the activation data fee (not quoted here)".into()
+                }
+            };
+            let _ = writeln!(out, "  value:    {} wei{value_note}", step.value);
+            let _ = writeln!(
+                out,
+                "  creates:  {} ({} bytes of init code, code hash {})",
+                step.program,
+                step.initcode_len(),
+                step.code_hash
+            );
+            for call in &step.calls {
+                let to = match call.target {
+                    CallTarget::Created => "program".to_string(),
+                    CallTarget::At(to) => to.to_string(),
+                };
+                let value = if call.forwards_value {
+                    ", with the transaction's value"
+                } else {
+                    ""
+                };
+                let _ = writeln!(out, "  call:     {} on {to}{value}", call.description);
+                if data {
+                    let _ = writeln!(out, "  calldata: {}", call.data);
+                }
+            }
+            if data {
+                let _ = writeln!(out, "  data:     {}", step.data);
+            } else {
+                let _ = writeln!(out, "  data:     {} bytes", step.data.len());
+            }
+        }
+        let _ = writeln!(out);
+        out.push_str(&self.contracts.to_string());
+        out
+    }
+}
+
+impl Step {
+    /// The length of the program's init code inside the data.
+    fn initcode_len(&self) -> usize {
+        let calls: usize = self.calls.iter().map(|c| c.data.len()).sum();
+        let (code, _) = assemble(0, &self.calls, Labels::default());
+        self.data.len() - code.len() - calls
+    }
+}
+
+/// What a deployment needs to know of the chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Survey {
+    /// The chain id.
+    pub chain_id: u64,
+    /// The sender's next nonce.
+    pub nonce: u64,
+    /// ArbWasm's Stylus version.
+    pub stylus_version: u16,
+    /// Per code hash: whether the program needs activation, with what
+    /// value.
+    pub activations: HashMap<B256, Activation>,
+}
+
+impl Survey {
+    /// Whether `program` must be activated (see [`plan`]).
+    pub fn activation(&self, program: &Program) -> Activation {
+        self.activations
+            .get(&program.code_hash())
+            .copied()
+            .unwrap_or(Activation::Unknown)
+    }
+}
+
+/// The balance given to the sender, by a state override, to quote a data
+/// fee, and the value sent with the quote.
+const QUOTE_VALUE: u128 = 1_000_000_000_000_000_000_000;
+
+/// Asks the chain behind `provider` what a deployment of `artifacts` by
+/// `sender` needs: its chain id, the sender's nonce, and for each program
+/// whether its code hash is activated (`ArbWasm.codehashVersion`) or, if
+/// not, the activation data fee (`ArbWasm.activateProgram` in an `eth_call`
+/// with the program's code put at a scratch address by a state override,
+/// as cargo stylus does), plus [`FEE_BUMP_PERCENT`] %. Sends nothing.
+///
+/// Errors: [`DeployError::Unreachable`] when the first request fails,
+/// [`DeployError::NotStylus`] without ArbWasm, [`DeployError::Rpc`].
+pub async fn survey<P, T>(
+    provider: &P,
+    sender: Address,
+    artifacts: &Artifacts,
+) -> Result<Survey, DeployError>
+where
+    P: Provider<T>,
+    T: Transport + Clone,
+{
+    let chain_id = provider
+        .get_chain_id()
+        .await
+        .map_err(|e| DeployError::Unreachable(e.to_string()))?;
+    let rpc = |e: alloy::transports::TransportError| DeployError::Rpc(e.to_string());
+    let nonce = provider.get_transaction_count(sender).await.map_err(rpc)?;
+    let arb_wasm = ArbWasm::new(ARB_WASM, provider);
+    let stylus_version = arb_wasm
+        .stylusVersion()
+        .call()
+        .await
+        .map_err(|e| {
+            DeployError::NotStylus(format!("ArbWasm.stylusVersion at {ARB_WASM} failed: {e}"))
+        })?
+        .version;
+    let mut activations = HashMap::new();
+    for program in artifacts.programs() {
+        let hash = program.code_hash();
+        if activations.contains_key(&hash) {
+            continue;
+        }
+        let activation = match arb_wasm.codehashVersion(hash).call().await {
+            Ok(_) => Activation::Active,
+            Err(error) => {
+                match revert_data(&error)
+                    .and_then(|data| ArbWasm::ArbWasmErrors::abi_decode(&data, true).ok())
+                {
+                    Some(
+                        ArbWasm::ArbWasmErrors::ProgramNotActivated(_)
+                        | ArbWasm::ArbWasmErrors::ProgramNeedsUpgrade(_)
+                        | ArbWasm::ArbWasmErrors::ProgramExpired(_),
+                    ) => Activation::Needed {
+                        value: quote(&arb_wasm, sender, program).await?,
+                    },
+                    _ => {
+                        return Err(DeployError::Rpc(format!(
+                            "ArbWasm.codehashVersion({hash}) of {}: {error}",
+                            program.name
+                        )))
+                    }
+                }
+            }
+        };
+        activations.insert(hash, activation);
+    }
+    Ok(Survey {
+        chain_id,
+        nonce,
+        stylus_version,
+        activations,
+    })
+}
+
+/// The revert data of a failed contract call, if the node returned some.
+fn revert_data(error: &alloy::contract::Error) -> Option<Bytes> {
+    match error {
+        alloy::contract::Error::TransportError(e) => e.as_error_resp()?.as_revert_data(),
+        _ => None,
+    }
+}
+
+/// The value that activates `program`: ArbWasm's data fee plus
+/// [`FEE_BUMP_PERCENT`] %.
+async fn quote<P, T>(
+    arb_wasm: &ArbWasm::ArbWasmInstance<T, &P>,
+    sender: Address,
+    program: &Program,
+) -> Result<U256, DeployError>
+where
+    P: Provider<T>,
+    T: Transport + Clone,
+{
+    let scratch = Address::from_word(program.code_hash());
+    let overrides: StateOverride = [
+        (
+            sender,
+            AccountOverride {
+                balance: Some(U256::from(QUOTE_VALUE) * U256::from(2u64)),
+                ..AccountOverride::default()
+            },
+        ),
+        (
+            scratch,
+            AccountOverride {
+                code: Some(Bytes::copy_from_slice(program.code())),
+                ..AccountOverride::default()
+            },
+        ),
+    ]
+    .into_iter()
+    .collect();
+    let quoted = arb_wasm
+        .activateProgram(scratch)
+        .from(sender)
+        .value(U256::from(QUOTE_VALUE))
+        .state(overrides)
+        .call()
+        .await
+        .map_err(|e| {
+            DeployError::Rpc(format!(
+                "quoting the activation of {} (ArbWasm.activateProgram with a state override): {e}",
+                program.name
+            ))
+        })?;
+    Ok(quoted.dataFee * U256::from(100 + FEE_BUMP_PERCENT) / U256::from(100u64))
+}
+
+/// A short account of a failed transaction.
+fn describe(error: &ChainError) -> String {
+    match error {
+        ChainError::Reverted(receipt) => format!(
+            "transaction {} was mined but reverted (gas used {})",
+            receipt.transaction_hash, receipt.gas_used
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// Sends the transactions of `plan` from `wallet` (whose account must be
+/// the plan's sender, at the plan's first nonce), one by one, each checked:
+/// it succeeded, created the predicted deployer, and the program has code at
+/// its predicted address. Calls `sent` after each. Then checks that every
+/// program is activated (`ArbWasm.programVersion`). Returns the receipts.
+///
+/// Nothing is sent when the sender or its nonce does not match. A failed
+/// transaction stops the deployment ([`DeployError::Step`]); the earlier
+/// ones stay on chain, each of them complete (created, activated,
+/// initialized) or absent.
+pub async fn execute(
+    wallet: &WalletProvider,
+    plan: &Plan,
+    mut sent: impl FnMut(usize, &Step, &TransactionReceipt),
+) -> Result<Vec<TransactionReceipt>, DeployError> {
+    let sender = wallet.default_signer_address();
+    if sender != plan.sender {
+        return Err(DeployError::WrongSender {
+            planned: plan.sender,
+            wallet: sender,
+        });
+    }
+    let rpc = |e: alloy::transports::TransportError| DeployError::Rpc(e.to_string());
+    let found = wallet.get_transaction_count(sender).await.map_err(rpc)?;
+    if found != plan.first_nonce {
+        return Err(DeployError::NonceMoved {
+            planned: plan.first_nonce,
+            found,
+        });
+    }
+    let mut receipts = Vec::with_capacity(plan.steps.len());
+    for (i, step) in plan.steps.iter().enumerate() {
+        let failed = |reason: String| DeployError::Step {
+            index: i + 1,
+            label: step.label.clone(),
+            reason,
+        };
+        let tx = TransactionRequest::default()
+            .with_nonce(step.nonce)
+            .with_value(step.value)
+            .with_input(step.data.clone());
+        let tx = match step.to {
+            Some(to) => tx.with_to(to),
+            None => tx.into_create(),
+        };
+        let receipt = chain::send_tx(wallet, tx)
+            .await
+            .map_err(|e| failed(describe(&e)))?;
+        if step.to.is_none() && receipt.contract_address != Some(step.deployer) {
+            return Err(failed(format!(
+                "it created {:?}, not the predicted deployer {}",
+                receipt.contract_address, step.deployer
+            )));
+        }
+        let code = wallet.get_code_at(step.address).await.map_err(rpc)?;
+        if code.is_empty() {
+            return Err(failed(format!("no code at {}", step.address)));
+        }
+        sent(i, step, &receipt);
+        receipts.push(receipt);
+    }
+    let arb_wasm = ArbWasm::new(ARB_WASM, wallet);
+    for (i, step) in plan.steps.iter().enumerate() {
+        if let Err(e) = arb_wasm.programVersion(step.address).call().await {
+            return Err(DeployError::Step {
+                index: i + 1,
+                label: step.label.clone(),
+                reason: format!(
+                    "{} is not activated: ArbWasm.programVersion failed: {e}",
+                    step.address
+                ),
+            });
+        }
+    }
+    Ok(receipts)
+}
+
+/// A completed deployment.
+#[derive(Clone, Debug)]
+pub struct Deployment {
+    /// What the chain said before the first transaction.
+    pub survey: Survey,
+    /// The transactions sent (all of them).
+    pub plan: Plan,
+    /// Their receipts, in order.
+    pub receipts: Vec<TransactionReceipt>,
+}
+
+/// [`survey`], [`plan`] and [`execute`]: deploys `artifacts` from `wallet`'s
+/// account at its next nonce.
+pub async fn deploy(
+    wallet: &WalletProvider,
+    artifacts: &Artifacts,
+    settings: &Settings,
+) -> Result<Deployment, DeployError> {
+    let sender = wallet.default_signer_address();
+    let survey = survey(wallet, sender, artifacts).await?;
+    let plan = plan(artifacts, settings, sender, survey.nonce, |p| {
+        survey.activation(p)
+    });
+    let receipts = execute(wallet, &plan, |_, _, _| {}).await?;
+    Ok(Deployment {
+        survey,
+        plan,
+        receipts,
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::bindings::{fine_tuning::FineTuningServing, InferenceServing, LedgerManager};
+
+    /// Init code as `cargo xtask build` writes it, around Stylus code made
+    /// of `tag` repeated (distinct tags: distinct code hashes).
+    pub(crate) fn fake_initcode(tag: u8, len: usize) -> Vec<u8> {
+        let mut code = STYLUS_PREFIX.to_vec();
+        code.push(0);
+        code.resize(code.len() + len, tag);
+        let mut initcode = vec![0x7f];
+        initcode.extend_from_slice(&[0; 24]);
+        initcode.extend_from_slice(&(code.len() as u64).to_be_bytes());
+        initcode.extend_from_slice(&PRELUDE_TAIL);
+        initcode.extend_from_slice(&code);
+        initcode
+    }
+
+    /// Artifacts of fake programs (distinct code each).
+    pub(crate) fn fake_artifacts() -> Artifacts {
+        let program = |name: &str, tag: u8| Program::new(name, fake_initcode(tag, 100)).unwrap();
+        Artifacts {
+            ledger: program(deploy::LEDGER_ARTIFACT, 1),
+            inference: program(deploy::INFERENCE_ARTIFACT, 2),
+            inference_views: program(deploy::INFERENCE_VIEWS_ARTIFACT, 3),
+            fine_tuning: program(deploy::FINE_TUNING_ARTIFACT, 4),
+            fine_tuning_views: program(deploy::FINE_TUNING_VIEWS_ARTIFACT, 5),
+        }
+    }
+
+    fn settings() -> Settings {
+        Settings {
+            owner: Address::repeat_byte(0x0e),
+            lock_time: U256::from(86_400u64),
+            penalty_percentage: U256::from(30u64),
+        }
+    }
+
+    /// The pieces a deployer copies, in order: each (length, offset) pushed
+    /// right before a CODECOPY, read by walking the instructions; and
+    /// whether every jump lands on a JUMPDEST.
+    fn copied_segments(code: &[u8]) -> (Vec<&[u8]>, bool) {
+        let mut pushes: Vec<usize> = Vec::new();
+        let mut segments = Vec::new();
+        let mut jumps_ok = true;
+        let mut pc = 0;
+        while pc < code.len() {
+            let op = code[pc];
+            if (0x60..=0x7f).contains(&op) {
+                let n = usize::from(op - 0x5f);
+                let value = code[pc + 1..pc + 1 + n]
+                    .iter()
+                    .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+                pushes.push(value);
+                pc += 1 + n;
+                continue;
+            }
+            match op {
+                CODECOPY => {
+                    // Stack (top first): destOffset 0, offset, length.
+                    let len = pushes[pushes.len() - 3];
+                    let offset = pushes[pushes.len() - 2];
+                    segments.push(&code[offset..offset + len]);
+                }
+                JUMPI => {
+                    let target = *pushes.last().unwrap();
+                    jumps_ok &= code[target] == JUMPDEST;
+                }
+                REVERT => break,
+                _ => {}
+            }
+            pc += 1;
+        }
+        (segments, jumps_ok)
+    }
+
+    #[test]
+    fn the_deployer_copies_the_program_then_each_call() {
+        let program = fake_initcode(7, 300);
+        let calls = [
+            EmbeddedCall {
+                target: CallTarget::At(ARB_WASM),
+                forwards_value: true,
+                data: Bytes::from(vec![1, 2, 3]),
+                description: "a".into(),
+            },
+            configure(Bytes::from(vec![4; 68]), "b".into()),
+        ];
+        let code = deployer_code(&program, &calls);
+        let (segments, jumps_ok) = copied_segments(&code);
+        assert!(jumps_ok, "every jump lands on a JUMPDEST");
+        assert_eq!(segments, [&program[..], &[1, 2, 3][..], &[4; 68][..]]);
+        // The activation forwards the value to ArbWasm; the other call goes
+        // to the created program (DUP6) with no value.
+        let arb_wasm_call = [&[CALLVALUE, PUSH20][..], ARB_WASM.as_slice(), &[GAS, CALL]].concat();
+        assert!(code
+            .windows(arb_wasm_call.len())
+            .any(|w| w == arb_wasm_call));
+        assert!(code.windows(5).any(|w| w == [PUSH1, 0, DUP6, GAS, CALL]));
+        // The refund goes to the caller.
+        assert!(code.windows(4).any(|w| w == [DUP5, CALLER, GAS, CALL]));
+        // No call at all: the program only.
+        let code = deployer_code(&program, &[]);
+        assert_eq!(copied_segments(&code).0, [&program[..]]);
+    }
+
+    #[test]
+    fn programs_are_checked() {
+        assert!(Program::new("p", fake_initcode(1, 10)).is_ok());
+        let mut wrong_len = fake_initcode(1, 10);
+        wrong_len[32] ^= 1;
+        assert!(Program::new("p", wrong_len).is_err());
+        let mut not_stylus = fake_initcode(1, 10);
+        not_stylus[PRELUDE_LEN] = 0x60;
+        assert!(Program::new("p", not_stylus).is_err());
+        assert!(Program::new("p", vec![0x7f; 40]).is_err());
+        let program = Program::new("p", fake_initcode(9, 10)).unwrap();
+        assert_eq!(program.code().len(), 14);
+        assert_eq!(
+            program.code_hash(),
+            alloy::primitives::keccak256(program.code())
+        );
+    }
+
+    #[test]
+    fn a_missing_artifact_says_how_to_build_it() {
+        let dir = std::env::temp_dir().join(format!("serving-deploy-none-{}", std::process::id()));
+        let error = Artifacts::load(&dir).unwrap_err().to_string();
+        assert!(error.contains("inference-serving.initcode") || error.contains("ledger-manager"));
+        assert!(error.contains("cargo xtask build"), "{error}");
+    }
+
+    /// Every embedded call decodes with the contracts' ABI, in the right
+    /// order, and the contracts are wired to each other's predicted
+    /// addresses.
+    #[test]
+    fn the_plan_wires_the_contracts() {
+        let sender = Address::repeat_byte(0x5e);
+        let artifacts = fake_artifacts();
+        let plan = plan(&artifacts, &settings(), sender, 7, |_| Activation::Needed {
+            value: U256::from(12u64),
+        });
+        let c = plan.contracts;
+        assert_eq!(plan.steps.len(), 5);
+        for (k, step) in plan.steps.iter().enumerate() {
+            let nonce = 7 + k as u64;
+            assert_eq!(step.nonce, nonce);
+            assert_eq!(step.to, None);
+            assert_eq!(step.value, U256::from(12u64));
+            assert_eq!(step.deployer, sender.create(nonce));
+            assert_eq!(step.address, sender.create(nonce).create(1));
+            // The data is the deployer of the program and exactly these calls.
+            let program = artifacts
+                .programs()
+                .into_iter()
+                .find(|p| p.name == step.program)
+                .unwrap();
+            assert_eq!(step.data, deployer_code(&program.initcode, &step.calls));
+            let (segments, jumps_ok) = copied_segments(&step.data);
+            assert!(jumps_ok);
+            assert_eq!(segments.len(), 1 + step.calls.len());
+            for (segment, call) in segments[1..].iter().zip(&step.calls) {
+                assert_eq!(*segment, call.data.as_ref());
+            }
+            // The activation comes first, for the program itself.
+            let activation =
+                ArbWasm::activateProgramCall::abi_decode(&step.calls[0].data, true).unwrap();
+            assert_eq!(activation.program, step.address);
+            assert_eq!(step.calls[0].target, CallTarget::At(ARB_WASM));
+            assert!(step.calls[0].forwards_value);
+            assert!(step.calls[1..]
+                .iter()
+                .all(|call| !call.forwards_value && call.target == CallTarget::Created));
+        }
+        let [iv, inf, fv, ft, ledger] = [0, 1, 2, 3, 4].map(|i| &plan.steps[i]);
+        assert_eq!(
+            [
+                iv.address,
+                inf.address,
+                fv.address,
+                ft.address,
+                ledger.address
+            ],
+            [
+                c.inference_views,
+                c.inference,
+                c.fine_tuning_views,
+                c.fine_tuning,
+                c.ledger
+            ]
+        );
+        assert_eq!(iv.calls.len(), 1);
+        assert_eq!(fv.calls.len(), 1);
+
+        let set_views =
+            InferenceServing::setViewsCall::abi_decode(&inf.calls[1].data, true).unwrap();
+        assert_eq!(set_views.views, c.inference_views);
+        let init = InferenceServing::initializeCall::abi_decode(&inf.calls[2].data, true).unwrap();
+        assert_eq!(
+            (init._locktime, init._ledgerAddress, init.owner),
+            (U256::from(86_400u64), c.ledger, c.owner)
+        );
+
+        let set_views =
+            FineTuningServing::setViewsCall::abi_decode(&ft.calls[1].data, true).unwrap();
+        assert_eq!(set_views.views, c.fine_tuning_views);
+        let init = FineTuningServing::initializeCall::abi_decode(&ft.calls[2].data, true).unwrap();
+        assert_eq!(
+            (
+                init._locktime,
+                init._ledgerAddress,
+                init.owner,
+                init._penaltyPercentage
+            ),
+            (U256::from(86_400u64), c.ledger, c.owner, U256::from(30u64))
+        );
+
+        let init = LedgerManager::initializeCall::abi_decode(&ledger.calls[1].data, true).unwrap();
+        assert_eq!(
+            (init.inference, init.fineTuning, init.owner),
+            (c.inference, c.fine_tuning, c.owner)
+        );
+        assert_eq!(c.owner, settings().owner);
+    }
+
+    #[test]
+    fn activation_follows_the_chain_and_happens_once_per_code_hash() {
+        let mut artifacts = fake_artifacts();
+        // Both views programs with the same code: only the first activates.
+        artifacts.fine_tuning_views.initcode = artifacts.inference_views.initcode.clone();
+        let active = artifacts.ledger.code_hash();
+        let plan = plan(&artifacts, &settings(), Address::ZERO, 0, |p| {
+            if p.code_hash() == active {
+                Activation::Active
+            } else {
+                Activation::Needed {
+                    value: U256::from(5u64),
+                }
+            }
+        });
+        let activations: Vec<_> = plan.steps.iter().map(|s| s.activation).collect();
+        let needed = Activation::Needed {
+            value: U256::from(5u64),
+        };
+        assert_eq!(
+            activations,
+            [
+                needed,
+                needed,
+                Activation::Active,
+                needed,
+                Activation::Active
+            ]
+        );
+        // Without activation: no value, no ArbWasm call.
+        let ledger = &plan.steps[4];
+        assert_eq!(ledger.value, U256::ZERO);
+        assert_eq!(ledger.calls.len(), 1);
+        assert!(LedgerManager::initializeCall::abi_decode(&ledger.calls[0].data, true).is_ok());
+        // Unknown (no chain): activate, sending nothing.
+        let plan = plan_unknown(&fake_artifacts());
+        assert!(plan
+            .steps
+            .iter()
+            .all(|s| s.value.is_zero() && s.calls[0].target == CallTarget::At(ARB_WASM)));
+    }
+
+    fn plan_unknown(artifacts: &Artifacts) -> Plan {
+        plan(artifacts, &settings(), Address::ZERO, 0, |_| {
+            Activation::Unknown
+        })
+    }
+
+    #[test]
+    fn the_rendering_shows_every_transaction() {
+        let plan = plan_unknown(&fake_artifacts());
+        let full = plan.render(true);
+        for step in &plan.steps {
+            assert!(full.contains(&format!("  data:     {}", step.data)));
+            for call in &step.calls {
+                assert!(full.contains(&format!("  calldata: {}", call.data)));
+                assert!(full.contains(&call.description));
+            }
+        }
+        assert!(full.contains(&format!(
+            "LedgerManager             {}",
+            plan.contracts.ledger
+        )));
+        let short = plan.render(false);
+        assert!(!short.contains("calldata:"));
+        assert!(short.contains(&format!("  data:     {} bytes", plan.steps[0].data.len())));
+        assert!(short.contains("147 bytes of init code"));
+    }
+
+    #[test]
+    fn errors_fit_one_line() {
+        let error = DeployError::Rpc("a\nb\n  c".into());
+        assert_eq!(error.one_line(), "JSON-RPC request failed: a b c");
+    }
+}

@@ -1,0 +1,536 @@
+//! The deployment command on the real node: the library deployment and the
+//! built `deploy` binary deploy the artifacts of `cargo xtask build`, every
+//! program is activated by its creating transaction, every contract then
+//! works through its deployed address, and bad input is refused with one
+//! line and no transaction.
+//!
+//! Every test starts its own node (a fresh chain) and is skipped, with a
+//! plain message, when arbos-anvil is not found; in CI that is a failure.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use alloy::primitives::{Address, B256, U256};
+use alloy::providers::{Provider, WalletProvider as _};
+use serving_harness::bindings::{fine_tuning::FineTuningServing, InferenceServing, LedgerManager};
+use serving_harness::chain::{Node, WalletProvider};
+use serving_harness::deployment::{
+    self, cli, Activation, ArbWasm, Artifacts, Contracts, DeployError, Settings, ARB_WASM,
+};
+use serving_harness::e2e::{
+    self, eth, fine_tuning_service, gas_cost, milli_eth, send, service_params,
+};
+use serving_harness::{deploy, node_or_skip};
+
+/// Where `cargo xtask build` put the artifacts (or `$SERVING_ARTIFACTS`).
+fn artifacts_dir() -> PathBuf {
+    deploy::artifact_path(deploy::LEDGER_ARTIFACT)
+        .parent()
+        .expect("artifacts are in a directory")
+        .to_path_buf()
+}
+
+/// A scratch directory of this test process.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("e2e-deploy-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
+
+/// A key file holding `key` as `0x` and 64 hex digits.
+fn key_file(dir: &Path, name: &str, key: &B256) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("{key}\n")).expect("key file");
+    path
+}
+
+fn settings(owner: Address) -> Settings {
+    Settings {
+        owner,
+        lock_time: U256::from(3_600u64),
+        penalty_percentage: U256::from(25u64),
+    }
+}
+
+/// Runs the built `deploy` binary.
+fn deploy_binary(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_deploy"))
+        .args(args)
+        .output()
+        .expect("the deploy binary runs")
+}
+
+/// The addresses a run printed (`name address` lines).
+fn printed_contracts(stdout: &str) -> Contracts {
+    let at = |name: &str| -> Address {
+        stdout
+            .lines()
+            .filter(|line| !line.starts_with(' '))
+            .find_map(|line| {
+                let (n, address) = line.rsplit_once(' ')?;
+                (n.trim() == name).then(|| address.parse().ok()).flatten()
+            })
+            .unwrap_or_else(|| panic!("no {name} line in:\n{stdout}"))
+    };
+    Contracts {
+        ledger: at("LedgerManager"),
+        inference: at("InferenceServing"),
+        inference_views: at("InferenceServing views"),
+        fine_tuning: at("FineTuningServing"),
+        fine_tuning_views: at("FineTuningServing views"),
+        owner: at("owner"),
+    }
+}
+
+/// Every program of `contracts` is activated, at the chain's Stylus version.
+async fn check_activated(node: &Node, contracts: &Contracts) {
+    let provider = node.provider();
+    let arb_wasm = ArbWasm::new(ARB_WASM, &provider);
+    let version = arb_wasm.stylusVersion().call().await.unwrap().version;
+    for program in [
+        contracts.ledger,
+        contracts.inference,
+        contracts.inference_views,
+        contracts.fine_tuning,
+        contracts.fine_tuning_views,
+    ] {
+        let got = arb_wasm
+            .programVersion(program)
+            .call()
+            .await
+            .unwrap_or_else(|e| panic!("{program} is not activated: {e}"));
+        assert_eq!(got.version, version);
+    }
+}
+
+/// Calls every contract through its deployed address: the configuration
+/// views (wiring, owner, lock time, penalty), views served by the views
+/// programs, and a small flow: a provider registers an inference and a
+/// fine-tuning service, a user opens a ledger and moves funds to both.
+async fn call_every_contract(node: &Node, contracts: &Contracts, settings: &Settings) {
+    let reader = node.provider();
+    let ledger = LedgerManager::new(contracts.ledger, &reader);
+    let inference = InferenceServing::new(contracts.inference, &reader);
+    let fine_tuning = FineTuningServing::new(contracts.fine_tuning, &reader);
+
+    assert!(ledger.initialized().call().await.unwrap()._0);
+    assert_eq!(ledger.owner().call().await.unwrap()._0, settings.owner);
+    assert_eq!(
+        ledger.inferenceAddress().call().await.unwrap()._0,
+        contracts.inference
+    );
+    assert_eq!(
+        ledger.fineTuningAddress().call().await.unwrap()._0,
+        contracts.fine_tuning
+    );
+
+    assert!(inference.initialized().call().await.unwrap()._0);
+    assert_eq!(inference.owner().call().await.unwrap()._0, settings.owner);
+    assert_eq!(
+        inference.ledgerAddress().call().await.unwrap()._0,
+        contracts.ledger
+    );
+    assert_eq!(
+        inference.lockTime().call().await.unwrap()._0,
+        settings.lock_time
+    );
+
+    assert!(fine_tuning.initialized().call().await.unwrap()._0);
+    assert_eq!(fine_tuning.owner().call().await.unwrap()._0, settings.owner);
+    assert_eq!(
+        fine_tuning.ledgerAddress().call().await.unwrap()._0,
+        contracts.ledger
+    );
+    assert_eq!(
+        fine_tuning.lockTime().call().await.unwrap()._0,
+        settings.lock_time
+    );
+    assert_eq!(
+        fine_tuning.penaltyPercentage().call().await.unwrap()._0,
+        settings.penalty_percentage
+    );
+
+    // A provider with both services (the fine-tuning registry is in the
+    // views program, reached through the main program's fallback).
+    let provider = node.funded_account(eth(10)).await.unwrap().1;
+    let provider_address = provider.default_signer_address();
+    let url = format!("https://provider-{provider_address}.example");
+    send(
+        &provider,
+        InferenceServing::new(contracts.inference, &provider)
+            .addOrUpdateService(service_params(&url)),
+    )
+    .await
+    .expect("addOrUpdateService (inference)");
+    send(
+        &provider,
+        FineTuningServing::new(contracts.fine_tuning, &provider)
+            .call_builder(&fine_tuning_service(&url, provider_address)),
+    )
+    .await
+    .expect("addOrUpdateService (fine-tuning)");
+    let services = inference.getAllServices().call().await.unwrap().services;
+    assert_eq!(services.len(), 1);
+    assert_eq!(services[0].provider, provider_address);
+    let services = fine_tuning.getAllServices().call().await.unwrap().services;
+    assert_eq!(services.len(), 1);
+
+    // A user: a ledger, then a sub-account with each service.
+    let user = node.funded_account(eth(10)).await.unwrap().1;
+    let user_address = user.default_signer_address();
+    let as_user = LedgerManager::new(contracts.ledger, &user);
+    send(
+        &user,
+        as_user
+            .addLedger([U256::from(1u64), U256::from(2u64)], "deployed".into())
+            .value(eth(1)),
+    )
+    .await
+    .expect("addLedger");
+    send(
+        &user,
+        as_user.transferFund(provider_address, e2e::INFERENCE.into(), milli_eth(100)),
+    )
+    .await
+    .expect("transferFund (inference)");
+    send(
+        &user,
+        as_user.transferFund(provider_address, e2e::FINE_TUNING.into(), milli_eth(200)),
+    )
+    .await
+    .expect("transferFund (fine-tuning)");
+    let account = inference
+        .getAccount(user_address, provider_address)
+        .call()
+        .await
+        .unwrap()
+        .account;
+    assert_eq!(account.balance, milli_eth(100));
+    let account = fine_tuning
+        .getAccount(user_address, provider_address)
+        .call()
+        .await
+        .unwrap()
+        .account;
+    assert_eq!(account.balance, milli_eth(200));
+    let held = reader.get_balance(contracts.ledger).await.unwrap();
+    assert!(held >= eth(1), "the ledger holds the deposit");
+}
+
+#[tokio::test]
+async fn the_library_and_the_binary_deploy_working_contracts() {
+    let node = node_or_skip!(deploy::node_options());
+    let artifacts = Artifacts::load(&artifacts_dir()).expect("run `cargo xtask build` first");
+    let dir = scratch("deploy");
+
+    // The library, on a fresh chain: every program is activated by its
+    // creating transaction (arbos-anvil records no activation otherwise).
+    let wallet = node.wallet(1);
+    let owner = node.dev_address(4);
+    let library = deployment::deploy(&wallet, &artifacts, &settings(owner))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(library
+        .plan
+        .steps
+        .iter()
+        .all(|step| matches!(step.activation, Activation::Needed { .. })));
+    assert_eq!(library.receipts.len(), 5);
+    check_activated(&node, &library.plan.contracts).await;
+    call_every_contract(&node, &library.plan.contracts, &settings(owner)).await;
+
+    // Activating a code hash the chain has activated is refused
+    // (ProgramUpToDate), so a plan that ignored the chain sends nothing...
+    let stale_wallet = node.wallet(3);
+    let stale_sender = node.dev_address(3);
+    let stale = deployment::plan(&artifacts, &settings(owner), stale_sender, 0, |_| {
+        Activation::Needed { value: U256::ZERO }
+    });
+    let error = deployment::execute(&stale_wallet, &stale, |_, _, _| {})
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, DeployError::Step { index: 1, .. }),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("cc944bf2"),
+        "ProgramUpToDate: {error}"
+    );
+    assert_eq!(
+        node.provider()
+            .get_transaction_count(stale_sender)
+            .await
+            .unwrap(),
+        0
+    );
+
+    // ...while the survey sees it: the built binary deploys a second set
+    // without activating anything.
+    let key = key_file(&dir, "dev2", &node.dev_keys()[2]);
+    let sender = node.dev_address(2);
+    let output = deploy_binary(&[
+        "--rpc",
+        node.url().as_str(),
+        "--key-file",
+        key.to_str().unwrap(),
+        "--artifacts",
+        artifacts_dir().to_str().unwrap(),
+        "--lock-time",
+        "3600",
+        "--penalty",
+        "25",
+        "--owner",
+        &owner.to_string(),
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "deploy failed: {}\n{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.stderr.is_empty());
+    assert_eq!(
+        stdout
+            .matches("the code hash is already activated on this chain")
+            .count(),
+        5,
+        "{stdout}"
+    );
+    let contracts = printed_contracts(&stdout);
+    assert_eq!(contracts.ledger, deploy::created_address(sender, 4));
+    assert_eq!(contracts.owner, owner);
+    assert_ne!(contracts.ledger, library.plan.contracts.ledger);
+    for (i, step) in library.plan.steps.iter().enumerate() {
+        assert!(stdout.contains(&format!("{}/5 sent 0x", i + 1)), "{stdout}");
+        assert!(stdout.contains(&step.label));
+    }
+    check_activated(&node, &contracts).await;
+    call_every_contract(&node, &contracts, &settings(owner)).await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn activation_value_comes_back_to_the_sender() {
+    let node = node_or_skip!(deploy::node_options());
+    let artifacts = Artifacts::load(&artifacts_dir()).expect("run `cargo xtask build` first");
+    let wallet: WalletProvider = node.wallet(5);
+    let sender = node.dev_address(5);
+    // arbos-anvil quotes a zero data fee; send 1 ETH with each activation
+    // anyway: ArbWasm reimburses the deployer, which returns it.
+    let plan = deployment::plan(&artifacts, &settings(sender), sender, 0, |_| {
+        Activation::Needed { value: eth(1) }
+    });
+    let before = node.provider().get_balance(sender).await.unwrap();
+    let receipts = deployment::execute(&wallet, &plan, |_, _, _| {})
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let after = node.provider().get_balance(sender).await.unwrap();
+    let gas: U256 = receipts.iter().map(gas_cost).sum();
+    assert_eq!(before - after, gas, "only gas was spent");
+    for step in &plan.steps {
+        assert_eq!(step.value, eth(1));
+        assert_eq!(
+            node.provider().get_balance(step.deployer).await.unwrap(),
+            U256::ZERO
+        );
+        assert!(node
+            .provider()
+            .get_code_at(step.deployer)
+            .await
+            .unwrap()
+            .is_empty());
+    }
+    check_activated(&node, &plan.contracts).await;
+    call_every_contract(&node, &plan.contracts, &settings(sender)).await;
+}
+
+/// One line on stderr, a failure status, nothing on stdout.
+fn assert_refused(output: &Output, status: i32, expected: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(status), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.starts_with("deploy: "), "{stderr}");
+    assert!(
+        stderr.contains(expected),
+        "expected {expected:?} in {stderr}"
+    );
+    assert!(
+        output.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_with_one_line_and_no_transaction() {
+    let node = node_or_skip!(deploy::node_options());
+    let dir = scratch("bad-input");
+    let artifacts = artifacts_dir();
+    let artifacts = artifacts.to_str().unwrap();
+    let url = node.url().to_string();
+    let key = key_file(&dir, "dev6", &node.dev_keys()[6]);
+    let key = key.to_str().unwrap();
+    let sender = node.dev_address(6);
+    let from = sender.to_string();
+    let malformed = dir.join("malformed");
+    std::fs::write(&malformed, "not a key\n").unwrap();
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+
+    let missing = dir.join("missing");
+    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
+        (
+            vec![
+                "--rpc",
+                &url,
+                "--key-file",
+                missing.to_str().unwrap(),
+                "--artifacts",
+                artifacts,
+            ],
+            1,
+            "missing: not found",
+        ),
+        (
+            vec![
+                "--rpc",
+                &url,
+                "--key-file",
+                malformed.to_str().unwrap(),
+                "--artifacts",
+                artifacts,
+            ],
+            1,
+            "not a private key",
+        ),
+        (
+            vec![
+                "--rpc",
+                &closed,
+                "--key-file",
+                key,
+                "--artifacts",
+                artifacts,
+            ],
+            1,
+            "the endpoint does not answer",
+        ),
+        (
+            vec![
+                "--dry-run",
+                "--rpc",
+                &closed,
+                "--key-file",
+                key,
+                "--artifacts",
+                artifacts,
+            ],
+            1,
+            "the endpoint does not answer",
+        ),
+        (
+            vec![
+                "--rpc",
+                &url,
+                "--key-file",
+                key,
+                "--nonce",
+                "3",
+                "--artifacts",
+                artifacts,
+            ],
+            2,
+            "--nonce is only for --dry-run",
+        ),
+        (
+            vec!["--rpc", &url, "--key-file", key, "--from", &from],
+            2,
+            "--from is only for --dry-run",
+        ),
+        (
+            vec!["--dry-run", "--key-file", key, "--from", &from],
+            2,
+            "both name the sender",
+        ),
+        (
+            vec!["--rpc", &url, "--key-file", key, "--penalty", "150"],
+            2,
+            "--penalty: 150 is above 100",
+        ),
+        (
+            vec![
+                "--rpc",
+                &url,
+                "--key-file",
+                key,
+                "--artifacts",
+                missing.to_str().unwrap(),
+            ],
+            1,
+            "run `cargo xtask build` first",
+        ),
+    ];
+    for (args, status, expected) in &cases {
+        let output = deploy_binary(args);
+        assert_refused(&output, *status, expected);
+    }
+    // Nothing was sent, nothing deployed.
+    assert_eq!(
+        node.provider().get_transaction_count(sender).await.unwrap(),
+        0
+    );
+    assert!(node
+        .provider()
+        .get_code_at(deploy::created_address(sender, 0))
+        .await
+        .unwrap()
+        .is_empty());
+
+    // A dry run against the node prints the plan of the library (nonce and
+    // activation from the chain) and sends nothing either.
+    let output = deploy_binary(&[
+        "--dry-run",
+        "--rpc",
+        &url,
+        "--key-file",
+        key,
+        "--artifacts",
+        artifacts,
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let loaded = Artifacts::load(Path::new(artifacts)).unwrap();
+    let survey = deployment::survey(&node.provider(), sender, &loaded)
+        .await
+        .unwrap();
+    let plan = deployment::plan(
+        &loaded,
+        &settings_of_defaults(sender),
+        sender,
+        survey.nonce,
+        |p| survey.activation(p),
+    );
+    assert!(stdout.starts_with(&format!("Dry run on chain {}", node.chain_id())));
+    assert!(stdout.ends_with(&plan.render(true)), "{stdout}");
+    assert_eq!(
+        node.provider().get_transaction_count(sender).await.unwrap(),
+        0
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The settings of a run with no `--owner`, `--lock-time` or `--penalty`.
+fn settings_of_defaults(sender: Address) -> Settings {
+    Settings {
+        owner: sender,
+        lock_time: U256::from(cli::DEFAULT_LOCK_TIME),
+        penalty_percentage: U256::from(deploy::DEFAULT_PENALTY_PERCENTAGE),
+    }
+}
