@@ -16,12 +16,13 @@
 //!    the whole transaction fails and nothing is left behind; otherwise it
 //!    returns nothing (the deployer keeps no code).
 //!
-//! arbos-anvil activates a Stylus program on its first call, so the `CALL`
-//! in step 2 activates it. On a real Arbitrum chain a program must be
-//! activated before it can be called: there the deployer must first call
-//! `ArbWasm.activateProgram(program)` (precompile `0x71`), sending the data
-//! fee as value (query it with `ArbWasm.programVersion` / a dry run), and
-//! only then call `initialize` — same transaction, same guarantee.
+//! arbos-anvil runs a Stylus program nobody activated (it compiles it on
+//! its first call), so the `CALL` in step 2 just works here. A real Arbitrum
+//! chain refuses to call a program before `ArbWasm.activateProgram(program)`
+//! (precompile `0x71`, paying a data fee): the deployment command
+//! ([`crate::deployment`], `scripts/deploy.sh`) uses a deployer that
+//! activates each program between its creation and its first call, in the
+//! same transaction, with the fee quoted by ArbWasm.
 //!
 //! LedgerManager and InferenceServing each need the other's address at
 //! initialization, so both addresses are computed ahead from the sender and

@@ -51,6 +51,20 @@
 //! delegatecall on their main program's storage and have nothing to
 //! initialize.
 //!
+//! # On arbos-anvil
+//!
+//! arbos-anvil has the ArbWasm precompile (`stylusVersion` 2,
+//! `codehashVersion`, `programVersion`, `activateProgram`); it quotes a data
+//! fee of 0 and reimburses any value sent with an activation to the caller,
+//! as Nitro does. It runs a program nobody activated (it compiles it on the
+//! first call, even with `--stylus-disable-auto-activate`) but records no
+//! activation: `programVersion` answers `ProgramNotActivated` until
+//! `activateProgram` is called. The end-to-end test (`tests/e2e_deploy.rs`)
+//! therefore proves that the deployment activates every program, that the
+//! value comes back, and that re-activating a code hash is refused
+//! (`ProgramUpToDate`); that a real chain refuses to call a program left
+//! inactive is Nitro's rule, which this node does not enforce.
+//!
 //! ```no_run
 //! # async fn example(wallet: &serving_harness::chain::WalletProvider) {
 //! use serving_harness::deployment::{self, Artifacts, Settings};
