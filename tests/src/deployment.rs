@@ -10,7 +10,7 @@
 //! first nonce into a [`Plan`]: the ordered transactions, each with its
 //! target (`None`: a contract creation), value and data, what it deploys
 //! and where. A dry run prints it; a deployment ([`survey`] the chain,
-//! [`plan`], [`execute`]; or [`deploy`] for the three) sends exactly those
+//! [`plan`], [`execute`]; or [`deploy()`] for the three) sends exactly those
 //! transactions and checks every predicted address.
 //!
 //! # One transaction per program, no window
