@@ -11,10 +11,12 @@
 //! the money is gone. So at every tick the engine reads the accounts of the
 //! users it is owed by (one `getBatchAccountsByUsers` call) and settles
 //! - at once, when some user's unsettled fees exceed what that user has
-//!   left (a refund is pending): the lock window is still open;
+//!   left after them (balance minus pending refunds minus unsettled fees):
+//!   half the account is owed, or a refund is pending and the lock window
+//!   is still open;
 //! - otherwise only when enough users owe it to fill a batch of
-//!   `batch_size` records, since a transaction costs much more than a
-//!   record;
+//!   `batch_size` records (or every user it serves owes it, when it serves
+//!   fewer), since a transaction costs much more than a record;
 //! - and everything at the end of the run.
 //!
 //! Each record covers all of a user's requests since its last settlement:
@@ -305,10 +307,16 @@ impl Provider {
                 self.customers.get_mut(user).expect("owing customer").known = state;
             }
         }
-        let (urgent, patient): (Vec<Address>, Vec<Address>) = owing
-            .into_iter()
-            .partition(|user| !covers(&self.customers[user], U256::ZERO));
-        if !force && urgent.is_empty() && patient.len() < batch_size {
+        let serving = self
+            .customers
+            .values()
+            .filter(|c| c.stopped.is_none())
+            .count();
+        let (urgent, patient): (Vec<Address>, Vec<Address>) = owing.into_iter().partition(|user| {
+            let customer = &self.customers[user];
+            !covers(customer, customer.unsettled)
+        });
+        if !force && urgent.is_empty() && patient.len() < batch_size.min(serving) {
             return Ok(Vec::new());
         }
         let users: Vec<Address> = urgent.into_iter().chain(patient).collect();
