@@ -1,8 +1,8 @@
-//! Upgrades behind a beacon: a [`BeaconProxy`] program per deployed
-//! contract and an [`UpgradeableBeacon`] program (feature `beacon`) per kind
-//! of contract, both built on openzeppelin-stylus.
+//! Upgrades behind a beacon: an [`UpgradeableBeacon`] program (feature
+//! `beacon`) per kind of contract, and a [`BeaconProxy`] program, both
+//! built on openzeppelin-stylus.
 //!
-//! A proxy holds the contract's state and value and runs every call in the
+//! A proxy holds a contract's state and value and runs every call in the
 //! implementation its beacon names, by delegatecall: users, providers and
 //! the other contracts only ever see the proxy's address. Upgrading is
 //! deploying a new implementation and calling `upgradeTo(newImplementation)`
@@ -10,20 +10,24 @@
 //! (`OwnableUnauthorizedAccount`); every proxy of that beacon runs the new
 //! code from the next call on, on the state it already holds.
 //!
-//! The proxy keeps no state of its own in the implementation's storage: its
-//! beacon lives only in the ERC-1967 beacon slot (`keccak256("eip1967.proxy.
-//! beacon") - 1`), and the one-time constructor flag in the SDK's hashed
-//! constructor slot. (openzeppelin-stylus's own `BeaconProxy` type also
-//! stores the beacon in its first storage field, i.e. slot 0, which a
-//! contract's first field would overwrite; it is not used here.) The proxy
-//! has no public function of its own either, so every selector, the empty
-//! calldata of a plain transfer included, reaches the implementation.
+//! Deployments use the beacon program with an EVM proxy
+//! (`serving_harness::upgrade::proxy_initcode`), not the Stylus proxy
+//! program: on arbos-anvil a delegatecall made by a Stylus program runs its
+//! target with `msg.value` 0, so a payable call through the Stylus proxy
+//! (`addLedger`) credits nothing while the proxy keeps the value
+//! (`tests/tests/e2e_upgrade.rs` measures it). The Stylus proxy is kept as
+//! the subject of that experiment and for chains whose delegatecall keeps
+//! the value.
 //!
-//! Stylus programs are not reentrant, but a delegatecall does not count as
-//! entering the proxy again: the implementation runs at the proxy's address
-//! and makes calls of its own (a serving contract's main program delegating
-//! on to its views program included). This was measured on arbos-anvil
-//! (`tests/tests/e2e_upgrade.rs`).
+//! The Stylus proxy keeps no state of its own in the implementation's
+//! storage: its beacon lives only in the ERC-1967 beacon slot
+//! (`keccak256("eip1967.proxy.beacon") - 1`), and the one-time constructor
+//! flag in the SDK's hashed constructor slot. (openzeppelin-stylus's own
+//! `BeaconProxy` type also stores the beacon in its first storage field,
+//! slot 0, which an implementation's first field would overwrite; it is not
+//! used here.) It has no public function of its own either, so every
+//! selector, the empty calldata of a plain transfer included, reaches the
+//! implementation.
 #![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
 extern crate alloc;
 

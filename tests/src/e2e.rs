@@ -38,6 +38,7 @@ use crate::bindings::{
 };
 use crate::chain::{ChainError, HttpTransport, Node, ReadProvider, WalletProvider};
 use crate::deploy::{self, ServingConfig, ServingDeployment};
+use crate::upgrade::{self, ProxiedDeployment};
 
 /// The service type string of inference.
 pub const INFERENCE: &str = "inference";
@@ -408,13 +409,36 @@ impl Serving {
         let http = HttpClient::new();
         let owner = wallet_on(&http, &node, node.dev_signer(0));
         let deployment = deploy::deploy_serving(&owner, &config).await?;
+        Ok(Self::over(http, node, owner, deployment))
+    }
+
+    /// Deploys every contract behind a beacon proxy with dev account 0 (see
+    /// [`upgrade::deploy_serving_with_proxies`]); the fixture talks to the
+    /// proxies.
+    pub async fn deploy_with_proxies(
+        node: Node,
+        config: ServingConfig,
+    ) -> Result<(Self, ProxiedDeployment), ChainError> {
+        let http = HttpClient::new();
+        let owner = wallet_on(&http, &node, node.dev_signer(0));
+        let proxied = upgrade::deploy_serving_with_proxies(&owner, &config).await?;
+        Ok((Self::over(http, node, owner, proxied.serving()), proxied))
+    }
+
+    /// The fixture over `deployment`, deployed on `node` by `owner`.
+    fn over(
+        http: HttpClient,
+        node: Node,
+        owner: WalletProvider,
+        deployment: ServingDeployment,
+    ) -> Self {
         let ledger = LedgerManager::new(deployment.ledger, reader_on(&http, &node));
         let inference = InferenceServing::new(deployment.inference, reader_on(&http, &node));
         let fine_tuning = deployment
             .fine_tuning
             .as_ref()
             .map(|f| FineTuningServing::new(f.address, reader_on(&http, &node)));
-        Ok(Self {
+        Self {
             http,
             node,
             deployment,
@@ -424,7 +448,7 @@ impl Serving {
             owner,
             users: Mutex::new(Vec::new()),
             funding: tokio::sync::Mutex::new(()),
-        })
+        }
     }
 
     /// LedgerManager's address.

@@ -13,3 +13,5 @@ pub mod deploy;
 pub mod deployment;
 #[cfg(feature = "chain")]
 pub mod e2e;
+#[cfg(feature = "chain")]
+pub mod upgrade;

@@ -1,0 +1,870 @@
+//! Deploying the serving contracts behind beacon proxies, and upgrading
+//! them.
+//!
+//! Each contract (LedgerManager, InferenceServing, FineTuningServing) is
+//! three parts: its **implementation** (for a split contract, the main
+//! program, plus its views program), a **beacon** (the Stylus program
+//! `upgradeable-beacon`, openzeppelin-stylus's `UpgradeableBeacon`) naming
+//! the implementation, and a **proxy** at the address everybody uses,
+//! which runs every call in the beacon's implementation by delegatecall.
+//! The proxy holds the contract's state (the views program's address
+//! included) and, for the ledger, all the value; implementations and
+//! beacons hold none. The contracts are initialized with each other's
+//! *proxy* addresses, so the ledger <-> serving checks (`msg.sender ==
+//! ledger`) see proxies.
+//!
+//! The proxy is a 101-byte EVM contract assembled here
+//! ([`proxy_runtime`]), the equivalent of Solidity's `BeaconProxy`: the
+//! beacon is in its code (and, for tools, in the ERC-1967 beacon slot); each
+//! call asks the beacon for the implementation (`STATICCALL
+//! implementation()`) and `DELEGATECALL`s it with the calldata, returning or
+//! reverting with exactly what it returned. A Stylus proxy (the
+//! `beacon-proxy` program) does not work on arbos-anvil: a delegatecall made
+//! by a Stylus program runs its target with `msg.value` 0, so `addLedger`
+//! through it credits nothing while the proxy keeps the value
+//! (`tests/tests/e2e_upgrade.rs` shows it). The EVM proxy is also the
+//! cheaper one: it adds no Stylus program entry to each call.
+//!
+//! Nothing is left uninitialized between transactions (no initialization
+//! window): with the deployer of [`crate::deploy`], every creating
+//! transaction also configures what it creates:
+//!
+//! 1. the views program of a split contract, deployed as it is (it only
+//!    ever runs on the proxy's storage);
+//! 2. the implementation, created and `initialize`d (owner: the owner, the
+//!    others: the proxies) so that nobody can claim it; it is never used on
+//!    its own storage;
+//! 3. the beacon, created with its Stylus constructor
+//!    `(implementation, owner)`;
+//! 4. the proxy, created for the beacon, then, through the proxy,
+//!    `setViews(views)` (split contracts) and `initialize(...)`.
+//!
+//! In the order InferenceServing, FineTuningServing, LedgerManager, with
+//! consecutive nonces, so that every proxy address is known ahead (the
+//! ledger and InferenceServing need each other's).
+//!
+//! [`upgrade`] replaces a contract's programs: it deploys the new views
+//! program and implementation (locked as in step 2), has the contract's
+//! owner point the proxy at the new views (`setViews`, through the proxy),
+//! then has the beacon's owner call `upgradeTo(implementation)`. The
+//! proxy's address, storage and balance do not change. Between the two
+//! transactions the old main program runs with the new views, so a new
+//! views program must serve the old main program's storage too (it is the
+//! same storage).
+
+use alloy::network::TransactionBuilder;
+use alloy::primitives::{b256, keccak256, Address, Bytes, B256, U256};
+use alloy::providers::{Provider, WalletProvider as _};
+use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
+use alloy::sol_types::{SolCall, SolError, SolEvent, SolValue};
+
+use crate::chain::{ChainError, WalletProvider};
+use crate::deploy::{
+    self, artifact, artifact_path, created_address, deploy_initialized, FineTuningDeployment,
+    ServingConfig, ServingDeployment,
+};
+use crate::e2e::send_tx;
+
+alloy::sol! {
+    /// The beacon of one kind of contract (program `upgradeable-beacon`,
+    /// openzeppelin-stylus's `UpgradeableBeacon`).
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    contract UpgradeableBeacon {
+        /// The implementation every proxy of this beacon runs.
+        function implementation() external view returns (address);
+        /// Points the proxies at `newImplementation` (owner only).
+        function upgradeTo(address newImplementation) external;
+        /// Who may upgrade.
+        function owner() external view returns (address);
+        /// Hands the beacon over (owner only).
+        function transferOwnership(address newOwner) external;
+        /// Leaves the beacon without owner.
+        function renounceOwnership() external;
+
+        /// The implementation changed.
+        event Upgraded(address indexed implementation);
+        /// The owner changed.
+        event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
+
+        /// Not a contract.
+        error BeaconInvalidImplementation(address implementation);
+        /// Not the owner.
+        error OwnableUnauthorizedAccount(address account);
+        /// A zero owner.
+        error OwnableInvalidOwner(address owner);
+    }
+
+    /// What a proxy itself emits and raises; every other call is the
+    /// implementation's. The EVM proxy ([`proxy_initcode`]) emits
+    /// `BeaconUpgraded` and raises `ERC1967InvalidBeacon` when created;
+    /// the Stylus `beacon-proxy` program raises the others too.
+    #[derive(Debug, PartialEq, Eq)]
+    contract BeaconProxy {
+        /// The proxy was pointed at `beacon` (when created).
+        event BeaconUpgraded(address indexed beacon);
+
+        /// The beacon is not a contract.
+        error ERC1967InvalidBeacon(address beacon);
+        /// The beacon's implementation is not a contract.
+        error ERC1967InvalidImplementation(address implementation);
+        /// Value sent to the constructor without an initialization call.
+        error ERC1967NonPayable();
+        /// The constructor's initialization call failed with `reason`.
+        error FailedCallWithReason(bytes reason);
+    }
+}
+
+/// The artifact name of the *Stylus* proxy program (`serving-proxy`),
+/// which deployments do not use: on arbos-anvil it drops `msg.value` (see
+/// the module docs); deploy [`proxy_initcode`] instead. Its constructor
+/// call is [`proxy_constructor`].
+pub const STYLUS_PROXY_ARTIFACT: &str = "beacon-proxy";
+/// The artifact name of the beacon program.
+pub const BEACON_ARTIFACT: &str = "upgradeable-beacon";
+
+/// The ERC-1967 beacon slot, `keccak256("eip1967.proxy.beacon") - 1`,
+/// where a proxy keeps its beacon.
+pub const BEACON_SLOT: B256 =
+    b256!("a3f0ad74e5423aebfd80d3ef4346578335a9a72aeaee59ff6cb3582b35133d50");
+
+/// The selector the Stylus SDK routes to a program's constructor:
+/// `keccak256("stylus_constructor()")[..4]`, whatever its arguments.
+pub fn stylus_constructor_selector() -> [u8; 4] {
+    let hash = keccak256(b"stylus_constructor()");
+    [hash[0], hash[1], hash[2], hash[3]]
+}
+
+/// The calldata of a Stylus constructor with the ABI-encoded `params`.
+fn stylus_constructor(params: Vec<u8>) -> Bytes {
+    [stylus_constructor_selector().as_slice(), &params]
+        .concat()
+        .into()
+}
+
+/// The beacon's constructor call: `(implementation, owner)`.
+pub fn beacon_constructor(implementation: Address, owner: Address) -> Bytes {
+    stylus_constructor((implementation, owner).abi_encode_params())
+}
+
+/// The Stylus proxy program's constructor call: `(beacon, data)`; a
+/// non-empty `data` runs in the beacon's implementation on the proxy's
+/// storage (its failure is `FailedCallWithReason(reason)`).
+pub fn proxy_constructor(beacon: Address, data: &[u8]) -> Bytes {
+    stylus_constructor((beacon, Bytes::copy_from_slice(data)).abi_encode_params())
+}
+
+// Opcodes of the EVM proxy.
+const LT: u8 = 0x10;
+const ISZERO: u8 = 0x15;
+const SHL: u8 = 0x1b;
+const CALLDATASIZE: u8 = 0x36;
+const CALLDATACOPY: u8 = 0x37;
+const CODECOPY: u8 = 0x39;
+const EXTCODESIZE: u8 = 0x3b;
+const RETURNDATASIZE: u8 = 0x3d;
+const RETURNDATACOPY: u8 = 0x3e;
+const MLOAD: u8 = 0x51;
+const MSTORE: u8 = 0x52;
+const SSTORE: u8 = 0x55;
+const JUMPI: u8 = 0x57;
+const GAS: u8 = 0x5a;
+const JUMPDEST: u8 = 0x5b;
+const PUSH1: u8 = 0x60;
+const PUSH4: u8 = 0x63;
+const PUSH20: u8 = 0x73;
+const PUSH32: u8 = 0x7f;
+const DUP1: u8 = 0x80;
+const DUP5: u8 = 0x84;
+const LOG2: u8 = 0xa2;
+const RETURN: u8 = 0xf3;
+const DELEGATECALL: u8 = 0xf4;
+const STATICCALL: u8 = 0xfa;
+const REVERT: u8 = 0xfd;
+
+/// Length of [`proxy_runtime`].
+pub const PROXY_RUNTIME_LEN: u8 = 101;
+/// Where [`proxy_runtime`]'s success branch starts.
+const PROXY_OK: u8 = 85;
+/// Where [`proxy_runtime`]'s failure branch (the beacon failed) starts.
+const PROXY_FAIL: u8 = 90;
+/// Length of [`proxy_initcode`] before the runtime code.
+const PROXY_INIT_LEN: u8 = 192;
+/// Where [`proxy_initcode`]'s failure branch (no beacon) starts.
+const PROXY_INIT_BAD: u8 = 151;
+
+fn push_selector(code: &mut Vec<u8>, selector: [u8; 4]) {
+    // PUSH4 selector PUSH1 224 SHL: the selector in the word's first bytes.
+    code.push(PUSH4);
+    code.extend_from_slice(&selector);
+    code.extend_from_slice(&[PUSH1, 224, SHL]);
+}
+
+fn push_address(code: &mut Vec<u8>, address: Address) {
+    code.push(PUSH20);
+    code.extend_from_slice(address.as_slice());
+}
+
+/// The runtime code of the EVM beacon proxy for `beacon`, 101 bytes:
+///
+/// ```text
+/// PUSH4 implementation() PUSH1 224 SHL PUSH1 0 MSTORE
+/// PUSH1 32 PUSH1 0 PUSH1 4 PUSH1 0 PUSH20 beacon GAS STATICCALL
+/// ISZERO PUSH1 fail JUMPI                       ; the beacon failed
+/// PUSH1 32 RETURNDATASIZE LT PUSH1 fail JUMPI   ; or returned no word
+/// PUSH1 0 MLOAD                                 ; the implementation
+/// CALLDATASIZE PUSH1 0 PUSH1 0 CALLDATACOPY
+/// PUSH1 0 PUSH1 0 CALLDATASIZE PUSH1 0 DUP5 GAS DELEGATECALL
+/// RETURNDATASIZE PUSH1 0 PUSH1 0 RETURNDATACOPY
+/// PUSH1 ok JUMPI RETURNDATASIZE PUSH1 0 REVERT
+/// ok:   JUMPDEST RETURNDATASIZE PUSH1 0 RETURN
+/// fail: JUMPDEST RETURNDATASIZE PUSH1 0 PUSH1 0 RETURNDATACOPY
+///       RETURNDATASIZE PUSH1 0 REVERT
+/// ```
+pub fn proxy_runtime(beacon: Address) -> Vec<u8> {
+    let mut code = Vec::with_capacity(PROXY_RUNTIME_LEN.into());
+    push_selector(&mut code, UpgradeableBeacon::implementationCall::SELECTOR);
+    code.extend_from_slice(&[PUSH1, 0, MSTORE]);
+    code.extend_from_slice(&[PUSH1, 32, PUSH1, 0, PUSH1, 4, PUSH1, 0]);
+    push_address(&mut code, beacon);
+    code.extend_from_slice(&[GAS, STATICCALL, ISZERO, PUSH1, PROXY_FAIL, JUMPI]);
+    code.extend_from_slice(&[PUSH1, 32, RETURNDATASIZE, LT, PUSH1, PROXY_FAIL, JUMPI]);
+    code.extend_from_slice(&[PUSH1, 0, MLOAD]);
+    code.extend_from_slice(&[CALLDATASIZE, PUSH1, 0, PUSH1, 0, CALLDATACOPY]);
+    code.extend_from_slice(&[
+        PUSH1,
+        0,
+        PUSH1,
+        0,
+        CALLDATASIZE,
+        PUSH1,
+        0,
+        DUP5,
+        GAS,
+        DELEGATECALL,
+    ]);
+    code.extend_from_slice(&[RETURNDATASIZE, PUSH1, 0, PUSH1, 0, RETURNDATACOPY]);
+    code.extend_from_slice(&[PUSH1, PROXY_OK, JUMPI, RETURNDATASIZE, PUSH1, 0, REVERT]);
+    assert_eq!(code.len(), usize::from(PROXY_OK), "the success branch");
+    code.extend_from_slice(&[JUMPDEST, RETURNDATASIZE, PUSH1, 0, RETURN]);
+    assert_eq!(code.len(), usize::from(PROXY_FAIL), "the failure branch");
+    code.extend_from_slice(&[JUMPDEST, RETURNDATASIZE, PUSH1, 0, PUSH1, 0, RETURNDATACOPY]);
+    code.extend_from_slice(&[RETURNDATASIZE, PUSH1, 0, REVERT]);
+    assert_eq!(code.len(), usize::from(PROXY_RUNTIME_LEN));
+    code
+}
+
+/// The init code of the EVM beacon proxy for `beacon`: reverts with
+/// `ERC1967InvalidBeacon(beacon)` when `beacon` has no code; otherwise
+/// stores `beacon` in the ERC-1967 beacon slot ([`BEACON_SLOT`]), emits
+/// `BeaconUpgraded(beacon)` and returns [`proxy_runtime`]`(beacon)`.
+/// Initialization calls go through the new proxy afterwards, in the same
+/// transaction (see [`deploy_initialized`]).
+///
+/// ```text
+/// PUSH20 beacon EXTCODESIZE ISZERO PUSH1 bad JUMPI
+/// PUSH20 beacon PUSH32 slot SSTORE
+/// PUSH20 beacon PUSH32 BeaconUpgraded PUSH1 0 PUSH1 0 LOG2
+/// PUSH1 101 DUP1 PUSH1 runtime PUSH1 0 CODECOPY PUSH1 0 RETURN
+/// bad: JUMPDEST PUSH4 ERC1967InvalidBeacon PUSH1 224 SHL PUSH1 0 MSTORE
+///      PUSH20 beacon PUSH1 4 MSTORE PUSH1 36 PUSH1 0 REVERT
+/// runtime: ...
+/// ```
+pub fn proxy_initcode(beacon: Address) -> Vec<u8> {
+    let mut code = Vec::with_capacity(usize::from(PROXY_INIT_LEN) + usize::from(PROXY_RUNTIME_LEN));
+    push_address(&mut code, beacon);
+    code.extend_from_slice(&[EXTCODESIZE, ISZERO, PUSH1, PROXY_INIT_BAD, JUMPI]);
+    push_address(&mut code, beacon);
+    code.push(PUSH32);
+    code.extend_from_slice(BEACON_SLOT.as_slice());
+    code.push(SSTORE);
+    push_address(&mut code, beacon);
+    code.push(PUSH32);
+    code.extend_from_slice(BeaconProxy::BeaconUpgraded::SIGNATURE_HASH.as_slice());
+    code.extend_from_slice(&[PUSH1, 0, PUSH1, 0, LOG2]);
+    code.extend_from_slice(&[
+        PUSH1,
+        PROXY_RUNTIME_LEN,
+        DUP1,
+        PUSH1,
+        PROXY_INIT_LEN,
+        PUSH1,
+        0,
+        CODECOPY,
+    ]);
+    code.extend_from_slice(&[PUSH1, 0, RETURN]);
+    assert_eq!(
+        code.len(),
+        usize::from(PROXY_INIT_BAD),
+        "the failure branch"
+    );
+    code.push(JUMPDEST);
+    push_selector(&mut code, BeaconProxy::ERC1967InvalidBeacon::SELECTOR);
+    code.extend_from_slice(&[PUSH1, 0, MSTORE]);
+    push_address(&mut code, beacon);
+    code.extend_from_slice(&[PUSH1, 4, MSTORE, PUSH1, 36, PUSH1, 0, REVERT]);
+    assert_eq!(code.len(), usize::from(PROXY_INIT_LEN));
+    code.extend_from_slice(&proxy_runtime(beacon));
+    code
+}
+
+/// A contract of the deployment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// LedgerManager.
+    Ledger,
+    /// InferenceServing (main and views programs).
+    Inference,
+    /// FineTuningServing (main and views programs).
+    FineTuning,
+}
+
+/// The init codes of one contract's programs.
+#[derive(Clone, Debug)]
+pub struct Programs {
+    /// The main program: the beacon's implementation.
+    pub main: Vec<u8>,
+    /// The views program of a split contract.
+    pub views: Option<Vec<u8>>,
+}
+
+impl Programs {
+    /// The programs of `kind` built by `cargo xtask build` (see
+    /// [`deploy::artifact_path`]); the views program when its artifact
+    /// exists.
+    ///
+    /// # Panics
+    ///
+    /// If the main program's artifact is missing.
+    pub fn artifacts(kind: Kind) -> Self {
+        let (main, views) = match kind {
+            Kind::Ledger => (deploy::LEDGER_ARTIFACT, None),
+            Kind::Inference => (
+                deploy::INFERENCE_ARTIFACT,
+                Some(deploy::INFERENCE_VIEWS_ARTIFACT),
+            ),
+            Kind::FineTuning => (
+                deploy::FINE_TUNING_ARTIFACT,
+                Some(deploy::FINE_TUNING_VIEWS_ARTIFACT),
+            ),
+        };
+        Self {
+            main: artifact(main),
+            views: views
+                .filter(|name| artifact_path(name).exists())
+                .map(artifact),
+        }
+    }
+}
+
+/// Everything [`deploy_programs_with_proxies`] deploys.
+#[derive(Clone, Debug)]
+pub struct ServingPrograms {
+    /// LedgerManager.
+    pub ledger: Programs,
+    /// InferenceServing.
+    pub inference: Programs,
+    /// FineTuningServing, or `None`: not deployed (the ledger gets
+    /// [`ServingConfig::fine_tuning`]).
+    pub fine_tuning: Option<Programs>,
+    /// The beacon program's init code.
+    pub beacon: Vec<u8>,
+}
+
+impl ServingPrograms {
+    /// The artifacts of `cargo xtask build`; FineTuningServing's when
+    /// `config` deploys it ([`ServingConfig::deploy_fine_tuning`], no
+    /// [`ServingConfig::fine_tuning`] address) and they exist.
+    ///
+    /// # Panics
+    ///
+    /// If a required artifact is missing (run `cargo xtask build`).
+    pub fn artifacts(config: &ServingConfig) -> Self {
+        let fine_tuning = config.deploy_fine_tuning
+            && config.fine_tuning.is_zero()
+            && artifact_path(deploy::FINE_TUNING_ARTIFACT).exists()
+            && artifact_path(deploy::FINE_TUNING_VIEWS_ARTIFACT).exists();
+        Self {
+            ledger: Programs::artifacts(Kind::Ledger),
+            inference: Programs::artifacts(Kind::Inference),
+            fine_tuning: fine_tuning.then(|| Programs::artifacts(Kind::FineTuning)),
+            beacon: artifact(BEACON_ARTIFACT),
+        }
+    }
+}
+
+/// One contract behind its proxy.
+#[derive(Clone, Debug)]
+pub struct Proxied {
+    /// The proxy: the contract's address, state and (the ledger's) value.
+    pub proxy: Address,
+    /// The beacon naming the implementation.
+    pub beacon: Address,
+    /// The implementation (main program) the beacon names.
+    pub implementation: Address,
+    /// The views program the proxy's storage names, for a split contract.
+    pub views: Option<Address>,
+    /// The creation of the proxy, with its initialization.
+    pub receipt: TransactionReceipt,
+}
+
+/// LedgerManager, InferenceServing and (if deployed) FineTuningServing,
+/// each behind a beacon proxy.
+#[derive(Clone, Debug)]
+pub struct ProxiedDeployment {
+    /// The owner of every contract and beacon.
+    pub owner: Address,
+    /// The serving contracts' lock time.
+    pub lock_time: U256,
+    /// FineTuningServing's penalty percentage.
+    pub penalty_percentage: U256,
+    /// LedgerManager.
+    pub ledger: Proxied,
+    /// InferenceServing.
+    pub inference: Proxied,
+    /// FineTuningServing, if deployed here.
+    pub fine_tuning: Option<Proxied>,
+    /// The FineTuningServing address the ledger was given: the proxy, or
+    /// [`ServingConfig::fine_tuning`] (zero: none).
+    pub fine_tuning_address: Address,
+}
+
+impl ProxiedDeployment {
+    /// Contract `kind`, if deployed.
+    pub fn get(&self, kind: Kind) -> Option<&Proxied> {
+        match kind {
+            Kind::Ledger => Some(&self.ledger),
+            Kind::Inference => Some(&self.inference),
+            Kind::FineTuning => self.fine_tuning.as_ref(),
+        }
+    }
+
+    fn get_mut(&mut self, kind: Kind) -> Option<&mut Proxied> {
+        match kind {
+            Kind::Ledger => Some(&mut self.ledger),
+            Kind::Inference => Some(&mut self.inference),
+            Kind::FineTuning => self.fine_tuning.as_mut(),
+        }
+    }
+
+    /// The deployment as its users see it, at the proxies' addresses (what
+    /// `e2e::Serving` talks to).
+    pub fn serving(&self) -> ServingDeployment {
+        ServingDeployment {
+            ledger: self.ledger.proxy,
+            inference: self.inference.proxy,
+            inference_views: self.inference.views,
+            owner: self.owner,
+            lock_time: self.lock_time,
+            views_receipt: None,
+            inference_receipt: self.inference.receipt.clone(),
+            ledger_receipt: self.ledger.receipt.clone(),
+            fine_tuning: self.fine_tuning.as_ref().map(|f| FineTuningDeployment {
+                address: f.proxy,
+                views: f.views,
+                penalty_percentage: self.penalty_percentage,
+                views_receipt: None,
+                receipt: f.receipt.clone(),
+            }),
+        }
+    }
+
+    /// `initialize(...)` of contract `kind`, with the proxies' addresses.
+    pub fn initialize(&self, kind: Kind) -> Bytes {
+        Addresses {
+            ledger: self.ledger.proxy,
+            inference: self.inference.proxy,
+            fine_tuning: self.fine_tuning_address,
+            owner: self.owner,
+            lock_time: self.lock_time,
+            penalty_percentage: self.penalty_percentage,
+        }
+        .initialize(kind)
+    }
+}
+
+/// What the contracts are initialized with.
+struct Addresses {
+    ledger: Address,
+    inference: Address,
+    fine_tuning: Address,
+    owner: Address,
+    lock_time: U256,
+    penalty_percentage: U256,
+}
+
+impl Addresses {
+    fn initialize(&self, kind: Kind) -> Bytes {
+        match kind {
+            Kind::Ledger => deploy::ledger_initialize(self.inference, self.fine_tuning, self.owner),
+            Kind::Inference => {
+                deploy::inference_initialize(self.lock_time, self.ledger, self.owner)
+            }
+            Kind::FineTuning => deploy::fine_tuning_initialize(
+                self.lock_time,
+                self.ledger,
+                self.owner,
+                self.penalty_percentage,
+            ),
+        }
+    }
+}
+
+/// `setViews(views)` (the same selector in both serving contracts).
+fn set_views(views: Address) -> Bytes {
+    deploy::inference_set_views(views)
+}
+
+/// How many transactions [`deploy_proxied`] sends for `programs`.
+fn transactions(programs: &Programs) -> u64 {
+    3 + u64::from(programs.views.is_some())
+}
+
+/// Deploys `programs`' views program (if any) as it is, with nonce
+/// `nonce`, and advances `nonce`.
+async fn deploy_views(
+    wallet: &WalletProvider,
+    nonce: &mut u64,
+    programs: &Programs,
+) -> Result<Option<Address>, ChainError> {
+    let Some(code) = &programs.views else {
+        return Ok(None);
+    };
+    let tx = TransactionRequest::default()
+        .with_deploy_code(code.clone())
+        .with_nonce(*nonce);
+    let receipt = send_tx(wallet, tx).await?;
+    let views = wallet.default_signer_address().create(*nonce);
+    if receipt.contract_address != Some(views) {
+        return Err(ChainError::NoContractAddress(Box::new(receipt)));
+    }
+    *nonce += 1;
+    Ok(Some(views))
+}
+
+/// Deploys `programs` (views program, then the main program created and
+/// initialized with `initialize`) with nonces from `nonce`, and advances
+/// it. Returns (main program, views program).
+async fn deploy_implementation(
+    wallet: &WalletProvider,
+    nonce: &mut u64,
+    programs: &Programs,
+    initialize: &[u8],
+) -> Result<(Address, Option<Address>), ChainError> {
+    let views = deploy_views(wallet, nonce, programs).await?;
+    let main = deploy_initialized(wallet, &programs.main, &[initialize], Some(*nonce)).await?;
+    *nonce += 1;
+    Ok((main.address, views))
+}
+
+/// Deploys one contract behind a proxy (the module docs' steps 1 to 4)
+/// with nonces from `nonce`, and advances it.
+async fn deploy_proxied(
+    wallet: &WalletProvider,
+    nonce: &mut u64,
+    programs: &Programs,
+    beacon_initcode: &[u8],
+    owner: Address,
+    initialize: &[u8],
+) -> Result<Proxied, ChainError> {
+    let (implementation, views) =
+        deploy_implementation(wallet, nonce, programs, initialize).await?;
+    let beacon_call = beacon_constructor(implementation, owner);
+    let beacon = deploy_initialized(wallet, beacon_initcode, &[&beacon_call], Some(*nonce)).await?;
+    *nonce += 1;
+    let set_views = views.map(set_views);
+    let calls: Vec<&[u8]> = set_views
+        .as_ref()
+        .map(|c| c.as_ref())
+        .into_iter()
+        .chain([initialize])
+        .collect();
+    let proxy = deploy_initialized(
+        wallet,
+        &proxy_initcode(beacon.address),
+        &calls,
+        Some(*nonce),
+    )
+    .await?;
+    *nonce += 1;
+    Ok(Proxied {
+        proxy: proxy.address,
+        beacon: beacon.address,
+        implementation,
+        views,
+        receipt: proxy.receipt,
+    })
+}
+
+/// Deploys LedgerManager, InferenceServing and FineTuningServing (when
+/// `config` deploys it and its artifacts exist) each behind a beacon proxy,
+/// from the artifacts of `cargo xtask build` ([`ServingPrograms::artifacts`]):
+/// see [`deploy_programs_with_proxies`].
+///
+/// # Panics
+///
+/// If an artifact is missing (run `cargo xtask build`).
+pub async fn deploy_serving_with_proxies(
+    wallet: &WalletProvider,
+    config: &ServingConfig,
+) -> Result<ProxiedDeployment, ChainError> {
+    deploy_programs_with_proxies(wallet, &ServingPrograms::artifacts(config), config).await
+}
+
+/// Deploys `programs`, each contract behind a beacon proxy, as the module
+/// docs describe: transactions from `wallet`'s default signer with
+/// consecutive nonces, every one configuring what it creates. The owner
+/// of every contract and beacon is [`ServingConfig::owner`] (default: the
+/// sender); the contracts know each other by their proxies' addresses.
+///
+/// Errors: those of [`deploy_initialized`] (a failing creation or
+/// initialization reverts its whole transaction, with its revert data).
+pub async fn deploy_programs_with_proxies(
+    wallet: &WalletProvider,
+    programs: &ServingPrograms,
+    config: &ServingConfig,
+) -> Result<ProxiedDeployment, ChainError> {
+    let sender = wallet.default_signer_address();
+    let owner = config.owner.unwrap_or(sender);
+    let first = wallet.get_transaction_count(sender).await?;
+
+    // Each proxy is the last transaction of its contract.
+    let inference_end = first + transactions(&programs.inference);
+    let fine_tuning_end = programs
+        .fine_tuning
+        .as_ref()
+        .map(|p| inference_end + transactions(p));
+    let ledger_end = fine_tuning_end.unwrap_or(inference_end) + transactions(&programs.ledger);
+    let addresses = Addresses {
+        ledger: created_address(sender, ledger_end - 1),
+        inference: created_address(sender, inference_end - 1),
+        fine_tuning: fine_tuning_end
+            .map_or(config.fine_tuning, |end| created_address(sender, end - 1)),
+        owner,
+        lock_time: config.lock_time,
+        penalty_percentage: config.penalty_percentage,
+    };
+
+    let mut nonce = first;
+    let inference = deploy_proxied(
+        wallet,
+        &mut nonce,
+        &programs.inference,
+        &programs.beacon,
+        owner,
+        &addresses.initialize(Kind::Inference),
+    )
+    .await?;
+    debug_assert_eq!(inference.proxy, addresses.inference);
+    let fine_tuning = match &programs.fine_tuning {
+        Some(fine_tuning) => Some(
+            deploy_proxied(
+                wallet,
+                &mut nonce,
+                fine_tuning,
+                &programs.beacon,
+                owner,
+                &addresses.initialize(Kind::FineTuning),
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    let ledger = deploy_proxied(
+        wallet,
+        &mut nonce,
+        &programs.ledger,
+        &programs.beacon,
+        owner,
+        &addresses.initialize(Kind::Ledger),
+    )
+    .await?;
+    debug_assert_eq!((ledger.proxy, nonce), (addresses.ledger, ledger_end));
+    Ok(ProxiedDeployment {
+        owner,
+        lock_time: config.lock_time,
+        penalty_percentage: config.penalty_percentage,
+        ledger,
+        inference,
+        fine_tuning,
+        fine_tuning_address: addresses.fine_tuning,
+    })
+}
+
+/// Why [`upgrade`] failed.
+#[derive(Debug)]
+pub enum UpgradeError {
+    /// The deployment has no such contract (FineTuningServing not
+    /// deployed).
+    NotDeployed(Kind),
+    /// A transaction failed.
+    Chain(ChainError),
+}
+
+impl std::fmt::Display for UpgradeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotDeployed(kind) => write!(f, "no {kind:?} contract in this deployment"),
+            Self::Chain(e) => write!(f, "upgrade failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for UpgradeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::NotDeployed(_) => None,
+            Self::Chain(e) => Some(e),
+        }
+    }
+}
+
+impl From<ChainError> for UpgradeError {
+    fn from(e: ChainError) -> Self {
+        Self::Chain(e)
+    }
+}
+
+/// What [`upgrade`] deployed and sent.
+#[derive(Clone, Debug)]
+pub struct Upgrade {
+    /// The new implementation (main program).
+    pub implementation: Address,
+    /// The new views program, for a split contract.
+    pub views: Option<Address>,
+    /// `setViews(views)` through the proxy, for a split contract.
+    pub set_views_receipt: Option<TransactionReceipt>,
+    /// `upgradeTo(implementation)` on the beacon.
+    pub upgrade_receipt: TransactionReceipt,
+}
+
+/// `upgradeTo(implementation)` on `beacon`, sent by `wallet` (only the
+/// beacon's owner may: `OwnableUnauthorizedAccount(sender)` otherwise;
+/// `BeaconInvalidImplementation(implementation)` for an address without
+/// code).
+pub async fn upgrade_to(
+    wallet: &WalletProvider,
+    beacon: Address,
+    implementation: Address,
+) -> Result<TransactionReceipt, ChainError> {
+    let call = UpgradeableBeacon::upgradeToCall {
+        newImplementation: implementation,
+    };
+    let tx = TransactionRequest::default()
+        .with_to(beacon)
+        .with_input(call.abi_encode());
+    send_tx(wallet, tx).await
+}
+
+/// Upgrades contract `kind` of `deployment` to `programs`, sent by
+/// `wallet`, which must own both the contract and its beacon: deploys the
+/// new views program (if any) and the new main program (initialized at
+/// creation, like every implementation), then `setViews(views)` through the
+/// proxy, then `upgradeTo(main)` on the beacon; updates `deployment`. The
+/// proxy keeps its address, state and balance.
+///
+/// Errors: [`UpgradeError::NotDeployed`] when the deployment has no
+/// contract `kind`; [`UpgradeError::Chain`] when a step fails, e.g.
+/// [`ChainError::Rpc`] carrying `OwnableUnauthorizedAccount(sender)` when
+/// `wallet` is not the owner. The contract then still runs its previous
+/// programs, unless only `upgradeTo` failed (the proxy then already names
+/// the new views program).
+pub async fn upgrade(
+    wallet: &WalletProvider,
+    deployment: &mut ProxiedDeployment,
+    kind: Kind,
+    programs: &Programs,
+) -> Result<Upgrade, UpgradeError> {
+    let (proxy, beacon) = deployment
+        .get(kind)
+        .map(|p| (p.proxy, p.beacon))
+        .ok_or(UpgradeError::NotDeployed(kind))?;
+    let mut nonce = wallet
+        .get_transaction_count(wallet.default_signer_address())
+        .await
+        .map_err(ChainError::from)?;
+    let (implementation, views) =
+        deploy_implementation(wallet, &mut nonce, programs, &deployment.initialize(kind)).await?;
+    let set_views_receipt = match views {
+        Some(views) => {
+            let tx = TransactionRequest::default()
+                .with_to(proxy)
+                .with_input(set_views(views));
+            Some(send_tx(wallet, tx).await?)
+        }
+        None => None,
+    };
+    let upgrade_receipt = upgrade_to(wallet, beacon, implementation).await?;
+    if let Some(upgraded) = deployment.get_mut(kind) {
+        upgraded.implementation = implementation;
+        upgraded.views = views.or(upgraded.views);
+    }
+    Ok(Upgrade {
+        implementation,
+        views,
+        set_views_receipt,
+        upgrade_receipt,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_beacon_slot_is_erc_1967s() {
+        let hash = U256::from_be_bytes(keccak256(b"eip1967.proxy.beacon").0);
+        assert_eq!(BEACON_SLOT, B256::from(hash - U256::from(1u64)));
+    }
+
+    #[test]
+    fn proxy_layout() {
+        let beacon = Address::repeat_byte(0xbe);
+        let runtime = proxy_runtime(beacon);
+        assert_eq!(runtime.len(), 101);
+        // The selector of implementation(), then the beacon, pushed.
+        assert_eq!(&runtime[1..5], &[0x5c, 0x60, 0xda, 0x1b]);
+        assert_eq!(runtime[19], PUSH20);
+        assert_eq!(&runtime[20..40], beacon.as_slice());
+        // Both jump targets are JUMPDESTs, and jumped to.
+        for target in [PROXY_OK, PROXY_FAIL] {
+            assert_eq!(runtime[usize::from(target)], JUMPDEST);
+            assert!(runtime.windows(3).any(|w| w == [PUSH1, target, JUMPI]));
+        }
+        assert_eq!(runtime.iter().filter(|&&op| op == DELEGATECALL).count(), 1);
+
+        let init = proxy_initcode(beacon);
+        assert_eq!(init.len(), 192 + 101);
+        assert_eq!(&init[192..], runtime.as_slice());
+        assert_eq!(init[usize::from(PROXY_INIT_BAD)], JUMPDEST);
+        // The slot and the event topic, pushed in full.
+        let find = |needle: &[u8]| init.windows(needle.len()).position(|w| w == needle);
+        assert_eq!(find(BEACON_SLOT.as_slice()), Some(48));
+        assert_eq!(
+            find(BeaconProxy::BeaconUpgraded::SIGNATURE_HASH.as_slice()),
+            Some(103)
+        );
+        // CODECOPY of 101 bytes from 192.
+        assert!(init.windows(5).any(|w| w == [PUSH1, 101, DUP1, PUSH1, 192]));
+    }
+
+    #[test]
+    fn constructor_calls_use_the_sdk_selector() {
+        assert_eq!(
+            u32::from_be_bytes(stylus_constructor_selector()),
+            stylus_sdk::abi::CONSTRUCTOR_SELECTOR
+        );
+        let beacon = Address::repeat_byte(0xbe);
+        let call = proxy_constructor(beacon, &[1, 2, 3]);
+        // Selector, beacon, offset of the bytes (64), their length, the
+        // bytes padded to a word.
+        assert_eq!(call.len(), 4 + 4 * 32);
+        assert_eq!(&call[4 + 12..4 + 32], beacon.as_slice());
+        assert_eq!(U256::from_be_slice(&call[36..68]), U256::from(64u64));
+        assert_eq!(U256::from_be_slice(&call[68..100]), U256::from(3u64));
+        assert_eq!(&call[100..103], &[1, 2, 3]);
+        let call = beacon_constructor(beacon, Address::repeat_byte(1));
+        assert_eq!(call.len(), 4 + 2 * 32);
+        assert_eq!(&call[..4], &stylus_constructor_selector());
+    }
+}

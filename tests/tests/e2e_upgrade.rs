@@ -1,0 +1,924 @@
+//! Upgrades on the real Stylus VM (arbos-anvil): every contract behind a
+//! beacon proxy (`serving_harness::upgrade`), configured in its creating
+//! transactions; the ledger -> inference -> settlement flow and a
+//! fine-tuning account through the proxies; an upgrade of every
+//! implementation by the beacons' owner (refused to anyone else); state,
+//! balances and the refund queue intact afterwards, and the flow going on.
+//!
+//! It also settles what a Stylus proxy meets on the node: a delegatecall
+//! from the proxy into a Stylus implementation (and on from a serving
+//! contract's main program to its views program) is not a reentry, while a
+//! call back into the proxy is refused by its reentrancy guard; and what a
+//! call through the proxy costs.
+//!
+//! Skipped, with a plain message, when arbos-anvil is not found (a failure
+//! in CI).
+
+use alloy::network::TransactionBuilder;
+use alloy::primitives::{Address, Bytes, B256, U256};
+use alloy::providers::Provider;
+use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
+use alloy::sol_types::SolCall;
+use serving_harness::bindings::{
+    fine_tuning::FineTuningServing as FT, InferenceServing as IS, LedgerManager as LM,
+    TEESettlementData,
+};
+use serving_harness::chain::{initcode_returning, ChainError};
+use serving_harness::deploy::{self, deploy_initialized, ServingConfig};
+use serving_harness::e2e::{
+    eth, events, expect_revert, gas_cost, milli_eth, requests_hash, send, send_tx, Actor, Serving,
+    TeeKey, FINE_TUNING, INFERENCE,
+};
+use serving_harness::node_or_skip;
+use serving_harness::upgrade::{
+    self, beacon_constructor, proxy_constructor, proxy_initcode, proxy_runtime, BeaconProxy, Kind,
+    Programs, ProxiedDeployment, UpgradeableBeacon, BEACON_SLOT,
+};
+
+/// Lock time of refunds in these tests (seconds).
+const LOCK_TIME: u64 = 60;
+
+/// Starts a node and deploys every contract behind a proxy, or skips the
+/// test.
+macro_rules! proxied_or_skip {
+    () => {{
+        let node = node_or_skip!(deploy::node_options());
+        let (serving, proxied) =
+            Serving::deploy_with_proxies(node, ServingConfig::default().lock_time(LOCK_TIME))
+                .await
+                .unwrap_or_else(|e| panic!("deployment failed: {e}"));
+        assert!(
+            proxied.fine_tuning.is_some(),
+            "FineTuningServing was not deployed: run `cargo xtask build`"
+        );
+        (serving, proxied)
+    }};
+}
+
+/// Every contract of `proxied`, with its name.
+fn contracts(proxied: &ProxiedDeployment) -> Vec<(&'static str, &upgrade::Proxied)> {
+    [
+        ("LedgerManager", Kind::Ledger),
+        ("InferenceServing", Kind::Inference),
+        ("FineTuningServing", Kind::FineTuning),
+    ]
+    .into_iter()
+    .filter_map(|(name, kind)| proxied.get(kind).map(|p| (name, p)))
+    .collect()
+}
+
+/// The beacon at `at`, for reads.
+fn beacon(
+    serving: &Serving,
+    at: Address,
+) -> UpgradeableBeacon::UpgradeableBeaconInstance<
+    serving_harness::chain::HttpTransport,
+    serving_harness::chain::ReadProvider,
+> {
+    UpgradeableBeacon::new(at, serving.reader())
+}
+
+/// The beacon a proxy names in its ERC-1967 slot.
+async fn beacon_of(serving: &Serving, proxy: Address) -> Address {
+    let word = serving
+        .reader()
+        .get_storage_at(proxy, BEACON_SLOT.into())
+        .await
+        .expect("eth_getStorageAt");
+    Address::from_word(B256::from(word))
+}
+
+/// The targets of every delegatecall in `receipt`'s transaction, in
+/// order (the node's `debug_traceTransaction` call tracer).
+async fn delegated_to(serving: &Serving, receipt: &TransactionReceipt) -> Vec<Address> {
+    fn walk(frame: &serde_json::Value, out: &mut Vec<Address>) {
+        if frame["type"] == "DELEGATECALL" {
+            let to = frame["to"].as_str().and_then(|to| to.parse().ok());
+            out.push(to.expect("a delegatecall target"));
+        }
+        for call in frame["calls"].as_array().into_iter().flatten() {
+            walk(call, out);
+        }
+    }
+    let trace: serde_json::Value = serving
+        .reader()
+        .client()
+        .request(
+            "debug_traceTransaction",
+            (
+                receipt.transaction_hash,
+                serde_json::json!({ "tracer": "callTracer" }),
+            ),
+        )
+        .await
+        .expect("debug_traceTransaction");
+    let mut out = Vec::new();
+    walk(&trace, &mut out);
+    out
+}
+
+/// Sends `data` to `to` from `wallet`.
+async fn call_raw(
+    wallet: &serving_harness::chain::WalletProvider,
+    to: Address,
+    data: Bytes,
+) -> Result<TransactionReceipt, ChainError> {
+    send_tx(
+        wallet,
+        TransactionRequest::default().with_to(to).with_input(data),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn proxies_are_configured_in_their_creating_transactions() {
+    let (serving, proxied) = proxied_or_skip!();
+    let owner = serving.node.dev_address(0);
+    for (name, p) in contracts(&proxied) {
+        eprintln!(
+            "{name}: proxy {} (created and initialized for {} gas), beacon {}, implementation {}, views {:?}",
+            p.proxy, p.receipt.gas_used, p.beacon, p.implementation, p.views
+        );
+        let b = beacon(&serving, p.beacon);
+        assert_eq!(
+            b.implementation().call().await.unwrap()._0,
+            p.implementation
+        );
+        assert_eq!(b.owner().call().await.unwrap()._0, owner);
+        assert_eq!(beacon_of(&serving, p.proxy).await, p.beacon, "{name}");
+        // The proxy was pointed at its beacon and initialized, on its own
+        // address, in the transaction that created it.
+        let pointed = events::<BeaconProxy::BeaconUpgraded>(&p.receipt, p.proxy);
+        assert_eq!(pointed.len(), 1, "{name}: {:?}", p.receipt);
+        assert_eq!(pointed[0].beacon, p.beacon);
+        let owned = events::<LM::OwnershipTransferred>(&p.receipt, p.proxy);
+        assert_eq!(owned.len(), 1, "{name}: {:?}", p.receipt);
+        assert_eq!(owned[0].newOwner, owner);
+    }
+
+    // They know each other by their proxies.
+    let ft = serving.ft();
+    let (ledger, inference) = (proxied.ledger.proxy, proxied.inference.proxy);
+    let fine_tuning = proxied.fine_tuning.as_ref().unwrap().proxy;
+    assert_eq!(
+        serving.ledger.inferenceAddress().call().await.unwrap()._0,
+        inference
+    );
+    assert_eq!(
+        serving.ledger.fineTuningAddress().call().await.unwrap()._0,
+        fine_tuning
+    );
+    assert_eq!(
+        serving.inference.ledgerAddress().call().await.unwrap()._0,
+        ledger
+    );
+    assert_eq!(ft.ledgerAddress().call().await.unwrap()._0, ledger);
+    assert_eq!(serving.ledger.owner().call().await.unwrap()._0, owner);
+    assert_eq!(serving.inference.owner().call().await.unwrap()._0, owner);
+    assert_eq!(ft.owner().call().await.unwrap()._0, owner);
+    assert_eq!(
+        serving.inference.lockTime().call().await.unwrap()._0,
+        U256::from(LOCK_TIME)
+    );
+
+    // No second initialization of a proxy, nor a first one of an
+    // implementation (each was initialized when created): nobody can claim
+    // either.
+    let stranger = serving.actor(eth(1)).await;
+    let s = stranger.address();
+    for at in [proxied.ledger.proxy, proxied.ledger.implementation] {
+        let ledger = LM::new(at, serving.reader());
+        expect_revert::<LM::InvalidInitialization, _>(
+            send(&stranger.wallet, ledger.initialize(s, s, s)).await,
+        );
+    }
+    for at in [proxied.inference.proxy, proxied.inference.implementation] {
+        let inference = IS::new(at, serving.reader());
+        expect_revert::<IS::InvalidInitialization, _>(
+            send(&stranger.wallet, inference.initialize(U256::ZERO, s, s)).await,
+        );
+        expect_revert::<IS::OwnableUnauthorizedAccount, _>(
+            send(&stranger.wallet, inference.setViews(s)).await,
+        );
+    }
+    let ft_programs = proxied.fine_tuning.as_ref().unwrap();
+    for at in [ft_programs.proxy, ft_programs.implementation] {
+        let ft = FT::new(at, serving.reader());
+        expect_revert::<FT::InvalidInitialization, _>(
+            send(
+                &stranger.wallet,
+                ft.initialize(U256::ZERO, s, s, U256::ZERO),
+            )
+            .await,
+        );
+    }
+
+    // Each proxy is the EVM proxy of its beacon; a beacon's constructor
+    // runs once, so it keeps its owner.
+    for (name, p) in contracts(&proxied) {
+        let code = serving.reader().get_code_at(p.proxy).await.unwrap();
+        assert_eq!(code.as_ref(), proxy_runtime(p.beacon).as_slice(), "{name}");
+        let again = call_raw(
+            &stranger.wallet,
+            p.beacon,
+            beacon_constructor(p.implementation, s),
+        )
+        .await;
+        assert!(again.is_err(), "{name}: a second beacon constructor ran");
+        assert_eq!(beacon_of(&serving, p.proxy).await, p.beacon);
+        assert_eq!(
+            beacon(&serving, p.beacon).owner().call().await.unwrap()._0,
+            owner
+        );
+    }
+
+    // Plain value to the ledger is still refused, by the implementation.
+    let plain = TransactionRequest::default()
+        .with_to(ledger)
+        .with_value(milli_eth(1));
+    expect_revert::<LM::ValueNotAccepted, _>(send_tx(&stranger.wallet, plain).await);
+    serving.check_invariants().await;
+}
+
+/// What an upgrade must leave as it was: every ledger and sub-account as
+/// the views return them, and the ETH of every address involved.
+#[derive(Debug, PartialEq)]
+struct Snapshot {
+    ledgers: Vec<serving_harness::bindings::Ledger>,
+    accounts: Vec<serving_harness::bindings::Account>,
+    fine_tuning_accounts: Vec<serving_harness::bindings::fine_tuning::AccountDetails>,
+    balances: Vec<U256>,
+}
+
+async fn snapshot(serving: &Serving, addresses: &[Address]) -> Snapshot {
+    let mut snapshot = Snapshot {
+        ledgers: Vec::new(),
+        accounts: Vec::new(),
+        fine_tuning_accounts: Vec::new(),
+        balances: Vec::new(),
+    };
+    for user in serving.users() {
+        let ledger = serving.ledger_of(user).await;
+        for &provider in &ledger.inferenceProviders {
+            snapshot
+                .accounts
+                .push(serving.account(user, provider).await);
+        }
+        for &provider in &ledger.fineTuningProviders {
+            snapshot
+                .fine_tuning_accounts
+                .push(serving.fine_tuning_account(user, provider).await);
+        }
+        snapshot.ledgers.push(ledger);
+    }
+    for &address in addresses {
+        snapshot.balances.push(serving.balance(address).await);
+    }
+    snapshot
+}
+
+/// Checks that only the ledger's proxy holds value: the invariants of the
+/// fixture (the ledger proxy's ETH is the sum of all ledgers, the serving
+/// proxies hold none), and no implementation, views program or beacon
+/// holds any.
+async fn check_only_the_ledger_proxy_holds_value(serving: &Serving, proxied: &ProxiedDeployment) {
+    serving.check_invariants().await;
+    for (name, p) in contracts(proxied) {
+        for at in [Some(p.implementation), p.views, Some(p.beacon)]
+            .into_iter()
+            .flatten()
+        {
+            assert_eq!(
+                serving.balance(at).await,
+                U256::ZERO,
+                "{name}: {at} holds value"
+            );
+        }
+    }
+}
+
+/// Settles `records` through the inference proxy and returns the receipt.
+async fn settle(
+    serving: &Serving,
+    provider: &Actor,
+    records: &[TEESettlementData],
+) -> TransactionReceipt {
+    send(
+        &provider.wallet,
+        serving.inference.settleFeesWithTEE(records.to_vec()),
+    )
+    .await
+    .expect("settleFeesWithTEE")
+}
+
+/// The (success, failed) counts of the batch settled in `receipt`.
+fn settled(serving: &Serving, receipt: &TransactionReceipt) -> (u64, u64) {
+    let completed = events::<IS::TEESettlementCompleted>(receipt, serving.inference_address());
+    assert_eq!(completed.len(), 1, "{receipt:?}");
+    (
+        completed[0].successCount.to::<u64>(),
+        completed[0].failedCount.to::<u64>(),
+    )
+}
+
+#[tokio::test]
+async fn an_upgrade_keeps_ledgers_accounts_balances_and_refunds() {
+    let (serving, mut proxied) = proxied_or_skip!();
+    let ft = serving.ft();
+
+    // The flow, through the proxies: a ledger, an inference account with a
+    // settlement, a fine-tuning account with a settled deliverable, and a
+    // refund queued.
+    let provider = serving.provider().await;
+    let p = provider.address();
+    let tee = TeeKey::random();
+    let user = serving.user(eth(2)).await;
+    let u = user.address();
+    serving.open_account(&user, p, milli_eth(600), &tee).await;
+    let before = serving.balance(p).await;
+    let receipt = settle(
+        &serving,
+        &provider,
+        &[tee.record(u, p, milli_eth(100), 1, requests_hash(1))],
+    )
+    .await;
+    assert_eq!(settled(&serving, &receipt), (1, 0));
+    assert_eq!(
+        serving.balance(p).await,
+        before + milli_eth(100) - gas_cost(&receipt),
+        "the ledger proxy paid the provider"
+    );
+
+    let signer = TeeKey::random();
+    let ft_provider = serving.fine_tuning_provider(signer.address()).await;
+    let fp = ft_provider.address();
+    serving
+        .open_fine_tuning_account(&user, fp, milli_eth(500), signer.address())
+        .await;
+    let root = [7u8; 40];
+    send(
+        &ft_provider.wallet,
+        ft.addDeliverable(u, "task-1".into(), Bytes::copy_from_slice(&root)),
+    )
+    .await
+    .expect("addDeliverable");
+    send(
+        &user.wallet,
+        ft.acknowledgeDeliverable_0(fp, "task-1".into()),
+    )
+    .await
+    .expect("acknowledgeDeliverable");
+    let input = signer.verifier_input(u, "task-1", &root, b"secret", 1, milli_eth(200));
+    send(&ft_provider.wallet, ft.settleFees(input))
+        .await
+        .expect("settleFees");
+
+    let receipt = send(
+        &user.wallet,
+        serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
+    )
+    .await
+    .expect("retrieveFund");
+    assert_eq!(
+        events::<IS::RefundRequested>(&receipt, serving.inference_address()).len(),
+        1,
+        "a refund queued"
+    );
+    let account = serving.account(u, p).await;
+    assert_eq!(
+        (account.nonce, account.balance, account.pendingRefund),
+        (U256::from(1u64), milli_eth(500), milli_eth(500))
+    );
+    let ft_account = serving.fine_tuning_account(u, fp).await;
+    assert_eq!(
+        (ft_account.nonce, ft_account.balance),
+        (U256::from(1u64), milli_eth(300))
+    );
+    check_only_the_ledger_proxy_holds_value(&serving, &proxied).await;
+    serving.check_paged_views().await;
+    serving.check_fine_tuning_paged_views().await;
+
+    let mut watched = vec![u, p, fp];
+    for (_, c) in contracts(&proxied) {
+        watched.extend([c.proxy, c.implementation, c.beacon]);
+        watched.extend(c.views);
+    }
+    let kept = snapshot(&serving, &watched).await;
+
+    // Only a beacon's owner upgrades.
+    let stranger = serving.actor(eth(1)).await;
+    let s = stranger.address();
+    for (name, c) in contracts(&proxied) {
+        let refused = expect_revert::<UpgradeableBeacon::OwnableUnauthorizedAccount, _>(
+            upgrade::upgrade_to(&stranger.wallet, c.beacon, c.proxy).await,
+        );
+        assert_eq!(refused.account, s, "{name}");
+    }
+    // Nor does an address without code become an implementation.
+    let refused = expect_revert::<UpgradeableBeacon::BeaconInvalidImplementation, _>(
+        upgrade::upgrade_to(&serving.owner, proxied.ledger.beacon, s).await,
+    );
+    assert_eq!(refused.implementation, s);
+    // Nor can anyone but the owner of a serving contract move its views.
+    expect_revert::<IS::OwnableUnauthorizedAccount, _>(
+        send(&stranger.wallet, serving.inference.setViews(s)).await,
+    );
+    assert_eq!(snapshot(&serving, &watched).await, kept);
+
+    // The owner upgrades every contract to newly deployed programs.
+    let old = proxied.clone();
+    for kind in [Kind::Ledger, Kind::Inference, Kind::FineTuning] {
+        let done = upgrade::upgrade(
+            &serving.owner,
+            &mut proxied,
+            kind,
+            &Programs::artifacts(kind),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("upgrading {kind:?}: {e}"));
+        let c = proxied.get(kind).unwrap();
+        let was = old.get(kind).unwrap();
+        eprintln!(
+            "{kind:?}: implementation {} -> {}, views {:?} -> {:?}; upgradeTo {} gas",
+            was.implementation, c.implementation, was.views, c.views, done.upgrade_receipt.gas_used
+        );
+        assert_ne!(c.implementation, was.implementation);
+        assert_eq!((c.proxy, c.beacon), (was.proxy, was.beacon));
+        let upgraded = events::<UpgradeableBeacon::Upgraded>(&done.upgrade_receipt, c.beacon);
+        assert_eq!(upgraded.len(), 1);
+        assert_eq!(upgraded[0].implementation, c.implementation);
+        assert_eq!(
+            beacon(&serving, c.beacon)
+                .implementation()
+                .call()
+                .await
+                .unwrap()
+                ._0,
+            c.implementation
+        );
+        assert_eq!(beacon_of(&serving, c.proxy).await, c.beacon);
+    }
+
+    // Everything is where it was: ledgers, accounts with their nonces and
+    // refund queues, and every balance.
+    assert_eq!(snapshot(&serving, &watched).await, kept);
+    check_only_the_ledger_proxy_holds_value(&serving, &proxied).await;
+    serving.check_paged_views().await;
+    serving.check_fine_tuning_paged_views().await;
+
+    // The flow goes on through the new implementations. A replayed record
+    // is refused; the next one settles (from the pending refund).
+    let receipt = settle(
+        &serving,
+        &provider,
+        &[tee.record(u, p, milli_eth(100), 1, requests_hash(1))],
+    )
+    .await;
+    assert_eq!(
+        settled(&serving, &receipt),
+        (0, 1),
+        "nonce 1 was used before the upgrade"
+    );
+    let before = serving.balance(p).await;
+    let receipt = settle(
+        &serving,
+        &provider,
+        &[tee.record(u, p, milli_eth(50), 2, requests_hash(2))],
+    )
+    .await;
+    assert_eq!(settled(&serving, &receipt), (1, 0));
+    assert_eq!(
+        serving.balance(p).await,
+        before + milli_eth(50) - gas_cost(&receipt)
+    );
+    // It ran the new implementations: the inference proxy delegated to
+    // InferenceServing's new main program, the ledger proxy (paying the
+    // provider) to the new LedgerManager; no old program ran.
+    let ran = delegated_to(&serving, &receipt).await;
+    assert_eq!(
+        ran,
+        vec![
+            proxied.inference.implementation,
+            proxied.ledger.implementation
+        ],
+        "the settlement's delegatecalls"
+    );
+    let account = serving.account(u, p).await;
+    assert_eq!(
+        (account.nonce, account.balance, account.pendingRefund),
+        (U256::from(2u64), milli_eth(450), milli_eth(450))
+    );
+    check_only_the_ledger_proxy_holds_value(&serving, &proxied).await;
+
+    // The refund queued before the upgrade matures and is paid out.
+    serving.node.increase_time(LOCK_TIME).await.unwrap();
+    send(
+        &user.wallet,
+        serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
+    )
+    .await
+    .expect("retrieveFund (matured)");
+    let account = serving.account(u, p).await;
+    assert_eq!(
+        (account.balance, account.pendingRefund),
+        (U256::ZERO, U256::ZERO)
+    );
+    let ledger = serving.ledger_of(u).await;
+    // 2 ETH - 600 + 450 (inference) - 500 (fine-tuning).
+    assert_eq!(ledger.availableBalance, milli_eth(1350));
+    let before = serving.balance(u).await;
+    // Paid out from the ledger proxy, but for 100 kept for fine-tuning.
+    let receipt = send(&user.wallet, serving.ledger.refund(milli_eth(1250)))
+        .await
+        .expect("refund");
+    assert_eq!(
+        serving.balance(u).await,
+        before + milli_eth(1250) - gas_cost(&receipt)
+    );
+
+    // Fine-tuning goes on too: a new deliverable, settled with the next
+    // nonce; the old input is refused.
+    send(
+        &ft_provider.wallet,
+        ft.addDeliverable(u, "task-2".into(), Bytes::copy_from_slice(&root)),
+    )
+    .await
+    .expect("addDeliverable after the upgrade");
+    let replay = signer.verifier_input(u, "task-1", &root, b"secret", 1, milli_eth(200));
+    expect_revert::<FT::InvalidVerifierInput, _>(
+        send(&ft_provider.wallet, ft.settleFees(replay)).await,
+    );
+    send(
+        &user.wallet,
+        ft.acknowledgeDeliverable_0(fp, "task-2".into()),
+    )
+    .await
+    .expect("acknowledgeDeliverable after the upgrade");
+    let input = signer.verifier_input(u, "task-2", &root, b"secret", 2, milli_eth(100));
+    send(&ft_provider.wallet, ft.settleFees(input))
+        .await
+        .expect("settleFees after the upgrade");
+    let ft_account = serving.fine_tuning_account(u, fp).await;
+    assert_eq!(
+        (ft_account.nonce, ft_account.balance),
+        (U256::from(2u64), milli_eth(200))
+    );
+    send(
+        &user.wallet,
+        serving
+            .ledger
+            .transferFund(fp, FINE_TUNING.into(), milli_eth(100)),
+    )
+    .await
+    .expect("transferFund after the upgrade");
+    check_only_the_ledger_proxy_holds_value(&serving, &proxied).await;
+    serving.check_paged_views().await;
+    serving.check_fine_tuning_paged_views().await;
+}
+
+/// An EVM implementation that returns `msg.value` as a word.
+const VALUE_PROBE: [u8; 9] = [
+    0x34, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3, // MSTORE(0, CALLVALUE) RETURN(0, 32)
+];
+
+/// An EVM probe of reentrancy, 38 bytes: called by anyone but itself it
+/// calls its own address (empty calldata) and returns that call's success
+/// as a word; called by itself it returns 2 at once.
+///
+/// Run directly, the inner call re-enters the probe, which the EVM allows:
+/// it returns 1. Run as the implementation of a Stylus beacon proxy, the
+/// proxy delegatecalls it, so "its own address" is the proxy's: the inner
+/// call enters the proxy program while it is still running. It returns 1
+/// if the node lets that call through (it then comes back to the probe with
+/// the proxy as caller) and 0 if the proxy's reentrancy guard refuses it.
+const REENTRY_PROBE: [u8; 38] = [
+    0x33, 0x30, 0x14, 0x60, 0x1b, 0x57, // CALLER ADDRESS EQ PUSH1 inner JUMPI
+    0x60, 0x00, 0x60, 0x00, 0x60, 0x00, 0x60, 0x00, 0x60, 0x00, // 0 0 0 0 0
+    0x30, 0x5a, 0xf1, // ADDRESS GAS CALL
+    0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3, // MSTORE(0, success) RETURN(0, 32)
+    0x5b, 0x60, 0x02, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3, // inner: RETURN 2
+];
+
+/// A contract wallet, 86 bytes. Called with `target (32 bytes) ‖ data` it
+/// calls `target` with `data` and its own `msg.value`, and returns or
+/// reverts with what `target` did. Paid (empty calldata) it first calls
+/// its payer back with `callback` (a 4-byte selector) and accepts the
+/// payment only if that call succeeded.
+fn calling_back_wallet(callback: [u8; 4]) -> Vec<u8> {
+    let mut code = vec![
+        0x36, 0x15, 0x60, 0x2e, 0x57, // CALLDATASIZE ISZERO PUSH1 paid JUMPI
+        0x60, 0x20, 0x36, 0x03, // len = CALLDATASIZE - 32
+        0x80, 0x60, 0x20, 0x60, 0x00, 0x37, // CALLDATACOPY(0, 32, len)
+        0x60, 0x00, 0x60, 0x00, 0x82, 0x60, 0x00, 0x34, // 0 0 len 0 CALLVALUE
+        0x60, 0x00, 0x35, 0x5a, 0xf1, // CALLDATALOAD(0) GAS CALL
+        0x3d, 0x60, 0x00, 0x60, 0x00, 0x3e, // RETURNDATACOPY(0, 0, size)
+        0x60, 0x29, 0x57, 0x3d, 0x60, 0x00, 0xfd, // PUSH1 ok JUMPI REVERT(0, size)
+        0x5b, 0x3d, 0x60, 0x00, 0xf3, // ok: RETURN(0, size)
+        0x5b, 0x63, // paid: PUSH4 callback
+    ];
+    code.extend_from_slice(&callback);
+    code.extend_from_slice(&[
+        0x60, 0xe0, 0x1b, 0x60, 0x00, 0x52, // MSTORE(0, callback << 224)
+        0x60, 0x00, 0x60, 0x00, 0x60, 0x04, 0x60, 0x00, 0x60, 0x00, // 0 0 4 0 0
+        0x33, 0x5a, 0xf1, // CALLER GAS CALL
+        0x60, 0x54, 0x57, // PUSH1 accept JUMPI
+        0x3d, 0x60, 0x00, 0x60, 0x00, 0x3e, 0x3d, 0x60, 0x00, 0xfd, // bubble the revert
+        0x5b, 0x00, // accept: STOP
+    ]);
+    debug_assert_eq!(
+        (code.len(), code[41], code[46], code[84]),
+        (86, 0x5b, 0x5b, 0x5b)
+    );
+    code
+}
+
+/// What a proxy meets on arbos-anvil, measured:
+///
+/// - a delegatecall is no reentry: the Stylus proxy's delegatecall into its
+///   implementation, and on from a serving contract's main program to its
+///   views program, run (the other tests go through both);
+/// - but a delegatecall made by a Stylus program runs its target with
+///   `msg.value` 0: behind the Stylus proxy (`beacon-proxy`) a probe sees
+///   no value and `addLedger` credits nothing while the proxy keeps the
+///   ETH; behind the EVM proxy both see the value. Hence the EVM proxy;
+/// - the node does not refuse a call back into a running Stylus program
+///   (Nitro counts every open non-delegate frame per address and sets
+///   `msg_reentrant` past one, which the SDK's guard turns into a revert):
+///   the probe behind the Stylus proxy re-enters it, and the ledger, direct
+///   or behind the EVM proxy, pays a wallet that calls back into it during
+///   the payment. The design does not rely on the guard (no value flows
+///   back into a running contract), and these tests cannot show it.
+#[tokio::test]
+async fn what_a_proxy_meets_on_the_node() {
+    let (serving, proxied) = proxied_or_skip!();
+    let wallet = &serving.owner;
+    let owner = serving.node.dev_address(0);
+    let reader = serving.reader();
+    let ask = |to: Address, value: U256| {
+        let reader = reader.clone();
+        async move {
+            let tx = TransactionRequest::default()
+                .with_from(owner)
+                .with_to(to)
+                .with_value(value);
+            let out = reader.call(&tx).await.expect("calling a probe");
+            U256::from_be_slice(&out)
+        }
+    };
+    // A beacon naming `implementation`, and a Stylus and an EVM proxy of it.
+    let behind = |implementation: Address, data: Bytes| async move {
+        let call = beacon_constructor(implementation, owner);
+        let beacon = deploy_initialized(
+            wallet,
+            &deploy::artifact(upgrade::BEACON_ARTIFACT),
+            &[&call],
+            None,
+        )
+        .await
+        .expect("a beacon");
+        let call = proxy_constructor(beacon.address, &data);
+        let stylus = deploy_initialized(
+            wallet,
+            &deploy::artifact(upgrade::STYLUS_PROXY_ARTIFACT),
+            &[&call],
+            None,
+        )
+        .await
+        .expect("a Stylus proxy");
+        let evm = deploy_initialized(wallet, &proxy_initcode(beacon.address), &[&data], None)
+            .await
+            .expect("an EVM proxy");
+        (stylus.address, evm.address)
+    };
+    let seven = U256::from(7u64);
+
+    // msg.value through a delegatecall.
+    let probe = serving_harness::chain::deploy(wallet, &initcode_returning(&VALUE_PROBE))
+        .await
+        .unwrap();
+    let (stylus, evm) = behind(probe, Bytes::new()).await;
+    assert_eq!(ask(probe, seven).await, seven);
+    assert_eq!(
+        ask(evm, seven).await,
+        seven,
+        "the EVM proxy keeps msg.value"
+    );
+    assert_eq!(
+        ask(stylus, seven).await,
+        U256::ZERO,
+        "a Stylus delegatecall drops msg.value on this node"
+    );
+
+    // The ledger behind a Stylus proxy (a second ledger proxy of the
+    // deployment's beacon, initialized by the proxy's constructor): a
+    // deposit is not credited, and the proxy keeps it.
+    let initialize = proxied.initialize(Kind::Ledger);
+    let call = proxy_constructor(proxied.ledger.beacon, &initialize);
+    let stylus_ledger = deploy_initialized(
+        wallet,
+        &deploy::artifact(upgrade::STYLUS_PROXY_ARTIFACT),
+        &[&call],
+        None,
+    )
+    .await
+    .expect("a Stylus ledger proxy");
+    let ledger = LM::new(stylus_ledger.address, serving.reader());
+    assert_eq!(ledger.owner().call().await.unwrap()._0, owner);
+    let user = serving.actor(eth(10)).await;
+    let signer = [U256::from(1u64), U256::from(2u64)];
+    send(
+        &user.wallet,
+        ledger.addLedger(signer, "user".into()).value(eth(1)),
+    )
+    .await
+    .expect("addLedger through the Stylus proxy");
+    let credited = ledger
+        .getLedger(user.address())
+        .call()
+        .await
+        .unwrap()
+        .ledger;
+    assert_eq!(credited.availableBalance, U256::ZERO, "nothing credited");
+    assert_eq!(
+        serving.balance(stylus_ledger.address).await,
+        eth(1),
+        "the proxy kept it"
+    );
+    // Through the deployment's EVM ledger proxy the same is credited.
+    send(
+        &user.wallet,
+        serving
+            .ledger
+            .addLedger(signer, "user".into())
+            .value(eth(1)),
+    )
+    .await
+    .expect("addLedger through the EVM proxy");
+    serving.track(user.address());
+    assert_eq!(
+        serving.ledger_of(user.address()).await.availableBalance,
+        eth(1)
+    );
+
+    // A call back into the Stylus proxy while it runs goes through.
+    let probe = serving_harness::chain::deploy(wallet, &initcode_returning(&REENTRY_PROBE))
+        .await
+        .unwrap();
+    let (stylus, evm) = behind(probe, Bytes::new()).await;
+    assert_eq!(
+        ask(probe, U256::ZERO).await,
+        U256::from(1u64),
+        "the EVM re-enters"
+    );
+    assert_eq!(
+        ask(evm, U256::ZERO).await,
+        U256::from(1u64),
+        "an EVM proxy re-enters"
+    );
+    assert_eq!(
+        ask(stylus, U256::ZERO).await,
+        U256::from(1u64),
+        "the node lets a call back into a running Stylus proxy through"
+    );
+
+    // The ledger pays a wallet that calls back into it during the payment:
+    // direct, and behind the EVM proxy.
+    let direct = deploy::deploy_serving(wallet, &ServingConfig::default().without_fine_tuning())
+        .await
+        .expect("a direct deployment");
+    let contract = serving_harness::chain::deploy(
+        &user.wallet,
+        &initcode_returning(&calling_back_wallet(LM::inferenceAddressCall::SELECTOR)),
+    )
+    .await
+    .unwrap();
+    for (name, ledger) in [("direct", direct.ledger), ("proxied", proxied.ledger.proxy)] {
+        let through =
+            |data: Vec<u8>| -> Bytes { [ledger.into_word().as_slice(), &data].concat().into() };
+        let add = LM::addLedgerCall {
+            inferenceSigner: signer,
+            additionalInfo: "wallet".into(),
+        };
+        let tx = TransactionRequest::default()
+            .with_to(contract)
+            .with_input(through(add.abi_encode()))
+            .with_value(eth(1));
+        send_tx(&user.wallet, tx)
+            .await
+            .expect("addLedger from the wallet");
+        let before = serving.balance(contract).await;
+        let refund = LM::refundCall {
+            amount: milli_eth(400),
+        };
+        let tx = TransactionRequest::default()
+            .with_to(contract)
+            .with_input(through(refund.abi_encode()));
+        send_tx(&user.wallet, tx).await.unwrap_or_else(|e| {
+            panic!("{name}: the ledger's payment into a wallet calling it back failed: {e}")
+        });
+        assert_eq!(
+            serving.balance(contract).await,
+            before + milli_eth(400),
+            "{name}"
+        );
+    }
+    serving.track(contract);
+    serving.check_invariants().await;
+}
+
+/// The gas of the operations [`gas_through_a_proxy`] compares, on
+/// `serving`: `addLedger`, `transferFund` to a new and to an existing
+/// account, `settleFeesWithTEE` of one record (first and repeat) and
+/// `retrieveFund` queueing a refund.
+async fn measure(serving: &Serving) -> Vec<(&'static str, u64)> {
+    let provider = serving.provider().await;
+    let p = provider.address();
+    let tee = TeeKey::random();
+    let user = serving.user(eth(2)).await;
+    let u = user.address();
+    let add_ledger = {
+        let other = serving.actor(eth(2)).await;
+        let receipt = send(
+            &other.wallet,
+            serving
+                .ledger
+                .addLedger([U256::from(1u64), U256::from(2u64)], "user".into())
+                .value(eth(1)),
+        )
+        .await
+        .expect("addLedger");
+        serving.track(other.address());
+        receipt.gas_used
+    };
+    let transfer = |amount: U256| {
+        send(
+            &user.wallet,
+            serving.ledger.transferFund(p, INFERENCE.into(), amount),
+        )
+    };
+    let new_account = transfer(milli_eth(500))
+        .await
+        .expect("transferFund")
+        .gas_used;
+    let existing_account = transfer(milli_eth(100))
+        .await
+        .expect("transferFund")
+        .gas_used;
+    send(
+        &user.wallet,
+        serving.inference.acknowledgeTEESigner(p, tee.address()),
+    )
+    .await
+    .expect("acknowledgeTEESigner");
+    let first = settle(
+        serving,
+        &provider,
+        &[tee.record(u, p, milli_eth(10), 1, requests_hash(1))],
+    )
+    .await
+    .gas_used;
+    let repeat = settle(
+        serving,
+        &provider,
+        &[tee.record(u, p, milli_eth(10), 2, requests_hash(2))],
+    )
+    .await
+    .gas_used;
+    let retrieve = send(
+        &user.wallet,
+        serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
+    )
+    .await
+    .expect("retrieveFund")
+    .gas_used;
+    serving.check_invariants().await;
+    vec![
+        ("addLedger", add_ledger),
+        ("transferFund, new account", new_account),
+        ("transferFund, existing account", existing_account),
+        ("settleFeesWithTEE, 1 record, first", first),
+        ("settleFeesWithTEE, 1 record, repeat", repeat),
+        ("retrieveFund, queue", retrieve),
+    ]
+}
+
+#[tokio::test]
+async fn gas_through_a_proxy() {
+    let config = ServingConfig::default().lock_time(LOCK_TIME);
+    let direct = Serving::deploy(node_or_skip!(deploy::node_options()), config.clone())
+        .await
+        .expect("direct deployment");
+    let (proxied, _) = Serving::deploy_with_proxies(node_or_skip!(deploy::node_options()), config)
+        .await
+        .expect("deployment with proxies");
+    let direct = measure(&direct).await;
+    let proxied = measure(&proxied).await;
+    eprintln!(
+        "{:<40} {:>9} {:>9} {:>7}",
+        "operation", "direct", "proxied", "extra"
+    );
+    for ((name, d), (_, p)) in direct.iter().zip(&proxied) {
+        eprintln!("{name:<40} {d:>9} {p:>9} {:>7}", *p as i64 - *d as i64);
+        assert!(p > d, "{name}: a proxy costs something");
+    }
+}
