@@ -4,14 +4,17 @@
 //! Serving: a request is answered only while the user's sub-account covers
 //! it, i.e. the fees billed but not yet settled plus this request's fee stay
 //! within the balance that is not on its way out (balance minus pending
-//! refunds, as last read from the chain; read again before refusing).
+//! refunds, as last read from the chain; read again before refusing) and
+//! not claimed by a record already signed and not yet settled (a batch in
+//! flight).
 //!
 //! Settling: unsettled fees are a debt only the chain can collect, and a
 //! user who asks for a refund starts a clock (the lock time) after which
 //! the money is gone. So at every tick the engine reads the accounts of the
 //! users it is owed by (one `getBatchAccountsByUsers` call) and settles
 //! - at once, when some user's unsettled fees exceed what that user has
-//!   left after them (balance minus pending refunds minus unsettled fees):
+//!   left after them (balance minus pending refunds, fees in flight and
+//!   unsettled fees):
 //!   half the account is owed, or a refund is pending and the lock window
 //!   is still open;
 //! - otherwise only when enough users owe it to fill a batch of
@@ -88,6 +91,9 @@ struct Customer {
     known: AccountState,
     /// Fees billed and not yet in a signed record.
     unsettled: U256,
+    /// Fees in signed records not yet settled or failed (a batch in
+    /// flight): the chain's balance still holds them, but they are claimed.
+    in_flight: U256,
     /// Ids of the requests behind `unsettled`.
     requests: Vec<B256>,
     /// The highest request nonce served.
@@ -337,6 +343,7 @@ impl Provider {
                 ids.extend_from_slice(id.as_slice());
             }
             let fee = std::mem::take(&mut customer.unsettled);
+            customer.in_flight += fee;
             records.push(self.tee.sign_record(
                 self.address,
                 *user,
@@ -371,6 +378,7 @@ impl Provider {
                 .customers
                 .get_mut(&record.user)
                 .expect("record of a customer");
+            customer.in_flight = customer.in_flight.saturating_sub(record.totalFee);
             match &failure {
                 None => {
                     self.stats.settled += record.totalFee;
@@ -427,11 +435,89 @@ impl Provider {
     }
 }
 
-/// Whether the customer's account covers its unsettled fees plus `fee`.
+/// Whether the customer's account covers its unsettled fees plus `fee`,
+/// after the records in flight.
 fn covers(customer: &Customer, fee: U256) -> bool {
     let left = customer
         .known
         .balance
-        .saturating_sub(customer.known.pending_refund);
+        .saturating_sub(customer.known.pending_refund)
+        .saturating_sub(customer.in_flight);
     customer.unsettled + fee <= left
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::market::InProcess;
+
+    fn request(user: Address, nonce: u64, tokens: u64) -> Request {
+        Request {
+            user,
+            nonce,
+            input_tokens: tokens,
+            output_tokens: tokens,
+        }
+    }
+
+    /// A record signed and not yet settled (a batch held back) still claims
+    /// the user's balance: the provider does not serve that money again.
+    #[test]
+    fn fees_in_flight_are_not_served_again() {
+        let mut backend = InProcess::new(86_400, 30);
+        let root = AttestationRoot::from_seed(b"root");
+        let address = backend.new_account(U256::ZERO).unwrap();
+        let mut provider = Provider::new(address, &root, b"tee", U256::from(1), U256::from(1));
+        provider.register(&mut backend).unwrap();
+        let user = backend.new_account(U256::from(100)).unwrap();
+        backend.add_ledger(user, U256::from(100)).unwrap();
+        backend
+            .transfer_fund(user, address, Kind::Inference, U256::from(100))
+            .unwrap();
+        backend
+            .acknowledge_signer(user, address, Kind::Inference, provider.tee_address())
+            .unwrap();
+
+        assert!(provider
+            .serve(&mut backend, &request(user, 1, 30))
+            .unwrap()
+            .is_ok());
+        let batch = provider
+            .due_batches(&mut backend, 1, true)
+            .unwrap()
+            .pop()
+            .unwrap();
+        assert_eq!(batch.total(), U256::from(60));
+        assert_eq!(
+            provider
+                .serve(&mut backend, &request(user, 2, 30))
+                .unwrap()
+                .unwrap_err(),
+            Refusal::NotCovered,
+            "60 of the 100 wei are in flight"
+        );
+
+        let settlement = backend.settle(address, batch.records.clone()).unwrap();
+        assert!(provider.settled(batch, &settlement)[0].failure.is_none());
+        assert!(provider
+            .serve(&mut backend, &request(user, 3, 20))
+            .unwrap()
+            .is_ok());
+        assert_eq!(
+            provider
+                .serve(&mut backend, &request(user, 4, 1))
+                .unwrap()
+                .unwrap_err(),
+            Refusal::NotCovered
+        );
+        let batch = provider
+            .due_batches(&mut backend, 1, true)
+            .unwrap()
+            .pop()
+            .unwrap();
+        let settlement = backend.settle(address, batch.records.clone()).unwrap();
+        assert!(provider.settled(batch, &settlement)[0].failure.is_none());
+        assert_eq!(backend.balance(address).unwrap(), U256::from(100));
+        assert!(provider.unsettled().is_zero());
+    }
 }
