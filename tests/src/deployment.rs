@@ -65,6 +65,21 @@
 //! (`ProgramUpToDate`); that a real chain refuses to call a program left
 //! inactive is Nitro's rule, which this node does not enforce.
 //!
+//! # Behind beacon proxies
+//!
+//! With [`Artifacts::beacon`] (the command's `--proxies`), each contract
+//! is deployed as [`crate::upgrade`] describes: its implementation (the
+//! main program, created, activated and initialized with the contract's
+//! arguments so that nobody else can initialize it), its beacon (the
+//! Stylus program `upgradeable-beacon`, constructor `(implementation,
+//! owner)`) and its proxy (the EVM beacon proxy of
+//! [`upgrade::proxy_initcode`], nothing to activate; then `setViews` and
+//! `initialize` through the proxy), eleven transactions in all. The
+//! contracts know each other by their proxies' addresses; the owner
+//! upgrades a contract with its beacon's `upgradeTo`
+//! ([`upgrade::upgrade`]). The beacon program is activated by its first
+//! transaction only (one code hash).
+//!
 //! ```no_run
 //! # async fn example(wallet: &serving_harness::chain::WalletProvider) {
 //! use serving_harness::deployment::{self, Artifacts, Settings};
@@ -95,7 +110,7 @@ use alloy::sol_types::{SolCall, SolInterface};
 use alloy::transports::Transport;
 
 use crate::chain::{self, ChainError, WalletProvider};
-use crate::deploy;
+use crate::{deploy, upgrade};
 
 alloy::sol! {
     /// The ArbWasm precompile (`0x71`): activation of Stylus programs.
@@ -298,7 +313,7 @@ impl Program {
     }
 }
 
-/// The five programs of a deployment, as `cargo xtask build` writes them.
+/// The programs of a deployment, as `cargo xtask build` writes them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Artifacts {
     /// LedgerManager.
@@ -311,11 +326,15 @@ pub struct Artifacts {
     pub fine_tuning: Program,
     /// FineTuningServing's views program.
     pub fine_tuning_views: Program,
+    /// The beacon program (`upgradeable-beacon`), to deploy every contract
+    /// behind a beacon proxy (see [`crate::upgrade`]; the proxy itself is
+    /// EVM code); `None`: the contracts are the main programs.
+    pub beacon: Option<Program>,
 }
 
 impl Artifacts {
-    /// Reads `<dir>/<name>.initcode` of every program (`dir` is usually
-    /// `target/stylus`).
+    /// Reads `<dir>/<name>.initcode` of the five programs (`dir` is usually
+    /// `target/stylus`); no beacon.
     pub fn load(dir: &Path) -> Result<Self, DeployError> {
         Ok(Self {
             ledger: Program::load(dir, deploy::LEDGER_ARTIFACT)?,
@@ -323,18 +342,30 @@ impl Artifacts {
             inference_views: Program::load(dir, deploy::INFERENCE_VIEWS_ARTIFACT)?,
             fine_tuning: Program::load(dir, deploy::FINE_TUNING_ARTIFACT)?,
             fine_tuning_views: Program::load(dir, deploy::FINE_TUNING_VIEWS_ARTIFACT)?,
+            beacon: None,
         })
     }
 
-    /// Every program, in deployment order.
-    pub fn programs(&self) -> [&Program; 5] {
-        [
+    /// The same with the beacon program read from `<dir>/upgradeable-beacon.initcode`:
+    /// a deployment behind beacon proxies.
+    pub fn with_beacon(self, dir: &Path) -> Result<Self, DeployError> {
+        Ok(Self {
+            beacon: Some(Program::load(dir, upgrade::BEACON_ARTIFACT)?),
+            ..self
+        })
+    }
+
+    /// Every program: the contracts' in deployment order, then the beacon.
+    pub fn programs(&self) -> Vec<&Program> {
+        let mut programs = vec![
             &self.inference_views,
             &self.inference,
             &self.fine_tuning_views,
             &self.fine_tuning,
             &self.ledger,
-        ]
+        ];
+        programs.extend(&self.beacon);
+        programs
     }
 }
 
@@ -363,6 +394,8 @@ pub enum Activation {
     /// No chain was asked (a dry run without an endpoint): activate,
     /// sending nothing, since the data fee is unknown.
     Unknown,
+    /// EVM code (the beacon proxy): nothing to activate.
+    Evm,
 }
 
 impl Activation {
@@ -370,7 +403,7 @@ impl Activation {
     /// activation step.
     pub fn value(self) -> Option<U256> {
         match self {
-            Self::Active => None,
+            Self::Active | Self::Evm => None,
             Self::Needed { value } => Some(value),
             Self::Unknown => Some(U256::ZERO),
         }
@@ -557,8 +590,8 @@ pub struct Step {
     pub label: String,
     /// The program's artifact name.
     pub program: String,
-    /// The program's code hash.
-    pub code_hash: B256,
+    /// The Stylus program's code hash; `None` for EVM code.
+    pub code_hash: Option<B256>,
     /// Its nonce.
     pub nonce: u64,
     /// Its target; `None`: a contract creation.
@@ -591,19 +624,60 @@ pub struct Contracts {
     pub fine_tuning: Address,
     /// FineTuningServing's views program.
     pub fine_tuning_views: Address,
-    /// The owner of the three.
+    /// The owner of the three (and of their beacons).
     pub owner: Address,
+    /// Behind beacon proxies, each contract's implementation and beacon
+    /// (the addresses above are then the proxies').
+    pub proxies: Option<ProxyAddresses>,
+}
+
+/// A contract's implementation and beacon, behind a beacon proxy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Beaconed {
+    /// The main program the beacon names (created initialized, never used
+    /// on its own storage).
+    pub implementation: Address,
+    /// The beacon (`upgradeTo` by the owner upgrades the contract).
+    pub beacon: Address,
+}
+
+/// The implementations and beacons of a deployment behind proxies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProxyAddresses {
+    /// LedgerManager's.
+    pub ledger: Beaconed,
+    /// InferenceServing's.
+    pub inference: Beaconed,
+    /// FineTuningServing's.
+    pub fine_tuning: Beaconed,
 }
 
 impl fmt::Display for Contracts {
-    /// One `name address` line each, the contracts first.
+    /// One `name address` line each, the contracts first (behind proxies,
+    /// their implementations and beacons last).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "LedgerManager             {}", self.ledger)?;
-        writeln!(f, "InferenceServing          {}", self.inference)?;
-        writeln!(f, "FineTuningServing         {}", self.fine_tuning)?;
-        writeln!(f, "InferenceServing views    {}", self.inference_views)?;
-        writeln!(f, "FineTuningServing views   {}", self.fine_tuning_views)?;
-        writeln!(f, "owner                     {}", self.owner)
+        let mut lines = vec![
+            ("LedgerManager".to_string(), self.ledger),
+            ("InferenceServing".into(), self.inference),
+            ("FineTuningServing".into(), self.fine_tuning),
+            ("InferenceServing views".into(), self.inference_views),
+            ("FineTuningServing views".into(), self.fine_tuning_views),
+            ("owner".into(), self.owner),
+        ];
+        if let Some(proxies) = &self.proxies {
+            for (name, parts) in [
+                ("LedgerManager", proxies.ledger),
+                ("InferenceServing", proxies.inference),
+                ("FineTuningServing", proxies.fine_tuning),
+            ] {
+                lines.push((format!("{name} implementation"), parts.implementation));
+                lines.push((format!("{name} beacon"), parts.beacon));
+            }
+        }
+        for (name, address) in lines {
+            writeln!(f, "{name:<32} {address}")?;
+        }
+        Ok(())
     }
 }
 
@@ -642,11 +716,34 @@ impl<F: Fn(&Program) -> Activation> Builder<F> {
         } else {
             (self.activation)(program)
         };
+        if activation.value().is_some() {
+            self.activated.insert(code_hash);
+        }
+        self.create(
+            label,
+            &program.name,
+            &program.initcode,
+            Some(code_hash),
+            activation,
+            calls,
+        )
+    }
+
+    /// Adds a transaction creating `initcode` (named `name`), activating it
+    /// as `activation` says, then making `calls` on it.
+    fn create(
+        &mut self,
+        label: &str,
+        name: &str,
+        initcode: &[u8],
+        code_hash: Option<B256>,
+        activation: Activation,
+        calls: Vec<EmbeddedCall>,
+    ) -> Address {
         let deployer = deploy::deployer_address(self.sender, self.nonce);
         let address = deploy::created_address(self.sender, self.nonce);
         let mut all = Vec::with_capacity(calls.len() + 1);
         if activation.value().is_some() {
-            self.activated.insert(code_hash);
             all.push(EmbeddedCall {
                 target: CallTarget::At(ARB_WASM),
                 forwards_value: true,
@@ -659,12 +756,12 @@ impl<F: Fn(&Program) -> Activation> Builder<F> {
         all.extend(calls);
         self.steps.push(Step {
             label: label.into(),
-            program: program.name.clone(),
+            program: name.into(),
             code_hash,
             nonce: self.nonce,
             to: None,
             value: activation.value().unwrap_or_default(),
-            data: deployer_code(&program.initcode, &all).into(),
+            data: deployer_code(initcode, &all).into(),
             deployer,
             address,
             activation,
@@ -672,6 +769,52 @@ impl<F: Fn(&Program) -> Activation> Builder<F> {
         });
         self.nonce += 1;
         address
+    }
+}
+
+impl<F: Fn(&Program) -> Activation> Builder<F> {
+    /// Adds contract `label`: its main program configured by `set_views`
+    /// (a split contract) and `initialize`; or, with the `beacon` program,
+    /// its implementation (the main program, only initialized, so that
+    /// nobody else can), its beacon (constructor: the implementation and
+    /// `owner`) and its EVM proxy (for the beacon), configured through the
+    /// proxy. Returns the contract's address (the main program or the
+    /// proxy).
+    fn contract(
+        &mut self,
+        label: &str,
+        main: &Program,
+        set_views: Option<EmbeddedCall>,
+        initialize: EmbeddedCall,
+        beacon: Option<&Program>,
+        owner: Address,
+    ) -> Address {
+        let Some(beacon_program) = beacon else {
+            let calls = set_views.into_iter().chain([initialize]).collect();
+            return self.program(label, main, calls);
+        };
+        let implementation = self.program(
+            &format!("{label} implementation"),
+            main,
+            vec![initialize.clone()],
+        );
+        let beacon = self.program(
+            &format!("{label} beacon"),
+            beacon_program,
+            vec![configure(
+                upgrade::beacon_constructor(implementation, owner),
+                format!("constructor({implementation}, {owner})"),
+            )],
+        );
+        let calls = set_views.into_iter().chain([initialize]).collect();
+        self.create(
+            &format!("{label} (beacon proxy)"),
+            "evm-beacon-proxy",
+            &upgrade::proxy_initcode(beacon),
+            None,
+            Activation::Evm,
+            calls,
+        )
     }
 }
 
@@ -697,14 +840,28 @@ pub fn plan(
     first_nonce: u64,
     activation: impl Fn(&Program) -> Activation,
 ) -> Plan {
+    let proxies = artifacts.beacon.as_ref();
+    // Transactions per main program: one, or behind a proxy three
+    // (implementation, beacon, proxy); the contract is the last.
+    let main = if proxies.is_some() { 3 } else { 1 };
     let at = |k: u64| deploy::created_address(sender, first_nonce + k);
+    let beaconed = |first: u64| Beaconed {
+        implementation: at(first),
+        beacon: at(first + 1),
+    };
+    let (fine_tuning_views, ledger_first) = (1 + main, 2 + 2 * main);
     let contracts = Contracts {
         inference_views: at(0),
-        inference: at(1),
-        fine_tuning_views: at(2),
-        fine_tuning: at(3),
-        ledger: at(4),
+        inference: at(main),
+        fine_tuning_views: at(fine_tuning_views),
+        fine_tuning: at(fine_tuning_views + main),
+        ledger: at(ledger_first + main - 1),
         owner: settings.owner,
+        proxies: proxies.map(|_| ProxyAddresses {
+            inference: beaconed(1),
+            fine_tuning: beaconed(fine_tuning_views + 1),
+            ledger: beaconed(ledger_first),
+        }),
     };
     let c = contracts;
     let lock_time = settings.lock_time;
@@ -722,52 +879,55 @@ pub fn plan(
             &artifacts.inference_views,
             Vec::new(),
         ),
-        builder.program(
+        builder.contract(
             "InferenceServing",
             &artifacts.inference,
-            vec![
-                configure(
-                    deploy::inference_set_views(c.inference_views),
-                    format!("setViews({})", c.inference_views),
-                ),
-                configure(
-                    deploy::inference_initialize(lock_time, c.ledger, c.owner),
-                    format!("initialize({lock_time}, {}, {})", c.ledger, c.owner),
-                ),
-            ],
+            Some(configure(
+                deploy::inference_set_views(c.inference_views),
+                format!("setViews({})", c.inference_views),
+            )),
+            configure(
+                deploy::inference_initialize(lock_time, c.ledger, c.owner),
+                format!("initialize({lock_time}, {}, {})", c.ledger, c.owner),
+            ),
+            proxies,
+            c.owner,
         ),
         builder.program(
             "FineTuningServing views program",
             &artifacts.fine_tuning_views,
             Vec::new(),
         ),
-        builder.program(
+        builder.contract(
             "FineTuningServing",
             &artifacts.fine_tuning,
-            vec![
-                configure(
-                    deploy::fine_tuning_set_views(c.fine_tuning_views),
-                    format!("setViews({})", c.fine_tuning_views),
+            Some(configure(
+                deploy::fine_tuning_set_views(c.fine_tuning_views),
+                format!("setViews({})", c.fine_tuning_views),
+            )),
+            configure(
+                deploy::fine_tuning_initialize(lock_time, c.ledger, c.owner, penalty),
+                format!(
+                    "initialize({lock_time}, {}, {}, {penalty})",
+                    c.ledger, c.owner
                 ),
-                configure(
-                    deploy::fine_tuning_initialize(lock_time, c.ledger, c.owner, penalty),
-                    format!(
-                        "initialize({lock_time}, {}, {}, {penalty})",
-                        c.ledger, c.owner
-                    ),
-                ),
-            ],
+            ),
+            proxies,
+            c.owner,
         ),
-        builder.program(
+        builder.contract(
             "LedgerManager",
             &artifacts.ledger,
-            vec![configure(
+            None,
+            configure(
                 deploy::ledger_initialize(c.inference, c.fine_tuning, c.owner),
                 format!(
                     "initialize({}, {}, {})",
                     c.inference, c.fine_tuning, c.owner
                 ),
-            )],
+            ),
+            proxies,
+            c.owner,
         ),
     ];
     debug_assert_eq!(
@@ -780,6 +940,7 @@ pub fn plan(
             c.ledger
         ]
     );
+    debug_assert_eq!(builder.steps.len() as u64, 2 + 3 * main);
     Plan {
         sender,
         first_nonce,
@@ -835,14 +996,18 @@ impl Plan {
                 Activation::Unknown => {
                     "; a deployment sends the activation data fee (not quoted here)".into()
                 }
+                Activation::Evm => "; EVM code, nothing to activate".into(),
             };
             let _ = writeln!(out, "  value:    {} wei{value_note}", step.value);
+            let code = match step.code_hash {
+                Some(hash) => format!("code hash {hash}"),
+                None => "EVM code".into(),
+            };
             let _ = writeln!(
                 out,
-                "  creates:  {} ({} bytes of init code, code hash {})",
+                "  creates:  {} ({} bytes of init code, {code})",
                 step.program,
-                step.initcode_len(),
-                step.code_hash
+                step.initcode_len()
             );
             for call in &step.calls {
                 let to = match call.target {
@@ -1107,6 +1272,9 @@ pub async fn execute(
     }
     let arb_wasm = ArbWasm::new(ARB_WASM, wallet);
     for (i, step) in plan.steps.iter().enumerate() {
+        if step.code_hash.is_none() {
+            continue;
+        }
         if let Err(e) = arb_wasm.programVersion(step.address).call().await {
             return Err(DeployError::Step {
                 index: i + 1,
@@ -1180,6 +1348,15 @@ pub(crate) mod tests {
             inference_views: program(deploy::INFERENCE_VIEWS_ARTIFACT, 3),
             fine_tuning: program(deploy::FINE_TUNING_ARTIFACT, 4),
             fine_tuning_views: program(deploy::FINE_TUNING_VIEWS_ARTIFACT, 5),
+            beacon: None,
+        }
+    }
+
+    /// [`fake_artifacts`] with a fake beacon program.
+    pub(crate) fn fake_proxied_artifacts() -> Artifacts {
+        Artifacts {
+            beacon: Some(Program::new(upgrade::BEACON_ARTIFACT, fake_initcode(6, 100)).unwrap()),
+            ..fake_artifacts()
         }
     }
 
@@ -1378,6 +1555,151 @@ pub(crate) mod tests {
         assert_eq!(c.owner, settings().owner);
     }
 
+    /// Behind proxies: per contract its implementation (initialized),
+    /// beacon (naming the implementation) and EVM proxy (for the beacon,
+    /// configured with the other proxies' addresses); the beacon program is
+    /// activated once.
+    #[test]
+    fn the_proxied_plan_wires_the_proxies() {
+        use alloy::sol_types::SolValue;
+        let sender = Address::repeat_byte(0x5e);
+        let artifacts = fake_proxied_artifacts();
+        let plan = plan(&artifacts, &settings(), sender, 0, |_| Activation::Unknown);
+        let c = plan.contracts;
+        let p = c.proxies.unwrap();
+        assert_eq!(plan.steps.len(), 11);
+        let labels: Vec<_> = plan.steps.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "InferenceServing views program",
+                "InferenceServing implementation",
+                "InferenceServing beacon",
+                "InferenceServing (beacon proxy)",
+                "FineTuningServing views program",
+                "FineTuningServing implementation",
+                "FineTuningServing beacon",
+                "FineTuningServing (beacon proxy)",
+                "LedgerManager implementation",
+                "LedgerManager beacon",
+                "LedgerManager (beacon proxy)",
+            ]
+        );
+        let address = |i: usize| plan.steps[i].address;
+        assert_eq!(
+            [
+                c.inference_views,
+                p.inference.implementation,
+                p.inference.beacon,
+                c.inference
+            ],
+            [address(0), address(1), address(2), address(3)]
+        );
+        assert_eq!(
+            [
+                c.fine_tuning_views,
+                p.fine_tuning.implementation,
+                p.fine_tuning.beacon,
+                c.fine_tuning
+            ],
+            [address(4), address(5), address(6), address(7)]
+        );
+        assert_eq!(
+            [p.ledger.implementation, p.ledger.beacon, c.ledger],
+            [address(8), address(9), address(10)]
+        );
+        // The beacon program is activated by its first step only; the EVM
+        // proxies have nothing to activate.
+        let activations: Vec<Activation> = plan.steps.iter().map(|s| s.activation).collect();
+        use Activation::{Active, Evm, Unknown};
+        assert_eq!(
+            activations,
+            [Unknown, Unknown, Unknown, Evm, Unknown, Unknown, Active, Evm, Unknown, Active, Evm]
+        );
+        for i in [3, 7, 10] {
+            let step = &plan.steps[i];
+            assert_eq!((step.code_hash, step.value), (None, U256::ZERO));
+        }
+        // The configuration calls (after any activation).
+        let config = |i: usize| -> Vec<&Bytes> {
+            let step = &plan.steps[i];
+            let skip = usize::from(step.activation.value().is_some());
+            step.calls[skip..].iter().map(|call| &call.data).collect()
+        };
+        let constructor = |data: &Bytes| -> Vec<u8> {
+            assert_eq!(&data[..4], &upgrade::stylus_constructor_selector());
+            data[4..].to_vec()
+        };
+        let initcode = |i: usize| {
+            let step = &plan.steps[i];
+            let (segments, _) = copied_segments(&step.data);
+            segments[0].to_vec()
+        };
+        for (first, beaconed, contract, main) in [
+            (1, p.inference, c.inference, &artifacts.inference),
+            (5, p.fine_tuning, c.fine_tuning, &artifacts.fine_tuning),
+            (8, p.ledger, c.ledger, &artifacts.ledger),
+        ] {
+            // The implementation is initialized like the proxy, nothing else.
+            let implementation = config(first);
+            let proxy = config(first + 2);
+            assert_eq!(implementation.len(), 1);
+            assert_eq!(implementation[0], *proxy.last().unwrap());
+            assert_eq!(initcode(first), main.initcode.as_ref());
+            // The beacon names the implementation, owned by the owner.
+            let beacon = config(first + 1);
+            let (named, owner) =
+                <(Address, Address)>::abi_decode_params(&constructor(beacon[0]), true).unwrap();
+            assert_eq!((named, owner), (beaconed.implementation, c.owner));
+            assert_eq!(
+                initcode(first + 1),
+                artifacts.beacon.as_ref().unwrap().initcode.as_ref()
+            );
+            // The proxy is the EVM beacon proxy of this beacon.
+            assert_eq!(
+                initcode(first + 2),
+                upgrade::proxy_initcode(beaconed.beacon)
+            );
+            assert_eq!(plan.steps[first + 2].address, contract);
+        }
+        // Through the proxies: setViews and initialize with the proxies'
+        // addresses.
+        let inference = config(3);
+        assert_eq!(
+            InferenceServing::setViewsCall::abi_decode(inference[0], true)
+                .unwrap()
+                .views,
+            c.inference_views
+        );
+        let init = InferenceServing::initializeCall::abi_decode(inference[1], true).unwrap();
+        assert_eq!((init._ledgerAddress, init.owner), (c.ledger, c.owner));
+        let fine_tuning = config(7);
+        assert_eq!(
+            FineTuningServing::setViewsCall::abi_decode(fine_tuning[0], true)
+                .unwrap()
+                .views,
+            c.fine_tuning_views
+        );
+        let init = FineTuningServing::initializeCall::abi_decode(fine_tuning[1], true).unwrap();
+        assert_eq!((init._ledgerAddress, init.owner), (c.ledger, c.owner));
+        let ledger = config(10);
+        assert_eq!(ledger.len(), 1);
+        let init = LedgerManager::initializeCall::abi_decode(ledger[0], true).unwrap();
+        assert_eq!(
+            (init.inference, init.fineTuning, init.owner),
+            (c.inference, c.fine_tuning, c.owner)
+        );
+        let shown = plan.render(false);
+        assert!(shown.contains(&format!(
+            "LedgerManager beacon             {}",
+            p.ledger.beacon
+        )));
+        assert!(shown.contains(&format!(
+            "InferenceServing implementation  {}",
+            p.inference.implementation
+        )));
+    }
+
     #[test]
     fn activation_follows_the_chain_and_happens_once_per_code_hash() {
         let mut artifacts = fake_artifacts();
@@ -1438,7 +1760,7 @@ pub(crate) mod tests {
             }
         }
         assert!(full.contains(&format!(
-            "LedgerManager             {}",
+            "LedgerManager                    {}",
             plan.contracts.ledger
         )));
         let short = plan.render(false);

@@ -10,16 +10,21 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use alloy::network::TransactionBuilder;
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::{Provider, WalletProvider as _};
+use alloy::rpc::types::TransactionRequest;
+use alloy::sol_types::SolError;
 use serving_harness::bindings::{fine_tuning::FineTuningServing, InferenceServing, LedgerManager};
 use serving_harness::chain::{Node, WalletProvider};
 use serving_harness::deployment::{
-    self, cli, Activation, ArbWasm, Artifacts, Contracts, DeployError, Settings, ARB_WASM,
+    self, cli, Activation, ArbWasm, Artifacts, Beaconed, Contracts, DeployError, ProxyAddresses,
+    Settings, ARB_WASM,
 };
 use serving_harness::e2e::{
     self, eth, fine_tuning_service, gas_cost, milli_eth, send, service_params,
 };
+use serving_harness::upgrade::{UpgradeableBeacon, BEACON_SLOT};
 use serving_harness::{deploy, node_or_skip};
 
 /// Where `cargo xtask build` put the artifacts (or `$SERVING_ARTIFACTS`).
@@ -62,7 +67,7 @@ fn deploy_binary(args: &[&str]) -> Output {
 
 /// The addresses a run printed (`name address` lines).
 fn printed_contracts(stdout: &str) -> Contracts {
-    let at = |name: &str| -> Address {
+    let find = |name: &str| -> Option<Address> {
         stdout
             .lines()
             .filter(|line| !line.starts_with(' '))
@@ -70,7 +75,11 @@ fn printed_contracts(stdout: &str) -> Contracts {
                 let (n, address) = line.rsplit_once(' ')?;
                 (n.trim() == name).then(|| address.parse().ok()).flatten()
             })
-            .unwrap_or_else(|| panic!("no {name} line in:\n{stdout}"))
+    };
+    let at = |name: &str| find(name).unwrap_or_else(|| panic!("no {name} line in:\n{stdout}"));
+    let beaconed = |name: &str| Beaconed {
+        implementation: at(&format!("{name} implementation")),
+        beacon: at(&format!("{name} beacon")),
     };
     Contracts {
         ledger: at("LedgerManager"),
@@ -79,7 +88,27 @@ fn printed_contracts(stdout: &str) -> Contracts {
         fine_tuning: at("FineTuningServing"),
         fine_tuning_views: at("FineTuningServing views"),
         owner: at("owner"),
+        proxies: find("LedgerManager beacon").map(|_| ProxyAddresses {
+            ledger: beaconed("LedgerManager"),
+            inference: beaconed("InferenceServing"),
+            fine_tuning: beaconed("FineTuningServing"),
+        }),
     }
+}
+
+/// Every Stylus program of a deployment: the views programs, and the main
+/// programs or, behind (EVM) proxies, the implementations and beacons.
+fn programs(contracts: &Contracts) -> Vec<Address> {
+    let mut programs = vec![contracts.inference_views, contracts.fine_tuning_views];
+    match contracts.proxies {
+        None => programs.extend([contracts.ledger, contracts.inference, contracts.fine_tuning]),
+        Some(p) => {
+            for parts in [p.ledger, p.inference, p.fine_tuning] {
+                programs.extend([parts.implementation, parts.beacon]);
+            }
+        }
+    }
+    programs
 }
 
 /// Every program of `contracts` is activated, at the chain's Stylus version.
@@ -87,13 +116,7 @@ async fn check_activated(node: &Node, contracts: &Contracts) {
     let provider = node.provider();
     let arb_wasm = ArbWasm::new(ARB_WASM, &provider);
     let version = arb_wasm.stylusVersion().call().await.unwrap().version;
-    for program in [
-        contracts.ledger,
-        contracts.inference,
-        contracts.inference_views,
-        contracts.fine_tuning,
-        contracts.fine_tuning_views,
-    ] {
+    for program in programs(contracts) {
         let got = arb_wasm
             .programVersion(program)
             .call()
@@ -343,6 +366,96 @@ async fn activation_value_comes_back_to_the_sender() {
     }
     check_activated(&node, &plan.contracts).await;
     call_every_contract(&node, &plan.contracts, &settings(sender)).await;
+}
+
+#[tokio::test]
+async fn the_binary_deploys_behind_beacon_proxies() {
+    let node = node_or_skip!(deploy::node_options());
+    let dir = scratch("proxies");
+    let key = key_file(&dir, "dev7", &node.dev_keys()[7]);
+    let owner = node.dev_address(8);
+    let output = deploy_binary(&[
+        "--proxies",
+        "--rpc",
+        node.url().as_str(),
+        "--key-file",
+        key.to_str().unwrap(),
+        "--artifacts",
+        artifacts_dir().to_str().unwrap(),
+        "--owner",
+        &owner.to_string(),
+        "--lock-time",
+        "3600",
+        "--penalty",
+        "25",
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "deploy --proxies failed: {}\n{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("11/11 sent 0x"), "{stdout}");
+    let contracts = printed_contracts(&stdout);
+    let proxies = contracts
+        .proxies
+        .expect("the beacons and implementations are printed");
+    assert_eq!(
+        contracts.ledger,
+        deploy::created_address(node.dev_address(7), 10)
+    );
+    check_activated(&node, &contracts).await;
+
+    let reader = node.provider();
+    let stranger = node.dev_address(9);
+    let anyone = Address::repeat_byte(0x99);
+    for (proxy, parts, claim) in [
+        (
+            contracts.ledger,
+            proxies.ledger,
+            deploy::ledger_initialize(anyone, anyone, stranger),
+        ),
+        (
+            contracts.inference,
+            proxies.inference,
+            deploy::inference_initialize(U256::ZERO, anyone, stranger),
+        ),
+        (
+            contracts.fine_tuning,
+            proxies.fine_tuning,
+            deploy::fine_tuning_initialize(U256::ZERO, anyone, stranger, U256::ZERO),
+        ),
+    ] {
+        // The proxy names the beacon, which names the implementation and
+        // is the owner's to upgrade.
+        let slot = reader
+            .get_storage_at(proxy, U256::from_be_bytes(BEACON_SLOT.0))
+            .await
+            .unwrap();
+        assert_eq!(Address::from_word(slot.into()), parts.beacon);
+        let beacon = UpgradeableBeacon::new(parts.beacon, &reader);
+        assert_eq!(
+            beacon.implementation().call().await.unwrap()._0,
+            parts.implementation
+        );
+        assert_eq!(beacon.owner().call().await.unwrap()._0, owner);
+        // The implementation is initialized: nobody can claim it.
+        let tx = TransactionRequest::default()
+            .with_from(stranger)
+            .with_to(parts.implementation)
+            .with_input(claim);
+        let error = reader.call(&tx).await.unwrap_err();
+        let data = error
+            .as_error_resp()
+            .and_then(|e| e.as_revert_data())
+            .expect("revert data");
+        assert_eq!(
+            data.as_ref(),
+            LedgerManager::InvalidInitialization::SELECTOR.as_slice()
+        );
+    }
+    call_every_contract(&node, &contracts, &settings(owner)).await;
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// One line on stderr, a failure status, nothing on stdout.

@@ -46,6 +46,10 @@ created, activated and initialized in one transaction, wired to the others.
                      (default: target/stylus)
   --nonce N          the sender's first nonce, for a dry run without --rpc
                      (default 0)
+  --proxies          put every contract behind a beacon proxy: its
+                     implementation, an upgradeable-beacon program, and an
+                     EVM beacon proxy at the contract's address (the owner
+                     upgrades it with the beacon's upgradeTo)
   --dry-run          print the plan, send nothing
   -h, --help         this text
 ";
@@ -83,6 +87,8 @@ pub struct Options {
     pub artifacts: PathBuf,
     /// Print the plan, send nothing.
     pub dry_run: bool,
+    /// Deploy every contract behind a beacon proxy.
+    pub proxies: bool,
 }
 
 /// Where `cargo xtask build` writes the artifacts: `$CARGO_TARGET_DIR/stylus`
@@ -104,6 +110,7 @@ fn usage(message: impl Into<String>) -> DeployError {
 pub fn parse(args: &[String]) -> Result<Command, DeployError> {
     let mut values: Vec<(&'static str, String)> = Vec::new();
     let mut dry_run = false;
+    let mut proxies = false;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let (name, inline) = match arg.split_once('=') {
@@ -112,14 +119,19 @@ pub fn parse(args: &[String]) -> Result<Command, DeployError> {
         };
         let name: &'static str = match name {
             "-h" | "--help" => return Ok(Command::Help),
-            "--dry-run" => {
+            flag @ ("--dry-run" | "--proxies") => {
                 if inline.is_some() {
-                    return Err(usage("--dry-run takes no value"));
+                    return Err(usage(format!("{flag} takes no value")));
                 }
-                if dry_run {
-                    return Err(usage("--dry-run given twice"));
+                let set = if flag == "--dry-run" {
+                    &mut dry_run
+                } else {
+                    &mut proxies
+                };
+                if *set {
+                    return Err(usage(format!("{flag} given twice")));
                 }
-                dry_run = true;
+                *set = true;
                 continue;
             }
             "--rpc" => "--rpc",
@@ -191,6 +203,7 @@ pub fn parse(args: &[String]) -> Result<Command, DeployError> {
             .map(PathBuf::from)
             .unwrap_or_else(default_artifacts_dir),
         dry_run,
+        proxies,
     };
     if options.penalty > 100 {
         return Err(usage(format!(
@@ -329,6 +342,10 @@ pub async fn run(options: &Options, out: &mut dyn Write) -> Result<(), DeployErr
         }
     };
     let artifacts = Artifacts::load(&options.artifacts)?;
+    let artifacts = match options.proxies {
+        true => artifacts.with_beacon(&options.artifacts)?,
+        false => artifacts,
+    };
     let settings = Settings {
         owner: options.owner.unwrap_or(sender),
         lock_time: U256::from(options.lock_time),
@@ -416,7 +433,8 @@ mod tests {
     use super::*;
     use crate::bindings::{fine_tuning::FineTuningServing, InferenceServing, LedgerManager};
     use crate::deploy;
-    use crate::deployment::{tests::fake_artifacts, ArbWasm, ARB_WASM};
+    use crate::deployment::tests::{fake_artifacts, fake_proxied_artifacts};
+    use crate::deployment::{ArbWasm, ARB_WASM};
     use alloy::primitives::Bytes;
     use alloy::sol_types::SolCall;
 
@@ -446,7 +464,7 @@ mod tests {
         assert_eq!(o.rpc.unwrap().as_str(), "http://127.0.0.1:8545/");
         assert_eq!(o.key_file, Some(PathBuf::from("k")));
         assert_eq!((o.lock_time, o.penalty, o.nonce), (86_400, 30, None));
-        assert_eq!((o.owner, o.dry_run), (None, false));
+        assert_eq!((o.owner, o.dry_run, o.proxies), (None, false, false));
         assert_eq!(o.artifacts, default_artifacts_dir());
 
         let o = options(&[
@@ -468,6 +486,7 @@ mod tests {
         assert_eq!((o.lock_time, o.penalty, o.nonce), (60, 100, Some(4)));
         assert_eq!(o.artifacts, PathBuf::from("/tmp/a"));
         assert!(options(&["--dry-run", "--key-file", "k", "--rpc", "https://x.example"]).dry_run);
+        assert!(options(&["--rpc", "http://h", "--key-file", "k", "--proxies"]).proxies);
         assert_eq!(
             parse(&args(&["--rpc", "x", "--help"])).unwrap(),
             Command::Help
@@ -512,6 +531,10 @@ mod tests {
             (
                 &["--dry-run=yes", "--from", FROM],
                 "--dry-run takes no value",
+            ),
+            (
+                &["--dry-run", "--from", FROM, "--proxies", "--proxies"],
+                "--proxies given twice",
             ),
             (
                 &["--dry-run", "--from", FROM, "--from", FROM],
@@ -640,7 +663,10 @@ mod tests {
         let mut steps: Vec<Printed> = Vec::new();
         let mut addresses = Vec::new();
         for line in text.lines() {
-            if line.contains("/5 ") && line.contains(", nonce ") {
+            let numbered = line
+                .split_once('/')
+                .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+            if numbered && line.contains(", nonce ") {
                 steps.push(Printed {
                     header: line.to_string(),
                     ..Printed::default()
@@ -762,7 +788,7 @@ mod tests {
     }
 
     fn write_artifacts(dir: &Path) {
-        for program in fake_artifacts().programs() {
+        for program in fake_proxied_artifacts().programs() {
             std::fs::write(
                 dir.join(format!("{}.initcode", program.name)),
                 &program.initcode,
@@ -844,6 +870,33 @@ mod tests {
             .unwrap();
         check_printed_plan(&text, dev0);
         assert!(text.contains(&format!("program at {}", deploy::created_address(dev0, 0))));
+
+        // Behind proxies: eleven transactions, the beacons and
+        // implementations listed (their wiring: the library's tests).
+        let o = options(&[
+            "--dry-run",
+            "--from",
+            FROM,
+            "--proxies",
+            "--artifacts",
+            dir_arg,
+        ]);
+        let mut out = Vec::new();
+        run(&o, &mut out).await.unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let (steps, addresses) = read_printed(&text);
+        assert_eq!(steps.len(), 11);
+        assert!(steps[10]
+            .header
+            .starts_with("11/11 LedgerManager (beacon proxy) (evm-beacon-proxy)"));
+        assert_eq!(addresses.len(), 12);
+        let from: Address = FROM.parse().unwrap();
+        let ledger = addresses
+            .iter()
+            .find(|(n, _)| n == "LedgerManager")
+            .unwrap()
+            .1;
+        assert_eq!(ledger, deploy::created_address(from, 10));
 
         // A missing artifact is one clear error.
         std::fs::remove_file(dir.join("ledger-manager.initcode")).unwrap();
