@@ -983,13 +983,23 @@ impl Plan {
             let target = match step.to {
                 Some(to) => to.to_string(),
                 None => format!(
-                    "contract creation: deployer {}, program at {}",
-                    step.deployer, step.address
+                    "contract creation: deployer {}, {} at {}",
+                    step.deployer,
+                    if step.code_hash.is_some() {
+                        "program"
+                    } else {
+                        "EVM contract"
+                    },
+                    step.address
                 ),
             };
             let _ = writeln!(out, "  to:       {target}");
             let value_note: String = match step.activation {
-                Activation::Active => "; the code hash is already activated on this chain".into(),
+                Activation::Active => {
+                    "; no activation: the code hash is activated already (on the chain, or by an \
+                     earlier transaction)"
+                        .into()
+                }
                 Activation::Needed { .. } => format!(
                     "; the activation data fee plus {FEE_BUMP_PERCENT} %, the rest comes back"
                 ),

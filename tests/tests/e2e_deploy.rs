@@ -315,7 +315,7 @@ async fn the_library_and_the_binary_deploy_working_contracts() {
     assert!(output.stderr.is_empty());
     assert_eq!(
         stdout
-            .matches("the code hash is already activated on this chain")
+            .matches("no activation: the code hash is activated already")
             .count(),
         5,
         "{stdout}"
