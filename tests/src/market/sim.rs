@@ -53,6 +53,9 @@ pub fn simulate(
 const REORDER: &str = "reorder";
 const KEY_ROTATION: &str = "key-rotation";
 const UNEXPLAINED: &str = "unexplained";
+/// The contract's reasons (`TEESettlementFailed`) the faults cause.
+const NONCE_USED: &str = "Nonce already processed";
+const INVALID_SIGNER: &str = "Invalid TEE signer";
 
 struct Market<'a> {
     config: &'a Config,
@@ -438,13 +441,14 @@ impl<'a> Market<'a> {
                         ));
                     }
                 }
-                Some(_) => {
-                    let fault = if reordered {
-                        REORDER
-                    } else if self.key_rotated && p == 0 {
-                        KEY_ROTATION
-                    } else {
-                        UNEXPLAINED
+                Some(reason) => {
+                    // A fault explains a failure only by the reason it
+                    // causes: a held batch overtaken by a later nonce, or
+                    // a record signed by provider 0's new TEE key.
+                    let fault = match reason.as_str() {
+                        NONCE_USED if reordered => REORDER,
+                        INVALID_SIGNER if self.key_rotated && p == 0 => KEY_ROTATION,
+                        _ => UNEXPLAINED,
                     };
                     *self.lost_fees.entry(fault.into()).or_default() += r.totalFee;
                 }
