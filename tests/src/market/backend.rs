@@ -115,6 +115,11 @@ pub trait Backend {
     fn gas_spent(&mut self) -> Outcome<U256>;
     /// An account's native balance.
     fn balance(&mut self, account: Address) -> Outcome<U256>;
+    /// The native balances of `accounts`, in order (a chain backend reads
+    /// them in one request).
+    fn balances(&mut self, accounts: &[Address]) -> Outcome<Vec<U256>> {
+        accounts.iter().map(|a| self.balance(*a)).collect()
+    }
     /// The native balances of LedgerManager, InferenceServing and
     /// FineTuningServing.
     fn contract_balances(&mut self) -> Outcome<[U256; 3]>;

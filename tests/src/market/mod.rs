@@ -25,6 +25,8 @@ pub mod cli;
 pub mod in_process;
 pub mod provider;
 pub mod report;
+#[cfg(feature = "chain")]
+pub mod rpc;
 pub mod sim;
 pub mod tee;
 pub mod user;
@@ -36,6 +38,8 @@ use alloy_primitives::U256;
 pub use backend::{Backend, Failure, Kind};
 pub use in_process::InProcess;
 pub use report::Report;
+#[cfg(feature = "chain")]
+pub use rpc::Rpc;
 pub use sim::{simulate, Progress};
 
 /// The faults a run can switch on.

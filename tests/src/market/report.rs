@@ -181,6 +181,11 @@ pub struct GasReport {
     pub per_settlement_tx: u64,
     /// Mean gas per record.
     pub per_record: u64,
+    /// Gas of every settlement transaction (replays excluded): the cost at
+    /// another gas price is this times that price.
+    pub settlement_gas: u64,
+    /// What a unit of settlement gas cost, on average, in wei.
+    pub mean_gas_price: Wei,
     /// What settlement transactions cost, in wei.
     pub settlement_cost: Wei,
     /// Settlement cost as a share of the inference fees billed.
@@ -327,11 +332,12 @@ impl fmt::Display for Report {
         if let Some(g) = &self.gas {
             writeln!(
                 f,
-                "gas: {} per settlement tx, {} per record; settlement cost {} = {:.2}% of fees billed; all transactions {}",
+                "gas: {} per settlement tx, {} per record; settlement cost {} = {:.2}% of fees billed at a mean {} wei per gas; all transactions {}",
                 g.per_settlement_tx,
                 g.per_record,
                 ether(g.settlement_cost),
                 g.settlement_cost_share * 100.0,
+                g.mean_gas_price,
                 ether(g.total_cost)
             )?;
         }

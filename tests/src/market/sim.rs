@@ -620,10 +620,12 @@ impl<'a> Market<'a> {
             if available.is_zero() {
                 continue;
             }
-            let before = self.backend.balance(user)?;
+            // On a chain the user pays the refund's gas: add it back.
+            let before = self.backend.balance(user)? + self.backend.gas_spent()?;
             let outcome = self.backend.refund(user, available);
             if self.expect("refund", outcome)? {
-                self.refunds.refunded += wei(self.backend.balance(user)? - before);
+                let after = self.backend.balance(user)? + self.backend.gas_spent()?;
+                self.refunds.refunded += wei(after - before);
             }
             self.check(&[user])?;
         }
@@ -736,6 +738,8 @@ impl<'a> Market<'a> {
             GasReport {
                 per_settlement_tx: gas_used / settlement.transactions,
                 per_record: gas_used / settlement.records.max(1),
+                settlement_gas: gas_used,
+                mean_gas_price: wei(gas_cost / U256::from(gas_used.max(1))),
                 settlement_cost: wei(gas_cost),
                 settlement_cost_share: if billed.is_zero() {
                     0.0
@@ -825,10 +829,9 @@ impl Checker {
         actors: Vec<Address>,
         providers: Vec<Address>,
     ) -> Outcome<Self> {
-        let mut money = backend.contract_balances()?[0] + backend.gas_spent()?;
-        for actor in &actors {
-            money += backend.balance(*actor)?;
-        }
+        let money = backend.contract_balances()?[0]
+            + backend.gas_spent()?
+            + backend.balances(&actors)?.into_iter().sum::<U256>();
         Ok(Self {
             actors,
             providers,
@@ -911,10 +914,9 @@ impl Checker {
                 "a serving contract holds value ({inference}, {fine_tuning})"
             ));
         }
-        let mut money = ledger + backend.gas_spent()?;
-        for actor in &self.actors {
-            money += backend.balance(*actor)?;
-        }
+        let money = ledger
+            + backend.gas_spent()?
+            + backend.balances(&self.actors)?.into_iter().sum::<U256>();
         if money != self.money {
             self.violation(format!(
                 "money is not conserved: {money} wei now, {} at the start",
