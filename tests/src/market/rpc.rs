@@ -204,22 +204,22 @@ fn backend(message: impl std::fmt::Display) -> Failure {
 /// the README's gas table rounded up generously.
 ///
 /// - A provider: its two services; settlement transactions, at most one
-///   per batch of users at every tick and at closing, one more for a
-///   reordered batch, each possibly replayed; a record for every user at
-///   every tick (at most one per request), and the replayed ones; two
-///   transactions per fine-tuning task.
+///   per batch of users (and one held back by the `reorder` fault) at every
+///   tick and at closing, each possibly sent again by the `replay` fault; a
+///   record for every user at every tick (at most one per request), and
+///   the replayed ones; two transactions per fine-tuning task.
 /// - A user: its ledger; a sub-account and an acknowledged signer per
 ///   provider; top-ups; three transactions per fine-tuning task;
 ///   retrievals and the final refund.
 pub fn gas_budget(config: &Config) -> u64 {
     let users = config.users as u64;
+    let batch = config.batch_size as u64;
     let ticks = config.requests.div_ceil(config.tick) + 1;
-    let batches = users.div_ceil(config.batch_size as u64) + 1;
-    let transactions = 2 * ticks * batches;
-    let records =
-        config.requests.min(ticks * users) + transactions * users.min(config.batch_size as u64);
+    let sent = ticks * (users.div_ceil(batch) + 1);
+    let replayed = if config.faults.replay { sent } else { 0 };
+    let records = config.requests.min(ticks * users) + replayed * users.min(batch);
     let tasks = config.fine_tuning_tasks as u64;
-    let provider = 1_500_000 + transactions * 150_000 + records * 40_000 + tasks * 500_000;
+    let provider = 1_500_000 + (sent + replayed) * 150_000 + records * 40_000 + tasks * 500_000;
     let links = config.providers.min(3) as u64;
     let user = 1_000_000 + links * 400_000 + 10 * 150_000 + tasks * 400_000 + 700_000;
     provider.max(user)
@@ -994,6 +994,7 @@ impl Backend for Rpc {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::market::Faults;
 
     #[test]
     fn keys_are_deterministic_and_distinct() {
@@ -1040,7 +1041,12 @@ mod tests {
             requests: 1_500,
             ..small.clone()
         };
+        let replayed = Config {
+            faults: Faults::all(),
+            ..small.clone()
+        };
         assert!(gas_budget(&small) >= 10_000_000);
         assert!(gas_budget(&large) > gas_budget(&small));
+        assert!(gas_budget(&replayed) > gas_budget(&small));
     }
 }
