@@ -4,9 +4,16 @@
 //! [`InProcess`] backend), for one provider and 100 funded users.
 //!
 //! ```sh
-//! cargo bench -p serving-harness --bench settlement                 # release profile
-//! cargo bench -p serving-harness --bench settlement --profile sim   # the simulation's profile
+//! cargo bench --profile sim -p serving-harness --bench settlement
 //! ```
+//!
+//! The `sim` profile is the simulation's (`cargo simulate`): optimized,
+//! unwinding panics. The release profile is the contracts' (size first,
+//! LTO, `panic = "abort"`): under `cargo bench` the harness's binaries
+//! want the contract crates built with abort and the benchmark with
+//! unwind, and the two builds of a `cdylib` crate write the same files
+//! (cargo#6313), so the build fails; `--config 'profile.release.panic="unwind"'`
+//! builds it, a little slower than `sim`.
 //!
 //! Signing (the provider's TEE, k256) is timed apart from settlement and
 //! prints records per second for settlement alone and end to end (signing
