@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! cargo xtask build                                  # the artifacts
-//! cargo bench -p serving-harness --bench gas         # bench profile (release)
+//! cargo bench --profile sim -p serving-harness --bench gas         # sim profile (optimized)
 //! cargo test -p serving-harness --bench gas          # same run, dev build (faster to compile)
 //! ```
 //!

@@ -6,7 +6,7 @@
 //!
 //! ```sh
 //! cargo xtask build                                         # the artifacts
-//! cargo bench -p serving-harness --bench market_chain       # bench profile
+//! cargo bench --profile sim -p serving-harness --bench market_chain       # sim profile
 //! cargo test -p serving-harness --bench market_chain        # dev build, same run
 //! ```
 //!

@@ -17,8 +17,9 @@
 //!
 //! The same configuration gives the same report; another seed, another.
 //!
-//! `PROPTEST_CASES` sets the number of markets per property (default 16,
-//! about a minute in a debug build on 2 cores).
+//! `PROPTEST_CASES` sets the number of markets per property (default 64,
+//! about half a minute in a debug build on 2 cores, the signature crates
+//! being optimized: see the root Cargo.toml).
 
 use std::sync::{Mutex, PoisonError};
 
@@ -28,7 +29,7 @@ use proptest::test_runner::TestCaseError;
 use serving_harness::market::{simulate, Config, Faults, InProcess, Report};
 
 /// Markets per property unless `PROPTEST_CASES` says otherwise.
-const DEFAULT_CASES: u32 = 16;
+const DEFAULT_CASES: u32 = 64;
 
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")

@@ -26,8 +26,8 @@ use serving_contracts::abi::{
     fine_tuning::{Quota, VerifierInput},
     ServiceParams, TEESettlementData,
 };
+use serving_harness::market::in_process::Wallet;
 use serving_verifier::{native, settlement_digest, verifier_input_digest};
-use stylus_sdk::prelude::*;
 
 const USERS: usize = 4;
 const PROVIDERS: usize = 2;
@@ -93,20 +93,6 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-/// A wallet that accepts value: motsu delivers a payment only to a
-/// contract, so users and providers are wallets.
-#[storage]
-struct Wallet {}
-
-unsafe impl TopLevelStorage for Wallet {}
-
-#[public]
-impl Wallet {
-    #[receive]
-    fn receive(&mut self) -> Result<(), Vec<u8>> {
-        Ok(())
-    }
-}
 
 struct Market {
     /// The ecrecover precompile (dropped with the market).

@@ -253,7 +253,7 @@ impl<'a> Market<'a> {
         let input_tokens = self.rng.random_range(1..=MAX_INPUT_TOKENS);
         let output_tokens = self.rng.random_range(1..=MAX_OUTPUT_TOKENS);
         let Some(&p) = self.users[u].usable().choose(&mut self.rng) else {
-            return Ok(self.refuse("the user has no provider left"));
+            return self.refuse("the user has no provider left");
         };
         let mut topped_up = false;
         loop {
@@ -268,24 +268,26 @@ impl<'a> Market<'a> {
                 }
                 Err(Refusal::NotCovered) if !topped_up => {
                     if !self.top_up(u, p)? {
-                        return Ok(self.refuse("the user is out of funds"));
+                        return self.refuse("the user is out of funds");
                     }
                     topped_up = true;
                 }
                 Err(Refusal::NotCovered) => {
-                    return Ok(self.refuse("the sub-account does not cover the fee"))
+                    return self.refuse("the sub-account does not cover the fee")
                 }
                 Err(Refusal::Stopped(_)) => {
                     self.users[u].stop(p, "the provider stopped serving it");
-                    return Ok(self.refuse("the provider stopped serving the user"));
+                    return self.refuse("the provider stopped serving the user");
                 }
-                Err(Refusal::StaleNonce) => return Ok(self.refuse("stale nonce")),
+                Err(Refusal::StaleNonce) => return self.refuse("stale nonce"),
             }
         }
     }
 
-    fn refuse(&mut self, reason: &str) {
+    /// Counts a request not served, for `reason`.
+    fn refuse(&mut self, reason: &str) -> Outcome<()> {
         *self.requests.refused.entry(reason.into()).or_default() += 1;
+        Ok(())
     }
 
     /// Moves another share from user `u`'s ledger into its sub-account with
