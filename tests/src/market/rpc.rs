@@ -51,6 +51,7 @@
 //! have a lock time of at most [`MAX_WALL_WAIT`] seconds.
 
 use std::collections::HashMap;
+use std::future::IntoFuture;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -617,9 +618,27 @@ impl Rpc {
             .get(&from)
             .ok_or_else(|| backend(format!("{from} is not an account of this market")))?;
         let tx = TransactionRequest::default()
+            .with_from(from)
             .with_to(to)
             .with_value(value)
             .with_input(data);
+        // Half again the estimate: the estimate is made on the state before
+        // the transaction is mined, and with a wall clock a refund can mature
+        // in between and make retrieveFund do more work.
+        let estimate = match self
+            .runtime
+            .block_on(wallet.estimate_gas(&tx).into_future())
+        {
+            Ok(gas) => gas,
+            Err(error) => {
+                let error = ChainError::from(error);
+                return match e2e::revert_data(&error) {
+                    Some(data) => Err(Failure::Reverted(describe_revert(&data))),
+                    None => Err(backend(error)),
+                };
+            }
+        };
+        let tx = tx.with_gas_limit(estimate + estimate / 2);
         match self.runtime.block_on(e2e::send_tx(wallet, tx)) {
             Ok(receipt) => {
                 self.gas_spent += e2e::gas_cost(&receipt);
