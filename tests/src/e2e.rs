@@ -12,6 +12,7 @@
 //! # }
 //! ```
 
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -995,4 +996,26 @@ mod tests {
             Some(tee.address())
         );
     }
+}
+
+/// A scratch directory of this test process: `<tmp>/<suite>-<name>-<pid>`.
+///
+/// # Panics
+///
+/// If it cannot be created.
+pub fn scratch_dir(suite: &str, name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("{suite}-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
+
+/// Writes a key file `dir/name` holding `key` as `0x` and 64 hex digits.
+///
+/// # Panics
+///
+/// If it cannot be written.
+pub fn key_file(dir: &Path, name: &str, key: &B256) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("{key}\n")).expect("key file");
+    path
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use alloy::network::TransactionBuilder;
-use alloy::primitives::{Address, B256, U256};
+use alloy::primitives::{Address, U256};
 use alloy::providers::{Provider, WalletProvider as _};
 use alloy::rpc::types::TransactionRequest;
 use alloy::sol_types::SolError;
@@ -22,7 +22,8 @@ use serving_harness::deployment::{
     Settings, ARB_WASM,
 };
 use serving_harness::e2e::{
-    self, eth, fine_tuning_service, gas_cost, milli_eth, send, service_params,
+    self, eth, fine_tuning_service, gas_cost, key_file, milli_eth, scratch_dir, send,
+    service_params,
 };
 use serving_harness::upgrade::{UpgradeableBeacon, BEACON_SLOT};
 use serving_harness::{deploy, node_or_skip};
@@ -33,20 +34,6 @@ fn artifacts_dir() -> PathBuf {
         .parent()
         .expect("artifacts are in a directory")
         .to_path_buf()
-}
-
-/// A scratch directory of this test process.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("e2e-deploy-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("scratch directory");
-    dir
-}
-
-/// A key file holding `key` as `0x` and 64 hex digits.
-fn key_file(dir: &Path, name: &str, key: &B256) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, format!("{key}\n")).expect("key file");
-    path
 }
 
 fn settings(owner: Address) -> Settings {
@@ -244,7 +231,7 @@ async fn call_every_contract(node: &Node, contracts: &Contracts, settings: &Sett
 async fn the_library_and_the_binary_deploy_working_contracts() {
     let node = node_or_skip!(deploy::node_options());
     let artifacts = Artifacts::load(&artifacts_dir()).expect("run `cargo xtask build` first");
-    let dir = scratch("deploy");
+    let dir = scratch_dir("e2e-deploy", "deploy");
 
     // The library, on a fresh chain: every program is activated by its
     // creating transaction (arbos-anvil records no activation otherwise).
@@ -371,7 +358,7 @@ async fn activation_value_comes_back_to_the_sender() {
 #[tokio::test]
 async fn the_binary_deploys_behind_beacon_proxies() {
     let node = node_or_skip!(deploy::node_options());
-    let dir = scratch("proxies");
+    let dir = scratch_dir("e2e-deploy", "proxies");
     let key = key_file(&dir, "dev7", &node.dev_keys()[7]);
     let owner = node.dev_address(8);
     let output = deploy_binary(&[
@@ -478,7 +465,7 @@ fn assert_refused(output: &Output, status: i32, expected: &str) {
 #[tokio::test]
 async fn bad_input_is_refused_with_one_line_and_no_transaction() {
     let node = node_or_skip!(deploy::node_options());
-    let dir = scratch("bad-input");
+    let dir = scratch_dir("e2e-deploy", "bad-input");
     let artifacts = artifacts_dir();
     let artifacts = artifacts.to_str().unwrap();
     let url = node.url().to_string();

@@ -9,7 +9,7 @@
 
 use std::io::Read;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -20,7 +20,7 @@ use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
 use serving_harness::chain::{self, Node};
 use serving_harness::deploy;
-use serving_harness::e2e::{self, milli_eth};
+use serving_harness::e2e::{self, key_file, milli_eth, scratch_dir};
 use serving_harness::market::{
     report::Report,
     rpc::{Clock, Rpc, RpcOptions},
@@ -40,20 +40,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("a runtime")
-}
-
-/// A scratch directory of this test process.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("e2e-market-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("scratch directory");
-    dir
-}
-
-/// A key file holding `key` as `0x` and 64 hex digits.
-fn key_file(dir: &Path, name: &str, key: &B256) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, format!("{key}\n")).expect("key file");
-    path
 }
 
 /// Runs the built `market` binary with `args` and `env`.
@@ -149,7 +135,7 @@ fn the_market_on_the_node_does_what_it_does_in_process() {
         .block_on(Node::start_at(&path, deploy::node_options()))
         .unwrap_or_else(|e| panic!("{e}"));
     let url = node.url().to_string();
-    let dir = scratch("node");
+    let dir = scratch_dir("e2e-market", "node");
 
     // The library: deploys, runs the small market, checks after every step.
     let config = small();
@@ -341,7 +327,7 @@ fn the_market_on_the_node_does_what_it_does_in_process() {
 
 #[test]
 fn an_endpoint_that_does_not_answer_is_refused_in_one_line() {
-    let dir = scratch("silent");
+    let dir = scratch_dir("e2e-market", "silent");
     let key = key_file(&dir, "key", &B256::repeat_byte(0x11));
     let key = key.to_str().unwrap();
     let args = |url: &str| -> Vec<String> {

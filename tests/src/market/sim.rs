@@ -290,15 +290,21 @@ impl<'a> Market<'a> {
         Ok(())
     }
 
+    /// What `user`'s ledger holds outside its sub-accounts (zero without a
+    /// ledger).
+    fn available(&mut self, user: Address) -> Outcome<U256> {
+        Ok(self
+            .backend
+            .ledger(user)?
+            .map(|l| l.available)
+            .unwrap_or_default())
+    }
+
     /// Moves another share from user `u`'s ledger into its sub-account with
     /// provider `p`; false when the ledger is empty.
     fn top_up(&mut self, u: usize, p: usize) -> Outcome<bool> {
         let user = self.users[u].address;
-        let available = self
-            .backend
-            .ledger(user)?
-            .map(|l| l.available)
-            .unwrap_or_default();
+        let available = self.available(user)?;
         let amount = self.share(self.users[u].engaged().len()).min(available);
         if amount.is_zero() {
             return Ok(false);
@@ -501,11 +507,7 @@ impl<'a> Market<'a> {
         let acknowledge = self.rng.random_bool(0.8);
         let (user, provider) = (self.users[u].address, self.providers[p].address);
         let fee = self.providers[p].fine_tuning_price * U256::from(tokens);
-        let available = self
-            .backend
-            .ledger(user)?
-            .map(|l| l.available)
-            .unwrap_or_default();
+        let available = self.available(user)?;
         if available < fee {
             self.fine_tuning.skipped += 1;
             return Ok(());
@@ -614,11 +616,7 @@ impl<'a> Market<'a> {
         self.retrieve_all()?;
         for u in 0..self.users.len() {
             let user = self.users[u].address;
-            let available = self
-                .backend
-                .ledger(user)?
-                .map(|l| l.available)
-                .unwrap_or_default();
+            let available = self.available(user)?;
             if available.is_zero() {
                 continue;
             }
