@@ -2,9 +2,10 @@
 # Deploys LedgerManager, InferenceServing and FineTuningServing (each program
 # created, activated and initialized in one transaction, wired to the
 # others) from the artifacts of `cargo xtask build`, or prints the plan with
-# --dry-run. `scripts/deploy.sh --help` lists the options; README,
-# "Deployment", walks through it. The command is the `deploy` binary of
+# --dry-run. `scripts/deploy.sh --help` lists the options;
+# docs/deployment.md walks through it. The command is the `deploy` binary of
 # tests/ (serving_harness::deployment).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/toolchain.sh
 exec cargo run -q -p serving-harness --bin deploy -- "$@"

@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# The test command: builds every contract for Stylus with the size check,
+# The test command: installs the pinned toolchain if it is missing, checks
+# format and lints, builds every contract for Stylus with the size check,
 # checks the exported ABI against the spec, then runs every test of the
 # workspace. The end-to-end tests look for the node in
 # ARBOS_ANVIL, then PATH, then ../shared/bin (see .ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/toolchain.sh
 
 # Under CI, refuse to touch Cargo.lock (it pins ruint 1.15.0 for stylus-sdk 0.9).
 locked=${CI:+--locked}
+
+# Format and lints (the workspace's [workspace.lints], warnings denied).
+cargo fmt --all --check
+cargo $locked clippy --workspace --all-targets -- -D warnings
 
 # Build + size check: target/stylus/<contract>.{wasm,code,initcode}.
 cargo $locked xtask build

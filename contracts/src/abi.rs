@@ -364,7 +364,11 @@ pub fn paged_view_declaration<C: alloy_sol_types::SolCall>(items: &str) -> alloc
         .collect();
     let count = args.len();
     for (i, arg) in args.iter_mut().enumerate() {
-        let name = if i + 2 >= count { names[i + 2 - count] } else { "key" };
+        let name = if i + 2 >= count {
+            names[i + 2 - count]
+        } else {
+            "key"
+        };
         *arg = alloc::format!("{arg} {name}");
     }
     alloc::format!(
@@ -391,13 +395,19 @@ mod tests {
     fn fine_tuning_tuples_embed_their_structs() {
         use alloy_sol_types::{SolError, SolEvent};
         use fine_tuning::{AccountDetails, Deliverable, Quota, ServiceUpdated};
-        assert!(fine_tuning::Service::ABI.as_str().contains(Quota::ABI.as_str()));
+        assert!(fine_tuning::Service::ABI
+            .as_str()
+            .contains(Quota::ABI.as_str()));
         assert!(AccountDetails::ABI.as_str().contains(Refund::ABI.as_str()));
-        assert!(AccountDetails::ABI.as_str().contains(Deliverable::ABI.as_str()));
+        assert!(AccountDetails::ABI
+            .as_str()
+            .contains(Deliverable::ABI.as_str()));
         // The event topic and error selector of the spec.
         assert_eq!(
             ServiceUpdated::SIGNATURE_HASH,
-            alloy_primitives::b256!("9657518f02d23efc8a15c042c006a06464dd791f65394ff87310a287c6949462")
+            alloy_primitives::b256!(
+                "9657518f02d23efc8a15c042c006a06464dd791f65394ff87310a287c6949462"
+            )
         );
         assert_eq!(InvalidVerifierInput::SELECTOR, [0xde, 0x83, 0xc5, 0x43]);
     }

@@ -65,12 +65,19 @@ pub struct AccountRecord {
 /// What a view shows of an account.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AccountView {
+    /// The user; zero when the account does not exist.
     pub user: Address,
+    /// The provider; zero when the account does not exist.
     pub provider: Address,
+    /// The last settled nonce.
     pub nonce: U256,
+    /// What the account holds, pending refunds included.
     pub balance: U256,
+    /// What the user asked back and has not been paid yet.
     pub pending_refund: U256,
+    /// The acknowledged TEE signer (zero: none).
     pub signer: Address,
+    /// The live refunds, oldest first.
     pub refunds: Vec<Refund>,
 }
 
@@ -146,7 +153,13 @@ impl AccountRecord {
         let mut count = self.refund_count.get().to::<u8>();
         while count > 0 {
             let mut refund = self.refunds.setter(head).unwrap();
-            if refund.created_at.get().to::<u64>().saturating_add(lock_time) > now {
+            if refund
+                .created_at
+                .get()
+                .to::<u64>()
+                .saturating_add(lock_time)
+                > now
+            {
                 break;
             }
             paid += refund.amount.get();
@@ -233,11 +246,11 @@ impl Accounts {
             record.consume_refunds(cancelled);
             amount - cancelled
         };
-        let balance = record
-            .balance
-            .get()
-            .checked_add(moved)
-            .ok_or_else(|| revert(AmountTooLarge { amount: wide(moved) }))?;
+        let balance = record.balance.get().checked_add(moved).ok_or_else(|| {
+            revert(AmountTooLarge {
+                amount: wide(moved),
+            })
+        })?;
         record.balance.set(balance);
         if created {
             self.providers.insert(provider);

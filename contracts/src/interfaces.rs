@@ -33,9 +33,8 @@ use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolCall;
 use stylus_sdk::stylus_core::{calls::context::Call, Host};
 
-pub use crate::abi::{ILedger, IServing};
 use crate::abi::UserInfo;
-
+pub use crate::abi::{ILedger, IServing};
 
 /// Calls `call` on `to`, bubbling up its revert data.
 pub fn call<C: SolCall>(vm: &dyn Host, to: Address, call: &C) -> Result<C::Return, Vec<u8>> {
@@ -59,7 +58,11 @@ pub fn view<C: SolCall>(vm: &dyn Host, to: Address, call: &C) -> Result<C::Retur
 /// return is malformed.
 pub fn user_info(vm: &dyn Host, ledger: Address, user: Address) -> Result<UserInfo, Vec<u8>> {
     let output = vm
-        .static_call(&Call::new(), ledger, &ILedger::userInfoCall { user }.abi_encode())
+        .static_call(
+            &Call::new(),
+            ledger,
+            &ILedger::userInfoCall { user }.abi_encode(),
+        )
         .map_err(Vec::<u8>::from)?;
     decode_user_info(&output).ok_or_else(Vec::new)
 }
@@ -96,8 +99,9 @@ fn decode_user_info(data: &[u8]) -> Option<UserInfo> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use alloy_primitives::address;
+
+    use super::*;
 
     #[test]
     fn user_info_is_decoded_like_alloy_encodes_it() {
@@ -106,7 +110,10 @@ mod tests {
             UserInfo {
                 signer: [U256::from(7), U256::MAX],
                 additionalInfo: "{\"a\":\"".repeat(20),
-                providers: vec![address!("00000000000000000000000000000000000000aa"), Address::repeat_byte(0xbb)],
+                providers: vec![
+                    address!("00000000000000000000000000000000000000aa"),
+                    Address::repeat_byte(0xbb),
+                ],
             },
         ] {
             let encoded = ILedger::userInfoCall::abi_encode_returns(&(info.clone(),));
@@ -123,7 +130,11 @@ mod tests {
         };
         let encoded = ILedger::userInfoCall::abi_encode_returns(&(info,));
         for len in 0..encoded.len() {
-            assert_eq!(decode_user_info(&encoded[..len]), None, "truncated to {len}");
+            assert_eq!(
+                decode_user_info(&encoded[..len]),
+                None,
+                "truncated to {len}"
+            );
         }
         let mut huge = encoded.clone();
         huge[..32].copy_from_slice(&U256::MAX.to_be_bytes::<32>());

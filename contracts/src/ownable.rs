@@ -44,7 +44,13 @@ impl Ownable {
     pub fn set_owner(&mut self, new_owner: Address) {
         let previous_owner = self.owner.get();
         self.owner.set(new_owner);
-        log(self.vm(), OwnershipTransferred { previousOwner: previous_owner, newOwner: new_owner });
+        log(
+            self.vm(),
+            OwnershipTransferred {
+                previousOwner: previous_owner,
+                newOwner: new_owner,
+            },
+        );
     }
 
     /// `transferOwnership` called by `caller`. Errors:

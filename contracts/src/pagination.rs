@@ -16,7 +16,10 @@ pub const MAX_PAGE: usize = 50;
 /// Errors: `InvalidLimit` when `limit` exceeds [`MAX_PAGE`].
 pub fn page(total: usize, offset: U256, limit: U256) -> Result<Range<usize>, Vec<u8>> {
     if limit > U256::from(MAX_PAGE) {
-        return Err(revert(InvalidLimit { limit, max: U256::from(MAX_PAGE) }));
+        return Err(revert(InvalidLimit {
+            limit,
+            max: U256::from(MAX_PAGE),
+        }));
     }
     let start = offset.saturating_to::<usize>().min(total);
     let end = match limit.to::<usize>() {
@@ -30,7 +33,10 @@ pub fn page(total: usize, offset: U256, limit: U256) -> Result<Range<usize>, Vec
 /// Errors: `InvalidLimit`.
 pub fn bounded(len: usize, max: usize) -> Result<(), Vec<u8>> {
     if len > max {
-        return Err(revert(InvalidLimit { limit: U256::from(len), max: U256::from(max) }));
+        return Err(revert(InvalidLimit {
+            limit: U256::from(len),
+            max: U256::from(max),
+        }));
     }
     Ok(())
 }
@@ -59,7 +65,13 @@ mod tests {
     #[test]
     fn limit_above_max_is_refused() {
         let err = page(7, u(0), u(51)).unwrap_err();
-        assert_eq!(err, revert(InvalidLimit { limit: u(51), max: u(50) }));
+        assert_eq!(
+            err,
+            revert(InvalidLimit {
+                limit: u(51),
+                max: u(50)
+            })
+        );
         assert!(bounded(501, 500).is_err());
         assert!(bounded(500, 500).is_ok());
     }

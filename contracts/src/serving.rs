@@ -20,6 +20,7 @@ use crate::{
 /// The configuration of a serving contract.
 #[storage]
 pub struct ServingConfig {
+    /// The owner, for `onlyOwner` checks and the ownership functions.
     pub ownable: Ownable,
     ledger: StorageAddress,
     lock_time: StorageU64,
@@ -99,7 +100,10 @@ impl ServingConfig {
 
     fn set_lock_time(&mut self, lock_time: U256) -> Result<(), Vec<u8>> {
         if lock_time > U256::from(u64::MAX) {
-            return Err(revert(InvalidLimit { limit: lock_time, max: U256::from(u64::MAX) }));
+            return Err(revert(InvalidLimit {
+                limit: lock_time,
+                max: U256::from(u64::MAX),
+            }));
         }
         self.lock_time.set(U64::from(lock_time.to::<u64>()));
         Ok(())

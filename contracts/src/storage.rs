@@ -91,7 +91,14 @@ mod tests {
     #[motsu::test]
     fn round_trips_short_long_and_shrinking_values(contract: Contract<Strings>, alice: Address) {
         let mut strings = contract.sender(alice);
-        for value in ["", "short", &"x".repeat(28), &"é".repeat(40), &"long ".repeat(30), "again"] {
+        for value in [
+            "",
+            "short",
+            &"x".repeat(28),
+            &"é".repeat(40),
+            &"long ".repeat(30),
+            "again",
+        ] {
             strings.value.set(value);
             assert_eq!(strings.value.get(), value);
         }

@@ -198,7 +198,10 @@ impl Deliverables {
             count -= 1;
         }
         let position = (head + count) % MAX_DELIVERABLES;
-        self.slots.setter(position).unwrap().fill(hash, id, root, now);
+        self.slots
+            .setter(position)
+            .unwrap()
+            .fill(hash, id, root, now);
         self.index.insert(hash, U8::from(position + 1));
         self.head.set(U8::from(head));
         self.count.set(U8::from(count + 1));
@@ -219,7 +222,10 @@ impl Deliverables {
 
     /// Slot of the oldest deliverable and the number of deliverables.
     pub fn head_and_count(&self) -> (usize, usize) {
-        (self.head.get().to::<usize>(), self.count.get().to::<usize>())
+        (
+            self.head.get().to::<usize>(),
+            self.count.get().to::<usize>(),
+        )
     }
 
     /// The deliverable `id`, if live.

@@ -55,8 +55,8 @@ use alloy_primitives::{Address, U256, U8};
 use serving_contracts::{
     abi::{
         fine_tuning::{DeliverableNotExists, VerifierInput},
-        revert, AccountNotExists, BalanceUpdated, InvalidLimit,
-        InvalidVerifierInput, ServiceNotExist, Unauthorized,
+        revert, AccountNotExists, BalanceUpdated, InvalidLimit, InvalidVerifierInput,
+        ServiceNotExist, Unauthorized,
     },
     account::{Accounts, ChargeError},
     address_set::AddressSet,
@@ -68,8 +68,7 @@ use serving_verifier::{recover, verifier_input_digest};
 use stylus_sdk::{
     prelude::*,
     storage::{
-        StorageAddress, StorageArray, StorageBool, StorageMap, StorageU256,
-        StorageU8, StorageVec,
+        StorageAddress, StorageArray, StorageBool, StorageMap, StorageU256, StorageU8, StorageVec,
     },
     stylus_core::log,
     ArbResult,
@@ -113,7 +112,9 @@ pub struct FineTuningServing {
 }
 
 fn invalid(reason: &str) -> Vec<u8> {
-    revert(InvalidVerifierInput { reason: reason.into() })
+    revert(InvalidVerifierInput {
+        reason: reason.into(),
+    })
 }
 
 /// `fee * percentage / 100` rounded down, or `None` when that is 2^96 or
@@ -129,7 +130,9 @@ fn penalty(fee: U256, percentage: u8) -> Option<U256> {
     let product = product.to::<u128>();
     let (high, low) = ((product >> 52) as u64, product as u64 & ((1 << 52) - 1));
     let rest = ((high % 100) << 52) + low;
-    Some(U256::from((((high / 100) as u128) << 52) + (rest / 100) as u128))
+    Some(U256::from(
+        (((high / 100) as u128) << 52) + (rest / 100) as u128,
+    ))
 }
 
 impl FineTuningServing {
@@ -154,7 +157,10 @@ impl FineTuningServing {
 
     fn set_penalty_percentage(&mut self, percentage: U256) -> Result<(), Vec<u8>> {
         if percentage > U256::from(MAX_PENALTY) {
-            return Err(revert(InvalidLimit { limit: percentage, max: U256::from(MAX_PENALTY) }));
+            return Err(revert(InvalidLimit {
+                limit: percentage,
+                max: U256::from(MAX_PENALTY),
+            }));
         }
         self.penalty_percentage.set(U8::from(percentage.to::<u8>()));
         Ok(())
@@ -260,7 +266,11 @@ impl FineTuningServing {
     /// it got the model, so a settlement charges the full fee and must
     /// bring the secret. Errors: `AccountNotExists`, `DeliverableNotExists`.
     #[selector(name = "acknowledgeDeliverable")]
-    pub fn acknowledge_deliverable(&mut self, provider: Address, id: String) -> Result<(), Vec<u8>> {
+    pub fn acknowledge_deliverable(
+        &mut self,
+        provider: Address,
+        id: String,
+    ) -> Result<(), Vec<u8>> {
         let user = self.vm().msg_sender();
         self.acknowledge(user, provider, id)
     }
@@ -378,7 +388,10 @@ impl FineTuningServing {
             call(
                 self.vm(),
                 self.config.ledger(),
-                &ILedger::payProviderCall { provider, amount: fee },
+                &ILedger::payProviderCall {
+                    provider,
+                    amount: fee,
+                },
             )?;
         }
         Ok(())

@@ -4,15 +4,16 @@
 //! program routes in its fallback, as one contract.
 
 use fine_tuning_serving::{FineTuningServing, FineTuningViews};
-use serving_contracts::abi::{
-    fine_tuning::{DeliverableExists, DeliverableNotExists, ServiceUpdated},
-    AccountExists, AccountHasFunds, AccountNotExists, AmountTooLarge, BalanceUpdated,
-    InsufficientBalance, InvalidInitialization, InvalidLimit, InvalidVerifierInput, LedgerHasFunds,
-    NotInitialized, RefundRequested, ServiceNotExist, ServiceRemoved, TooManyRefunds, Unauthorized,
-};
 use serving_contracts::{
-    abi::fine_tuning::{AccountSummary, IPagedViews},
-    abi::paged_view_declaration,
+    abi::{
+        fine_tuning::{
+            AccountSummary, DeliverableExists, DeliverableNotExists, IPagedViews, ServiceUpdated,
+        },
+        paged_view_declaration, AccountExists, AccountHasFunds, AccountNotExists, AmountTooLarge,
+        BalanceUpdated, InsufficientBalance, InvalidInitialization, InvalidLimit,
+        InvalidVerifierInput, LedgerHasFunds, NotInitialized, RefundRequested, ServiceNotExist,
+        ServiceRemoved, TooManyRefunds, Unauthorized,
+    },
     export::{body, error, event, interface},
     ownable::{OwnableInvalidOwner, OwnableUnauthorizedAccount, OwnershipTransferred},
 };

@@ -103,7 +103,10 @@ fn signed(key: &SigningKey, mut input: VerifierInput) -> VerifierInput {
 }
 
 fn reason(reason: &str) -> Vec<u8> {
-    InvalidVerifierInput { reason: reason.into() }.abi_encode()
+    InvalidVerifierInput {
+        reason: reason.into(),
+    }
+    .abi_encode()
 }
 
 /// The events of type `E` among `logs`, in emission order.
@@ -330,8 +333,16 @@ impl Env {
         let account = self.account(user);
         assert_eq!(before - account.balance, u(charged), "charged");
         assert_eq!(account.nonce, input.nonce);
-        assert_eq!(wallet(self.provider) - paid_before, u(charged), "provider paid");
-        assert_eq!(ledger_before - self.ledger.balance(), u(charged), "paid by the ledger");
+        assert_eq!(
+            wallet(self.provider) - paid_before,
+            u(charged),
+            "provider paid"
+        );
+        assert_eq!(
+            ledger_before - self.ledger.balance(),
+            u(charged),
+            "paid by the ledger"
+        );
         self.ft.assert_emitted(&BalanceUpdated {
             user,
             provider: self.provider,
@@ -353,7 +364,10 @@ impl Env {
             .settle_fees(input)
             .motsu_unwrap_err();
         assert_eq!(err, error);
-        assert_eq!(self.ft.sender(user).get_account(user, provider).motsu_res(), before);
+        assert_eq!(
+            self.ft.sender(user).get_account(user, provider).motsu_res(),
+            before
+        );
         assert_eq!(wallet(provider), paid_before);
     }
 
@@ -384,13 +398,31 @@ impl Env {
             let held: U256 = ledger
                 .fineTuningProviders
                 .iter()
-                .map(|&p| self.ft.sender(p).get_account(ledger.user, p).motsu_unwrap().balance)
+                .map(|&p| {
+                    self.ft
+                        .sender(p)
+                        .get_account(ledger.user, p)
+                        .motsu_unwrap()
+                        .balance
+                })
                 .sum();
-            assert_eq!(ledger.totalBalance, ledger.availableBalance + held, "ledger total");
+            assert_eq!(
+                ledger.totalBalance,
+                ledger.availableBalance + held,
+                "ledger total"
+            );
             totals += ledger.totalBalance;
         }
-        assert_eq!(self.ledger.balance(), totals, "the ledger holds the sum of totals");
-        assert_eq!(self.ft.balance(), U256::ZERO, "the serving contract holds value");
+        assert_eq!(
+            self.ledger.balance(),
+            totals,
+            "the ledger holds the sum of totals"
+        );
+        assert_eq!(
+            self.ft.balance(),
+            U256::ZERO,
+            "the serving contract holds value"
+        );
         let (accounts, total) = self
             .ft
             .sender(self.owner)
@@ -403,13 +435,22 @@ impl Env {
                 .sender(self.owner)
                 .get_account(summary.user, summary.provider)
                 .motsu_unwrap();
-            assert!(account.pendingRefund <= account.balance, "pending above balance");
+            assert!(
+                account.pendingRefund <= account.balance,
+                "pending above balance"
+            );
             let live: U256 = account.refunds.iter().map(|r| r.amount).sum();
             assert_eq!(live, account.pendingRefund, "refunds do not sum to pending");
             assert!(account.refunds.len() <= MAX_REFUNDS);
-            assert_eq!(account.validRefundsLength, U256::from(account.refunds.len()));
+            assert_eq!(
+                account.validRefundsLength,
+                U256::from(account.refunds.len())
+            );
             assert!(account.deliverables.len() <= MAX_DELIVERABLES);
-            assert_eq!(account.deliverablesCount, U256::from(account.deliverables.len()));
+            assert_eq!(
+                account.deliverablesCount,
+                U256::from(account.deliverables.len())
+            );
             assert!(account.deliverablesHead < U256::from(MAX_DELIVERABLES));
             assert_eq!(summary.deliverablesCount, account.deliverablesCount);
             assert_eq!(summary.balance, account.balance);
@@ -433,7 +474,10 @@ fn initialize_configures_the_contract_once() {
         .add_or_update_service("u".into(), quota(), u(1), stranger, false, vec![])
         .motsu_unwrap_err();
     assert_eq!(err, not_initialized);
-    assert_eq!(ft.sender(stranger).remove_service().motsu_unwrap_err(), not_initialized);
+    assert_eq!(
+        ft.sender(stranger).remove_service().motsu_unwrap_err(),
+        not_initialized
+    );
     let err = ft
         .sender(stranger)
         .add_deliverable(stranger, "id".into(), vec![1].into())
@@ -449,9 +493,17 @@ fn initialize_configures_the_contract_once() {
         taskFee: u(1),
         user: stranger,
     };
-    assert_eq!(ft.sender(stranger).settle_fees(input).motsu_unwrap_err(), not_initialized);
+    assert_eq!(
+        ft.sender(stranger).settle_fees(input).motsu_unwrap_err(),
+        not_initialized
+    );
     // The fallback has no views program to run yet.
-    assert_eq!(ft.sender(stranger).fallback(&[1, 2, 3, 4]).motsu_unwrap_err(), not_initialized);
+    assert_eq!(
+        ft.sender(stranger)
+            .fallback(&[1, 2, 3, 4])
+            .motsu_unwrap_err(),
+        not_initialized
+    );
 
     for (ledger, owner) in [(Address::ZERO, owner), (ledger, Address::ZERO)] {
         let err = ft
@@ -465,17 +517,33 @@ fn initialize_configures_the_contract_once() {
         .sender(owner)
         .initialize(too_long, ledger, owner, u(PENALTY))
         .motsu_unwrap_err();
-    assert_eq!(err, InvalidLimit { limit: too_long, max: U256::from(u64::MAX) }.abi_encode());
+    assert_eq!(
+        err,
+        InvalidLimit {
+            limit: too_long,
+            max: U256::from(u64::MAX)
+        }
+        .abi_encode()
+    );
     let err = ft
         .sender(owner)
         .initialize(u(LOCKED), ledger, owner, u(101))
         .motsu_unwrap_err();
-    assert_eq!(err, InvalidLimit { limit: u(101), max: u(100) }.abi_encode());
+    assert_eq!(
+        err,
+        InvalidLimit {
+            limit: u(101),
+            max: u(100)
+        }
+        .abi_encode()
+    );
     assert!(!ft.sender(owner).initialized());
 
     // The views program is set in the deploying transaction, before
     // initialize; afterwards only the owner may change it.
-    ft.sender(stranger).set_views(Address::from_tag("views")).motsu_unwrap();
+    ft.sender(stranger)
+        .set_views(Address::from_tag("views"))
+        .motsu_unwrap();
     ft.sender(owner)
         .initialize(u(LOCKED), ledger, owner, u(PENALTY))
         .motsu_unwrap();
@@ -484,10 +552,18 @@ fn initialize_configures_the_contract_once() {
     assert_eq!(ft.sender(stranger).ledger_address(), ledger);
     assert_eq!(ft.sender(stranger).owner(), owner);
     assert_eq!(ft.sender(stranger).penalty_percentage(), u(PENALTY));
-    ft.assert_emitted(&OwnershipTransferred { previousOwner: Address::ZERO, newOwner: owner });
+    ft.assert_emitted(&OwnershipTransferred {
+        previousOwner: Address::ZERO,
+        newOwner: owner,
+    });
     let err = ft.sender(stranger).set_views(stranger).motsu_unwrap_err();
-    assert_eq!(err, OwnableUnauthorizedAccount { account: stranger }.abi_encode());
-    ft.sender(owner).set_views(Address::from_tag("views 2")).motsu_unwrap();
+    assert_eq!(
+        err,
+        OwnableUnauthorizedAccount { account: stranger }.abi_encode()
+    );
+    ft.sender(owner)
+        .set_views(Address::from_tag("views 2"))
+        .motsu_unwrap();
 
     for caller in [stranger, owner] {
         let err = ft
@@ -508,20 +584,50 @@ fn lock_time_and_penalty_are_set_by_the_owner_only() {
     let stranger = Address::from_tag("stranger");
     let unauthorized = OwnableUnauthorizedAccount { account: stranger }.abi_encode();
 
-    let err = env.ft.sender(stranger).update_lock_time(u(1)).motsu_unwrap_err();
+    let err = env
+        .ft
+        .sender(stranger)
+        .update_lock_time(u(1))
+        .motsu_unwrap_err();
     assert_eq!(err, unauthorized);
     let too_long = U256::from(u64::MAX) + u(1);
-    let err = env.ft.sender(env.owner).update_lock_time(too_long).motsu_unwrap_err();
-    assert_eq!(err, InvalidLimit { limit: too_long, max: U256::from(u64::MAX) }.abi_encode());
+    let err = env
+        .ft
+        .sender(env.owner)
+        .update_lock_time(too_long)
+        .motsu_unwrap_err();
+    assert_eq!(
+        err,
+        InvalidLimit {
+            limit: too_long,
+            max: U256::from(u64::MAX)
+        }
+        .abi_encode()
+    );
     assert_eq!(env.ft.sender(stranger).lock_time(), u(LOCKED));
     env.set_lock_time(60);
     assert_eq!(env.ft.sender(stranger).lock_time(), u(60));
 
-    let err = env.ft.sender(stranger).update_penalty_percentage(u(10)).motsu_unwrap_err();
+    let err = env
+        .ft
+        .sender(stranger)
+        .update_penalty_percentage(u(10))
+        .motsu_unwrap_err();
     assert_eq!(err, unauthorized);
     for above in [u(101), U256::MAX] {
-        let err = env.ft.sender(env.owner).update_penalty_percentage(above).motsu_unwrap_err();
-        assert_eq!(err, InvalidLimit { limit: above, max: u(100) }.abi_encode());
+        let err = env
+            .ft
+            .sender(env.owner)
+            .update_penalty_percentage(above)
+            .motsu_unwrap_err();
+        assert_eq!(
+            err,
+            InvalidLimit {
+                limit: above,
+                max: u(100)
+            }
+            .abi_encode()
+        );
     }
     assert_eq!(env.ft.sender(stranger).penalty_percentage(), u(PENALTY));
     for percentage in [100, 0, 55] {
@@ -535,24 +641,71 @@ fn ownership_moves_and_can_be_renounced() {
     let env = Env::new();
     let stranger = Address::from_tag("stranger");
     let heir = Address::from_tag("heir");
-    let err = env.ft.sender(stranger).transfer_ownership(stranger).motsu_unwrap_err();
-    assert_eq!(err, OwnableUnauthorizedAccount { account: stranger }.abi_encode());
-    let err = env.ft.sender(env.owner).transfer_ownership(Address::ZERO).motsu_unwrap_err();
-    assert_eq!(err, OwnableInvalidOwner { owner: Address::ZERO }.abi_encode());
-    env.ft.sender(env.owner).transfer_ownership(heir).motsu_unwrap();
-    env.ft.assert_emitted(&OwnershipTransferred { previousOwner: env.owner, newOwner: heir });
+    let err = env
+        .ft
+        .sender(stranger)
+        .transfer_ownership(stranger)
+        .motsu_unwrap_err();
+    assert_eq!(
+        err,
+        OwnableUnauthorizedAccount { account: stranger }.abi_encode()
+    );
+    let err = env
+        .ft
+        .sender(env.owner)
+        .transfer_ownership(Address::ZERO)
+        .motsu_unwrap_err();
+    assert_eq!(
+        err,
+        OwnableInvalidOwner {
+            owner: Address::ZERO
+        }
+        .abi_encode()
+    );
+    env.ft
+        .sender(env.owner)
+        .transfer_ownership(heir)
+        .motsu_unwrap();
+    env.ft.assert_emitted(&OwnershipTransferred {
+        previousOwner: env.owner,
+        newOwner: heir,
+    });
     assert_eq!(env.ft.sender(stranger).owner(), heir);
     // The old owner lost its rights, the new one has them.
-    let err = env.ft.sender(env.owner).update_penalty_percentage(u(1)).motsu_unwrap_err();
-    assert_eq!(err, OwnableUnauthorizedAccount { account: env.owner }.abi_encode());
-    env.ft.sender(heir).update_penalty_percentage(u(1)).motsu_unwrap();
+    let err = env
+        .ft
+        .sender(env.owner)
+        .update_penalty_percentage(u(1))
+        .motsu_unwrap_err();
+    assert_eq!(
+        err,
+        OwnableUnauthorizedAccount { account: env.owner }.abi_encode()
+    );
+    env.ft
+        .sender(heir)
+        .update_penalty_percentage(u(1))
+        .motsu_unwrap();
 
-    let err = env.ft.sender(stranger).renounce_ownership().motsu_unwrap_err();
-    assert_eq!(err, OwnableUnauthorizedAccount { account: stranger }.abi_encode());
+    let err = env
+        .ft
+        .sender(stranger)
+        .renounce_ownership()
+        .motsu_unwrap_err();
+    assert_eq!(
+        err,
+        OwnableUnauthorizedAccount { account: stranger }.abi_encode()
+    );
     env.ft.sender(heir).renounce_ownership().motsu_unwrap();
     assert_eq!(env.ft.sender(stranger).owner(), Address::ZERO);
-    let err = env.ft.sender(heir).update_lock_time(u(1)).motsu_unwrap_err();
-    assert_eq!(err, OwnableUnauthorizedAccount { account: heir }.abi_encode());
+    let err = env
+        .ft
+        .sender(heir)
+        .update_lock_time(u(1))
+        .motsu_unwrap_err();
+    assert_eq!(
+        err,
+        OwnableUnauthorizedAccount { account: heir }.abi_encode()
+    );
 }
 
 // ----------------------------------------------------------------- services
@@ -577,7 +730,11 @@ fn services_are_added_updated_listed_and_removed() {
 
     // An update replaces every field, with longer or shorter values alike.
     let url = format!("https://{}.example", "a".repeat(80));
-    let models = ["m1", "a much longer model name that needs two words of storage", "m3"];
+    let models = [
+        "m1",
+        "a much longer model name that needs two words of storage",
+        "m3",
+    ];
     let big = Quota {
         cpuCount: U256::MAX,
         nodeMemory: u(1),
@@ -623,13 +780,19 @@ fn services_are_added_updated_listed_and_removed() {
         expected(p1, "u", false, &["only"])
     );
     env.register(p1, "u", false, &[]);
-    assert_eq!(env.ft.sender(p1).get_service(p1).motsu_unwrap(), expected(p1, "u", false, &[]));
+    assert_eq!(
+        env.ft.sender(p1).get_service(p1).motsu_unwrap(),
+        expected(p1, "u", false, &[])
+    );
 
     let p2 = Address::from_tag("p2");
     env.register(p2, "https://p2", true, &["a", "b"]);
     assert_eq!(
         env.ft.sender(p1).get_all_services(),
-        vec![expected(p1, "u", false, &[]), expected(p2, "https://p2", true, &["a", "b"])]
+        vec![
+            expected(p1, "u", false, &[]),
+            expected(p2, "https://p2", true, &["a", "b"])
+        ]
     );
 
     env.ft.sender(p1).remove_service().motsu_unwrap();
@@ -662,9 +825,21 @@ fn a_new_service_is_stored_occupied_as_given() {
     let emitted = env.events::<ServiceUpdated>().pop().unwrap();
     assert_eq!(emitted.user, fresh);
     assert!(emitted.occupied);
-    assert!(env.ft.sender(fresh).get_service(fresh).motsu_unwrap().occupied);
+    assert!(
+        env.ft
+            .sender(fresh)
+            .get_service(fresh)
+            .motsu_unwrap()
+            .occupied
+    );
     env.register(fresh, "https://busy", false, &["m"]);
-    assert!(!env.ft.sender(fresh).get_service(fresh).motsu_unwrap().occupied);
+    assert!(
+        !env.ft
+            .sender(fresh)
+            .get_service(fresh)
+            .motsu_unwrap()
+            .occupied
+    );
 }
 
 /// A removed service keeps its accounts: the provider can still settle what
@@ -676,7 +851,10 @@ fn a_removed_service_keeps_its_accounts() {
     env.deliver(alice, "t1");
     env.ft.sender(env.provider).remove_service().motsu_unwrap();
     env.settles(env.input(alice, "t1", 1, 50, b""), 15);
-    env.ledger.sender_and_value(alice, u(10)).deposit_fund().motsu_unwrap();
+    env.ledger
+        .sender_and_value(alice, u(10))
+        .deposit_fund()
+        .motsu_unwrap();
     env.transfer(alice, env.provider, 10);
     assert_eq!(env.account(alice).balance, u(95));
     let bob = env.user("bob", 10);
@@ -685,7 +863,13 @@ fn a_removed_service_keeps_its_accounts() {
         .sender(bob)
         .transfer_fund(env.provider, FINE_TUNING.into(), u(10))
         .motsu_unwrap_err();
-    assert_eq!(err, ServiceNotExist { provider: env.provider }.abi_encode());
+    assert_eq!(
+        err,
+        ServiceNotExist {
+            provider: env.provider
+        }
+        .abi_encode()
+    );
     env.retrieve(alice);
     assert_eq!(env.account(alice).pendingRefund, u(95));
     env.check_invariants();
@@ -703,7 +887,14 @@ fn acknowledge_provider_signer_needs_an_account() {
         .sender(alice)
         .acknowledge_provider_signer(p, env.signer_address())
         .motsu_unwrap_err();
-    assert_eq!(err, AccountNotExists { user: alice, provider: p }.abi_encode());
+    assert_eq!(
+        err,
+        AccountNotExists {
+            user: alice,
+            provider: p
+        }
+        .abi_encode()
+    );
 
     env.transfer(alice, p, 100);
     assert_eq!(env.account(alice).providerSigner, Address::ZERO);
@@ -713,7 +904,10 @@ fn acknowledge_provider_signer_needs_an_account() {
         .motsu_unwrap();
     assert_eq!(env.account(alice).providerSigner, env.signer_address());
     // Acknowledging zero revokes the signer: nothing settles then.
-    env.ft.sender(alice).acknowledge_provider_signer(p, Address::ZERO).motsu_unwrap();
+    env.ft
+        .sender(alice)
+        .acknowledge_provider_signer(p, Address::ZERO)
+        .motsu_unwrap();
     assert_eq!(env.account(alice).providerSigner, Address::ZERO);
     env.deliver(alice, "t");
     env.refused(env.input(alice, "t", 1, 10, b""), NOT_ACKNOWLEDGED);
@@ -724,15 +918,33 @@ fn acknowledge_provider_signer_needs_an_account() {
         .sender(bob)
         .acknowledge_provider_signer(p, bob)
         .motsu_unwrap_err();
-    assert_eq!(err, AccountNotExists { user: bob, provider: p }.abi_encode());
+    assert_eq!(
+        err,
+        AccountNotExists {
+            user: bob,
+            provider: p
+        }
+        .abi_encode()
+    );
 }
 
 #[motsu::test]
 fn get_account_shows_refunds_deliverables_and_ledger_info() {
     let env = Env::new();
     let alice = env.user("alice", 100);
-    let err = env.ft.sender(alice).get_account(alice, env.provider).motsu_unwrap_err();
-    assert_eq!(err, AccountNotExists { user: alice, provider: env.provider }.abi_encode());
+    let err = env
+        .ft
+        .sender(alice)
+        .get_account(alice, env.provider)
+        .motsu_unwrap_err();
+    assert_eq!(
+        err,
+        AccountNotExists {
+            user: alice,
+            provider: env.provider
+        }
+        .abi_encode()
+    );
 
     env.transfer(alice, env.provider, 100);
     env.ft
@@ -780,10 +992,16 @@ fn get_account_shows_refunds_deliverables_and_ledger_info() {
     expected.pendingRefund = u(90);
     expected.refunds = vec![refund(0, 70), refund(1, 20)];
     expected.validRefundsLength = u(2);
-    expected.deliverables = vec![deliverable("t1", b"", false), deliverable("t2", b"secret", true)];
+    expected.deliverables = vec![
+        deliverable("t1", b"", false),
+        deliverable("t2", b"secret", true),
+    ];
     expected.deliverablesCount = u(2);
     assert_eq!(env.account(alice), expected);
-    assert_eq!(env.ft.sender(alice).get_pending_refund(alice, env.provider), u(90));
+    assert_eq!(
+        env.ft.sender(alice).get_pending_refund(alice, env.provider),
+        u(90)
+    );
     env.check_invariants();
 }
 
@@ -794,7 +1012,10 @@ fn account_exists_and_pending_refund() {
     let other = env.provider_named("other");
     let view = |provider: Address| {
         let call = env.ft.sender(alice);
-        (call.account_exists(alice, provider), call.get_pending_refund(alice, provider))
+        (
+            call.account_exists(alice, provider),
+            call.get_pending_refund(alice, provider),
+        )
     };
     assert_eq!(view(env.provider), (false, U256::ZERO));
     env.transfer(alice, env.provider, 60);
@@ -809,17 +1030,27 @@ fn account_exists_and_pending_refund() {
 fn paged_account_views() {
     let env = Env::new();
     let (p1, p2) = (env.provider, env.provider_named("p2"));
-    let users: Vec<Address> = ["a", "b", "c"].iter().map(|tag| env.user(tag, 100)).collect();
+    let users: Vec<Address> = ["a", "b", "c"]
+        .iter()
+        .map(|tag| env.user(tag, 100))
+        .collect();
     for &user in &users {
         env.transfer(user, p1, 10);
     }
     env.transfer(users[0], p2, 10);
-    env.ft.sender(p2).add_deliverable(users[0], "d".into(), vec![1].into()).motsu_unwrap();
+    env.ft
+        .sender(p2)
+        .add_deliverable(users[0], "d".into(), vec![1].into())
+        .motsu_unwrap();
     let pairs = |accounts: Vec<AccountSummary>| -> Vec<(Address, Address)> {
         accounts.into_iter().map(|a| (a.user, a.provider)).collect()
     };
     let view = env.ft.sender(users[0]);
-    let invalid = InvalidLimit { limit: u(51), max: u(50) }.abi_encode();
+    let invalid = InvalidLimit {
+        limit: u(51),
+        max: u(50),
+    }
+    .abi_encode();
 
     // Every account, grouped by provider.
     let (all, total) = view.get_all_accounts(U256::ZERO, U256::ZERO).motsu_unwrap();
@@ -838,41 +1069,75 @@ fn paged_account_views() {
             deliverablesCount: u(1),
         }
     );
-    let expected = vec![(users[0], p1), (users[1], p1), (users[2], p1), (users[0], p2)];
+    let expected = vec![
+        (users[0], p1),
+        (users[1], p1),
+        (users[2], p1),
+        (users[0], p2),
+    ];
     assert_eq!(pairs(all), expected);
     let (page, total) = view.get_all_accounts(u(2), u(2)).motsu_unwrap();
     assert_eq!((pairs(page), total), (expected[2..].to_vec(), u(4)));
     let (page, total) = view.get_all_accounts(u(4), u(1)).motsu_unwrap();
     assert_eq!((page.len(), total), (0, u(4)));
-    assert_eq!(view.get_all_accounts(U256::ZERO, u(51)).motsu_unwrap_err(), invalid);
-    assert_eq!(view.get_all_accounts(U256::ZERO, u(50)).motsu_unwrap().1, u(4));
+    assert_eq!(
+        view.get_all_accounts(U256::ZERO, u(51)).motsu_unwrap_err(),
+        invalid
+    );
+    assert_eq!(
+        view.get_all_accounts(U256::ZERO, u(50)).motsu_unwrap().1,
+        u(4)
+    );
 
     // By provider.
     let view = env.ft.sender(users[0]);
-    let (page, total) = view.get_accounts_by_provider(p1, U256::ZERO, U256::ZERO).motsu_unwrap();
+    let (page, total) = view
+        .get_accounts_by_provider(p1, U256::ZERO, U256::ZERO)
+        .motsu_unwrap();
     assert_eq!((pairs(page), total), (expected[..3].to_vec(), u(3)));
     let (page, total) = view.get_accounts_by_provider(p1, u(1), u(1)).motsu_unwrap();
     assert_eq!((pairs(page), total), (vec![(users[1], p1)], u(3)));
-    let (page, total) = view.get_accounts_by_provider(p1, U256::MAX, u(1)).motsu_unwrap();
+    let (page, total) = view
+        .get_accounts_by_provider(p1, U256::MAX, u(1))
+        .motsu_unwrap();
     assert_eq!((page.len(), total), (0, u(3)));
     let (page, total) = view
         .get_accounts_by_provider(users[1], U256::ZERO, U256::ZERO)
         .motsu_unwrap();
     assert_eq!((page.len(), total), (0, U256::ZERO));
-    assert_eq!(view.get_accounts_by_provider(p1, U256::ZERO, u(51)).motsu_unwrap_err(), invalid);
+    assert_eq!(
+        view.get_accounts_by_provider(p1, U256::ZERO, u(51))
+            .motsu_unwrap_err(),
+        invalid
+    );
 
     // By user, in the ledger's order of providers.
     let view = env.ft.sender(users[0]);
-    let (page, total) = view.get_accounts_by_user(users[0], U256::ZERO, U256::ZERO).motsu_unwrap();
-    assert_eq!((pairs(page), total), (vec![(users[0], p1), (users[0], p2)], u(2)));
-    let (page, total) = view.get_accounts_by_user(users[0], u(1), u(5)).motsu_unwrap();
+    let (page, total) = view
+        .get_accounts_by_user(users[0], U256::ZERO, U256::ZERO)
+        .motsu_unwrap();
+    assert_eq!(
+        (pairs(page), total),
+        (vec![(users[0], p1), (users[0], p2)], u(2))
+    );
+    let (page, total) = view
+        .get_accounts_by_user(users[0], u(1), u(5))
+        .motsu_unwrap();
     assert_eq!((pairs(page), total), (vec![(users[0], p2)], u(2)));
-    let (page, total) = view.get_accounts_by_user(users[0], u(2), U256::ZERO).motsu_unwrap();
+    let (page, total) = view
+        .get_accounts_by_user(users[0], u(2), U256::ZERO)
+        .motsu_unwrap();
     assert_eq!((page.len(), total), (0, u(2)));
     let nobody = Address::from_tag("nobody");
-    let (page, total) = view.get_accounts_by_user(nobody, U256::ZERO, U256::ZERO).motsu_unwrap();
+    let (page, total) = view
+        .get_accounts_by_user(nobody, U256::ZERO, U256::ZERO)
+        .motsu_unwrap();
     assert_eq!((page.len(), total), (0, U256::ZERO));
-    assert_eq!(view.get_accounts_by_user(users[0], U256::ZERO, u(51)).motsu_unwrap_err(), invalid);
+    assert_eq!(
+        view.get_accounts_by_user(users[0], U256::ZERO, u(51))
+            .motsu_unwrap_err(),
+        invalid
+    );
 }
 
 #[motsu::test]
@@ -901,10 +1166,17 @@ fn batch_accounts_by_users_for_the_calling_provider() {
         .sender(env.provider)
         .get_batch_accounts_by_users(vec![alice, stranger, bob])
         .motsu_unwrap();
-    assert_eq!(accounts, vec![summary(alice), AccountSummary::default(), summary(bob)]);
+    assert_eq!(
+        accounts,
+        vec![summary(alice), AccountSummary::default(), summary(bob)]
+    );
     assert_eq!(accounts[2].deliverablesCount, u(1));
     // The caller is the provider: another caller sees no accounts.
-    let accounts = env.ft.sender(stranger).get_batch_accounts_by_users(vec![alice]).motsu_unwrap();
+    let accounts = env
+        .ft
+        .sender(stranger)
+        .get_batch_accounts_by_users(vec![alice])
+        .motsu_unwrap();
     assert_eq!(accounts, vec![AccountSummary::default()]);
 
     let accounts = env
@@ -918,7 +1190,14 @@ fn batch_accounts_by_users_for_the_calling_provider() {
         .sender(env.provider)
         .get_batch_accounts_by_users(vec![stranger; MAX_BATCH_USERS + 1])
         .motsu_unwrap_err();
-    assert_eq!(err, InvalidLimit { limit: u(501), max: u(500) }.abi_encode());
+    assert_eq!(
+        err,
+        InvalidLimit {
+            limit: u(501),
+            max: u(500)
+        }
+        .abi_encode()
+    );
 }
 
 /// The views program's fallback decodes the routed calls by hand and
@@ -932,10 +1211,16 @@ fn the_views_fallback_routes_the_paged_and_batch_views() {
     env.deliver(alice, "t");
     let view = env.ft.sender(env.provider);
 
-    let call = IPagedViews::getAllAccountsCall { offset: u(1), limit: u(1) };
+    let call = IPagedViews::getAllAccountsCall {
+        offset: u(1),
+        limit: u(1),
+    };
     let output = view.route_views(&call.abi_encode()).motsu_unwrap();
     let page = IPagedViews::getAllAccountsCall::abi_decode_returns(&output, true).unwrap();
-    assert_eq!((page.accounts, page.total), view.get_all_accounts(u(1), u(1)).motsu_unwrap());
+    assert_eq!(
+        (page.accounts, page.total),
+        view.get_all_accounts(u(1), u(1)).motsu_unwrap()
+    );
 
     let call = IPagedViews::getAccountsByProviderCall {
         provider: env.provider,
@@ -947,47 +1232,99 @@ fn the_views_fallback_routes_the_paged_and_batch_views() {
     assert_eq!(page.total, u(2));
     assert_eq!(
         (page.accounts, page.total),
-        view.get_accounts_by_provider(env.provider, U256::ZERO, U256::ZERO).motsu_unwrap()
+        view.get_accounts_by_provider(env.provider, U256::ZERO, U256::ZERO)
+            .motsu_unwrap()
     );
 
-    let call = IPagedViews::getAccountsByUserCall { user: alice, offset: U256::ZERO, limit: u(50) };
+    let call = IPagedViews::getAccountsByUserCall {
+        user: alice,
+        offset: U256::ZERO,
+        limit: u(50),
+    };
     let output = view.route_views(&call.abi_encode()).motsu_unwrap();
     let page = IPagedViews::getAccountsByUserCall::abi_decode_returns(&output, true).unwrap();
     assert_eq!(page.accounts.len(), 1);
     assert_eq!(page.accounts[0].deliverablesCount, u(1));
 
     let users = vec![bob, Address::from_tag("stranger"), alice];
-    let call = IPagedViews::getBatchAccountsByUsersCall { users: users.clone() };
+    let call = IPagedViews::getBatchAccountsByUsersCall {
+        users: users.clone(),
+    };
     let output = view.route_views(&call.abi_encode()).motsu_unwrap();
-    let batch = IPagedViews::getBatchAccountsByUsersCall::abi_decode_returns(&output, true).unwrap();
-    assert_eq!(batch.accounts, view.get_batch_accounts_by_users(users).motsu_unwrap());
+    let batch =
+        IPagedViews::getBatchAccountsByUsersCall::abi_decode_returns(&output, true).unwrap();
+    assert_eq!(
+        batch.accounts,
+        view.get_batch_accounts_by_users(users).motsu_unwrap()
+    );
 
     // The views' errors come through; malformed calls and other selectors
     // revert without data.
-    let call = IPagedViews::getAllAccountsCall { offset: U256::ZERO, limit: u(51) };
+    let call = IPagedViews::getAllAccountsCall {
+        offset: U256::ZERO,
+        limit: u(51),
+    };
     let err = view.route_views(&call.abi_encode()).motsu_unwrap_err();
-    assert_eq!(err, InvalidLimit { limit: u(51), max: u(50) }.abi_encode());
-    let call = IPagedViews::getBatchAccountsByUsersCall { users: vec![alice; 501] };
+    assert_eq!(
+        err,
+        InvalidLimit {
+            limit: u(51),
+            max: u(50)
+        }
+        .abi_encode()
+    );
+    let call = IPagedViews::getBatchAccountsByUsersCall {
+        users: vec![alice; 501],
+    };
     let err = view.route_views(&call.abi_encode()).motsu_unwrap_err();
-    assert_eq!(err, InvalidLimit { limit: u(501), max: u(500) }.abi_encode());
-    let encoded = IPagedViews::getAccountsByUserCall { user: alice, offset: u(0), limit: u(1) }
-        .abi_encode();
-    assert_eq!(view.route_views(&encoded[..encoded.len() - 1]).motsu_unwrap_err(), Vec::<u8>::new());
-    assert_eq!(view.route_views(&[0xde, 0xad, 0xbe, 0xef]).motsu_unwrap_err(), Vec::<u8>::new());
+    assert_eq!(
+        err,
+        InvalidLimit {
+            limit: u(501),
+            max: u(500)
+        }
+        .abi_encode()
+    );
+    let encoded = IPagedViews::getAccountsByUserCall {
+        user: alice,
+        offset: u(0),
+        limit: u(1),
+    }
+    .abi_encode();
+    assert_eq!(
+        view.route_views(&encoded[..encoded.len() - 1])
+            .motsu_unwrap_err(),
+        Vec::<u8>::new()
+    );
+    assert_eq!(
+        view.route_views(&[0xde, 0xad, 0xbe, 0xef])
+            .motsu_unwrap_err(),
+        Vec::<u8>::new()
+    );
     assert_eq!(view.route_views(&[]).motsu_unwrap_err(), Vec::<u8>::new());
 }
 
 #[test]
 fn addresses_are_decoded_like_alloy_encodes_them() {
-    for users in [vec![], vec![Address::repeat_byte(1)], (0..7).map(Address::with_last_byte).collect()] {
-        let encoded = IPagedViews::getBatchAccountsByUsersCall { users: users.clone() }.abi_encode();
+    for users in [
+        vec![],
+        vec![Address::repeat_byte(1)],
+        (0..7).map(Address::with_last_byte).collect(),
+    ] {
+        let encoded = IPagedViews::getBatchAccountsByUsersCall {
+            users: users.clone(),
+        }
+        .abi_encode();
         assert_eq!(addresses(&encoded), Some(users.clone()));
         if !users.is_empty() {
             assert_eq!(addresses(&encoded[..encoded.len() - 1]), None);
         }
     }
     // A length past the data, an offset past the data, nothing at all.
-    let mut long = IPagedViews::getBatchAccountsByUsersCall { users: vec![Address::ZERO] }.abi_encode();
+    let mut long = IPagedViews::getBatchAccountsByUsersCall {
+        users: vec![Address::ZERO],
+    }
+    .abi_encode();
     long[4 + 63] = 2;
     assert_eq!(addresses(&long), None);
     let mut far = long.clone();
@@ -1007,15 +1344,21 @@ fn internal_functions_serve_only_the_ledger() {
         let unauthorized = Unauthorized { caller }.abi_encode();
         let serving = || env.ft.sender(caller);
         assert_eq!(
-            serving().fund_account(alice, env.provider, u(1)).motsu_unwrap_err(),
+            serving()
+                .fund_account(alice, env.provider, u(1))
+                .motsu_unwrap_err(),
             unauthorized
         );
         assert_eq!(
-            serving().retrieve_funds(alice, vec![env.provider]).motsu_unwrap_err(),
+            serving()
+                .retrieve_funds(alice, vec![env.provider])
+                .motsu_unwrap_err(),
             unauthorized
         );
         assert_eq!(
-            serving().delete_accounts(alice, vec![env.provider]).motsu_unwrap_err(),
+            serving()
+                .delete_accounts(alice, vec![env.provider])
+                .motsu_unwrap_err(),
             unauthorized
         );
     }
@@ -1023,9 +1366,15 @@ fn internal_functions_serve_only_the_ledger() {
     assert_eq!(env.account(alice).pendingRefund, U256::ZERO);
     // userBalance is a view anyone may read.
     let other = env.provider_named("other");
-    env.ledger.sender_and_value(alice, u(30)).deposit_fund().motsu_unwrap();
+    env.ledger
+        .sender_and_value(alice, u(30))
+        .deposit_fund()
+        .motsu_unwrap();
     env.transfer(alice, other, 30);
-    let sum = env.ft.sender(alice).user_balance(alice, vec![env.provider, other, alice]);
+    let sum = env
+        .ft
+        .sender(alice)
+        .user_balance(alice, vec![env.provider, other, alice]);
     assert_eq!(sum, u(130));
     env.check_invariants();
 }
@@ -1063,7 +1412,14 @@ fn deliverables_are_added_for_an_existing_account() {
         .sender(p)
         .add_deliverable(alice, "t1".into(), root("t1").into())
         .motsu_unwrap_err();
-    assert_eq!(err, AccountNotExists { user: alice, provider: p }.abi_encode());
+    assert_eq!(
+        err,
+        AccountNotExists {
+            user: alice,
+            provider: p
+        }
+        .abi_encode()
+    );
     env.transfer(alice, p, 100);
     // Another provider has no account with alice.
     let other = env.provider_named("other");
@@ -1072,7 +1428,14 @@ fn deliverables_are_added_for_an_existing_account() {
         .sender(other)
         .add_deliverable(alice, "t1".into(), root("t1").into())
         .motsu_unwrap_err();
-    assert_eq!(err, AccountNotExists { user: alice, provider: other }.abi_encode());
+    assert_eq!(
+        err,
+        AccountNotExists {
+            user: alice,
+            provider: other
+        }
+        .abi_encode()
+    );
 
     env.deliver(alice, "t1");
     let expected = Deliverable {
@@ -1082,7 +1445,13 @@ fn deliverables_are_added_for_an_existing_account() {
         acknowledged: false,
         timestamp: u(NOW),
     };
-    assert_eq!(env.ft.sender(alice).get_deliverable(alice, p, "t1".into()).motsu_unwrap(), expected);
+    assert_eq!(
+        env.ft
+            .sender(alice)
+            .get_deliverable(alice, p, "t1".into())
+            .motsu_unwrap(),
+        expected
+    );
     assert_eq!(env.deliverables(alice), vec![expected.clone()]);
 
     // A duplicate id is refused and changes nothing.
@@ -1096,22 +1465,59 @@ fn deliverables_are_added_for_an_existing_account() {
 
     // Ids and root hashes of any length, the empty id too.
     let long_id = "x".repeat(100);
-    for (id, hash) in [("", vec![]), (long_id.as_str(), vec![7; 65]), ("é", vec![1])] {
-        env.ft.sender(p).add_deliverable(alice, id.into(), hash.clone().into()).motsu_unwrap();
-        let got = env.ft.sender(alice).get_deliverable(alice, p, id.into()).motsu_unwrap();
+    for (id, hash) in [
+        ("", vec![]),
+        (long_id.as_str(), vec![7; 65]),
+        ("é", vec![1]),
+    ] {
+        env.ft
+            .sender(p)
+            .add_deliverable(alice, id.into(), hash.clone().into())
+            .motsu_unwrap();
+        let got = env
+            .ft
+            .sender(alice)
+            .get_deliverable(alice, p, id.into())
+            .motsu_unwrap();
         assert_eq!((got.id.as_str(), got.modelRootHash.to_vec()), (id, hash));
     }
-    assert_eq!(env.ids(alice), vec!["t1".to_string(), String::new(), long_id, "é".into()]);
+    assert_eq!(
+        env.ids(alice),
+        vec!["t1".to_string(), String::new(), long_id, "é".into()]
+    );
     let account = env.account(alice);
-    assert_eq!((account.deliverablesHead, account.deliverablesCount), (U256::ZERO, u(4)));
+    assert_eq!(
+        (account.deliverablesHead, account.deliverablesCount),
+        (U256::ZERO, u(4))
+    );
 
     // Missing ones.
-    let err = env.ft.sender(alice).get_deliverable(alice, p, "t2".into()).motsu_unwrap_err();
+    let err = env
+        .ft
+        .sender(alice)
+        .get_deliverable(alice, p, "t2".into())
+        .motsu_unwrap_err();
     assert_eq!(err, DeliverableNotExists { id: "t2".into() }.abi_encode());
     let bob = Address::from_tag("bob");
-    let missing = AccountNotExists { user: bob, provider: p }.abi_encode();
-    assert_eq!(env.ft.sender(bob).get_deliverable(bob, p, "t1".into()).motsu_unwrap_err(), missing);
-    assert_eq!(env.ft.sender(bob).get_deliverables(bob, p).motsu_unwrap_err(), missing);
+    let missing = AccountNotExists {
+        user: bob,
+        provider: p,
+    }
+    .abi_encode();
+    assert_eq!(
+        env.ft
+            .sender(bob)
+            .get_deliverable(bob, p, "t1".into())
+            .motsu_unwrap_err(),
+        missing
+    );
+    assert_eq!(
+        env.ft
+            .sender(bob)
+            .get_deliverables(bob, p)
+            .motsu_unwrap_err(),
+        missing
+    );
     env.check_invariants();
 }
 
@@ -1126,7 +1532,10 @@ fn an_account_keeps_the_20_newest_deliverables() {
     let all: Vec<String> = (0..20).map(id).collect();
     assert_eq!(env.ids(alice), all);
     let account = env.account(alice);
-    assert_eq!((account.deliverablesHead, account.deliverablesCount), (U256::ZERO, u(20)));
+    assert_eq!(
+        (account.deliverablesHead, account.deliverablesCount),
+        (U256::ZERO, u(20))
+    );
     env.acknowledge(alice, &id(1));
 
     // The 21st evicts the oldest, the 22nd the next one.
@@ -1135,7 +1544,10 @@ fn an_account_keeps_the_20_newest_deliverables() {
     env.deliver(alice, &id(21));
     assert_eq!(env.ids(alice), (2..22).map(id).collect::<Vec<_>>());
     let account = env.account(alice);
-    assert_eq!((account.deliverablesHead, account.deliverablesCount), (u(2), u(20)));
+    assert_eq!(
+        (account.deliverablesHead, account.deliverablesCount),
+        (u(2), u(20))
+    );
     for evicted in [0, 1] {
         let err = env
             .ft
@@ -1155,7 +1567,10 @@ fn an_account_keeps_the_20_newest_deliverables() {
     // newest.
     assert!(!env.deliverables(alice)[0].acknowledged);
     env.deliver(alice, &id(0));
-    assert_eq!(env.ids(alice), (3..22).chain([0]).map(id).collect::<Vec<_>>());
+    assert_eq!(
+        env.ids(alice),
+        (3..22).chain([0]).map(id).collect::<Vec<_>>()
+    );
     env.settles(env.input(alice, &id(0), 1, 10, b""), 3);
 
     // Round and round the ring, oldest first always.
@@ -1194,7 +1609,14 @@ fn the_user_acknowledges_a_deliverable() {
         .sender(bob)
         .acknowledge_deliverable(p, "t1".into())
         .motsu_unwrap_err();
-    assert_eq!(err, AccountNotExists { user: bob, provider: p }.abi_encode());
+    assert_eq!(
+        err,
+        AccountNotExists {
+            user: bob,
+            provider: p
+        }
+        .abi_encode()
+    );
 
     env.acknowledge(alice, "t1");
     // Again is harmless.
@@ -1216,7 +1638,14 @@ fn the_user_acknowledges_a_deliverable() {
         .sender(bob)
         .acknowledge_deliverable_for(bob, p, "t1".into())
         .motsu_unwrap_err();
-    assert_eq!(err, AccountNotExists { user: bob, provider: p }.abi_encode());
+    assert_eq!(
+        err,
+        AccountNotExists {
+            user: bob,
+            provider: p
+        }
+        .abi_encode()
+    );
 }
 
 /// Defect 4: the reference let anyone call acknowledgeDeliverable(user,
@@ -1256,11 +1685,17 @@ fn an_acknowledged_deliverable_settles_at_the_full_fee_with_its_secret() {
     env.settles(env.input(alice, "t", 1, 120, b"encrypted key"), 120);
     assert_eq!(wallet(env.provider), u(FUNDS + 120));
     let deliverable = env.deliverables(alice).pop().unwrap();
-    assert_eq!(deliverable.encryptedSecret.to_vec(), b"encrypted key".to_vec());
+    assert_eq!(
+        deliverable.encryptedSecret.to_vec(),
+        b"encrypted key".to_vec()
+    );
     assert!(deliverable.acknowledged);
     // The ledger's total follows; its available balance does not move.
     let ledger = env.ledger.sender(alice).get_ledger(alice).motsu_unwrap();
-    assert_eq!((ledger.availableBalance, ledger.totalBalance), (available, u(380)));
+    assert_eq!(
+        (ledger.availableBalance, ledger.totalBalance),
+        (available, u(380))
+    );
     // A long secret is kept whole.
     env.deliver(alice, "t2");
     env.acknowledge(alice, "t2");
@@ -1310,8 +1745,15 @@ fn the_penalty_needs_no_wide_division() {
     assert_eq!(penalty(U256::MAX, 1), None);
     let fee = (limit * u(100) - u(1)) / u(7);
     assert_eq!(penalty(fee, 7), Some(fee * u(7) / u(100)));
-    for (fee, percentage) in [(u(123_456_789_012_345), 33), (limit - u(3), 99), (limit * u(3) + u(17), 31)] {
-        assert_eq!(penalty(fee, percentage), Some(fee * U256::from(percentage) / u(100)));
+    for (fee, percentage) in [
+        (u(123_456_789_012_345), 33),
+        (limit - u(3), 99),
+        (limit * u(3) + u(17), 31),
+    ] {
+        assert_eq!(
+            penalty(fee, percentage),
+            Some(fee * U256::from(percentage) / u(100))
+        );
     }
 }
 
@@ -1373,11 +1815,19 @@ fn each_check_of_a_verifier_input_has_its_reason() {
     // 1. No account of this user with the caller.
     let bob = env.user("bob", 0);
     let other = env.provider_named("other");
-    let missing = AccountNotExists { user: alice, provider: other }.abi_encode();
+    let missing = AccountNotExists {
+        user: alice,
+        provider: other,
+    }
+    .abi_encode();
     env.refused_as(other, good.clone(), missing);
     let mut nobody = good.clone();
     nobody.user = bob;
-    let missing = AccountNotExists { user: bob, provider: env.provider }.abi_encode();
+    let missing = AccountNotExists {
+        user: bob,
+        provider: env.provider,
+    }
+    .abi_encode();
     env.refused_as(env.provider, signed(&env.signer, nobody), missing);
 
     // 2. A signer other than the acknowledged one, even if it signed.
@@ -1395,7 +1845,11 @@ fn each_check_of_a_verifier_input_has_its_reason() {
 
     // 5. Another root hash than the deliverable's (longer, shorter, one byte
     //    off in the second word).
-    let mut hashes = vec![[root("t"), vec![0]].concat(), root("t")[..32].to_vec(), Vec::new()];
+    let mut hashes = vec![
+        [root("t"), vec![0]].concat(),
+        root("t")[..32].to_vec(),
+        Vec::new(),
+    ];
     let mut off = root("t");
     off[33] ^= 1;
     hashes.push(off);
@@ -1511,7 +1965,11 @@ fn fees_take_the_free_balance_then_the_newest_refunds() {
     env.retrieve(alice); // [5, 5]
     env.transfer(alice, env.provider, 4); // [5, 1], 4 free
     let refunds = |env: &Env| -> Vec<(U256, U256)> {
-        env.account(alice).refunds.iter().map(|r| (r.index, r.amount)).collect()
+        env.account(alice)
+            .refunds
+            .iter()
+            .map(|r| (r.index, r.amount))
+            .collect()
     };
     assert_eq!(refunds(&env), vec![(u(0), u(5)), (u(1), u(1))]);
     env.deliver(alice, "t");
@@ -1550,7 +2008,10 @@ fn refund_requested_announces_each_queued_refund() {
     assert_eq!(env.events::<RefundRequested>().len(), 1);
     env.transfer(alice, env.provider, 30); // [70], 30 free
     env.retrieve(alice); // [70, 30]
-    assert_eq!(env.events::<RefundRequested>(), vec![requested(0), requested(1)]);
+    assert_eq!(
+        env.events::<RefundRequested>(),
+        vec![requested(0), requested(1)]
+    );
     // A settlement uses up the newest refund; the next request reuses its
     // slot and says so.
     env.deliver(alice, "t");
@@ -1585,7 +2046,14 @@ fn deleting_an_account_deletes_its_deliverables() {
 
     // An account that holds funds is not deleted.
     let err = env.ledger.sender(alice).delete_ledger().motsu_unwrap_err();
-    assert_eq!(err, LedgerHasFunds { user: alice, totalBalance: u(90) }.abi_encode());
+    assert_eq!(
+        err,
+        LedgerHasFunds {
+            user: alice,
+            totalBalance: u(90)
+        }
+        .abi_encode()
+    );
     let err = env
         .ft
         .sender(env.ledger.address())
@@ -1593,15 +2061,31 @@ fn deleting_an_account_deletes_its_deliverables() {
         .motsu_unwrap_err();
     assert_eq!(
         err,
-        AccountHasFunds { user: alice, provider: env.provider, balance: u(90) }.abi_encode()
+        AccountHasFunds {
+            user: alice,
+            provider: env.provider,
+            balance: u(90)
+        }
+        .abi_encode()
     );
     assert_eq!(env.ids(alice).len(), 3);
     env.retrieve(alice);
     env.ledger.sender(alice).refund(u(90)).motsu_unwrap();
     env.ledger.sender(alice).delete_ledger().motsu_unwrap();
     assert!(!env.ft.sender(alice).account_exists(alice, env.provider));
-    let err = env.ft.sender(alice).get_deliverables(alice, env.provider).motsu_unwrap_err();
-    assert_eq!(err, AccountNotExists { user: alice, provider: env.provider }.abi_encode());
+    let err = env
+        .ft
+        .sender(alice)
+        .get_deliverables(alice, env.provider)
+        .motsu_unwrap_err();
+    assert_eq!(
+        err,
+        AccountNotExists {
+            user: alice,
+            provider: env.provider
+        }
+        .abi_encode()
+    );
 
     // The user comes back to the same provider.
     env.ledger
@@ -1611,7 +2095,10 @@ fn deleting_an_account_deletes_its_deliverables() {
     env.transfer(alice, env.provider, 100);
     let account = env.account(alice);
     assert_eq!(account.deliverables, vec![]);
-    assert_eq!((account.deliverablesHead, account.deliverablesCount), (U256::ZERO, U256::ZERO));
+    assert_eq!(
+        (account.deliverablesHead, account.deliverablesCount),
+        (U256::ZERO, U256::ZERO)
+    );
     assert_eq!(account.providerSigner, Address::ZERO);
     assert_eq!(account.nonce, u(5));
     for id in ["t1", "t2", "t3"] {
@@ -1656,7 +2143,10 @@ fn a_fine_tuning_task_from_deposit_to_refund() {
     env.settles(env.input(alice, "job-2", 2, 100, b""), 30);
     let ledger = env.ledger.sender(alice).get_ledger(alice).motsu_unwrap();
     assert_eq!(ledger.fineTuningProviders, vec![env.provider]);
-    assert_eq!((ledger.availableBalance, ledger.totalBalance), (u(400), u(720)));
+    assert_eq!(
+        (ledger.availableBalance, ledger.totalBalance),
+        (u(400), u(720))
+    );
     env.retrieve(alice);
     assert_eq!(env.account(alice).pendingRefund, u(320));
     env.set_lock_time(0);

@@ -70,7 +70,9 @@ impl FineTuningServing {
         &self,
         pairs: impl Iterator<Item = (Address, Address)>,
     ) -> Result<Vec<AccountSummary>, Vec<u8>> {
-        pairs.map(|(user, provider)| self.summary(user, provider)).collect()
+        pairs
+            .map(|(user, provider)| self.summary(user, provider))
+            .collect()
     }
 
     fn service(&self, provider: Address) -> Service {
@@ -390,8 +392,14 @@ impl FineTuningViews {
         occupied: bool,
         models: Vec<String>,
     ) -> Result<(), Vec<u8>> {
-        self.state
-            .add_or_update_service(url, quota, price_per_token, provider_signer, occupied, models)
+        self.state.add_or_update_service(
+            url,
+            quota,
+            price_per_token,
+            provider_signer,
+            occupied,
+            models,
+        )
     }
 
     /// Removes the caller's service; its accounts stay. Errors:
@@ -462,7 +470,10 @@ impl FineTuningServing {
         let word = |i: usize| input.get(4 + 32 * i..36 + 32 * i).ok_or_else(Vec::new);
         let number = |i: usize| word(i).map(U256::from_be_slice);
         let address = |i: usize| word(i).map(|word| Address::from_slice(&word[12..]));
-        let selector: [u8; 4] = input.get(..4).and_then(|s| s.try_into().ok()).unwrap_or_default();
+        let selector: [u8; 4] = input
+            .get(..4)
+            .and_then(|s| s.try_into().ok())
+            .unwrap_or_default();
         match selector {
             getAllAccountsCall::SELECTOR => {
                 let page = self.get_all_accounts(number(0)?, number(1)?)?;
@@ -479,7 +490,9 @@ impl FineTuningServing {
             getBatchAccountsByUsersCall::SELECTOR => {
                 let users = addresses(input).ok_or_else(Vec::new)?;
                 let accounts = self.get_batch_accounts_by_users(users)?;
-                Ok(getBatchAccountsByUsersCall::abi_encode_returns(&(accounts,)))
+                Ok(getBatchAccountsByUsersCall::abi_encode_returns(
+                    &(accounts,),
+                ))
             }
             _ => Err(Vec::new()),
         }
@@ -489,7 +502,7 @@ impl FineTuningServing {
 /// The `address[]` that is the only argument of the call `input`: its
 /// offset, its length and its items, each an address in the low 20 bytes of
 /// its word. `None` when the input is too short for them.
-pub fn addresses(input: &[u8]) -> Option<Vec<Address>> {
+pub(crate) fn addresses(input: &[u8]) -> Option<Vec<Address>> {
     let args = input.get(4..)?;
     let word = |at: usize| args.get(at..at.checked_add(32)?);
     let size = |at: usize| usize::try_from(U256::from_be_slice(word(at)?)).ok();
@@ -497,6 +510,10 @@ pub fn addresses(input: &[u8]) -> Option<Vec<Address>> {
     // Each item is read before the next, so a length past the input stops
     // at the input's end.
     (0..size(start)?)
-        .map(|i| Some(Address::from_slice(&word(start.checked_add(32 * (i + 1))?)?[12..])))
+        .map(|i| {
+            Some(Address::from_slice(
+                &word(start.checked_add(32 * (i + 1))?)?[12..],
+            ))
+        })
         .collect()
 }

@@ -280,7 +280,9 @@ impl InferenceServing {
     ) -> Result<Vec<Address>, Vec<u8>> {
         let provider = self.only_initialized()?;
         if settlements.is_empty() {
-            return Err(revert(InvalidProofInputs { reason: "Empty batch".into() }));
+            return Err(revert(InvalidProofInputs {
+                reason: "Empty batch".into(),
+            }));
         }
         bounded(settlements.len(), MAX_BATCH)?;
         let mut total = U256::ZERO;
@@ -305,7 +307,10 @@ impl InferenceServing {
             call(
                 self.vm(),
                 self.config.ledger(),
-                &ILedger::payProviderCall { provider, amount: total },
+                &ILedger::payProviderCall {
+                    provider,
+                    amount: total,
+                },
             )?;
         }
         log(

@@ -4,14 +4,14 @@
 //! program routes in its fallback, as one contract.
 
 use inference_serving::{InferenceServing, InferenceViews};
-use serving_contracts::abi::{
-    AccountExists, AccountHasFunds, AccountNotExists, AmountTooLarge, BalanceUpdated,
-    InsufficientBalance, InvalidInitialization, InvalidLimit, InvalidProofInputs,
-    InvalidTEESignature, NotInitialized, RefundRequested, ServiceNotExist, ServiceRemoved,
-    ServiceUpdated, TEESettlementCompleted, TEESettlementFailed, TooManyRefunds, Unauthorized,
-};
 use serving_contracts::{
-    abi::{paged_view_declaration, Account, IPagedViews},
+    abi::{
+        paged_view_declaration, Account, AccountExists, AccountHasFunds, AccountNotExists,
+        AmountTooLarge, BalanceUpdated, IPagedViews, InsufficientBalance, InvalidInitialization,
+        InvalidLimit, InvalidProofInputs, InvalidTEESignature, NotInitialized, RefundRequested,
+        ServiceNotExist, ServiceRemoved, ServiceUpdated, TEESettlementCompleted,
+        TEESettlementFailed, TooManyRefunds, Unauthorized,
+    },
     export::{body, error, event, interface},
     ownable::{OwnableInvalidOwner, OwnableUnauthorizedAccount, OwnershipTransferred},
 };

@@ -7,20 +7,25 @@
 use alloc::{vec, vec::Vec};
 
 use alloy_primitives::{Address, U256};
+use alloy_sol_types::SolCall;
 use serving_contracts::{
     abi::{revert, Account, IPagedViews, Service, ServiceNotExist, UserInfo},
     account::{page_by_user, AccountView, Page},
     interfaces::{view, ILedger},
     pagination::bounded,
 };
-use alloy_sol_types::SolCall;
 use stylus_sdk::{prelude::*, ArbResult};
 
 use crate::{InferenceServing, MAX_BATCH_USERS};
 
 impl InferenceServing {
     fn ledger_info(&self, user: Address) -> Result<UserInfo, Vec<u8>> {
-        Ok(view(self.vm(), self.config.ledger(), &ILedger::userInfoCall { user })?.info)
+        Ok(view(
+            self.vm(),
+            self.config.ledger(),
+            &ILedger::userInfoCall { user },
+        )?
+        .info)
     }
 
     /// The account as the ABI shows it; zeroed when it does not exist.
@@ -61,7 +66,9 @@ impl InferenceServing {
         &self,
         pairs: impl Iterator<Item = (Address, Address)>,
     ) -> Result<Vec<Account>, Vec<u8>> {
-        pairs.map(|(user, provider)| self.account(user, provider)).collect()
+        pairs
+            .map(|(user, provider)| self.account(user, provider))
+            .collect()
     }
 
     fn service(&self, provider: Address) -> Service {
@@ -248,7 +255,10 @@ impl InferenceViews {
     fn fallback(&mut self, input: &[u8]) -> ArbResult {
         use IPagedViews::*;
         let state = &self.state;
-        let selector: [u8; 4] = input.get(..4).and_then(|s| s.try_into().ok()).unwrap_or_default();
+        let selector: [u8; 4] = input
+            .get(..4)
+            .and_then(|s| s.try_into().ok())
+            .unwrap_or_default();
         let bad = |_| Vec::new();
         match selector {
             getAllAccountsCall::SELECTOR => {
@@ -258,7 +268,8 @@ impl InferenceViews {
             }
             getAccountsByProviderCall::SELECTOR => {
                 let call = getAccountsByProviderCall::abi_decode(input, true).map_err(bad)?;
-                let page = state.get_accounts_by_provider(call.provider, call.offset, call.limit)?;
+                let page =
+                    state.get_accounts_by_provider(call.provider, call.offset, call.limit)?;
                 Ok(getAccountsByProviderCall::abi_encode_returns(&page))
             }
             getAccountsByUserCall::SELECTOR => {

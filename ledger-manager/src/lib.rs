@@ -21,9 +21,9 @@ use alloy_primitives::{aliases::U128, Address, U256, U8};
 use alloy_sol_types::{SolCall, SolError};
 use serving_contracts::{
     abi::{
-        revert, AmountTooLarge, InsufficientBalance, InvalidInitialization, InvalidServiceType,
-        IPagedViews, Ledger, LedgerExists, LedgerHasFunds, LedgerNotExists, NotInitialized, TooManyProviders,
-        Unauthorized, UserInfo, ValueNotAccepted,
+        revert, AmountTooLarge, IPagedViews, InsufficientBalance, InvalidInitialization,
+        InvalidServiceType, Ledger, LedgerExists, LedgerHasFunds, LedgerNotExists, NotInitialized,
+        TooManyProviders, Unauthorized, UserInfo, ValueNotAccepted,
     },
     address_set::AddressSet,
     interfaces::{call, view, IServing},
@@ -34,8 +34,7 @@ use serving_contracts::{
 use stylus_sdk::{
     prelude::*,
     storage::{
-        StorageAddress, StorageArray, StorageBool, StorageMap, StorageU128,
-        StorageU256, StorageU8,
+        StorageAddress, StorageArray, StorageBool, StorageMap, StorageU128, StorageU256, StorageU8,
     },
     ArbResult,
 };
@@ -71,14 +70,19 @@ impl LedgerRecord {
     fn list(&self, kind: Kind) -> (&ProviderArray, usize) {
         match kind {
             Kind::Inference => (&self.inference_providers, self.inference_count.get().to()),
-            Kind::FineTuning => (&self.fine_tuning_providers, self.fine_tuning_count.get().to()),
+            Kind::FineTuning => (
+                &self.fine_tuning_providers,
+                self.fine_tuning_count.get().to(),
+            ),
         }
     }
 
     /// The providers of `kind` the user has sub-accounts with.
     fn providers(&self, kind: Kind) -> Vec<Address> {
         let (members, count) = self.list(kind);
-        (0..count).map(|i| members.get(i).unwrap_or_default()).collect()
+        (0..count)
+            .map(|i| members.get(i).unwrap_or_default())
+            .collect()
     }
 
     /// Records a new sub-account with `provider`. Errors: `TooManyProviders`.
@@ -324,7 +328,11 @@ impl LedgerManager {
         let funded = call(
             self.vm(),
             serving,
-            &IServing::fundAccountCall { user, provider, amount },
+            &IServing::fundAccountCall {
+                user,
+                provider,
+                amount,
+            },
         )?;
         if available < funded.moved {
             return Err(revert(InsufficientBalance { user }));
@@ -373,7 +381,10 @@ impl LedgerManager {
         let user = self.sender_ledger()?;
         let total = self.total_balance(user)?;
         if !total.is_zero() {
-            return Err(revert(LedgerHasFunds { user, totalBalance: total }));
+            return Err(revert(LedgerHasFunds {
+                user,
+                totalBalance: total,
+            }));
         }
         for (kind, serving) in self.serving_contracts() {
             let providers = self.providers(user, kind);
@@ -472,7 +483,8 @@ impl LedgerManager {
     /// selector reverts.
     #[fallback]
     fn fallback(&mut self, input: &[u8]) -> ArbResult {
-        let call = IPagedViews::getAllLedgersCall::abi_decode(input, true).map_err(|_| Vec::new())?;
+        let call =
+            IPagedViews::getAllLedgersCall::abi_decode(input, true).map_err(|_| Vec::new())?;
         let page = self.get_all_ledgers(call.offset, call.limit)?;
         Ok(IPagedViews::getAllLedgersCall::abi_encode_returns(&page))
     }
@@ -484,7 +496,6 @@ impl LedgerManager {
         Err(ValueNotAccepted {}.abi_encode())
     }
 }
-
 
 #[cfg(test)]
 mod tests;

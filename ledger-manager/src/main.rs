@@ -2,13 +2,13 @@
 //! interface of LedgerManager, with `getAllLedgers` (routed by its fallback).
 
 use ledger_manager::LedgerManager;
-use serving_contracts::abi::{
-    AccountNotExists, AmountTooLarge, InsufficientBalance, InvalidInitialization, InvalidLimit,
-    InvalidServiceType, LedgerExists, LedgerHasFunds, LedgerNotExists, NotInitialized,
-    ServiceNotExist, TooManyProviders, Unauthorized, ValueNotAccepted,
-};
 use serving_contracts::{
-    abi::{paged_view_declaration, IPagedViews, Ledger},
+    abi::{
+        paged_view_declaration, AccountNotExists, AmountTooLarge, IPagedViews, InsufficientBalance,
+        InvalidInitialization, InvalidLimit, InvalidServiceType, Ledger, LedgerExists,
+        LedgerHasFunds, LedgerNotExists, NotInitialized, ServiceNotExist, TooManyProviders,
+        Unauthorized, ValueNotAccepted,
+    },
     export::{body, error, event, interface},
     ownable::{OwnableInvalidOwner, OwnableUnauthorizedAccount, OwnershipTransferred},
 };

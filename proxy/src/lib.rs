@@ -34,6 +34,7 @@ extern crate alloc;
 use alloc::{vec, vec::Vec};
 
 use alloy_primitives::Address;
+pub use openzeppelin_stylus::proxy::beacon::UpgradeableBeacon;
 use openzeppelin_stylus::{
     access::ownable::IOwnable,
     proxy::{
@@ -43,8 +44,6 @@ use openzeppelin_stylus::{
     },
 };
 use stylus_sdk::{abi::Bytes, prelude::*, ArbResult};
-
-pub use openzeppelin_stylus::proxy::beacon::UpgradeableBeacon;
 
 /// A beacon proxy: the program at the address users call.
 ///

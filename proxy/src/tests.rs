@@ -5,7 +5,6 @@
 //! caller and revert data kept through the proxy, the constructor's
 //! initialization call and its errors, upgrades and who may make them.
 
-use crate::{Beacon, BeaconProxy};
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::{sol, SolCall, SolError, SolValue};
 use motsu::prelude::*;
@@ -17,6 +16,8 @@ use openzeppelin_stylus::{
     },
     utils::address::FailedCallWithReason,
 };
+
+use crate::{Beacon, BeaconProxy};
 
 sol! {
     /// The counter's interface, as a caller of the proxy encodes it.
@@ -50,7 +51,7 @@ mod counter {
     macro_rules! counter {
         ($name:ident, $step:expr) => {
             #[storage]
-            pub struct $name {
+            pub(super) struct $name {
                 owner: StorageAddress,
                 count: StorageU256,
             }

@@ -3,8 +3,10 @@
 //! those of `cargo stylus` (strip, brotli, EOF prefix, deployment prelude), so
 //! that what we deploy in tests is what `cargo stylus deploy` would deploy.
 
-use std::fmt;
-use std::io::{Read, Write};
+use std::{
+    fmt,
+    io::{Read, Write},
+};
 
 /// Largest stored code a chain accepts (EIP-170, enforced by Arbitrum).
 pub const MAX_CODE_BYTES: usize = 24_576;
@@ -15,12 +17,14 @@ pub const MAX_WASM_BYTES: usize = 131_072;
 pub const CODE_PREFIX: [u8; 4] = [0xEF, 0xF0, 0x00, 0x00];
 /// Brotli settings of cargo stylus and Nitro.
 pub const BROTLI_QUALITY: u32 = 11;
+/// Brotli window (log2 of its size in bytes).
 pub const BROTLI_WINDOW: u32 = 22;
 
 /// Length of the init code prelude (PUSH32 .. RETURN) before the version byte.
 pub const PRELUDE_LEN: usize = 42;
 
 #[derive(Debug)]
+/// Why a wasm file cannot become a Stylus program.
 pub enum Error {
     /// wasmparser refused the input.
     Parse(String),
@@ -133,6 +137,7 @@ pub struct Artifacts {
 }
 
 impl Artifacts {
+    /// The artifacts of the wasm rustc wrote. Errors: [`Error`].
     pub fn from_wasm(raw: &[u8]) -> Result<Self, Error> {
         let wasm = strip(raw)?;
         let code = compress(&wasm);
@@ -144,6 +149,7 @@ impl Artifacts {
         })
     }
 
+    /// Whether the program fits the code and wasm limits.
     pub fn fits(&self) -> bool {
         self.code.len() <= MAX_CODE_BYTES && self.wasm.len() <= MAX_WASM_BYTES
     }
@@ -151,11 +157,12 @@ impl Artifacts {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use wasm_encoder::{
         CodeSection, CustomSection, DataSection, ExportKind, ExportSection, Function,
         FunctionSection, Instruction, MemorySection, MemoryType, Module, TypeSection,
     };
+
+    use super::*;
 
     /// A module with a function, a memory, an active data segment and two
     /// custom sections, one before and one after the others.
@@ -276,7 +283,10 @@ mod tests {
     fn initcode_decodes_back_to_the_wasm() {
         let module = sample();
         let artifacts = Artifacts::from_wasm(&module).unwrap();
-        assert_eq!(decode_initcode(&artifacts.initcode).unwrap(), artifacts.wasm);
+        assert_eq!(
+            decode_initcode(&artifacts.initcode).unwrap(),
+            artifacts.wasm
+        );
         // A wrong length, prefix or truncation is refused.
         let mut wrong_len = artifacts.initcode.clone();
         wrong_len[32] ^= 1;
@@ -285,7 +295,10 @@ mod tests {
         wrong_prefix[PRELUDE_LEN + 1] = 0;
         assert_eq!(decode_initcode(&wrong_prefix), None);
         assert_eq!(decode_initcode(&artifacts.initcode[..20]), None);
-        assert_eq!(code_hash(&artifacts.code), alloy_primitives::keccak256(&artifacts.code).0);
+        assert_eq!(
+            code_hash(&artifacts.code),
+            alloy_primitives::keccak256(&artifacts.code).0
+        );
     }
 
     #[test]
@@ -332,9 +345,13 @@ pub mod abi {
     /// State mutability of a function.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub enum Mutability {
+        /// Reads nothing of the chain.
         Pure,
+        /// Reads state.
         View,
+        /// Changes state, takes no value.
         NonPayable,
+        /// Changes state, takes value.
         Payable,
     }
 
@@ -360,6 +377,7 @@ pub mod abi {
             }
         }
 
+        /// The Solidity word.
         pub fn as_str(self) -> &'static str {
             match self {
                 Self::Pure => "pure",
@@ -380,9 +398,13 @@ pub mod abi {
     /// no data locations, no spaces; tuples as written).
     #[derive(Clone, Debug, PartialEq, Eq)]
     pub struct Function {
+        /// The name.
         pub name: String,
+        /// Parameter types.
         pub inputs: Vec<String>,
+        /// State mutability.
         pub mutability: Mutability,
+        /// Return types.
         pub outputs: Vec<String>,
     }
 
@@ -392,6 +414,7 @@ pub mod abi {
             format!("{}({})", self.name, self.inputs.join(","))
         }
 
+        /// The 4-byte selector.
         pub fn selector(&self) -> [u8; 4] {
             selector(&self.signature())
         }
@@ -403,6 +426,7 @@ pub mod abi {
         [h[0], h[1], h[2], h[3]]
     }
 
+    /// `0x` and eight hex digits.
     pub fn hex(selector: [u8; 4]) -> String {
         format!("0x{:08x}", u32::from_be_bytes(selector))
     }
@@ -683,15 +707,22 @@ pub mod abi {
         }
     }
 
+    /// An event parameter of the spec: type as written, indexed, name.
+    pub type EventParam = (String, bool, String);
+
     /// A public function of the spec, rows with several functions expanded.
     #[derive(Clone, Debug, PartialEq, Eq)]
     pub struct SpecFunction {
+        /// The contract section of the spec.
         pub section: String,
+        /// `name(types)`.
         pub signature: String,
+        /// The name.
         pub name: String,
         /// keccak of the signature (the spec's own selector is checked
         /// against it when parsing).
         pub selector: [u8; 4],
+        /// State mutability.
         pub mutability: Mutability,
         /// Output types as the spec writes them (struct names kept), or None
         /// when the spec gives none.
@@ -701,8 +732,11 @@ pub mod abi {
     }
 
     #[derive(Clone, Debug, Default)]
+    /// One contract of the spec.
     pub struct Section {
+        /// The name.
         pub name: String,
+        /// Its public functions.
         pub public: Vec<SpecFunction>,
         /// Signatures of the rows marked internal (informative only).
         pub internal: Vec<String>,
@@ -713,11 +747,13 @@ pub mod abi {
         /// Events written out in the section's text (`Name(address* user,
         /// ...)` or `Name(address indexed, ...)`): name and parameters
         /// (type as written, indexed, name).
-        pub events: Vec<(String, Vec<(String, bool, String)>)>,
+        pub events: Vec<(String, Vec<EventParam>)>,
     }
 
     #[derive(Clone, Debug, Default)]
+    /// The target ABI, read from the spec's markdown.
     pub struct Spec {
+        /// One per contract.
         pub sections: Vec<Section>,
         /// Problems of the spec itself (a selector that is not the hash of its
         /// signature, a row that cannot be read).
@@ -747,6 +783,7 @@ pub mod abi {
     }
 
     impl Spec {
+        /// Reads the spec's markdown.
         pub fn parse(md: &str) -> Spec {
             let mut spec = Spec::default();
             let mut all: Vec<SpecFunction> = Vec::new();
@@ -817,6 +854,7 @@ pub mod abi {
             spec
         }
 
+        /// The section of contract `name`.
         pub fn section(&self, name: &str) -> Option<&Section> {
             self.sections.iter().find(|s| s.name == name)
         }
@@ -901,7 +939,7 @@ pub mod abi {
 
     /// The events of a line of text: every `Name(params)` whose parameters
     /// mark an indexed one with `*` or `indexed`.
-    fn parse_events(line: &str) -> Vec<(String, Vec<(String, bool, String)>)> {
+    fn parse_events(line: &str) -> Vec<(String, Vec<EventParam>)> {
         let mut out = Vec::new();
         let mut from = 0;
         while let Some(i) = line[from..].find('(').map(|i| i + from) {
@@ -935,13 +973,12 @@ pub mod abi {
         let (_, rest) = take_type(p, named)?;
         Ok(rest
             .split_whitespace()
-            .filter(|w| {
+            .rfind(|w| {
                 !matches!(
                     *w,
                     "calldata" | "memory" | "storage" | "indexed" | "payable"
                 )
             })
-            .last()
             .unwrap_or("")
             .to_string())
     }
@@ -1145,33 +1182,48 @@ pub mod abi {
     /// generated from its exported interface, tuples named after the spec's
     /// structs (with their field names).
     pub mod artifacts {
-        use super::*;
         use alloy_json_abi::{EventParam, InternalType, JsonAbi, Param, StateMutability};
+
+        use super::*;
 
         /// A parameter of a declaration: canonical type, name (may be
         /// empty) and whether it is an indexed event parameter.
         #[derive(Clone, Debug, PartialEq, Eq)]
         pub struct Arg {
+            /// Canonical type.
             pub ty: String,
+            /// The name.
             pub name: String,
+            /// Indexed (events only).
             pub indexed: bool,
         }
 
         /// A function, event or error of an exported interface.
         #[derive(Clone, Debug, PartialEq, Eq)]
         pub enum Decl {
+            /// A function.
             Function {
+                /// The name.
                 name: String,
+                /// Parameters.
                 inputs: Vec<Arg>,
+                /// State mutability.
                 mutability: Mutability,
+                /// Return types.
                 outputs: Vec<String>,
             },
+            /// An event.
             Event {
+                /// The name.
                 name: String,
+                /// Parameters.
                 inputs: Vec<Arg>,
             },
+            /// A custom error.
             Error {
+                /// The name.
                 name: String,
+                /// Parameters.
                 inputs: Vec<Arg>,
             },
         }
@@ -1232,8 +1284,11 @@ pub mod abi {
         /// name) and its canonical tuple.
         #[derive(Clone, Debug, PartialEq, Eq)]
         pub struct StructDef {
+            /// The name.
             pub name: String,
+            /// Field types and names.
             pub fields: Vec<(String, String)>,
+            /// The canonical tuple type.
             pub tuple: String,
         }
 
@@ -1243,6 +1298,7 @@ pub mod abi {
         pub struct Structs(pub Vec<StructDef>);
 
         impl Structs {
+            /// The structs of contract `section`, its own first.
             pub fn of(spec: &Spec, section: &str) -> Structs {
                 let own = spec.section(section).into_iter();
                 let shared = spec
@@ -1823,9 +1879,10 @@ Ledger  (address user,
         }
 
         mod artifacts_tests {
-            use super::super::artifacts::*;
-            use super::super::*;
-            use super::s;
+            use super::{
+                super::{artifacts::*, *},
+                s,
+            };
 
             const SPEC: &str = "## Shared structs\n\n```\nRefund (uint256 index, bool processed)\n```\n\n\
 ## C\n\n```\nAccount (address user, Refund[] refunds)\nOther (address owner, (uint256,bool)[] refunds)\nPair (uint256 a, uint256 b)\n```\n\n\

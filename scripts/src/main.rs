@@ -17,10 +17,15 @@
 //! regenerated in memory; fails with one line per file of abi/ that differs
 //! (stale or missing).
 
-use std::path::{Path, PathBuf};
-use std::process::{exit, Command, Stdio};
-use xtask::abi::{self, artifacts, Spec};
-use xtask::{code_hash, decode_initcode, Artifacts, MAX_CODE_BYTES, MAX_WASM_BYTES};
+use std::{
+    path::{Path, PathBuf},
+    process::{exit, Command, Stdio},
+};
+
+use xtask::{
+    abi::{self, artifacts, Spec},
+    code_hash, decode_initcode, Artifacts, MAX_CODE_BYTES, MAX_WASM_BYTES,
+};
 
 /// The contracts deployed on chain, built by default.
 /// Every program: its artifact name, its crate, and the crate features that
@@ -166,7 +171,9 @@ fn build(contracts: &[String]) -> Result<(), String> {
         let a = Artifacts::from_wasm(&raw).map_err(|e| format!("{name}: {e}"))?;
         // The deployment data must give back exactly the wasm built.
         if decode_initcode(&a.initcode).as_deref() != Some(a.wasm.as_slice()) {
-            return Err(format!("{name}: init code does not decode back to the wasm"));
+            return Err(format!(
+                "{name}: init code does not decode back to the wasm"
+            ));
         }
         for (ext, bytes) in [
             ("wasm", &a.wasm),

@@ -25,13 +25,15 @@
 
 use std::time::Instant;
 
-use alloy::primitives::{Address, U256};
-use alloy::rpc::types::TransactionReceipt;
-use serving_harness::bindings::{fine_tuning::VerifierInput, TEESettlementData};
-use serving_harness::chain::{self, DEFAULT_CODE_SIZE_LIMIT};
-use serving_harness::deploy::{self, ServingConfig, E2E_CODE_SIZE_LIMIT};
-use serving_harness::e2e::{
-    eth, milli_eth, requests_hash, send, Actor, Serving, TeeKey, FINE_TUNING, INFERENCE,
+use alloy::{
+    primitives::{Address, U256},
+    rpc::types::TransactionReceipt,
+};
+use serving_harness::{
+    bindings::{fine_tuning::VerifierInput, TEESettlementData},
+    chain::{self, DEFAULT_CODE_SIZE_LIMIT},
+    deploy::{self, ServingConfig, E2E_CODE_SIZE_LIMIT},
+    e2e::{eth, milli_eth, requests_hash, send, Actor, Serving, TeeKey, FINE_TUNING, INFERENCE},
 };
 
 /// Refund lock time of the benchmark deployment (seconds).
@@ -72,8 +74,7 @@ fn intrinsic(input: &[u8]) -> u64 {
 
 /// Gas used and intrinsic gas of a receipt's transaction.
 async fn measure(serving: &Serving, receipt: &TransactionReceipt) -> (u64, u64) {
-    use alloy::consensus::Transaction as _;
-    use alloy::providers::Provider;
+    use alloy::{consensus::Transaction as _, providers::Provider};
     let tx = serving
         .reader()
         .get_transaction_by_hash(receipt.transaction_hash)

@@ -23,11 +23,13 @@
 
 use std::time::Instant;
 
-use serving_harness::chain::{self, Node};
-use serving_harness::deploy;
-use serving_harness::market::{
-    rpc::{Rpc, RpcOptions},
-    simulate, Config, Progress,
+use serving_harness::{
+    chain::{self, Node},
+    deploy,
+    market::{
+        rpc::{Rpc, RpcOptions},
+        simulate, Config, Progress,
+    },
 };
 
 /// The run.

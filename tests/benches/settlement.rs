@@ -21,13 +21,17 @@
 //! provider's payment and every account's nonce and balance, and exits
 //! non-zero otherwise.
 
-use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::{
+    process::ExitCode,
+    time::{Duration, Instant},
+};
 
 use alloy_primitives::{keccak256, Address, U256};
 use serving_contracts::abi::{ServiceParams, TEESettlementData};
-use serving_harness::market::tee::{AttestationRoot, TeeSigner};
-use serving_harness::market::{Backend, Failure, InProcess, Kind};
+use serving_harness::market::{
+    tee::{AttestationRoot, TeeSigner},
+    Backend, Failure, InProcess, Kind,
+};
 
 /// Users, one record each per batch.
 const USERS: usize = 100;

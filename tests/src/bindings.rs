@@ -396,9 +396,12 @@ pub mod fine_tuning {
 
 #[cfg(test)]
 mod tests {
+    use alloy::{
+        primitives::{b256, hex},
+        sol_types::{SolCall, SolError, SolEvent},
+    };
+
     use super::*;
-    use alloy::primitives::{b256, hex};
-    use alloy::sol_types::{SolCall, SolError, SolEvent};
 
     macro_rules! selectors {
         ($($call:ty => $hex:literal,)+) => {$(
@@ -538,12 +541,12 @@ mod tests {
     /// The signatures of `serving_contracts::interfaces` (written out: that
     /// crate is a Stylus library, not a dependency of the harness library).
     mod serving_contracts_sigs {
-        pub const FUND_ACCOUNT: &str = "fundAccount(address,address,uint256)";
-        pub const RETRIEVE_FUNDS: &str = "retrieveFunds(address,address[])";
-        pub const DELETE_ACCOUNTS: &str = "deleteAccounts(address,address[])";
-        pub const USER_BALANCE: &str = "userBalance(address,address[])";
-        pub const PAY_PROVIDER: &str = "payProvider(address,uint256)";
-        pub const USER_INFO: &str = "userInfo(address)";
+        pub(super) const FUND_ACCOUNT: &str = "fundAccount(address,address,uint256)";
+        pub(super) const RETRIEVE_FUNDS: &str = "retrieveFunds(address,address[])";
+        pub(super) const DELETE_ACCOUNTS: &str = "deleteAccounts(address,address[])";
+        pub(super) const USER_BALANCE: &str = "userBalance(address,address[])";
+        pub(super) const PAY_PROVIDER: &str = "payProvider(address,uint256)";
+        pub(super) const USER_INFO: &str = "userInfo(address)";
     }
 
     #[test]

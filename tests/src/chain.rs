@@ -52,27 +52,30 @@
 //! only. Stylus's own limits (uncompressed wasm size, pages) are the node's
 //! defaults.
 
-use std::ffi::{OsStr, OsString};
-use std::fmt;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::{
+    ffi::{OsStr, OsString},
+    fmt,
+    io::{BufRead, BufReader, Read, Write},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
-use alloy::network::{Ethereum, EthereumWallet, TransactionBuilder};
-use alloy::primitives::{Address, B256, U256};
-use alloy::providers::fillers::{FillProvider, JoinFill, RecommendedFillers, WalletFiller};
-use alloy::providers::{
-    Identity, PendingTransactionError, Provider, ProviderBuilder, RootProvider,
+use alloy::{
+    network::{Ethereum, EthereumWallet, TransactionBuilder},
+    primitives::{Address, B256, U256},
+    providers::{
+        fillers::{FillProvider, JoinFill, RecommendedFillers, WalletFiller},
+        Identity, PendingTransactionError, Provider, ProviderBuilder, RootProvider,
+    },
+    rpc::types::{BlockNumberOrTag, BlockTransactionsKind, TransactionReceipt, TransactionRequest},
+    signers::local::PrivateKeySigner,
+    transports::{
+        http::{reqwest::Url, Client, Http},
+        Transport, TransportError,
+    },
 };
-use alloy::rpc::types::{
-    BlockNumberOrTag, BlockTransactionsKind, TransactionReceipt, TransactionRequest,
-};
-use alloy::signers::local::PrivateKeySigner;
-use alloy::transports::http::reqwest::Url;
-use alloy::transports::http::{Client, Http};
-use alloy::transports::{Transport, TransportError};
 
 /// Name of the node's executable, looked up in `PATH`.
 pub const NODE_BINARY: &str = "arbos-anvil";

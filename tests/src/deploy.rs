@@ -52,14 +52,18 @@
 //! inference views program, InferenceServing, the fine-tuning views
 //! program, FineTuningServing, LedgerManager.
 
-use alloy::network::TransactionBuilder;
-use alloy::primitives::{Address, Bytes, U256};
-use alloy::providers::{Provider, WalletProvider as _};
-use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
-use alloy::sol_types::SolCall;
+use alloy::{
+    network::TransactionBuilder,
+    primitives::{Address, Bytes, U256},
+    providers::{Provider, WalletProvider as _},
+    rpc::types::{TransactionReceipt, TransactionRequest},
+    sol_types::SolCall,
+};
 
-use crate::bindings::{fine_tuning::FineTuningServing, InferenceServing, LedgerManager};
-use crate::chain::{self, ChainError, NodeOptions, WalletProvider};
+use crate::{
+    bindings::{fine_tuning::FineTuningServing, InferenceServing, LedgerManager},
+    chain::{self, ChainError, NodeOptions, WalletProvider},
+};
 
 /// The node's code size limit for the end-to-end tests and the gas
 /// benchmark: `None` keeps mainnet's 24,576 bytes (what the final tests must
@@ -649,8 +653,9 @@ pub async fn deploy_serving_with(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use alloy::primitives::address;
+
+    use super::*;
 
     #[test]
     fn deployer_layout() {

@@ -97,20 +97,28 @@
 
 pub mod cli;
 
-use std::collections::{HashMap, HashSet};
-use std::fmt;
-use std::path::{Path, PathBuf};
+use std::{
+    collections::{HashMap, HashSet},
+    fmt,
+    path::{Path, PathBuf},
+};
 
-use alloy::network::TransactionBuilder;
-use alloy::primitives::{address, Address, Bytes, B256, U256};
-use alloy::providers::{Provider, WalletProvider as _};
-use alloy::rpc::types::state::{AccountOverride, StateOverride};
-use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
-use alloy::sol_types::{SolCall, SolInterface};
-use alloy::transports::Transport;
+use alloy::{
+    network::TransactionBuilder,
+    primitives::{address, Address, Bytes, B256, U256},
+    providers::{Provider, WalletProvider as _},
+    rpc::types::{
+        state::{AccountOverride, StateOverride},
+        TransactionReceipt, TransactionRequest,
+    },
+    sol_types::{SolCall, SolInterface},
+    transports::Transport,
+};
 
-use crate::chain::{self, ChainError, WalletProvider};
-use crate::{deploy, upgrade};
+use crate::{
+    chain::{self, ChainError, WalletProvider},
+    deploy, upgrade,
+};
 
 alloy::sol! {
     /// The ArbWasm precompile (`0x71`): activation of Stylus programs.

@@ -12,34 +12,44 @@
 //! # }
 //! ```
 
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::Duration;
+use std::{
+    path::{Path, PathBuf},
+    sync::Mutex,
+    time::Duration,
+};
 
-use alloy::contract::{CallBuilder, CallDecoder};
-use alloy::network::{Ethereum, EthereumWallet, TransactionBuilder};
-use alloy::primitives::{Address, Bytes, B256, U256};
-use alloy::providers::{Provider, ProviderBuilder};
-use alloy::rpc::client::RpcClient;
-use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
-use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::{SolError, SolEvent};
-use alloy::transports::http::{Client as HttpClient, Http};
-use alloy::transports::Transport;
+use alloy::{
+    contract::{CallBuilder, CallDecoder},
+    network::{Ethereum, EthereumWallet, TransactionBuilder},
+    primitives::{Address, Bytes, B256, U256},
+    providers::{Provider, ProviderBuilder},
+    rpc::{
+        client::RpcClient,
+        types::{TransactionReceipt, TransactionRequest},
+    },
+    signers::local::PrivateKeySigner,
+    sol_types::{SolError, SolEvent},
+    transports::{
+        http::{Client as HttpClient, Http},
+        Transport,
+    },
+};
 use k256::ecdsa::SigningKey;
 
-use crate::bindings::{
-    fine_tuning::{
-        self as ft,
-        FineTuningServing::{self, FineTuningServingInstance},
+use crate::{
+    bindings::{
+        fine_tuning::{
+            self as ft,
+            FineTuningServing::{self, FineTuningServingInstance},
+        },
+        InferenceServing::{self, InferenceServingInstance},
+        LedgerManager::{self, LedgerManagerInstance},
+        ServiceParams, TEESettlementData,
     },
-    InferenceServing::{self, InferenceServingInstance},
-    LedgerManager::{self, LedgerManagerInstance},
-    ServiceParams, TEESettlementData,
+    chain::{ChainError, HttpTransport, Node, ReadProvider, WalletProvider},
+    deploy::{self, ServingConfig, ServingDeployment},
+    upgrade::{self, ProxiedDeployment},
 };
-use crate::chain::{ChainError, HttpTransport, Node, ReadProvider, WalletProvider};
-use crate::deploy::{self, ServingConfig, ServingDeployment};
-use crate::upgrade::{self, ProxiedDeployment};
 
 /// The service type string of inference.
 pub const INFERENCE: &str = "inference";
@@ -935,10 +945,33 @@ pub fn summary(account: &ft::AccountDetails) -> ft::AccountSummary {
     }
 }
 
+/// A scratch directory of this test process: `<tmp>/<suite>-<name>-<pid>`.
+///
+/// # Panics
+///
+/// If it cannot be created.
+pub fn scratch_dir(suite: &str, name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("{suite}-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
+
+/// Writes a key file `dir/name` holding `key` as `0x` and 64 hex digits.
+///
+/// # Panics
+///
+/// If it cannot be written.
+pub fn key_file(dir: &Path, name: &str, key: &B256) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("{key}\n")).expect("key file");
+    path
+}
+
 #[cfg(test)]
 mod tests {
-    use super::*;
     use alloy::primitives::hex;
+
+    use super::*;
 
     #[test]
     fn canonical_returns_catch_an_extra_tuple_offset() {
@@ -996,26 +1029,4 @@ mod tests {
             Some(tee.address())
         );
     }
-}
-
-/// A scratch directory of this test process: `<tmp>/<suite>-<name>-<pid>`.
-///
-/// # Panics
-///
-/// If it cannot be created.
-pub fn scratch_dir(suite: &str, name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("{suite}-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("scratch directory");
-    dir
-}
-
-/// Writes a key file `dir/name` holding `key` as `0x` and 64 hex digits.
-///
-/// # Panics
-///
-/// If it cannot be written.
-pub fn key_file(dir: &Path, name: &str, key: &B256) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, format!("{key}\n")).expect("key file");
-    path
 }

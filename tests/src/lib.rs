@@ -2,7 +2,6 @@
 //! on a chain) and the end-to-end layer on a Stylus node.
 extern crate alloc;
 
-pub mod market;
 #[cfg(feature = "chain")]
 pub mod bindings;
 #[cfg(feature = "chain")]
@@ -13,5 +12,6 @@ pub mod deploy;
 pub mod deployment;
 #[cfg(feature = "chain")]
 pub mod e2e;
+pub mod market;
 #[cfg(feature = "chain")]
 pub mod upgrade;

@@ -52,18 +52,22 @@
 //! views program must serve the old main program's storage too (it is the
 //! same storage).
 
-use alloy::network::TransactionBuilder;
-use alloy::primitives::{b256, keccak256, Address, Bytes, B256, U256};
-use alloy::providers::{Provider, WalletProvider as _};
-use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
-use alloy::sol_types::{SolCall, SolError, SolEvent, SolValue};
-
-use crate::chain::{ChainError, WalletProvider};
-use crate::deploy::{
-    self, artifact, artifact_path, created_address, deploy_initialized, FineTuningDeployment,
-    ServingConfig, ServingDeployment,
+use alloy::{
+    network::TransactionBuilder,
+    primitives::{b256, keccak256, Address, Bytes, B256, U256},
+    providers::{Provider, WalletProvider as _},
+    rpc::types::{TransactionReceipt, TransactionRequest},
+    sol_types::{SolCall, SolError, SolEvent, SolValue},
 };
-use crate::e2e::send_tx;
+
+use crate::{
+    chain::{ChainError, WalletProvider},
+    deploy::{
+        self, artifact, artifact_path, created_address, deploy_initialized, FineTuningDeployment,
+        ServingConfig, ServingDeployment,
+    },
+    e2e::send_tx,
+};
 
 alloy::sol! {
     /// The beacon of one kind of contract (program `upgradeable-beacon`,

@@ -7,26 +7,33 @@
 //! Every test starts its own node (a fresh chain) and is skipped, with a
 //! plain message, when arbos-anvil is not found; in CI that is a failure.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
 
-use alloy::network::TransactionBuilder;
-use alloy::primitives::{Address, U256};
-use alloy::providers::{Provider, WalletProvider as _};
-use alloy::rpc::types::TransactionRequest;
-use alloy::sol_types::SolError;
-use serving_harness::bindings::{fine_tuning::FineTuningServing, InferenceServing, LedgerManager};
-use serving_harness::chain::{Node, WalletProvider};
-use serving_harness::deployment::{
-    self, cli, Activation, ArbWasm, Artifacts, Beaconed, Contracts, DeployError, ProxyAddresses,
-    Settings, ARB_WASM,
+use alloy::{
+    network::TransactionBuilder,
+    primitives::{Address, U256},
+    providers::{Provider, WalletProvider as _},
+    rpc::types::TransactionRequest,
+    sol_types::SolError,
 };
-use serving_harness::e2e::{
-    self, eth, fine_tuning_service, gas_cost, key_file, milli_eth, scratch_dir, send,
-    service_params,
+use serving_harness::{
+    bindings::{fine_tuning::FineTuningServing, InferenceServing, LedgerManager},
+    chain::{Node, WalletProvider},
+    deploy,
+    deployment::{
+        self, cli, Activation, ArbWasm, Artifacts, Beaconed, Contracts, DeployError,
+        ProxyAddresses, Settings, ARB_WASM,
+    },
+    e2e::{
+        self, eth, fine_tuning_service, gas_cost, key_file, milli_eth, scratch_dir, send,
+        service_params,
+    },
+    node_or_skip,
+    upgrade::{UpgradeableBeacon, BEACON_SLOT},
 };
-use serving_harness::upgrade::{UpgradeableBeacon, BEACON_SLOT};
-use serving_harness::{deploy, node_or_skip};
 
 /// Where `cargo xtask build` put the artifacts (or `$SERVING_ARTIFACTS`).
 fn artifacts_dir() -> PathBuf {

@@ -21,19 +21,23 @@
 //! in CI). The node's code size limit is `deploy::E2E_CODE_SIZE_LIMIT`
 //! (mainnet's 24,576 bytes).
 
-use alloy::primitives::{Address, Bytes, U256};
-use alloy::providers::Provider;
-use alloy::rpc::types::TransactionReceipt;
-use serving_harness::bindings::{
-    fine_tuning::{FineTuningServing as FT, Quota, VerifierInput},
-    LedgerManager::{self as LM},
+use alloy::{
+    primitives::{Address, Bytes, U256},
+    providers::Provider,
+    rpc::types::TransactionReceipt,
 };
-use serving_harness::deploy::{self, ServingConfig, DEFAULT_PENALTY_PERCENTAGE};
-use serving_harness::e2e::{
-    eth, events, expect_revert, fine_tuning_service, gas_cost, milli_eth, send, Actor, Serving,
-    TeeKey, FINE_TUNING, INFERENCE,
+use serving_harness::{
+    bindings::{
+        fine_tuning::{FineTuningServing as FT, Quota, VerifierInput},
+        LedgerManager::{self as LM},
+    },
+    deploy::{self, ServingConfig, DEFAULT_PENALTY_PERCENTAGE},
+    e2e::{
+        eth, events, expect_revert, fine_tuning_service, gas_cost, milli_eth, send, Actor, Serving,
+        TeeKey, FINE_TUNING, INFERENCE,
+    },
+    node_or_skip,
 };
-use serving_harness::node_or_skip;
 
 /// Lock time of refunds in these tests (seconds).
 const LOCK_TIME: u64 = 60;

@@ -12,22 +12,26 @@
 //! Skipped, with a plain message, when arbos-anvil is not found (a failure
 //! in CI). The node's code size limit is `deploy::E2E_CODE_SIZE_LIMIT`.
 
-use alloy::network::TransactionBuilder;
-use alloy::primitives::{Address, Bytes, U256};
-use alloy::providers::Provider;
-use alloy::rpc::types::TransactionRequest;
-use serving_harness::bindings::{
-    InferenceServing::{self as IS},
-    LedgerManager::{self as LM},
-    TEESettlementData,
+use alloy::{
+    network::TransactionBuilder,
+    primitives::{Address, Bytes, U256},
+    providers::Provider,
+    rpc::types::TransactionRequest,
 };
-use serving_harness::chain::{self, ChainError};
-use serving_harness::deploy::{self, ServingConfig};
-use serving_harness::e2e::{
-    self, eth, events, expect_revert, gas_cost, milli_eth, requests_hash, send, Actor, Serving,
-    TeeKey, INFERENCE,
+use serving_harness::{
+    bindings::{
+        InferenceServing::{self as IS},
+        LedgerManager::{self as LM},
+        TEESettlementData,
+    },
+    chain::{self, ChainError},
+    deploy::{self, ServingConfig},
+    e2e::{
+        self, eth, events, expect_revert, gas_cost, milli_eth, requests_hash, send, Actor, Serving,
+        TeeKey, INFERENCE,
+    },
+    node_or_skip,
 };
-use serving_harness::node_or_skip;
 
 /// Lock time of refunds in these tests (seconds).
 const LOCK_TIME: u64 = 60;

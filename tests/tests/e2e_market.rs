@@ -7,24 +7,30 @@
 //! The market's backend is blocking (it drives a runtime of its own), so
 //! these are plain tests that start the node on a runtime of theirs.
 
-use std::io::Read;
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::{
+    io::Read,
+    net::TcpListener,
+    path::PathBuf,
+    process::{Command, Output},
+    time::{Duration, Instant},
+};
 
-use alloy::network::TransactionBuilder;
-use alloy::primitives::{Address, B256, U256};
-use alloy::providers::Provider;
-use alloy::rpc::types::TransactionRequest;
-use alloy::signers::local::PrivateKeySigner;
-use serving_harness::chain::{self, Node};
-use serving_harness::deploy;
-use serving_harness::e2e::{self, key_file, milli_eth, scratch_dir};
-use serving_harness::market::{
-    report::Report,
-    rpc::{Clock, Rpc, RpcOptions},
-    simulate, Backend, Config, Faults, InProcess,
+use alloy::{
+    network::TransactionBuilder,
+    primitives::{Address, B256, U256},
+    providers::Provider,
+    rpc::types::TransactionRequest,
+    signers::local::PrivateKeySigner,
+};
+use serving_harness::{
+    chain::{self, Node},
+    deploy,
+    e2e::{self, key_file, milli_eth, scratch_dir},
+    market::{
+        report::Report,
+        rpc::{Clock, Rpc, RpcOptions},
+        simulate, Backend, Config, Faults, InProcess,
+    },
 };
 
 /// Where `cargo xtask build` put the artifacts (or `$SERVING_ARTIFACTS`).

@@ -5,12 +5,16 @@
 //! Every test starts its own node (a fresh chain) and is skipped, with a
 //! plain message, when arbos-anvil is not found; in CI that is a failure.
 
-use alloy::network::TransactionBuilder;
-use alloy::primitives::{address, hex, Address, Bytes, U256};
-use alloy::providers::Provider;
-use alloy::rpc::types::TransactionRequest;
-use serving_harness::chain::{self, initcode_returning, ChainError, DEFAULT_CODE_SIZE_LIMIT};
-use serving_harness::node_or_skip;
+use alloy::{
+    network::TransactionBuilder,
+    primitives::{address, hex, Address, Bytes, U256},
+    providers::Provider,
+    rpc::types::TransactionRequest,
+};
+use serving_harness::{
+    chain::{self, initcode_returning, ChainError, DEFAULT_CODE_SIZE_LIMIT},
+    node_or_skip,
+};
 
 /// EVM runtime returning the word 42: PUSH1 42, PUSH1 0, MSTORE, PUSH1 32,
 /// PUSH1 0, RETURN.

@@ -14,25 +14,29 @@
 //! Skipped, with a plain message, when arbos-anvil is not found (a failure
 //! in CI).
 
-use alloy::network::TransactionBuilder;
-use alloy::primitives::{Address, Bytes, B256, U256};
-use alloy::providers::Provider;
-use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
-use alloy::sol_types::SolCall;
-use serving_harness::bindings::{
-    fine_tuning::FineTuningServing as FT, InferenceServing as IS, LedgerManager as LM,
-    TEESettlementData,
+use alloy::{
+    network::TransactionBuilder,
+    primitives::{Address, Bytes, B256, U256},
+    providers::Provider,
+    rpc::types::{TransactionReceipt, TransactionRequest},
+    sol_types::SolCall,
 };
-use serving_harness::chain::{initcode_returning, ChainError};
-use serving_harness::deploy::{self, deploy_initialized, ServingConfig};
-use serving_harness::e2e::{
-    eth, events, expect_revert, gas_cost, milli_eth, requests_hash, send, send_tx, Actor, Serving,
-    TeeKey, FINE_TUNING, INFERENCE,
-};
-use serving_harness::node_or_skip;
-use serving_harness::upgrade::{
-    self, beacon_constructor, proxy_constructor, proxy_initcode, proxy_runtime, BeaconProxy, Kind,
-    Programs, ProxiedDeployment, UpgradeableBeacon, BEACON_SLOT,
+use serving_harness::{
+    bindings::{
+        fine_tuning::FineTuningServing as FT, InferenceServing as IS, LedgerManager as LM,
+        TEESettlementData,
+    },
+    chain::{initcode_returning, ChainError},
+    deploy::{self, deploy_initialized, ServingConfig},
+    e2e::{
+        eth, events, expect_revert, gas_cost, milli_eth, requests_hash, send, send_tx, Actor,
+        Serving, TeeKey, FINE_TUNING, INFERENCE,
+    },
+    node_or_skip,
+    upgrade::{
+        self, beacon_constructor, proxy_constructor, proxy_initcode, proxy_runtime, BeaconProxy,
+        Kind, Programs, ProxiedDeployment, UpgradeableBeacon, BEACON_SLOT,
+    },
 };
 
 /// Lock time of refunds in these tests (seconds).

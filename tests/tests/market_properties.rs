@@ -24,8 +24,7 @@
 use std::sync::{Mutex, PoisonError};
 
 use alloy_primitives::U256;
-use proptest::prelude::*;
-use proptest::test_runner::TestCaseError;
+use proptest::{prelude::*, test_runner::TestCaseError};
 use serving_harness::market::{simulate, Config, Faults, InProcess, Report};
 
 /// Markets per property unless `PROPTEST_CASES` says otherwise.

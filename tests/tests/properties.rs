@@ -35,22 +35,76 @@ const FUNDS: u64 = 1_000_000;
 
 #[derive(Debug, Clone)]
 enum Op {
-    AddLedger { user: usize, amount: u64 },
-    Deposit { user: usize, amount: u64 },
-    Refund { user: usize, amount: u64 },
-    Transfer { user: usize, provider: usize, amount: u64 },
-    Retrieve { user: usize, providers: Vec<usize> },
-    Acknowledge { user: usize, provider: usize, genuine: bool },
-    Settle { provider: usize, records: Vec<(usize, u64, u8, bool)> },
-    Replay { provider: usize },
-    LockTime { unlocked: bool },
-    DeleteLedger { user: usize },
-    Service { provider: usize, present: bool },
-    FtTransfer { user: usize, provider: usize, amount: u64 },
-    FtDeliver { user: usize, provider: usize, id: u8 },
-    FtAcknowledge { user: usize, provider: usize, id: u8 },
-    FtSettle { user: usize, provider: usize, id: u8, fee: u64, step: u8, with_secret: bool },
-    FtRetrieve { user: usize, provider: usize },
+    AddLedger {
+        user: usize,
+        amount: u64,
+    },
+    Deposit {
+        user: usize,
+        amount: u64,
+    },
+    Refund {
+        user: usize,
+        amount: u64,
+    },
+    Transfer {
+        user: usize,
+        provider: usize,
+        amount: u64,
+    },
+    Retrieve {
+        user: usize,
+        providers: Vec<usize>,
+    },
+    Acknowledge {
+        user: usize,
+        provider: usize,
+        genuine: bool,
+    },
+    Settle {
+        provider: usize,
+        records: Vec<(usize, u64, u8, bool)>,
+    },
+    Replay {
+        provider: usize,
+    },
+    LockTime {
+        unlocked: bool,
+    },
+    DeleteLedger {
+        user: usize,
+    },
+    Service {
+        provider: usize,
+        present: bool,
+    },
+    FtTransfer {
+        user: usize,
+        provider: usize,
+        amount: u64,
+    },
+    FtDeliver {
+        user: usize,
+        provider: usize,
+        id: u8,
+    },
+    FtAcknowledge {
+        user: usize,
+        provider: usize,
+        id: u8,
+    },
+    FtSettle {
+        user: usize,
+        provider: usize,
+        id: u8,
+        fee: u64,
+        step: u8,
+        with_secret: bool,
+    },
+    FtRetrieve {
+        user: usize,
+        provider: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -92,7 +146,6 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (user, provider).prop_map(|(user, provider)| Op::FtRetrieve { user, provider }),
     ]
 }
-
 
 struct Market {
     /// The ecrecover precompile (dropped with the market).
@@ -158,7 +211,10 @@ impl Market {
         }
         let tee_keys: Vec<SigningKey> = (0..PROVIDERS as u8).map(|i| key(i + 1)).collect();
         for (provider, key) in providers.iter().zip(&tee_keys) {
-            inference.sender(*provider).add_or_update_service(service()).unwrap();
+            inference
+                .sender(*provider)
+                .add_or_update_service(service())
+                .unwrap();
             fine_tuning
                 .sender(*provider)
                 .add_or_update_service(
@@ -196,7 +252,14 @@ impl Market {
         }
     }
 
-    fn record(&mut self, provider: usize, user: usize, fee: u64, step: u8, genuine: bool) -> TEESettlementData {
+    fn record(
+        &mut self,
+        provider: usize,
+        user: usize,
+        fee: u64,
+        step: u8,
+        genuine: bool,
+    ) -> TEESettlementData {
         let nonce = self.nonces.entry((user, provider)).or_insert(0);
         // step 0 replays the last nonce used for this pair.
         *nonce += u64::from(step);
@@ -204,7 +267,11 @@ impl Market {
         let (p, u) = (self.providers[provider], self.users[user]);
         let requests_hash = B256::with_last_byte(step);
         let digest = settlement_digest(requests_hash, nonce, p, u, U256::from(fee));
-        let signer = if genuine { &self.tee_keys[provider] } else { &self.tee_keys[(provider + 1) % PROVIDERS] };
+        let signer = if genuine {
+            &self.tee_keys[provider]
+        } else {
+            &self.tee_keys[(provider + 1) % PROVIDERS]
+        };
         TEESettlementData {
             user: u,
             provider: p,
@@ -219,11 +286,26 @@ impl Market {
     /// TEE signer, so that random sequences reach settlement often.
     fn open_accounts(&mut self) {
         for user in 0..USERS {
-            self.apply(Op::AddLedger { user, amount: 40_000 });
+            self.apply(Op::AddLedger {
+                user,
+                amount: 40_000,
+            });
             for provider in 0..PROVIDERS {
-                self.apply(Op::Transfer { user, provider, amount: 10_000 });
-                self.apply(Op::Acknowledge { user, provider, genuine: true });
-                self.apply(Op::FtTransfer { user, provider, amount: 5_000 });
+                self.apply(Op::Transfer {
+                    user,
+                    provider,
+                    amount: 10_000,
+                });
+                self.apply(Op::Acknowledge {
+                    user,
+                    provider,
+                    genuine: true,
+                });
+                self.apply(Op::FtTransfer {
+                    user,
+                    provider,
+                    amount: 5_000,
+                });
                 let signer = native::address(self.tee_keys[provider].verifying_key());
                 let _ = self
                     .fine_tuning
@@ -261,15 +343,32 @@ impl Market {
                 entry.0 = record.nonce;
                 entry.1 -= record.totalFee;
                 expected_paid += record.totalFee;
-                settled_now.push(settlement_digest(record.requestsHash, record.nonce, p, user, record.totalFee));
+                settled_now.push(settlement_digest(
+                    record.requestsHash,
+                    record.nonce,
+                    p,
+                    user,
+                    record.totalFee,
+                ));
             } else {
                 expected_failed.push(user);
             }
         }
         let paid_before = native_balance(p);
-        let failed = self.inference.sender(p).settle_fees_with_tee(batch.clone()).unwrap();
-        assert_eq!(failed, expected_failed, "failed records differ from the model");
-        assert_eq!(native_balance(p) - paid_before, expected_paid, "provider paid a wrong amount");
+        let failed = self
+            .inference
+            .sender(p)
+            .settle_fees_with_tee(batch.clone())
+            .unwrap();
+        assert_eq!(
+            failed, expected_failed,
+            "failed records differ from the model"
+        );
+        assert_eq!(
+            native_balance(p) - paid_before,
+            expected_paid,
+            "provider paid a wrong amount"
+        );
         for id in settled_now {
             assert!(self.settled.insert(id), "a record settled twice");
         }
@@ -279,12 +378,24 @@ impl Market {
     /// Settles a deliverable with a signed verifier input; whether it is
     /// accepted is the contract's call, but an input never settles twice
     /// and the provider is paid exactly what the account lost.
-    fn settle_fine_tuning(&mut self, user: usize, provider: usize, id: u8, fee: u64, step: u8, with_secret: bool) {
+    fn settle_fine_tuning(
+        &mut self,
+        user: usize,
+        provider: usize,
+        id: u8,
+        fee: u64,
+        step: u8,
+        with_secret: bool,
+    ) {
         let (u, p) = (self.users[user], self.providers[provider]);
         let nonce = self.ft_nonces.entry((user, provider)).or_insert(0);
         *nonce += u64::from(step);
         let nonce = U256::from(*nonce);
-        let secret: Vec<u8> = if with_secret { b"encrypted key".to_vec() } else { Vec::new() };
+        let secret: Vec<u8> = if with_secret {
+            b"encrypted key".to_vec()
+        } else {
+            Vec::new()
+        };
         let root = root_hash(id);
         let key = &self.tee_keys[provider];
         let signer = native::address(key.verifying_key());
@@ -299,14 +410,37 @@ impl Market {
             taskFee: U256::from(fee),
             user: u,
         };
-        let balance_before = self.fine_tuning.sender(u).get_account(u, p).motsu_res().map(|a| a.balance);
+        let balance_before = self
+            .fine_tuning
+            .sender(u)
+            .get_account(u, p)
+            .motsu_res()
+            .map(|a| a.balance);
         let paid_before = native_balance(p);
-        if self.fine_tuning.sender(p).settle_fees(input).motsu_res().is_ok() {
-            assert!(self.ft_settled.insert(digest), "a verifier input settled twice");
-            let balance = self.fine_tuning.sender(u).get_account(u, p).unwrap().balance;
+        if self
+            .fine_tuning
+            .sender(p)
+            .settle_fees(input)
+            .motsu_res()
+            .is_ok()
+        {
+            assert!(
+                self.ft_settled.insert(digest),
+                "a verifier input settled twice"
+            );
+            let balance = self
+                .fine_tuning
+                .sender(u)
+                .get_account(u, p)
+                .unwrap()
+                .balance;
             let charged = balance_before.unwrap() - balance;
             assert!(charged <= U256::from(fee), "charged more than the fee");
-            assert_eq!(native_balance(p) - paid_before, charged, "provider paid what the account lost");
+            assert_eq!(
+                native_balance(p) - paid_before,
+                charged,
+                "provider paid what the account lost"
+            );
         }
     }
 
@@ -316,37 +450,69 @@ impl Market {
                 let _ = self
                     .ledger
                     .sender_and_value(self.users[user], U256::from(amount))
-                    .add_ledger([U256::ZERO; 2], String::new()).motsu_res();
+                    .add_ledger([U256::ZERO; 2], String::new())
+                    .motsu_res();
             }
             Op::Deposit { user, amount } => {
-                let _ = self.ledger.sender_and_value(self.users[user], U256::from(amount)).deposit_fund().motsu_res();
+                let _ = self
+                    .ledger
+                    .sender_and_value(self.users[user], U256::from(amount))
+                    .deposit_fund()
+                    .motsu_res();
             }
             Op::Refund { user, amount } => {
-                let _ = self.ledger.sender(self.users[user]).refund(U256::from(amount)).motsu_res();
+                let _ = self
+                    .ledger
+                    .sender(self.users[user])
+                    .refund(U256::from(amount))
+                    .motsu_res();
             }
-            Op::Transfer { user, provider, amount } => {
-                let _ = self.ledger.sender(self.users[user]).transfer_fund(
-                    self.providers[provider],
-                    "inference".into(),
-                    U256::from(amount),
-                ).motsu_res();
+            Op::Transfer {
+                user,
+                provider,
+                amount,
+            } => {
+                let _ = self
+                    .ledger
+                    .sender(self.users[user])
+                    .transfer_fund(
+                        self.providers[provider],
+                        "inference".into(),
+                        U256::from(amount),
+                    )
+                    .motsu_res();
             }
             Op::Retrieve { user, providers } => {
                 let providers = providers.into_iter().map(|p| self.providers[p]).collect();
-                let _ = self.ledger.sender(self.users[user]).retrieve_fund(providers, "inference".into()).motsu_res();
+                let _ = self
+                    .ledger
+                    .sender(self.users[user])
+                    .retrieve_fund(providers, "inference".into())
+                    .motsu_res();
             }
-            Op::Acknowledge { user, provider, genuine } => {
-                let key = if genuine { &self.tee_keys[provider] } else { &self.tee_keys[(provider + 1) % PROVIDERS] };
+            Op::Acknowledge {
+                user,
+                provider,
+                genuine,
+            } => {
+                let key = if genuine {
+                    &self.tee_keys[provider]
+                } else {
+                    &self.tee_keys[(provider + 1) % PROVIDERS]
+                };
                 let signer = native::address(key.verifying_key());
                 let _ = self
                     .inference
                     .sender(self.users[user])
-                    .acknowledge_tee_signer(self.providers[provider], signer).motsu_res();
+                    .acknowledge_tee_signer(self.providers[provider], signer)
+                    .motsu_res();
             }
             Op::Settle { provider, records } => {
                 let batch = records
                     .into_iter()
-                    .map(|(user, fee, step, genuine)| self.record(provider, user, fee, step, genuine))
+                    .map(|(user, fee, step, genuine)| {
+                        self.record(provider, user, fee, step, genuine)
+                    })
                     .collect();
                 self.settle(provider, batch);
             }
@@ -356,24 +522,47 @@ impl Market {
                 }
             }
             Op::LockTime { unlocked } => {
-                let lock = if unlocked { U256::ZERO } else { U256::from(86_400) };
-                self.inference.sender(self.owner).update_lock_time(lock).unwrap();
+                let lock = if unlocked {
+                    U256::ZERO
+                } else {
+                    U256::from(86_400)
+                };
+                self.inference
+                    .sender(self.owner)
+                    .update_lock_time(lock)
+                    .unwrap();
             }
             Op::DeleteLedger { user } => {
-                let _ = self.ledger.sender(self.users[user]).delete_ledger().motsu_res();
-            }
-            Op::FtTransfer { user, provider, amount } => {
                 let _ = self
                     .ledger
                     .sender(self.users[user])
-                    .transfer_fund(self.providers[provider], "fine-tuning".into(), U256::from(amount))
+                    .delete_ledger()
+                    .motsu_res();
+            }
+            Op::FtTransfer {
+                user,
+                provider,
+                amount,
+            } => {
+                let _ = self
+                    .ledger
+                    .sender(self.users[user])
+                    .transfer_fund(
+                        self.providers[provider],
+                        "fine-tuning".into(),
+                        U256::from(amount),
+                    )
                     .motsu_res();
             }
             Op::FtDeliver { user, provider, id } => {
                 let _ = self
                     .fine_tuning
                     .sender(self.providers[provider])
-                    .add_deliverable(self.users[user], id.to_string(), root_hash(id).to_vec().into())
+                    .add_deliverable(
+                        self.users[user],
+                        id.to_string(),
+                        root_hash(id).to_vec().into(),
+                    )
                     .motsu_res();
             }
             Op::FtAcknowledge { user, provider, id } => {
@@ -383,7 +572,14 @@ impl Market {
                     .acknowledge_deliverable(self.providers[provider], id.to_string())
                     .motsu_res();
             }
-            Op::FtSettle { user, provider, id, fee, step, with_secret } => {
+            Op::FtSettle {
+                user,
+                provider,
+                id,
+                fee,
+                step,
+                with_secret,
+            } => {
                 self.settle_fine_tuning(user, provider, id, fee, step, with_secret);
             }
             Op::FtRetrieve { user, provider } => {
@@ -396,7 +592,10 @@ impl Market {
             Op::Service { provider, present } => {
                 let p = self.providers[provider];
                 let _ = if present {
-                    self.inference.sender(p).add_or_update_service(service()).motsu_res()
+                    self.inference
+                        .sender(p)
+                        .add_or_update_service(service())
+                        .motsu_res()
                 } else {
                     self.inference.sender(p).remove_service().motsu_res()
                 };
@@ -421,11 +620,20 @@ impl Market {
                     continue;
                 }
                 let account = self.inference.sender(user).get_account(user, p).unwrap();
-                assert!(account.pendingRefund <= account.balance, "pending above balance");
+                assert!(
+                    account.pendingRefund <= account.balance,
+                    "pending above balance"
+                );
                 let refunds: U256 = account.refunds.iter().map(|r| r.amount).sum();
-                assert_eq!(refunds, account.pendingRefund, "refunds do not sum to pending");
+                assert_eq!(
+                    refunds, account.pendingRefund,
+                    "refunds do not sum to pending"
+                );
                 assert!(account.refunds.len() <= 30);
-                assert_eq!(account.validRefundsLength, U256::from(account.refunds.len()));
+                assert_eq!(
+                    account.validRefundsLength,
+                    U256::from(account.refunds.len())
+                );
                 assert!(ledger.inferenceProviders.contains(&p));
                 sum += account.balance;
             }
@@ -434,20 +642,51 @@ impl Market {
                     continue;
                 }
                 let account = self.fine_tuning.sender(user).get_account(user, p).unwrap();
-                assert!(account.pendingRefund <= account.balance, "pending above balance");
+                assert!(
+                    account.pendingRefund <= account.balance,
+                    "pending above balance"
+                );
                 let refunds: U256 = account.refunds.iter().map(|r| r.amount).sum();
-                assert_eq!(refunds, account.pendingRefund, "refunds do not sum to pending");
+                assert_eq!(
+                    refunds, account.pendingRefund,
+                    "refunds do not sum to pending"
+                );
                 assert!(ledger.fineTuningProviders.contains(&p));
                 sum += account.balance;
             }
-            assert_eq!(ledger.totalBalance, ledger.availableBalance + sum, "ledger total");
+            assert_eq!(
+                ledger.totalBalance,
+                ledger.availableBalance + sum,
+                "ledger total"
+            );
             ledgers_total += ledger.totalBalance;
         }
-        assert_eq!(self.ledger.balance(), ledgers_total, "ledger holds the sum of totals");
-        let wallets: U256 = self.users.iter().chain(&self.providers).map(|a| native_balance(*a)).sum();
-        assert_eq!(wallets + self.ledger.balance(), self.total_money, "money created or lost");
-        assert_eq!(self.inference.balance(), U256::ZERO, "serving contract holds no value");
-        assert_eq!(self.fine_tuning.balance(), U256::ZERO, "serving contract holds no value");
+        assert_eq!(
+            self.ledger.balance(),
+            ledgers_total,
+            "ledger holds the sum of totals"
+        );
+        let wallets: U256 = self
+            .users
+            .iter()
+            .chain(&self.providers)
+            .map(|a| native_balance(*a))
+            .sum();
+        assert_eq!(
+            wallets + self.ledger.balance(),
+            self.total_money,
+            "money created or lost"
+        );
+        assert_eq!(
+            self.inference.balance(),
+            U256::ZERO,
+            "serving contract holds no value"
+        );
+        assert_eq!(
+            self.fine_tuning.balance(),
+            U256::ZERO,
+            "serving contract holds no value"
+        );
     }
 
     fn check_nonces_grow(&self, before: &HashMap<(usize, usize), U256>) {
@@ -465,7 +704,14 @@ impl Market {
             for p in 0..PROVIDERS {
                 let (user, provider) = (self.users[u], self.providers[p]);
                 if self.inference.sender(user).account_exists(user, provider) {
-                    out.insert((u, p), self.inference.sender(user).get_account(user, provider).unwrap().nonce);
+                    out.insert(
+                        (u, p),
+                        self.inference
+                            .sender(user)
+                            .get_account(user, provider)
+                            .unwrap()
+                            .nonce,
+                    );
                 }
             }
         }
@@ -484,7 +730,10 @@ fn root_hash(id: u8) -> [u8; 32] {
 }
 
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64)
 }
 
 proptest! {
@@ -508,4 +757,3 @@ proptest! {
         .map_err(|_| TestCaseError::fail("an invariant broke (see the panic above)"))?;
     }
 }
-

@@ -57,9 +57,8 @@ pub fn verifier_input_digest(
     task_fee: U256,
     user: Address,
 ) -> B256 {
-    let mut packed = alloc::vec::Vec::with_capacity(
-        encrypted_secret.len() + model_root_hash.len() + 104,
-    );
+    let mut packed =
+        alloc::vec::Vec::with_capacity(encrypted_secret.len() + model_root_hash.len() + 104);
     packed.extend_from_slice(encrypted_secret);
     packed.extend_from_slice(model_root_hash);
     packed.extend_from_slice(&nonce.to_be_bytes::<32>());
@@ -112,8 +111,9 @@ pub fn recover(digest: B256, signature: &[u8]) -> Option<Address> {
 /// Native recovery and signing with `k256`.
 #[cfg(feature = "native")]
 pub mod native {
-    use super::*;
     use k256::ecdsa::{RecoveryId, Signature, SigningKey, VerifyingKey};
+
+    use super::*;
 
     /// The Ethereum address of a public key.
     pub fn address(key: &VerifyingKey) -> Address {
@@ -145,10 +145,13 @@ pub mod native {
 
 #[cfg(all(test, feature = "native"))]
 mod tests {
-    use super::native::{address, recover, sign};
-    use super::*;
     use alloy_primitives::{address, hex};
     use k256::ecdsa::SigningKey;
+
+    use super::{
+        native::{address, recover, sign},
+        *,
+    };
 
     fn key() -> SigningKey {
         SigningKey::from_slice(&[7u8; 32]).unwrap()
@@ -157,9 +160,8 @@ mod tests {
     #[test]
     fn eth_message_matches_personal_sign() {
         // keccak256("\x19Ethereum Signed Message:\n32" ++ 0x00..00)
-        let expected = keccak256(
-            [b"\x19Ethereum Signed Message:\n32".as_slice(), &[0u8; 32]].concat(),
-        );
+        let expected =
+            keccak256([b"\x19Ethereum Signed Message:\n32".as_slice(), &[0u8; 32]].concat());
         assert_eq!(eth_message(B256::ZERO), expected);
     }
 
@@ -175,7 +177,13 @@ mod tests {
             "0000000000000000000000000000000000000000000000000000000000000064",
         ))
         .unwrap();
-        let digest = settlement_digest(B256::repeat_byte(0x11), U256::from(5), provider, user, U256::from(100));
+        let digest = settlement_digest(
+            B256::repeat_byte(0x11),
+            U256::from(5),
+            provider,
+            user,
+            U256::from(100),
+        );
         assert_eq!(digest, eth_message(keccak256(packed)));
     }
 
@@ -189,7 +197,14 @@ mod tests {
         packed.extend_from_slice(signer.as_slice());
         packed.extend_from_slice(&U256::from(9).to_be_bytes::<32>());
         packed.extend_from_slice(user.as_slice());
-        let digest = verifier_input_digest(b"secret", b"root", U256::from(3), signer, U256::from(9), user);
+        let digest = verifier_input_digest(
+            b"secret",
+            b"root",
+            U256::from(3),
+            signer,
+            U256::from(9),
+            user,
+        );
         assert_eq!(digest, eth_message(keccak256(packed)));
     }
 

@@ -78,9 +78,13 @@ fn on_chain(
     chain: &ChainOptions,
     quiet: bool,
 ) -> Result<Box<dyn Backend>, String> {
-    use serving_harness::deployment::cli::read_key_file;
-    use serving_harness::market::rpc::{Contracts, Rpc, RpcOptions};
-    use serving_harness::market::Failure;
+    use serving_harness::{
+        deployment::cli::read_key_file,
+        market::{
+            rpc::{Contracts, Rpc, RpcOptions},
+            Failure,
+        },
+    };
 
     let funder = read_key_file(&chain.key_file).map_err(|e| e.one_line())?;
     let mut options = RpcOptions::new(chain.url.clone(), funder);

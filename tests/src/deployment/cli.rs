@@ -6,17 +6,20 @@
 //! not answer, conflicting or malformed options, a missing artifact) happens
 //! before the first transaction, as one [`DeployError`].
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
-use alloy::network::EthereumWallet;
-use alloy::primitives::{Address, B256, U256};
-use alloy::providers::ProviderBuilder;
-use alloy::rpc::client::RpcClient;
-use alloy::signers::local::PrivateKeySigner;
-use alloy::transports::http::reqwest::Url;
-use alloy::transports::http::{Client, Http};
+use alloy::{
+    network::EthereumWallet,
+    primitives::{Address, B256, U256},
+    providers::ProviderBuilder,
+    rpc::client::RpcClient,
+    signers::local::PrivateKeySigner,
+    transports::http::{reqwest::Url, Client, Http},
+};
 
 use super::{execute, plan, survey, Activation, Artifacts, DeployError, Settings};
 use crate::chain::{ReadProvider, WalletProvider};
@@ -430,13 +433,17 @@ pub async fn run(options: &Options, out: &mut dyn Write) -> Result<(), DeployErr
 
 #[cfg(test)]
 mod tests {
+    use alloy::{primitives::Bytes, sol_types::SolCall};
+
     use super::*;
-    use crate::bindings::{fine_tuning::FineTuningServing, InferenceServing, LedgerManager};
-    use crate::deploy;
-    use crate::deployment::tests::{fake_artifacts, fake_proxied_artifacts};
-    use crate::deployment::{ArbWasm, ARB_WASM};
-    use alloy::primitives::Bytes;
-    use alloy::sol_types::SolCall;
+    use crate::{
+        bindings::{fine_tuning::FineTuningServing, InferenceServing, LedgerManager},
+        deploy,
+        deployment::{
+            tests::{fake_artifacts, fake_proxied_artifacts},
+            ArbWasm, ARB_WASM,
+        },
+    };
 
     fn args(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()

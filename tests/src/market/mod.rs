@@ -34,7 +34,6 @@ pub mod user;
 use std::fmt;
 
 use alloy_primitives::U256;
-
 pub use backend::{Backend, Failure, Kind};
 pub use in_process::InProcess;
 pub use report::Report;

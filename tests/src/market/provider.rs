@@ -32,8 +32,10 @@ use std::collections::BTreeMap;
 use alloy_primitives::{keccak256, Address, B256, U256};
 use serving_contracts::abi::{ServiceParams, TEESettlementData};
 
-use super::backend::{AccountState, Backend, Kind, Outcome, Settlement};
-use super::tee::{AttestationReport, AttestationRoot, TeeSigner};
+use super::{
+    backend::{AccountState, Backend, Kind, Outcome, Settlement},
+    tee::{AttestationReport, AttestationRoot, TeeSigner},
+};
 
 /// The largest batch the contract takes.
 pub const MAX_BATCH: usize = 500;

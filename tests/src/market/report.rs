@@ -2,8 +2,7 @@
 //! JSON (for tools). Everything but [`Timing`] depends only on the
 //! configuration and the seed.
 
-use std::collections::BTreeMap;
-use std::fmt;
+use std::{collections::BTreeMap, fmt};
 
 use serde::Serialize;
 

@@ -50,39 +50,49 @@
 //! clock's pace, whatever its offset); contracts given by address must then
 //! have a lock time of at most [`MAX_WALL_WAIT`] seconds.
 
-use std::collections::HashMap;
-use std::future::IntoFuture;
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::{
+    collections::HashMap,
+    future::IntoFuture,
+    path::PathBuf,
+    time::{Duration, Instant},
+};
 
-use alloy::network::{EthereumWallet, TransactionBuilder};
-use alloy::primitives::{keccak256, utils::format_ether, Address, Bytes, B256, U256};
-use alloy::providers::{Provider, ProviderBuilder};
-use alloy::rpc::client::{BatchRequest, RpcClient};
-use alloy::rpc::types::{BlockNumberOrTag, TransactionReceipt, TransactionRequest};
-use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::{SolCall, SolEvent, SolValue};
-use alloy::transports::http::reqwest::Url;
-use alloy::transports::http::{Client, Http};
+use alloy::{
+    network::{EthereumWallet, TransactionBuilder},
+    primitives::{keccak256, utils::format_ether, Address, Bytes, B256, U256},
+    providers::{Provider, ProviderBuilder},
+    rpc::{
+        client::{BatchRequest, RpcClient},
+        types::{BlockNumberOrTag, TransactionReceipt, TransactionRequest},
+    },
+    signers::local::PrivateKeySigner,
+    sol_types::{SolCall, SolEvent, SolValue},
+    transports::http::{reqwest::Url, Client, Http},
+};
 use serving_contracts::abi::{
     fine_tuning::{Quota, VerifierInput},
     ServiceParams, TEESettlementData,
 };
 use tokio::runtime::Runtime;
 
-use super::backend::{
-    describe_revert, AccountState, Backend, Failure, Gas, Kind, LedgerState, Outcome, Settlement,
+use super::{
+    backend::{
+        describe_revert, AccountState, Backend, Failure, Gas, Kind, LedgerState, Outcome,
+        Settlement,
+    },
+    provider::MAX_BATCH,
+    Config,
 };
-use super::provider::MAX_BATCH;
-use super::Config;
-use crate::bindings::{
-    self,
-    fine_tuning::{self as ft, FineTuningServing as FT},
-    InferenceServing as IS, LedgerManager as LM,
+use crate::{
+    bindings::{
+        self,
+        fine_tuning::{self as ft, FineTuningServing as FT},
+        InferenceServing as IS, LedgerManager as LM,
+    },
+    chain::{ChainError, ReadProvider, WalletProvider},
+    deployment::{self, Artifacts, Settings},
+    e2e,
 };
-use crate::chain::{ChainError, ReadProvider, WalletProvider};
-use crate::deployment::{self, Artifacts, Settings};
-use crate::e2e;
 
 /// How long the endpoint has to answer its first request.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -202,7 +212,7 @@ fn backend(message: impl std::fmt::Display) -> Failure {
 /// Gas one simulated account may spend in a run of `config`, at most (its
 /// allowance is this much gas at the chain's fee cap): the larger of a
 /// provider's and a user's worst case, with the per-operation costs of
-/// the README's gas table rounded up generously.
+/// the gas table of docs/gas.md rounded up generously.
 ///
 /// - A provider: its two services; settlement transactions, at most one
 ///   per batch of users (and one held back by the `reorder` fault) at every

@@ -1,23 +1,27 @@
 //! The run itself: phases, ticks, faults, bookkeeping and the invariant
 //! checks (see the [module docs](super)).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::time::{Duration, Instant};
+use std::{
+    collections::{BTreeMap, BTreeSet, HashMap, HashSet},
+    time::{Duration, Instant},
+};
 
 use alloy_primitives::{keccak256, Address, B256, U256};
 use rand::{seq::IndexedRandom, Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serving_verifier::settlement_digest;
 
-use super::backend::{Backend, Failure, Kind, Outcome, Settlement};
-use super::provider::{Batch, Provider, Refusal};
-use super::report::{
-    ConfigReport, FaultsReport, FineTuningReport, GasReport, InvariantsReport, ProviderReport,
-    RefundsReport, Report, RequestsReport, SettlementReport, Timing, Wei,
+use super::{
+    backend::{Backend, Failure, Kind, Outcome, Settlement},
+    provider::{Batch, Provider, Refusal},
+    report::{
+        ConfigReport, FaultsReport, FineTuningReport, GasReport, InvariantsReport, ProviderReport,
+        RefundsReport, Report, RequestsReport, SettlementReport, Timing, Wei,
+    },
+    tee::AttestationRoot,
+    user::{User, FUNDS_RETRIEVED},
+    Config, MAX_INPUT_TOKENS, MAX_OUTPUT_TOKENS,
 };
-use super::tee::AttestationRoot;
-use super::user::{User, FUNDS_RETRIEVED};
-use super::{Config, MAX_INPUT_TOKENS, MAX_OUTPUT_TOKENS};
 
 /// How far a run is, for progress displays.
 #[derive(Clone, Copy, Debug)]

@@ -11,8 +11,10 @@ use std::collections::BTreeMap;
 
 use alloy_primitives::{Address, U256};
 
-use super::backend::{Backend, Kind, Outcome};
-use super::provider::{Provider, Request, Response};
+use super::{
+    backend::{Backend, Kind, Outcome},
+    provider::{Provider, Request, Response},
+};
 
 /// The user's relation with one provider.
 #[derive(Clone, Debug, Default)]
