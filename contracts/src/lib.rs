@@ -19,5 +19,6 @@ pub mod export;
 pub mod interfaces;
 pub mod ownable;
 pub mod pagination;
+pub mod program;
 pub mod serving;
 pub mod storage;

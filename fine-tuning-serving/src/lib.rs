@@ -18,8 +18,9 @@
 //! that each fits the Stylus code limit: this program holds settlement,
 //! deliverables, acknowledgements, the owner's and the ledger's functions,
 //! and its fallback delegates every other selector to the views program
-//! (`views.rs`, built with the `views` feature), which runs on this
-//! contract's storage. The views program also holds the service registry
+//! ([`FineTuningViews`], written in `views.rs`), which runs on this
+//! contract's storage. This crate is the contract as a library; the
+//! programs are the crates in `main/` and `views/`, which only export it. The views program also holds the service registry
 //! (`addOrUpdateService`, `removeService`): providers call it rarely, so
 //! the extra delegate call costs little, and it does not fit here.
 //!
@@ -46,7 +47,6 @@
 //! deleting one (through the ledger's `deleteLedger`) touches at most 20
 //! index entries; `getBatchAccountsByUsers` takes at most
 //! [`MAX_BATCH_USERS`] users; paged views at most 50 items (`limit` 0: all).
-#![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
 extern crate alloc;
 
 use alloc::{string::String, vec, vec::Vec};
@@ -78,7 +78,7 @@ mod deliverables;
 mod views;
 
 pub use deliverables::{Deliverables, MAX_DELIVERABLES};
-pub use views::FineTuningViews;
+pub use views::{views_program, FineTuningViews};
 
 /// Most users `getBatchAccountsByUsers` takes.
 pub const MAX_BATCH_USERS: usize = 500;
@@ -100,7 +100,6 @@ pub struct ServiceRecord {
 }
 
 /// The FineTuningServing contract (multi-slot fields first, as above).
-#[cfg_attr(not(feature = "views"), entrypoint)]
 #[storage]
 pub struct FineTuningServing {
     config: ServingConfig,
@@ -109,6 +108,22 @@ pub struct FineTuningServing {
     deliverables: StorageMap<Address, StorageMap<Address, Deliverables>>,
     services: StorageMap<Address, ServiceRecord>,
     penalty_percentage: StorageU8,
+}
+
+/// SAFETY: the whole storage of the main program (`main/`), and of the
+/// views program through [`FineTuningViews`].
+unsafe impl TopLevelStorage for FineTuningServing {}
+
+/// Runs one call of the main program on [`FineTuningServing`]'s `#[public]` functions:
+/// the router the `main/` crate's entrypoint hands every call to
+/// (`serving_contracts::program!`).
+///
+/// # Errors
+///
+/// The revert data of the function called, or empty for an unknown
+/// selector.
+pub fn main_program(input: Vec<u8>, host: stylus_sdk::host::VM) -> ArbResult {
+    stylus_sdk::abi::router_entrypoint::<FineTuningServing, FineTuningServing>(input, host)
 }
 
 fn invalid(reason: &str) -> Vec<u8> {
@@ -452,6 +467,9 @@ impl FineTuningServing {
         self.accounts.balance_of(user, providers)
     }
 }
+
+#[cfg(feature = "export-abi")]
+pub mod export;
 
 #[cfg(test)]
 mod tests;

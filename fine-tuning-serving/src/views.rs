@@ -1,5 +1,5 @@
 //! The views of FineTuningServing and its service registry, deployed as a
-//! second program (feature `views`) that the main program's fallback
+//! second program (the crate in `views/`) that the main program's fallback
 //! delegates to, so both run on the same storage (a delegate call keeps the
 //! caller, so `addOrUpdateService` registers the provider that called the
 //! contract). The logic is written as methods of [`FineTuningServing`]
@@ -337,10 +337,24 @@ fn set_models(stored: &mut StorageVec<StoredString>, models: &[String]) {
 /// The views program: FineTuningServing's storage, its read-only functions
 /// and the service registry (rarely called, so the extra delegate call
 /// costs little, and it does not fit in the main program).
-#[cfg_attr(feature = "views", entrypoint)]
 #[storage]
 pub struct FineTuningViews {
     state: FineTuningServing,
+}
+
+/// SAFETY: the whole storage of the views program (`views/`).
+unsafe impl TopLevelStorage for FineTuningViews {}
+
+/// Runs one call of the views program on [`FineTuningViews`]'s `#[public]` functions:
+/// the router the `views/` crate's entrypoint hands every call to
+/// (`serving_contracts::program!`).
+///
+/// # Errors
+///
+/// The revert data of the function called, or empty for an unknown
+/// selector.
+pub fn views_program(input: Vec<u8>, host: stylus_sdk::host::VM) -> ArbResult {
+    stylus_sdk::abi::router_entrypoint::<FineTuningViews, FineTuningViews>(input, host)
 }
 
 #[public]

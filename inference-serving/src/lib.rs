@@ -8,17 +8,19 @@
 //! in `serving_contracts::interfaces`; a settlement pays the provider with
 //! one call to the ledger per batch.
 //!
-//! The program is split in two so that each fits the Stylus code limit
-//! while the address and selectors stay those of the spec: this program
-//! holds every state-changing function, and its fallback delegates every
-//! other selector to the views program (`views.rs`, built with the `views`
-//! feature), which runs on this contract's storage. Delegating from one
+//! The contract is two programs, so that each fits the Stylus code limit
+//! while the address and selectors stay those of the spec. This crate is
+//! the contract as a library: its storage, its logic and the `#[public]`
+//! functions of both programs; the program crates only export them. The
+//! main program (`main/`, [`InferenceServing`]) holds every state-changing
+//! function, and its fallback delegates every other selector to the views
+//! program (`views/`, [`InferenceViews`], written in `views.rs`), which
+//! runs on this contract's storage. Delegating from one
 //! Stylus program to another was checked on the real VM (arbos-anvil).
 //!
 //! Bounds: a settlement batch holds at most [`MAX_BATCH`] records;
 //! `getBatchAccountsByUsers` at most [`MAX_BATCH_USERS`] users; paged views
 //! at most 50 items (`limit` 0: all).
-#![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
 extern crate alloc;
 
 use alloc::{vec, vec::Vec};
@@ -64,10 +66,9 @@ pub struct ServiceRecord {
 }
 
 mod views;
-pub use views::InferenceViews;
+pub use views::{views_program, InferenceViews};
 
 /// The InferenceServing contract.
-#[cfg_attr(not(feature = "views"), entrypoint)]
 #[storage]
 pub struct InferenceServing {
     config: ServingConfig,
@@ -75,6 +76,22 @@ pub struct InferenceServing {
     providers: AddressSet,
     provider_pub_keys: StorageMap<Address, StorageMap<Address, StorageArray<StorageU256, 2>>>,
     services: StorageMap<Address, ServiceRecord>,
+}
+
+/// SAFETY: the whole storage of the main program (`main/`), and of the
+/// views program through [`InferenceViews`].
+unsafe impl TopLevelStorage for InferenceServing {}
+
+/// Runs one call of the main program on [`InferenceServing`]'s `#[public]` functions:
+/// the router the `main/` crate's entrypoint hands every call to
+/// (`serving_contracts::program!`).
+///
+/// # Errors
+///
+/// The revert data of the function called, or empty for an unknown
+/// selector.
+pub fn main_program(input: Vec<u8>, host: stylus_sdk::host::VM) -> ArbResult {
+    stylus_sdk::abi::router_entrypoint::<InferenceServing, InferenceServing>(input, host)
 }
 
 impl InferenceServing {
@@ -383,6 +400,9 @@ impl InferenceServing {
         self.accounts.balance_of(user, providers)
     }
 }
+
+#[cfg(feature = "export-abi")]
+pub mod export;
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,5 @@
-//! The views of InferenceServing, deployed as a second program (feature
-//! `views`) that the main program's fallback delegates to, so both run on
+//! The views of InferenceServing, deployed as a second program (the crate
+//! in `views/`) that the main program's fallback delegates to, so both run on
 //! the same storage. The logic is written as methods of
 //! [`InferenceServing`] (unit tests call them there); [`InferenceViews`]
 //! exposes them with the spec's selectors.
@@ -186,10 +186,24 @@ impl InferenceServing {
 }
 
 /// The views program: InferenceServing's storage, read-only functions.
-#[cfg_attr(feature = "views", entrypoint)]
 #[storage]
 pub struct InferenceViews {
     state: InferenceServing,
+}
+
+/// SAFETY: the whole storage of the views program (`views/`).
+unsafe impl TopLevelStorage for InferenceViews {}
+
+/// Runs one call of the views program on [`InferenceViews`]'s `#[public]` functions:
+/// the router the `views/` crate's entrypoint hands every call to
+/// (`serving_contracts::program!`).
+///
+/// # Errors
+///
+/// The revert data of the function called, or empty for an unknown
+/// selector.
+pub fn views_program(input: Vec<u8>, host: stylus_sdk::host::VM) -> ArbResult {
+    stylus_sdk::abi::router_entrypoint::<InferenceViews, InferenceViews>(input, host)
 }
 
 #[public]

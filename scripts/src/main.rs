@@ -29,13 +29,13 @@ use xtask::{
 
 /// The contracts deployed on chain, built by default.
 /// Every program: its artifact name, its crate, and the crate features that
-/// select it (a contract split in two programs builds its crate twice).
+/// select it (only the proxy crate still builds two programs that way).
 const PROGRAMS: &[(&str, &str, &str)] = &[
     ("ledger-manager", "ledger-manager", ""),
-    ("inference-serving", "inference-serving", ""),
-    ("inference-serving-views", "inference-serving", "views"),
-    ("fine-tuning-serving", "fine-tuning-serving", ""),
-    ("fine-tuning-serving-views", "fine-tuning-serving", "views"),
+    ("inference-serving", "inference-serving-main", ""),
+    ("inference-serving-views", "inference-serving-views", ""),
+    ("fine-tuning-serving", "fine-tuning-serving-main", ""),
+    ("fine-tuning-serving-views", "fine-tuning-serving-views", ""),
     // Upgrades: the proxy of every contract and the beacon of each kind.
     ("beacon-proxy", "serving-proxy", ""),
     ("upgradeable-beacon", "serving-proxy", "beacon"),
@@ -46,8 +46,8 @@ const PROGRAMS: &[(&str, &str, &str)] = &[
 /// (`## LedgerManager`) and the file target/abi/<name>.sol.
 const ABI_CONTRACTS: &[(&str, &str)] = &[
     ("ledger-manager", "LedgerManager"),
-    ("inference-serving", "InferenceServing"),
-    ("fine-tuning-serving", "FineTuningServing"),
+    ("inference-serving-main", "InferenceServing"),
+    ("fine-tuning-serving-main", "FineTuningServing"),
 ];
 
 /// The target ABI, from the workspace root.

@@ -1,9 +1,9 @@
-//! `cargo run -p fine-tuning-serving --features export-abi`: prints the
-//! Solidity interface of FineTuningServing: the functions of the main
-//! program, of the views program it delegates to, and the views the views
-//! program routes in its fallback, as one contract.
+//! The exported Solidity interfaces (feature `export-abi`): what the
+//! export-abi binaries of the program crates print and `cargo xtask abi`
+//! checks against the spec.
 
-use fine_tuning_serving::{FineTuningServing, FineTuningViews};
+use alloc::string::String;
+
 use serving_contracts::{
     abi::{
         fine_tuning::{
@@ -19,16 +19,13 @@ use serving_contracts::{
 };
 use stylus_sdk::abi::AbiType;
 
-fn main() {
-    let account = AccountSummary::ABI.as_str();
-    let paged = [
-        paged_view_declaration::<IPagedViews::getAllAccountsCall>(account),
-        paged_view_declaration::<IPagedViews::getAccountsByProviderCall>(account),
-        paged_view_declaration::<IPagedViews::getAccountsByUserCall>(account),
-        format!(
-            "    function getBatchAccountsByUsers(address[] calldata users) external view returns ({account}[] memory);"
-        ),
-    ];
+use crate::{FineTuningServing, FineTuningViews};
+
+/// The Solidity interface of the contract as users see it at its address:
+/// the functions of both programs, the views the views program routes in
+/// its fallback, the events and errors.
+pub fn contract() -> String {
+    let paged = paged();
     // The events and errors the contract emits, from their `sol!` declarations.
     let events = [
         event::<BalanceUpdated>(),
@@ -62,5 +59,27 @@ fn main() {
         .chain(paged)
         .chain(events)
         .chain(errors);
-    print!("{}", interface("IFineTuningServing", lines));
+    interface("IFineTuningServing", lines)
+}
+
+/// The paged views, routed by the views program's fallback.
+fn paged() -> [String; 4] {
+    let account = AccountSummary::ABI.as_str();
+    [
+        paged_view_declaration::<IPagedViews::getAllAccountsCall>(account),
+        paged_view_declaration::<IPagedViews::getAccountsByProviderCall>(account),
+        paged_view_declaration::<IPagedViews::getAccountsByUserCall>(account),
+        alloc::format!(
+            "    function getBatchAccountsByUsers(address[] calldata users) external view returns ({account}[] memory);"
+        ),
+    ]
+}
+
+/// The Solidity interface of the views program alone (`views/`): the
+/// functions its router serves and the paged views of its fallback.
+pub fn views() -> String {
+    interface(
+        "IFineTuningServingViews",
+        body::<FineTuningViews>().into_iter().chain(paged()),
+    )
 }

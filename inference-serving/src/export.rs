@@ -1,9 +1,9 @@
-//! `cargo run -p inference-serving --features export-abi`: prints the
-//! Solidity interface of InferenceServing: the functions of the main program,
-//! of the views program it delegates to, and the paged views the views
-//! program routes in its fallback, as one contract.
+//! The exported Solidity interfaces (feature `export-abi`): what the
+//! export-abi binaries of the program crates print and `cargo xtask abi`
+//! checks against the spec.
 
-use inference_serving::{InferenceServing, InferenceViews};
+use alloc::string::String;
+
 use serving_contracts::{
     abi::{
         paged_view_declaration, Account, AccountExists, AccountHasFunds, AccountNotExists,
@@ -17,13 +17,13 @@ use serving_contracts::{
 };
 use stylus_sdk::abi::AbiType;
 
-fn main() {
-    let account = Account::ABI.as_str();
-    let paged = [
-        paged_view_declaration::<IPagedViews::getAllAccountsCall>(account),
-        paged_view_declaration::<IPagedViews::getAccountsByProviderCall>(account),
-        paged_view_declaration::<IPagedViews::getAccountsByUserCall>(account),
-    ];
+use crate::{InferenceServing, InferenceViews};
+
+/// The Solidity interface of the contract as users see it at its address:
+/// the functions of both programs, the views the views program routes in
+/// its fallback, the events and errors.
+pub fn contract() -> String {
+    let paged = paged();
     // The events and errors the contract emits, from their `sol!` declarations.
     let events = [
         event::<BalanceUpdated>(),
@@ -57,5 +57,24 @@ fn main() {
         .chain(paged)
         .chain(events)
         .chain(errors);
-    print!("{}", interface("IInferenceServing", lines));
+    interface("IInferenceServing", lines)
+}
+
+/// The paged views, routed by the views program's fallback.
+fn paged() -> [String; 3] {
+    let account = Account::ABI.as_str();
+    [
+        paged_view_declaration::<IPagedViews::getAllAccountsCall>(account),
+        paged_view_declaration::<IPagedViews::getAccountsByProviderCall>(account),
+        paged_view_declaration::<IPagedViews::getAccountsByUserCall>(account),
+    ]
+}
+
+/// The Solidity interface of the views program alone (`views/`): the
+/// functions its router serves and the paged views of its fallback.
+pub fn views() -> String {
+    interface(
+        "IInferenceServingViews",
+        body::<InferenceViews>().into_iter().chain(paged()),
+    )
 }
