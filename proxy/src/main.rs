@@ -1,7 +1,6 @@
-//! `cargo run -p serving-proxy --features export-abi`: prints the Solidity
-//! interface of the BeaconProxy program (a constructor and a fallback);
-//! with `--features export-abi,beacon`, of the UpgradeableBeacon program.
+//! `cargo run -p upgradeable-beacon --features export-abi` (what `cargo
+//! stylus export-abi` runs): prints the beacon's Solidity interface.
 
 fn main() {
-    serving_proxy::print_from_args();
+    upgradeable_beacon::print_from_args();
 }

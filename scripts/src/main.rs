@@ -27,18 +27,16 @@ use xtask::{
     code_hash, decode_initcode, Artifacts, MAX_CODE_BYTES, MAX_WASM_BYTES,
 };
 
-/// The contracts deployed on chain, built by default.
-/// Every program: its artifact name, its crate, and the crate features that
-/// select it (only the proxy crate still builds two programs that way).
-const PROGRAMS: &[(&str, &str, &str)] = &[
-    ("ledger-manager", "ledger-manager", ""),
-    ("inference-serving", "inference-serving-main", ""),
-    ("inference-serving-views", "inference-serving-views", ""),
-    ("fine-tuning-serving", "fine-tuning-serving-main", ""),
-    ("fine-tuning-serving-views", "fine-tuning-serving-views", ""),
-    // Upgrades: the proxy of every contract and the beacon of each kind.
-    ("beacon-proxy", "serving-proxy", ""),
-    ("upgradeable-beacon", "serving-proxy", "beacon"),
+/// Every program the build makes: its artifact name and its crate (a
+/// cargo-stylus project whose `cdylib` is that program).
+const PROGRAMS: &[(&str, &str)] = &[
+    ("ledger-manager", "ledger-manager"),
+    ("inference-serving", "inference-serving-main"),
+    ("inference-serving-views", "inference-serving-views"),
+    ("fine-tuning-serving", "fine-tuning-serving-main"),
+    ("fine-tuning-serving-views", "fine-tuning-serving-views"),
+    // Upgrades: the beacon of each kind of contract.
+    ("upgradeable-beacon", "upgradeable-beacon"),
 ];
 
 /// The contracts whose exported interface `cargo xtask abi` checks: the crate,
@@ -146,25 +144,37 @@ fn build(contracts: &[String]) -> Result<(), String> {
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
 
-    let mut rows = Vec::new();
-    let mut hashes = Vec::new();
-    for name in contracts {
-        let (_, package, features) = PROGRAMS
-            .iter()
-            .find(|(program, _, _)| program == name)
-            .ok_or_else(|| format!("unknown contract `{name}`"))?;
-        // One crate at a time, so that features are those of the crate alone.
+    let packages = contracts
+        .iter()
+        .map(|name| {
+            PROGRAMS
+                .iter()
+                .find(|(program, _)| program == name)
+                .map(|(_, package)| *package)
+                .ok_or_else(|| format!("unknown contract `{name}`"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    // One crate at a time: built together, the crates would share the union
+    // of their dependencies' features, which grows every program.
+    for package in &packages {
         let status = Command::new(&cargo)
             .current_dir(root)
             .args(["build", "-p", package, "--lib", "--release"])
-            .args(["--features", features])
-            .args(["--target", "wasm32-unknown-unknown"])
-            .arg("-Zbuild-std=std,panic_abort")
+            .args([
+                "--target",
+                "wasm32-unknown-unknown",
+                "-Zbuild-std=std,panic_abort",
+            ])
             .status()
             .map_err(|e| format!("cannot run cargo: {e}"))?;
         if !status.success() {
-            return Err(format!("cargo build of `{name}` failed"));
+            return Err(format!("cargo build of `{package}` failed"));
         }
+    }
+
+    let mut rows = Vec::new();
+    let mut hashes = Vec::new();
+    for (name, package) in contracts.iter().zip(&packages) {
         let file = package.replace('-', "_") + ".wasm";
         let wasm_path = target.join("wasm32-unknown-unknown/release").join(&file);
         let raw = std::fs::read(&wasm_path).map_err(|e| format!("{}: {e}", wasm_path.display()))?;

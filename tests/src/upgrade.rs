@@ -18,12 +18,13 @@
 //! beacon is in its code (and, for tools, in the ERC-1967 beacon slot); each
 //! call asks the beacon for the implementation (`STATICCALL
 //! implementation()`) and `DELEGATECALL`s it with the calldata, returning or
-//! reverting with exactly what it returned. A Stylus proxy (the
-//! `beacon-proxy` program) does not work on arbos-anvil: a delegatecall made
-//! by a Stylus program runs its target with `msg.value` 0, so `addLedger`
-//! through it credits nothing while the proxy keeps the value
-//! (`tests/tests/e2e_upgrade.rs` shows it). The EVM proxy is also the
-//! cheaper one: it adds no Stylus program entry to each call.
+//! reverting with exactly what it returned. A Stylus proxy does not work on
+//! arbos-anvil: a delegatecall made by a Stylus program runs its target
+//! with `msg.value` 0, so `addLedger` through it credits nothing while the
+//! proxy keeps the value (measured with openzeppelin-stylus's
+//! `BeaconProxy` as a program, since removed; docs/upgrades.md). The EVM
+//! proxy is also the cheaper one: it adds no Stylus program entry to each
+//! call.
 //!
 //! Nothing is left uninitialized between transactions (no initialization
 //! window): with the deployer of [`crate::deploy`], every creating
@@ -101,8 +102,7 @@ alloy::sol! {
 
     /// What a proxy itself emits and raises; every other call is the
     /// implementation's. The EVM proxy ([`proxy_initcode`]) emits
-    /// `BeaconUpgraded` and raises `ERC1967InvalidBeacon` when created;
-    /// the Stylus `beacon-proxy` program raises the others too.
+    /// `BeaconUpgraded` and raises `ERC1967InvalidBeacon` when created.
     #[derive(Debug, PartialEq, Eq)]
     contract BeaconProxy {
         /// The proxy was pointed at `beacon` (when created).
@@ -110,20 +110,9 @@ alloy::sol! {
 
         /// The beacon is not a contract.
         error ERC1967InvalidBeacon(address beacon);
-        /// The beacon's implementation is not a contract.
-        error ERC1967InvalidImplementation(address implementation);
-        /// Value sent to the constructor without an initialization call.
-        error ERC1967NonPayable();
-        /// The constructor's initialization call failed with `reason`.
-        error FailedCallWithReason(bytes reason);
     }
 }
 
-/// The artifact name of the *Stylus* proxy program (`serving-proxy`),
-/// which deployments do not use: on arbos-anvil it drops `msg.value` (see
-/// the module docs); deploy [`proxy_initcode`] instead. Its constructor
-/// call is [`proxy_constructor`].
-pub const STYLUS_PROXY_ARTIFACT: &str = "beacon-proxy";
 /// The artifact name of the beacon program.
 pub const BEACON_ARTIFACT: &str = "upgradeable-beacon";
 
@@ -149,13 +138,6 @@ fn stylus_constructor(params: Vec<u8>) -> Bytes {
 /// The beacon's constructor call: `(implementation, owner)`.
 pub fn beacon_constructor(implementation: Address, owner: Address) -> Bytes {
     stylus_constructor((implementation, owner).abi_encode_params())
-}
-
-/// The Stylus proxy program's constructor call: `(beacon, data)`; a
-/// non-empty `data` runs in the beacon's implementation on the proxy's
-/// storage (its failure is `FailedCallWithReason(reason)`).
-pub fn proxy_constructor(beacon: Address, data: &[u8]) -> Bytes {
-    stylus_constructor((beacon, Bytes::copy_from_slice(data)).abi_encode_params())
 }
 
 // Opcodes of the EVM proxy.
@@ -859,16 +841,10 @@ mod tests {
             stylus_sdk::abi::CONSTRUCTOR_SELECTOR
         );
         let beacon = Address::repeat_byte(0xbe);
-        let call = proxy_constructor(beacon, &[1, 2, 3]);
-        // Selector, beacon, offset of the bytes (64), their length, the
-        // bytes padded to a word.
-        assert_eq!(call.len(), 4 + 4 * 32);
-        assert_eq!(&call[4 + 12..4 + 32], beacon.as_slice());
-        assert_eq!(U256::from_be_slice(&call[36..68]), U256::from(64u64));
-        assert_eq!(U256::from_be_slice(&call[68..100]), U256::from(3u64));
-        assert_eq!(&call[100..103], &[1, 2, 3]);
         let call = beacon_constructor(beacon, Address::repeat_byte(1));
+        // Selector, implementation, owner.
         assert_eq!(call.len(), 4 + 2 * 32);
         assert_eq!(&call[..4], &stylus_constructor_selector());
+        assert_eq!(&call[4 + 12..4 + 32], beacon.as_slice());
     }
 }
