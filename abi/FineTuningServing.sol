@@ -69,26 +69,26 @@ interface IFineTuningServing {
         address user;
     }
 
-    error AccountExists(address, address);
-    error AccountHasFunds(address, address, uint256);
-    error AccountNotExists(address, address);
-    error AmountTooLarge(uint256);
-    error DeliverableExists(string);
-    error DeliverableNotExists(string);
-    error InsufficientBalance(address);
+    error AccountExists(address user, address provider);
+    error AccountHasFunds(address user, address provider, uint256 balance);
+    error AccountNotExists(address user, address provider);
+    error AmountTooLarge(uint256 amount);
+    error DeliverableExists(string id);
+    error DeliverableNotExists(string id);
+    error InsufficientBalance(address user);
     error InvalidInitialization();
-    error InvalidLimit(uint256, uint256);
-    error InvalidVerifierInput(string);
-    error LedgerHasFunds(address, uint256);
+    error InvalidLimit(uint256 limit, uint256 max);
+    error InvalidVerifierInput(string reason);
+    error LedgerHasFunds(address user, uint256 totalBalance);
     error NotInitialized();
-    error OwnableInvalidOwner(address);
-    error OwnableUnauthorizedAccount(address);
-    error ServiceNotExist(address);
-    error TooManyRefunds(address, address);
-    error Unauthorized(address);
+    error OwnableInvalidOwner(address owner);
+    error OwnableUnauthorizedAccount(address account);
+    error ServiceNotExist(address provider);
+    error TooManyRefunds(address user, address provider);
+    error Unauthorized(address caller);
 
     event BalanceUpdated(address indexed user, address indexed provider, uint256 amount, uint256 pendingRefund);
-    event OwnershipTransferred(address indexed, address indexed);
+    event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
     event RefundRequested(address indexed user, address indexed provider, uint256 indexed index, uint256 timestamp);
     event ServiceRemoved(address indexed service);
     event ServiceUpdated(address indexed user, string url, Quota quota, uint256 pricePerToken, address providerSigner, bool occupied);

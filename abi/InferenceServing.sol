@@ -52,24 +52,24 @@ interface IInferenceServing {
         bytes signature;
     }
 
-    error AccountExists(address, address);
-    error AccountHasFunds(address, address, uint256);
-    error AccountNotExists(address, address);
-    error AmountTooLarge(uint256);
-    error InsufficientBalance(address);
+    error AccountExists(address user, address provider);
+    error AccountHasFunds(address user, address provider, uint256 balance);
+    error AccountNotExists(address user, address provider);
+    error AmountTooLarge(uint256 amount);
+    error InsufficientBalance(address user);
     error InvalidInitialization();
-    error InvalidLimit(uint256, uint256);
-    error InvalidProofInputs(string);
-    error InvalidTEESignature(string);
+    error InvalidLimit(uint256 limit, uint256 max);
+    error InvalidProofInputs(string reason);
+    error InvalidTEESignature(string reason);
     error NotInitialized();
-    error OwnableInvalidOwner(address);
-    error OwnableUnauthorizedAccount(address);
-    error ServiceNotExist(address);
-    error TooManyRefunds(address, address);
-    error Unauthorized(address);
+    error OwnableInvalidOwner(address owner);
+    error OwnableUnauthorizedAccount(address account);
+    error ServiceNotExist(address provider);
+    error TooManyRefunds(address user, address provider);
+    error Unauthorized(address caller);
 
     event BalanceUpdated(address indexed user, address indexed provider, uint256 amount, uint256 pendingRefund);
-    event OwnershipTransferred(address indexed, address indexed);
+    event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
     event RefundRequested(address indexed user, address indexed provider, uint256 indexed index, uint256 timestamp);
     event ServiceRemoved(address indexed service);
     event ServiceUpdated(address indexed service, string serviceType, string url, uint256 inputPrice, uint256 outputPrice, uint256 updatedAt, string model, string verifiability);

@@ -19,24 +19,24 @@ interface ILedgerManager {
         address[] field2;
     }
 
-    error AccountNotExists(address, address);
-    error AmountTooLarge(uint256);
-    error InsufficientBalance(address);
+    error AccountNotExists(address user, address provider);
+    error AmountTooLarge(uint256 amount);
+    error InsufficientBalance(address user);
     error InvalidInitialization();
-    error InvalidLimit(uint256, uint256);
-    error InvalidServiceType(string);
-    error LedgerExists(address);
-    error LedgerHasFunds(address, uint256);
-    error LedgerNotExists(address);
+    error InvalidLimit(uint256 limit, uint256 max);
+    error InvalidServiceType(string serviceType);
+    error LedgerExists(address user);
+    error LedgerHasFunds(address user, uint256 totalBalance);
+    error LedgerNotExists(address user);
     error NotInitialized();
-    error OwnableInvalidOwner(address);
-    error OwnableUnauthorizedAccount(address);
-    error ServiceNotExist(address);
-    error TooManyProviders(uint256, uint256);
-    error Unauthorized(address);
+    error OwnableInvalidOwner(address owner);
+    error OwnableUnauthorizedAccount(address account);
+    error ServiceNotExist(address provider);
+    error TooManyProviders(uint256 count, uint256 max);
+    error Unauthorized(address caller);
     error ValueNotAccepted();
 
-    event OwnershipTransferred(address indexed, address indexed);
+    event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
 
     function MAX_PROVIDERS_PER_BATCH() external view returns (uint256);
     function addLedger(uint256[2] memory inferenceSigner, string memory additionalInfo) external payable returns (uint256, uint256);

@@ -24,7 +24,7 @@ macro_rules! abi_tuple {
     )+};
 }
 
-alloy_sol_types::sol! {
+sol_items! {
     /// A queued refund of a sub-account. `index` is the refund's sequence
     /// number within its account (the value `RefundRequested` announced).
     #[derive(Debug, PartialEq, Eq)]
@@ -235,7 +235,7 @@ pub mod fine_tuning {
 
     pub use super::Refund;
 
-    alloy_sol_types::sol! {
+    sol_items! {
         /// The resources a fine-tuning provider offers.
         #[derive(Debug, PartialEq, Eq, Default)]
         struct Quota {

@@ -5,6 +5,7 @@
 use alloc::{string::String, vec::Vec};
 use core::fmt;
 
+use alloy_sol_types::JsonAbiExt;
 use stylus_sdk::abi::export::GenerateAbi;
 
 struct Printer(fn(&mut fmt::Formatter<'_>) -> fmt::Result);
@@ -37,50 +38,29 @@ pub fn interface(name: &str, lines: impl IntoIterator<Item = String>) -> String 
     out
 }
 
-/// Splits a canonical parameter list at its top-level commas.
-fn split_params(params: &str) -> Vec<&str> {
-    let (mut out, mut depth, mut start) = (Vec::new(), 0i32, 0);
-    for (i, c) in params.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            ',' if depth == 0 => {
-                out.push(&params[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    if !params.is_empty() {
-        out.push(&params[start..]);
-    }
-    out
-}
-
-/// The interface line `    event Name(type indexed, type, ...);` of a
-/// `sol!` event, from its canonical signature. The indexed parameters are
-/// the first ones (every event of these contracts declares them first);
-/// their number is what the event's topic list holds besides the signature.
-pub fn event<E: alloy_sol_types::SolEvent>() -> String {
-    use alloy_sol_types::TopicList;
-    let indexed = <E::TopicList as TopicList>::COUNT - usize::from(!E::ANONYMOUS);
-    let (name, params) = E::SIGNATURE.split_once('(').unwrap_or((E::SIGNATURE, ")"));
-    let params = &params[..params.len() - 1];
-    let params: Vec<String> = split_params(params)
-        .into_iter()
-        .enumerate()
-        .map(|(i, p)| {
-            if i < indexed {
-                alloc::format!("{p} indexed")
-            } else {
-                p.into()
-            }
+/// The interface line `    event Name(type indexed name, ...);` of a
+/// `sol!` event, parameter names included.
+pub fn event<E: JsonAbiExt<Abi = alloy_json_abi::Event>>() -> String {
+    let event = E::abi();
+    let params: Vec<String> = event
+        .inputs
+        .iter()
+        .map(|param| {
+            let indexed = if param.indexed { " indexed" } else { "" };
+            alloc::format!("{}{indexed} {}", param.selector_type(), param.name)
         })
         .collect();
-    alloc::format!("    event {name}({});", params.join(", "))
+    alloc::format!("    event {}({});", event.name, params.join(", "))
 }
 
-/// The interface line `    error Name(type, ...);` of a `sol!` error.
-pub fn error<E: alloy_sol_types::SolError>() -> String {
-    alloc::format!("    error {};", E::SIGNATURE)
+/// The interface line `    error Name(type name, ...);` of a `sol!`
+/// error, parameter names included.
+pub fn error<E: JsonAbiExt<Abi = alloy_json_abi::Error>>() -> String {
+    let error = E::abi();
+    let params: Vec<String> = error
+        .inputs
+        .iter()
+        .map(|param| alloc::format!("{} {}", param.selector_type(), param.name))
+        .collect();
+    alloc::format!("    error {}({});", error.name, params.join(", "))
 }

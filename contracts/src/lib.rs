@@ -11,6 +11,23 @@
 
 extern crate alloc;
 
+/// `alloy_sol_types::sol!` for the declarations of this crate: with
+/// `export-abi`, each item also gets its JSON ABI (`#[sol(abi)]`, parameter
+/// names included), which the export prints; on chain it does not.
+macro_rules! sol_items {
+    ($($items:tt)*) => {
+        #[cfg(feature = "export-abi")]
+        alloy_sol_types::sol! {
+            #![sol(abi)]
+            $($items)*
+        }
+        #[cfg(not(feature = "export-abi"))]
+        alloy_sol_types::sol! {
+            $($items)*
+        }
+    };
+}
+
 pub mod abi;
 pub mod account;
 pub mod address_set;

@@ -8,7 +8,7 @@ use alloy_primitives::Address;
 use alloy_sol_types::SolError;
 use stylus_sdk::{prelude::*, storage::StorageAddress, stylus_core::log};
 
-alloy_sol_types::sol! {
+sol_items! {
     /// Ownership moved from `previousOwner` to `newOwner`.
     #[derive(Debug, PartialEq, Eq)]
     event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);

@@ -259,8 +259,8 @@ fn check_abi(crates: &[String], check_only: bool) -> Result<(), String> {
             .map_err(|_| format!("the export of `{krate}` is not UTF-8"))?;
         let path = out_dir.join(format!("{contract}.sol"));
         std::fs::write(&path, &sol).map_err(|e| format!("{}: {e}", path.display()))?;
-        let exported =
-            abi::parse_interface(&sol).map_err(|e| format!("{}: {e}", path.display()))?;
+        let items = abi::parse_items(&sol).map_err(|e| format!("{}: {e}", path.display()))?;
+        let exported = abi::functions(&items);
         let report = abi::check(&spec, contract, &exported);
 
         println!(
@@ -301,7 +301,7 @@ fn check_abi(crates: &[String], check_only: bool) -> Result<(), String> {
 
         // The artifacts: abi/<Contract>.{json,sol}.
         let iface = format!("I{contract}");
-        let decls = artifacts::parse_decls(&sol).map_err(|e| format!("{}: {e}", path.display()))?;
+        let decls = artifacts::decls(&items);
         let json_abi = artifacts::json_abi(&spec, contract, &iface, &decls)
             .map_err(|e| format!("{contract}: {e}"))?;
         let (json, sol_out) = artifacts::render(&json_abi, &iface)?;

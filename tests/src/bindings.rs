@@ -1,14 +1,12 @@
 //! Client bindings (alloy `sol!` with `#[sol(rpc)]`) for LedgerManager,
 //! InferenceServing and (in the [`fine_tuning`] module) FineTuningServing,
-//! written from `../shared/spec/abi-0g.md`: every public function, event
-//! and error with its canonical signature, plus the functions our
-//! contracts call on each other (ledger <-> serving, see
-//! `serving_contracts::interfaces`) and the errors only ours raise.
-//!
-//! These types are alloy 0.9's, separate from the contracts crate's `sol!`
-//! types (alloy-sol-types 0.8 through stylus-sdk): same ABI, different Rust
-//! types. The unit tests below pin every selector and event topic to the
-//! spec's table, so a binding cannot drift from it silently.
+//! generated from the contracts' JSON ABIs in `abi/` (written by `cargo
+//! xtask abi` from the contracts' own export and checked against
+//! `../shared/spec/abi-0g.md`): every public function, event and error,
+//! the functions our contracts call on each other (ledger <-> serving, see
+//! `serving_contracts::interfaces`) included. The structs are re-exported
+//! under their spec names. The unit tests below pin every selector and
+//! event topic to the spec's table.
 //!
 //! ```no_run
 //! # async fn example(node: &serving_harness::chain::Node, at: alloy::primitives::Address) {
@@ -19,379 +17,40 @@
 //! # }
 //! ```
 
-alloy::sol! {
-    /// A queued refund of a sub-account.
-    #[derive(Debug, PartialEq, Eq)]
-    struct Refund {
-        uint256 index;
-        uint256 amount;
-        uint256 createdAt;
-        bool processed;
-    }
-
-    /// A user's ledger as `getLedger` reports it.
-    #[derive(Debug, PartialEq, Eq)]
-    struct Ledger {
-        address user;
-        uint256 availableBalance;
-        uint256 totalBalance;
-        uint256[2] inferenceSigner;
-        string additionalInfo;
-        address[] inferenceProviders;
-        address[] fineTuningProviders;
-    }
-
-    /// What a provider submits to register or update its inference service.
-    #[derive(Debug, PartialEq, Eq)]
-    struct ServiceParams {
-        string serviceType;
-        string url;
-        string model;
-        string verifiability;
-        uint256 inputPrice;
-        uint256 outputPrice;
-        string additionalInfo;
-    }
-
-    /// An inference service.
-    #[derive(Debug, PartialEq, Eq)]
-    struct Service {
-        address provider;
-        string serviceType;
-        string url;
-        uint256 inputPrice;
-        uint256 outputPrice;
-        uint256 updatedAt;
-        string model;
-        string verifiability;
-        string additionalInfo;
-    }
-
-    /// An inference sub-account of `user` with `provider`.
-    #[derive(Debug, PartialEq, Eq)]
-    struct Account {
-        address user;
-        address provider;
-        uint256 nonce;
-        uint256 balance;
-        uint256 pendingRefund;
-        uint256[2] signer;
-        Refund[] refunds;
-        string additionalInfo;
-        uint256[2] providerPubKey;
-        address teeSignerAddress;
-        uint256 validRefundsLength;
-    }
-
-    /// One settlement record of a TEE batch, signed by the provider's TEE key.
-    #[derive(Debug, PartialEq, Eq)]
-    struct TEESettlementData {
-        address user;
-        address provider;
-        uint256 totalFee;
-        bytes32 requestsHash;
-        uint256 nonce;
-        bytes signature;
-    }
-
-    /// What the ledger tells a serving contract about a user (ours,
-    /// internal: `userInfo`).
-    #[derive(Debug, PartialEq, Eq)]
-    struct UserInfo {
-        uint256[2] signer;
-        string additionalInfo;
-        address[] providers;
-    }
-
-    /// LedgerManager: users' ledgers; the only contract holding funds.
+alloy::sol!(
     #[sol(rpc)]
     #[derive(Debug, PartialEq, Eq)]
-    interface LedgerManager {
-        // Public (spec).
-        function addLedger(uint256[2] inferenceSigner, string additionalInfo) external payable returns (uint256 availableBalance, uint256 totalBalance);
-        function depositFund() external payable;
-        function refund(uint256 amount) external;
-        function transferFund(address provider, string serviceTypeStr, uint256 amount) external;
-        function retrieveFund(address[] providers, string serviceType) external;
-        function deleteLedger() external;
-        function getLedger(address user) external view returns (Ledger ledger);
-        function getAllLedgers(uint256 offset, uint256 limit) external view returns (Ledger[] ledgers, uint256 total);
-        function inferenceAddress() external view returns (address);
-        function fineTuningAddress() external view returns (address);
-        function MAX_PROVIDERS_PER_BATCH() external view returns (uint256);
-        function initialize(address inference, address fineTuning, address owner) external;
-        function initialized() external view returns (bool);
-        function owner() external view returns (address);
-        function transferOwnership(address newOwner) external;
-        function renounceOwnership() external;
-
-        // Internal (ours; callable only by the serving contracts).
-        function payProvider(address provider, uint256 amount) external;
-        function userInfo(address user) external view returns (UserInfo info);
-
-        event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
-
-        // Errors of the spec.
-        error LedgerNotExists(address user);
-        error LedgerExists(address user);
-        error InsufficientBalance(address user);
-        error TooManyProviders(uint256 count, uint256 max);
-        error InvalidServiceType(string serviceType);
-        // Errors only ours raise.
-        error LedgerHasFunds(address user, uint256 totalBalance);
-        error Unauthorized(address caller);
-        error InvalidInitialization();
-        error NotInitialized();
-        error InvalidLimit(uint256 limit, uint256 max);
-        error AmountTooLarge(uint256 amount);
-        error ValueNotAccepted();
-        error OwnableUnauthorizedAccount(address account);
-        error OwnableInvalidOwner(address owner);
-        // Bubbled up from the serving contract by transferFund, retrieveFund
-        // and deleteLedger.
-        error AccountNotExists(address user, address provider);
-        error AccountHasFunds(address user, address provider, uint256 balance);
-        error ServiceNotExist(address provider);
-        error TooManyRefunds(address user, address provider);
-    }
-
-    /// InferenceServing: inference services, sub-accounts, TEE settlement.
+    LedgerManager,
+    "../abi/LedgerManager.json"
+);
+alloy::sol!(
     #[sol(rpc)]
     #[derive(Debug, PartialEq, Eq)]
-    interface InferenceServing {
-        // Public (spec).
-        function settleFeesWithTEE(TEESettlementData[] settlements) external returns (address[] failedUsers);
-        function addOrUpdateService(ServiceParams params) external;
-        function removeService() external;
-        function getService(address provider) external view returns (Service service);
-        function getAllServices() external view returns (Service[] services);
-        function acknowledgeTEESigner(address provider, address teeSignerAddress) external;
-        function acknowledgeProviderSigner(address provider, uint256[2] providerPubKey) external;
-        function getAccount(address user, address provider) external view returns (Account account);
-        function getAllAccounts(uint256 offset, uint256 limit) external view returns (Account[] accounts, uint256 total);
-        function getAccountsByProvider(address provider, uint256 offset, uint256 limit) external view returns (Account[] accounts, uint256 total);
-        function getAccountsByUser(address user, uint256 offset, uint256 limit) external view returns (Account[] accounts, uint256 total);
-        function getBatchAccountsByUsers(address[] users) external view returns (Account[] accounts);
-        function accountExists(address user, address provider) external view returns (bool);
-        function getPendingRefund(address user, address provider) external view returns (uint256);
-        function lockTime() external view returns (uint256);
-        function updateLockTime(uint256 _locktime) external;
-        function ledgerAddress() external view returns (address);
-        function initialize(uint256 _locktime, address _ledgerAddress, address owner) external;
-        function initialized() external view returns (bool);
-        function owner() external view returns (address);
-        function transferOwnership(address newOwner) external;
-        function renounceOwnership() external;
+    InferenceServing,
+    "../abi/InferenceServing.json"
+);
 
-        // Ours: deployment of the split contract (the main program's fallback
-        // delegates every other selector to this views program); before
-        // `initialize` in the creating transaction, then owner only.
-        function setViews(address views) external;
-
-        // Internal (ours; callable only by the ledger).
-        function fundAccount(address user, address provider, uint256 amount) external returns (uint256 moved, bool created);
-        function retrieveFunds(address user, address[] providers) external returns (uint256 paid);
-        function deleteAccounts(address user, address[] providers) external;
-        function userBalance(address user, address[] providers) external view returns (uint256 balance);
-
-        event BalanceUpdated(address indexed user, address indexed provider, uint256 amount, uint256 pendingRefund);
-        event RefundRequested(address indexed user, address indexed provider, uint256 indexed index, uint256 timestamp);
-        event ServiceUpdated(address indexed service, string serviceType, string url, uint256 inputPrice, uint256 outputPrice, uint256 updatedAt, string model, string verifiability);
-        event ServiceRemoved(address indexed service);
-        event TEESettlementCompleted(address indexed provider, uint256 successCount, uint256 failedCount);
-        event TEESettlementFailed(address indexed provider, address indexed user, string reason);
-        event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
-
-        // Errors of the spec.
-        error AccountNotExists(address user, address provider);
-        error AccountExists(address user, address provider);
-        error ServiceNotExist(address provider);
-        error TooManyRefunds(address user, address provider);
-        error InvalidProofInputs(string reason);
-        error InvalidTEESignature(string reason);
-        // Errors only ours raise.
-        error AccountHasFunds(address user, address provider, uint256 balance);
-        error Unauthorized(address caller);
-        error InvalidInitialization();
-        error NotInitialized();
-        error InvalidLimit(uint256 limit, uint256 max);
-        error AmountTooLarge(uint256 amount);
-        error OwnableUnauthorizedAccount(address account);
-        error OwnableInvalidOwner(address owner);
-        // Bubbled up from the ledger (payProvider, userInfo).
-        error LedgerNotExists(address user);
-    }
-}
+pub use IInferenceServing::{Account, Refund, Service, ServiceParams, TEESettlementData};
+pub use ILedgerManager::{Ledger, UserInfo};
 
 /// Client bindings of FineTuningServing, in a module of their own: its
 /// `Service`, `Account*` and events share names with inference's above.
-/// Written from the FineTuningServing section of
-/// `../shared/spec/abi-0g.md` and the errors of `serving_contracts::abi`;
-/// the unit tests below pin every selector, event topic and struct tuple.
 ///
 /// The two `acknowledgeDeliverable` overloads are `acknowledgeDeliverable_0`
 /// (provider, id; the caller is the user) and `acknowledgeDeliverable_1`
 /// (user, provider, id; only that user may call it).
 pub mod fine_tuning {
-    alloy::sol! {
-        /// A queued refund of a fine-tuning sub-account.
-        #[derive(Debug, PartialEq, Eq)]
-        struct Refund {
-            uint256 index;
-            uint256 amount;
-            uint256 createdAt;
-            bool processed;
-        }
-
-        /// The resources a fine-tuning provider offers.
-        #[derive(Debug, PartialEq, Eq, Default)]
-        struct Quota {
-            uint256 cpuCount;
-            uint256 nodeMemory;
-            uint256 gpuCount;
-            uint256 nodeStorage;
-            string gpuType;
-        }
-
-        /// A fine-tuning service.
-        #[derive(Debug, PartialEq, Eq)]
-        struct Service {
-            address provider;
-            string url;
-            Quota quota;
-            uint256 pricePerToken;
-            address providerSigner;
-            bool occupied;
-            string[] models;
-        }
-
-        /// A model a provider delivered to a user.
-        #[derive(Debug, PartialEq, Eq)]
-        struct Deliverable {
-            string id;
-            bytes modelRootHash;
-            bytes encryptedSecret;
-            bool acknowledged;
-            uint256 timestamp;
-        }
-
-        /// A fine-tuning sub-account as the paged views list it.
-        #[derive(Debug, PartialEq, Eq)]
-        struct AccountSummary {
-            address user;
-            address provider;
-            uint256 nonce;
-            uint256 balance;
-            uint256 pendingRefund;
-            string additionalInfo;
-            address providerSigner;
-            uint256 validRefundsLength;
-            uint256 deliverablesCount;
-        }
-
-        /// A fine-tuning sub-account with its refunds and deliverables
-        /// (oldest first).
-        #[derive(Debug, PartialEq, Eq)]
-        struct AccountDetails {
-            address user;
-            address provider;
-            uint256 nonce;
-            uint256 balance;
-            uint256 pendingRefund;
-            Refund[] refunds;
-            string additionalInfo;
-            address providerSigner;
-            Deliverable[] deliverables;
-            uint256 validRefundsLength;
-            uint256 deliverablesHead;
-            uint256 deliverablesCount;
-        }
-
-        /// What a provider submits to settle a deliverable, signed by its
-        /// provider signer (`serving_verifier::verifier_input_digest`).
-        #[derive(Debug, PartialEq, Eq)]
-        struct VerifierInput {
-            string id;
-            bytes encryptedSecret;
-            bytes modelRootHash;
-            uint256 nonce;
-            address providerSigner;
-            bytes signature;
-            uint256 taskFee;
-            address user;
-        }
-
-        /// FineTuningServing: fine-tuning services, sub-accounts,
-        /// deliverables and their settlement.
+    alloy::sol!(
         #[sol(rpc)]
         #[derive(Debug, PartialEq, Eq)]
-        interface FineTuningServing {
-            // Public (spec).
-            function settleFees(VerifierInput verifierInput) external;
-            function addOrUpdateService(string url, Quota quota, uint256 pricePerToken, address providerSigner, bool occupied, string[] models) external;
-            function removeService() external;
-            function getService(address provider) external view returns (Service service);
-            function getAllServices() external view returns (Service[] services);
-            function addDeliverable(address user, string id, bytes modelRootHash) external;
-            function acknowledgeDeliverable(address provider, string id) external;
-            function acknowledgeDeliverable(address user, address provider, string id) external;
-            function getDeliverable(address user, address provider, string id) external view returns (Deliverable deliverable);
-            function getDeliverables(address user, address provider) external view returns (Deliverable[] deliverables);
-            function acknowledgeProviderSigner(address provider, address providerSigner) external;
-            function getAccount(address user, address provider) external view returns (AccountDetails account);
-            function getAllAccounts(uint256 offset, uint256 limit) external view returns (AccountSummary[] accounts, uint256 total);
-            function getAccountsByProvider(address provider, uint256 offset, uint256 limit) external view returns (AccountSummary[] accounts, uint256 total);
-            function getAccountsByUser(address user, uint256 offset, uint256 limit) external view returns (AccountSummary[] accounts, uint256 total);
-            function getBatchAccountsByUsers(address[] users) external view returns (AccountSummary[] accounts);
-            function accountExists(address user, address provider) external view returns (bool);
-            function getPendingRefund(address user, address provider) external view returns (uint256);
-            function penaltyPercentage() external view returns (uint256);
-            function updatePenaltyPercentage(uint256 penaltyPercentage) external;
-            function lockTime() external view returns (uint256);
-            function updateLockTime(uint256 _locktime) external;
-            function ledgerAddress() external view returns (address);
-            function initialize(uint256 _locktime, address _ledgerAddress, address owner, uint256 _penaltyPercentage) external;
-            function initialized() external view returns (bool);
-            function owner() external view returns (address);
-            function transferOwnership(address newOwner) external;
-            function renounceOwnership() external;
+        FineTuningServing,
+        "../abi/FineTuningServing.json"
+    );
 
-            // Ours: the split contract's views program (see InferenceServing).
-            function setViews(address views) external;
-
-            // Internal (ours; callable only by the ledger).
-            function fundAccount(address user, address provider, uint256 amount) external returns (uint256 moved, bool created);
-            function retrieveFunds(address user, address[] providers) external returns (uint256 paid);
-            function deleteAccounts(address user, address[] providers) external;
-            function userBalance(address user, address[] providers) external view returns (uint256 balance);
-
-            event BalanceUpdated(address indexed user, address indexed provider, uint256 amount, uint256 pendingRefund);
-            event RefundRequested(address indexed user, address indexed provider, uint256 indexed index, uint256 timestamp);
-            event ServiceUpdated(address indexed user, string url, Quota quota, uint256 pricePerToken, address providerSigner, bool occupied);
-            event ServiceRemoved(address indexed service);
-            event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
-
-            // Errors of the spec.
-            error AccountNotExists(address user, address provider);
-            error AccountExists(address user, address provider);
-            error ServiceNotExist(address provider);
-            error TooManyRefunds(address user, address provider);
-            error InvalidVerifierInput(string reason);
-            // Errors only ours raise.
-            error DeliverableNotExists(string id);
-            error DeliverableExists(string id);
-            error AccountHasFunds(address user, address provider, uint256 balance);
-            error Unauthorized(address caller);
-            error InvalidInitialization();
-            error NotInitialized();
-            error InvalidLimit(uint256 limit, uint256 max);
-            error AmountTooLarge(uint256 amount);
-            error OwnableUnauthorizedAccount(address account);
-            error OwnableInvalidOwner(address owner);
-            // Bubbled up from the ledger (payProvider, userInfo).
-            error LedgerNotExists(address user);
-        }
-    }
+    pub use FineTuningServing::{DeliverableExists, DeliverableNotExists};
+    pub use IFineTuningServing::{
+        AccountDetails, AccountSummary, Deliverable, Quota, Refund, Service, VerifierInput,
+    };
 }
 
 #[cfg(test)]

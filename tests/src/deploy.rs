@@ -408,8 +408,8 @@ impl ServingDeployment {
 /// `initialize(lockTime, ledger, owner)` of InferenceServing.
 pub fn inference_initialize(lock_time: U256, ledger: Address, owner: Address) -> Bytes {
     InferenceServing::initializeCall {
-        _locktime: lock_time,
-        _ledgerAddress: ledger,
+        lockTime: lock_time,
+        ledger,
         owner,
     }
     .abi_encode()
@@ -430,10 +430,10 @@ pub fn fine_tuning_initialize(
     penalty_percentage: U256,
 ) -> Bytes {
     FineTuningServing::initializeCall {
-        _locktime: lock_time,
-        _ledgerAddress: ledger,
+        lockTime: lock_time,
+        ledger,
         owner,
-        _penaltyPercentage: penalty_percentage,
+        penaltyPercentage: penalty_percentage,
     }
     .abi_encode()
     .into()

@@ -1547,7 +1547,7 @@ pub(crate) mod tests {
         assert_eq!(set_views.views, c.inference_views);
         let init = InferenceServing::initializeCall::abi_decode(&inf.calls[2].data, true).unwrap();
         assert_eq!(
-            (init._locktime, init._ledgerAddress, init.owner),
+            (init.lockTime, init.ledger, init.owner),
             (U256::from(86_400u64), c.ledger, c.owner)
         );
 
@@ -1557,10 +1557,10 @@ pub(crate) mod tests {
         let init = FineTuningServing::initializeCall::abi_decode(&ft.calls[2].data, true).unwrap();
         assert_eq!(
             (
-                init._locktime,
-                init._ledgerAddress,
+                init.lockTime,
+                init.ledger,
                 init.owner,
-                init._penaltyPercentage
+                init.penaltyPercentage
             ),
             (U256::from(86_400u64), c.ledger, c.owner, U256::from(30u64))
         );
@@ -1690,7 +1690,7 @@ pub(crate) mod tests {
             c.inference_views
         );
         let init = InferenceServing::initializeCall::abi_decode(inference[1], true).unwrap();
-        assert_eq!((init._ledgerAddress, init.owner), (c.ledger, c.owner));
+        assert_eq!((init.ledger, init.owner), (c.ledger, c.owner));
         let fine_tuning = config(7);
         assert_eq!(
             FineTuningServing::setViewsCall::abi_decode(fine_tuning[0], true)
@@ -1699,7 +1699,7 @@ pub(crate) mod tests {
             c.fine_tuning_views
         );
         let init = FineTuningServing::initializeCall::abi_decode(fine_tuning[1], true).unwrap();
-        assert_eq!((init._ledgerAddress, init.owner), (c.ledger, c.owner));
+        assert_eq!((init.ledger, init.owner), (c.ledger, c.owner));
         let ledger = config(10);
         assert_eq!(ledger.len(), 1);
         let init = LedgerManager::initializeCall::abi_decode(ledger[0], true).unwrap();

@@ -536,9 +536,7 @@ impl Serving {
         user: Address,
         provider: Address,
     ) -> ft::AccountDetails {
-        strict_call(self.ft().getAccount(user, provider))
-            .await
-            .account
+        strict_call(self.ft().getAccount(user, provider)).await._0
     }
 
     /// A fresh account holding `amount` wei.
@@ -645,7 +643,7 @@ impl Serving {
 
     /// The ledger of `user` (its encoding checked by [`strict_call`]).
     pub async fn ledger_of(&self, user: Address) -> crate::bindings::Ledger {
-        strict_call(self.ledger.getLedger(user)).await.ledger
+        strict_call(self.ledger.getLedger(user)).await._0
     }
 
     /// The sub-account of `user` with `provider` (its encoding checked by
@@ -653,7 +651,7 @@ impl Serving {
     pub async fn account(&self, user: Address, provider: Address) -> crate::bindings::Account {
         strict_call(self.inference.getAccount(user, provider))
             .await
-            .account
+            ._0
     }
 
     /// Checks the money invariants of the design on the chain's state,
@@ -750,12 +748,8 @@ impl Serving {
         let ft = self.ft();
 
         let got = strict_call(ft.getAllAccounts(all, all)).await;
-        assert_eq!(
-            got.total,
-            U256::from(accounts.len()),
-            "getAllAccounts total"
-        );
-        let mut got = got.accounts;
+        assert_eq!(got._1, U256::from(accounts.len()), "getAllAccounts total");
+        let mut got = got._0;
         got.sort_by_key(key);
         assert_eq!(got, accounts, "getAllAccounts (fine-tuning)");
 
@@ -768,8 +762,8 @@ impl Serving {
                 .filter(|a| a.user == user)
                 .cloned()
                 .collect();
-            assert_eq!(got.total, U256::from(want.len()), "getAccountsByUser total");
-            let mut got = got.accounts;
+            assert_eq!(got._1, U256::from(want.len()), "getAccountsByUser total");
+            let mut got = got._0;
             got.sort_by_key(key);
             assert_eq!(got, want, "getAccountsByUser({user}) (fine-tuning)");
         }
@@ -784,17 +778,17 @@ impl Serving {
                 .cloned()
                 .collect();
             assert_eq!(
-                got.total,
+                got._1,
                 U256::from(want.len()),
                 "getAccountsByProvider total"
             );
-            let mut got = got.accounts;
+            let mut got = got._0;
             got.sort_by_key(key);
             assert_eq!(got, want, "getAccountsByProvider({provider}) (fine-tuning)");
             let users: Vec<_> = want.iter().map(|a| a.user).collect();
             let got = strict_call(ft.getBatchAccountsByUsers(users).from(provider))
                 .await
-                .accounts;
+                ._0;
             assert_eq!(
                 got, want,
                 "getBatchAccountsByUsers as {provider} (fine-tuning)"
@@ -825,19 +819,15 @@ impl Serving {
         let key = |a: &crate::bindings::Account| (a.user, a.provider);
 
         let got = strict_call(self.ledger.getAllLedgers(all, all)).await;
-        assert_eq!(got.total, U256::from(ledgers.len()), "getAllLedgers total");
-        let mut got = got.ledgers;
+        assert_eq!(got._1, U256::from(ledgers.len()), "getAllLedgers total");
+        let mut got = got._0;
         got.sort_by_key(|l| l.user);
         ledgers.sort_by_key(|l| l.user);
         assert_eq!(got, ledgers, "getAllLedgers");
 
         let got = strict_call(self.inference.getAllAccounts(all, all)).await;
-        assert_eq!(
-            got.total,
-            U256::from(accounts.len()),
-            "getAllAccounts total"
-        );
-        let mut got = got.accounts;
+        assert_eq!(got._1, U256::from(accounts.len()), "getAllAccounts total");
+        let mut got = got._0;
         got.sort_by_key(key);
         accounts.sort_by_key(key);
         assert_eq!(got, accounts, "getAllAccounts");
@@ -849,8 +839,8 @@ impl Serving {
                 .filter(|a| a.user == ledger.user)
                 .cloned()
                 .collect();
-            assert_eq!(got.total, U256::from(want.len()), "getAccountsByUser total");
-            let mut got = got.accounts;
+            assert_eq!(got._1, U256::from(want.len()), "getAccountsByUser total");
+            let mut got = got._0;
             got.sort_by_key(key);
             assert_eq!(got, want, "getAccountsByUser({})", ledger.user);
         }
@@ -865,18 +855,18 @@ impl Serving {
                 .cloned()
                 .collect();
             assert_eq!(
-                got.total,
+                got._1,
                 U256::from(want.len()),
                 "getAccountsByProvider total"
             );
-            let mut got = got.accounts;
+            let mut got = got._0;
             got.sort_by_key(key);
             assert_eq!(got, want, "getAccountsByProvider({provider})");
 
             let users: Vec<_> = want.iter().map(|a| a.user).collect();
             let got = strict_call(self.inference.getBatchAccountsByUsers(users).from(provider))
                 .await
-                .accounts;
+                ._0;
             assert_eq!(got, want, "getBatchAccountsByUsers as {provider}");
         }
     }

@@ -186,10 +186,10 @@ async fn call_every_contract(node: &Node, contracts: &Contracts, settings: &Sett
     )
     .await
     .expect("addOrUpdateService (fine-tuning)");
-    let services = inference.getAllServices().call().await.unwrap().services;
+    let services = inference.getAllServices().call().await.unwrap()._0;
     assert_eq!(services.len(), 1);
     assert_eq!(services[0].provider, provider_address);
-    let services = fine_tuning.getAllServices().call().await.unwrap().services;
+    let services = fine_tuning.getAllServices().call().await.unwrap()._0;
     assert_eq!(services.len(), 1);
 
     // A user: a ledger, then a sub-account with each service.
@@ -221,14 +221,14 @@ async fn call_every_contract(node: &Node, contracts: &Contracts, settings: &Sett
         .call()
         .await
         .unwrap()
-        .account;
+        ._0;
     assert_eq!(account.balance, milli_eth(100));
     let account = fine_tuning
         .getAccount(user_address, provider_address)
         .call()
         .await
         .unwrap()
-        .account;
+        ._0;
     assert_eq!(account.balance, milli_eth(200));
     let held = reader.get_balance(contracts.ledger).await.unwrap();
     assert!(held >= eth(1), "the ledger holds the deposit");

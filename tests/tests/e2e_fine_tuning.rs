@@ -141,13 +141,7 @@ async fn deployment_wires_fine_tuning_into_the_ledger() {
         ft.penaltyPercentage().call().await.unwrap()._0,
         U256::from(PENALTY)
     );
-    assert!(ft
-        .getAllServices()
-        .call()
-        .await
-        .unwrap()
-        .services
-        .is_empty());
+    assert!(ft.getAllServices().call().await.unwrap()._0.is_empty());
     let transferred = events::<FT::OwnershipTransferred>(&f.receipt, f.address);
     assert_eq!(transferred.len(), 1, "{:?}", f.receipt);
     assert_eq!(transferred[0].newOwner, owner);
@@ -290,9 +284,7 @@ async fn a_provider_registers_updates_and_removes_its_service_through_the_views_
     assert_eq!(updated[0].providerSigner, signer.address());
     assert!(!updated[0].occupied);
 
-    let got = serving_harness::e2e::strict_call(ft.getService(p))
-        .await
-        .service;
+    let got = serving_harness::e2e::strict_call(ft.getService(p)).await._0;
     assert_eq!(got.provider, p);
     assert_eq!(got.url, service.url);
     assert_eq!(got.quota, service.quota);
@@ -302,7 +294,7 @@ async fn a_provider_registers_updates_and_removes_its_service_through_the_views_
     assert_eq!(got.models, service.models);
     let all = serving_harness::e2e::strict_call(ft.getAllServices())
         .await
-        .services;
+        ._0;
     assert_eq!(all, vec![got.clone()]);
 
     // An update overwrites every field (fewer models, occupied).
@@ -324,9 +316,7 @@ async fn a_provider_registers_updates_and_removes_its_service_through_the_views_
         .await
         .unwrap();
     eprintln!("addOrUpdateService (update): {} gas", receipt.gas_used);
-    let got = serving_harness::e2e::strict_call(ft.getService(p))
-        .await
-        .service;
+    let got = serving_harness::e2e::strict_call(ft.getService(p)).await._0;
     assert_eq!(
         (
             &got.url,
@@ -346,7 +336,7 @@ async fn a_provider_registers_updates_and_removes_its_service_through_the_views_
 
     // A second provider; getAllServices lists both.
     let other = serving.fine_tuning_provider(signer.address()).await;
-    assert_eq!(ft.getAllServices().call().await.unwrap().services.len(), 2);
+    assert_eq!(ft.getAllServices().call().await.unwrap()._0.len(), 2);
 
     // Removal, also through the delegate call.
     let receipt = send(&provider.wallet, ft.removeService())
@@ -362,7 +352,7 @@ async fn a_provider_registers_updates_and_removes_its_service_through_the_views_
             .map_err(serving_harness::e2e::call_error),
     );
     assert_eq!(missing.provider, p);
-    let services = ft.getAllServices().call().await.unwrap().services;
+    let services = ft.getAllServices().call().await.unwrap()._0;
     assert_eq!(services.len(), 1);
     assert_eq!(services[0].provider, other.address());
     expect_revert::<FT::ServiceNotExist, _>(send(&provider.wallet, ft.removeService()).await);
@@ -417,7 +407,7 @@ async fn a_provider_registers_updates_and_removes_its_service_through_the_views_
     assert_eq!(
         serving_harness::e2e::strict_call(ft.getService(p))
             .await
-            .service
+            ._0
             .url,
         service.url
     );
@@ -485,7 +475,7 @@ async fn an_acknowledged_deliverable_settles_for_the_full_fee_and_keeps_the_secr
     // The deliverable as posted.
     let deliverable = serving_harness::e2e::strict_call(ft.getDeliverable(u, p, "task-1".into()))
         .await
-        .deliverable;
+        ._0;
     assert_eq!(deliverable.id, "task-1");
     assert_eq!(deliverable.modelRootHash.as_ref(), root(1).as_slice());
     assert!(deliverable.encryptedSecret.is_empty());
@@ -538,7 +528,7 @@ async fn an_acknowledged_deliverable_settles_for_the_full_fee_and_keeps_the_secr
             .call()
             .await
             .unwrap()
-            .deliverable
+            ._0
             .acknowledged
     );
 
@@ -723,7 +713,7 @@ async fn an_unacknowledged_deliverable_settles_for_the_penalty_only() {
     );
     let deliverables = serving_harness::e2e::strict_call(ft.getDeliverables(u, p))
         .await
-        .deliverables;
+        ._0;
     assert_eq!(
         deliverables
             .iter()
@@ -772,7 +762,7 @@ async fn deliverables_keep_the_latest_twenty() {
     add_deliverable(&serving, &provider, u, "task-0", &root(0)).await;
     let ids: Vec<_> = serving_harness::e2e::strict_call(ft.getDeliverables(u, p))
         .await
-        .deliverables
+        ._0
         .into_iter()
         .map(|d| d.id)
         .collect();
@@ -955,7 +945,7 @@ async fn retrieve_fund_refund_and_delete_ledger_cover_fine_tuning() {
             .call()
             .await
             .unwrap()
-            .total,
+            ._1,
         U256::ZERO
     );
 

@@ -60,7 +60,7 @@ async fn failed_users(
         .call()
         .await
         .expect("settleFeesWithTEE as a call")
-        .failedUsers
+        ._0
 }
 
 /// Settles `batch` as `provider` and returns the receipt.
@@ -899,13 +899,7 @@ async fn paged_views_return_what_single_views_return() {
         .open_account(&b, p1.address(), milli_eth(300), &tee)
         .await;
     serving.check_invariants().await;
-    let services = serving
-        .inference
-        .getAllServices()
-        .call()
-        .await
-        .unwrap()
-        .services;
+    let services = serving.inference.getAllServices().call().await.unwrap()._0;
     let mut providers: Vec<_> = services.iter().map(|s| s.provider).collect();
     providers.sort();
     let mut want = vec![p1.address(), p2.address()];
@@ -917,7 +911,7 @@ async fn paged_views_return_what_single_views_return() {
         .call()
         .await
         .unwrap()
-        .service;
+        ._0;
     assert_eq!(service.model, "llama-3.3-70b");
     assert!(services.contains(&service));
     serving.check_paged_views().await;

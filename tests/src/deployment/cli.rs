@@ -773,7 +773,7 @@ mod tests {
             inference_views
         );
         let init = InferenceServing::initializeCall::abi_decode(inf[1], true).unwrap();
-        assert_eq!((init._ledgerAddress, init.owner), (ledger, owner));
+        assert_eq!((init.ledger, init.owner), (ledger, owner));
         let ft = configuration(3);
         assert_eq!(ft.len(), 2);
         assert_eq!(
@@ -783,7 +783,7 @@ mod tests {
             fine_tuning_views
         );
         let init = FineTuningServing::initializeCall::abi_decode(ft[1], true).unwrap();
-        assert_eq!((init._ledgerAddress, init.owner), (ledger, owner));
+        assert_eq!((init.ledger, init.owner), (ledger, owner));
         let ledger_calls = configuration(4);
         assert_eq!(ledger_calls.len(), 1);
         let init = LedgerManager::initializeCall::abi_decode(ledger_calls[0], true).unwrap();

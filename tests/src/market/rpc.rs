@@ -851,7 +851,7 @@ impl Backend for Rpc {
     ) -> Outcome<()> {
         let call = LM::transferFundCall {
             provider,
-            serviceTypeStr: kind.service_type().into(),
+            serviceType: kind.service_type().into(),
             amount,
         };
         self.call(user, self.contracts.ledger, U256::ZERO, call)
@@ -873,8 +873,8 @@ impl Backend for Rpc {
             .view(user, self.contracts.ledger, LM::getLedgerCall { user })?
             .ok()
             .map(|r| LedgerState {
-                available: r.ledger.availableBalance,
-                total: r.ledger.totalBalance,
+                available: r._0.availableBalance,
+                total: r._0.totalBalance,
             }))
     }
 
@@ -891,10 +891,7 @@ impl Backend for Rpc {
                 user,
                 c.inference,
                 U256::ZERO,
-                IS::acknowledgeTEESignerCall {
-                    provider,
-                    teeSignerAddress: signer,
-                },
+                IS::acknowledgeTEESignerCall { provider, signer },
             ),
             Kind::FineTuning => self.call(
                 user,
@@ -920,11 +917,11 @@ impl Backend for Rpc {
             Kind::Inference => self
                 .view(user, c.inference, IS::getAccountCall { user, provider })?
                 .ok()
-                .map(|r| account_state(r.account)),
+                .map(|r| account_state(r._0)),
             Kind::FineTuning => self
                 .view(user, c.fine_tuning, FT::getAccountCall { user, provider })?
                 .ok()
-                .map(|r| details_state(r.account)),
+                .map(|r| details_state(r._0)),
         })
     }
 
@@ -941,7 +938,7 @@ impl Backend for Rpc {
             let accounts = self
                 .view(provider, self.contracts.inference, call)?
                 .map_err(Failure::Reverted)?
-                .accounts;
+                ._0;
             states.extend(accounts.into_iter().map(account_state));
         }
         Ok(states)
