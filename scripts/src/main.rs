@@ -22,7 +22,7 @@ use std::{
     process::{exit, Command, Stdio},
 };
 
-use xtask::{
+use serving_scripts::{
     abi::{self, artifacts, Spec},
     code_hash, decode_initcode, Artifacts, MAX_CODE_BYTES, MAX_WASM_BYTES,
 };

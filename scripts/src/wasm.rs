@@ -8,6 +8,8 @@ use std::{
     io::{Read, Write},
 };
 
+pub use crate::evm::initcode;
+
 /// Largest stored code a chain accepts (EIP-170, enforced by Arbitrum).
 pub const MAX_CODE_BYTES: usize = 24_576;
 /// Largest uncompressed wasm Stylus activates (128 KiB).
@@ -19,9 +21,6 @@ pub const CODE_PREFIX: [u8; 4] = [0xEF, 0xF0, 0x00, 0x00];
 pub const BROTLI_QUALITY: u32 = 11;
 /// Brotli window (log2 of its size in bytes).
 pub const BROTLI_WINDOW: u32 = 22;
-
-/// Length of the init code prelude (PUSH32 .. RETURN) before the version byte.
-pub const PRELUDE_LEN: usize = 42;
 
 #[derive(Debug)]
 /// Why a wasm file cannot become a Stylus program.
@@ -86,33 +85,11 @@ pub fn compress(wasm: &[u8]) -> Vec<u8> {
     out
 }
 
-/// EVM init code returning `code`, laid out as cargo stylus'
-/// `contract_deployment_calldata`: PUSH32 len, DUP1, PUSH1 43, PUSH1 0,
-/// CODECOPY, PUSH1 0, RETURN, then a version byte 0 and the code.
-pub fn initcode(code: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(PRELUDE_LEN + 1 + code.len());
-    out.push(0x7f); // PUSH32
-    out.extend_from_slice(&[0u8; 24]);
-    out.extend_from_slice(&(code.len() as u64).to_be_bytes());
-    out.push(0x80); // DUP1
-    out.extend_from_slice(&[0x60, (PRELUDE_LEN + 1) as u8]); // PUSH1 offset of the code
-    out.extend_from_slice(&[0x60, 0x00]); // PUSH1 0
-    out.push(0x39); // CODECOPY
-    out.extend_from_slice(&[0x60, 0x00]); // PUSH1 0
-    out.push(0xf3); // RETURN
-    out.push(0x00); // version
-    out.extend_from_slice(code);
-    out
-}
-
 /// Decodes deployment init code made by [`initcode`] back to the wasm the
 /// chain activates: checks the prelude and the length, the Stylus prefix,
 /// and decompresses. `None` when any part does not match.
 pub fn decode_initcode(initcode: &[u8]) -> Option<Vec<u8>> {
-    let code = initcode.get(PRELUDE_LEN + 1..)?;
-    if initcode[..PRELUDE_LEN + 1] != self::initcode(code)[..PRELUDE_LEN + 1] {
-        return None;
-    }
+    let code = crate::evm::initcode_code(initcode)?;
     let compressed = code.strip_prefix(CODE_PREFIX.as_slice())?;
     let mut wasm = Vec::new();
     brotli::Decompressor::new(compressed, 4096)
@@ -292,28 +269,13 @@ mod tests {
         wrong_len[32] ^= 1;
         assert_eq!(decode_initcode(&wrong_len), None);
         let mut wrong_prefix = artifacts.initcode.clone();
-        wrong_prefix[PRELUDE_LEN + 1] = 0;
+        wrong_prefix[crate::evm::CODE_OFFSET] = 0;
         assert_eq!(decode_initcode(&wrong_prefix), None);
         assert_eq!(decode_initcode(&artifacts.initcode[..20]), None);
         assert_eq!(
             code_hash(&artifacts.code),
             alloy_primitives::keccak256(&artifacts.code).0
         );
-    }
-
-    #[test]
-    fn initcode_layout() {
-        let code = vec![0xAB; 0x1234];
-        let init = initcode(&code);
-        assert_eq!(init.len(), 43 + code.len());
-        assert_eq!(init[0], 0x7f);
-        assert_eq!(init[1..31], [0u8; 30]);
-        assert_eq!(init[31..33], [0x12, 0x34]);
-        assert_eq!(
-            init[33..43],
-            [0x80, 0x60, 0x2b, 0x60, 0x00, 0x39, 0x60, 0x00, 0xf3, 0x00]
-        );
-        assert_eq!(init[43..], code[..]);
     }
 
     #[test]

@@ -138,6 +138,8 @@ pub enum ChainError {
     /// A creation transaction succeeded but its receipt has no contract
     /// address.
     NoContractAddress(Box<TransactionReceipt>),
+    /// Asking ArbWasm whether a program needs activation failed.
+    Activation(String),
 }
 
 impl fmt::Display for ChainError {
@@ -165,6 +167,7 @@ impl fmt::Display for ChainError {
                     r.transaction_hash
                 )
             }
+            Self::Activation(reason) => write!(f, "asking ArbWasm about activation: {reason}"),
         }
     }
 }
@@ -792,24 +795,6 @@ where
     }
 }
 
-/// Init code that returns `code` as the contract's stored code (a 13-byte
-/// prefix that copies the rest): for deploying hand-made EVM runtimes or
-/// stored Stylus code (`0xEFF00000 ‖ brotli(wasm)`) in tests.
-///
-/// # Panics
-///
-/// If `code` is 64 KiB or longer.
-pub fn initcode_returning(code: &[u8]) -> Vec<u8> {
-    let len = u16::try_from(code.len()).expect("code shorter than 64 KiB");
-    let [hi, lo] = len.to_be_bytes();
-    // PUSH2 len, DUP1, PUSH2 13, PUSH1 0, CODECOPY, PUSH1 0, RETURN
-    let mut initcode = vec![
-        0x61, hi, lo, 0x80, 0x61, 0x00, 0x0d, 0x60, 0x00, 0x39, 0x60, 0x00, 0xf3,
-    ];
-    initcode.extend_from_slice(code);
-    initcode
-}
-
 /// Where `cargo xtask build` writes the init code of contract `name`:
 /// `<workspace>/target/stylus/<name>.initcode`.
 pub fn artifact_path(name: &str) -> PathBuf {
@@ -925,13 +910,6 @@ Listening on 127.0.0.1:39675
             Some(in_path)
         );
         std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn initcode_returns_the_code() {
-        let initcode = initcode_returning(&[0xaa; 300]);
-        assert_eq!(&initcode[..3], &[0x61, 0x01, 0x2c]);
-        assert_eq!(initcode.len(), 13 + 300);
     }
 
     #[test]

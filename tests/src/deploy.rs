@@ -1,56 +1,35 @@
-//! Deploying the serving contracts with no initialization window.
+//! The end-to-end tests' deployment of the serving contracts, with no
+//! initialization window and every program activated, as a chain requires.
 //!
 //! Reference defect 12: the reference's `initialize` can be called by the
 //! first stranger who reaches it. Ours is configured in the very transaction
-//! that creates it. A Stylus program has no constructor, so each contract is
-//! created by a tiny hand-assembled EVM *deployer* (see [`deployer_initcode`])
-//! sent as a creation transaction: its init code
-//!
-//! 1. `CODECOPY`s the program's init code (the artifact of `cargo xtask
-//!    build`, which returns the stored Stylus code) into memory and `CREATE`s
-//!    it: the program lands at `create_address(deployer, 1)`;
-//! 2. for each call embedded after it (e.g. `setViews(...)`, then
-//!    `initialize(...)`), `CODECOPY`s the calldata and `CALL`s the new
-//!    program with it;
-//! 3. reverts with the failing step's revert data if any step failed, so
-//!    the whole transaction fails and nothing is left behind; otherwise it
-//!    returns nothing (the deployer keeps no code).
-//!
-//! arbos-anvil runs a Stylus program nobody activated (it compiles it on
-//! its first call), so the `CALL` in step 2 just works here. A real Arbitrum
-//! chain refuses to call a program before `ArbWasm.activateProgram(program)`
-//! (precompile `0x71`, paying a data fee): the deployment command
-//! ([`crate::deployment`], `scripts/deploy.sh`) uses a deployer that
-//! activates each program between its creation and its first call, in the
-//! same transaction, with the fee quoted by ArbWasm.
+//! that creates it, by the project's one deployer
+//! (`serving_scripts::evm::deployer_code`, the same as the deployment
+//! command's, see [`crate::deployment`]): a one-shot EVM contract whose init
+//! code creates the program, activates it (`ArbWasm.activateProgram`, when
+//! the chain has not activated that code hash yet), makes the
+//! configuration calls (e.g. `setViews(...)`, then `initialize(...)`) and
+//! reverts with the failing step's revert data if any step fails
+//! ([`deploy_initialized`]).
 //!
 //! LedgerManager and InferenceServing each need the other's address at
 //! initialization, so both addresses are computed ahead from the sender and
-//! its nonces (CREATE addresses): the contract created by a deployer
-//! transaction sent with nonce `n` is at
-//! `create_address(create_address(sender, n), 1)` (a new contract's own
-//! nonce starts at 1, EIP-161). [`deploy_serving`] sends InferenceServing with
-//! nonce `n` and LedgerManager with `n + 1`, each initialized with the
-//! other's predicted address, and checks both predictions.
+//! its nonces: the contract created by a deployer transaction sent with
+//! nonce `n` is at `create_address(create_address(sender, n), 1)` (a new
+//! contract's own nonce starts at 1, EIP-161; [`created_address`]).
 //!
 //! InferenceServing is split in two programs at one address (its code does
 //! not fit one): the main program holds the state-changing functions and its
 //! fallback delegates every other selector to the views program
-//! (`inference-serving-views`). When that artifact exists, [`deploy_serving`]
-//! first deploys the views program as it is (it only ever runs on the main
-//! program's storage, by delegatecall, and has nothing to initialize), then
-//! creates the main program with `setViews(views)` and `initialize(...)` in
-//! its creating transaction.
-//!
-//! FineTuningServing is split the same way (`fine-tuning-serving` and
-//! `fine-tuning-serving-views`). When both its artifacts exist (and
-//! [`ServingConfig::deploy_fine_tuning`] holds), [`deploy_serving`] deploys
-//! it between InferenceServing and LedgerManager: its views program, then
-//! its main program with `setViews(views)` and `initialize(lockTime,
-//! ledger, owner, penaltyPercentage)`; LedgerManager is then initialized
-//! with both serving contracts' real addresses. The nonces, in order: the
-//! inference views program, InferenceServing, the fine-tuning views
-//! program, FineTuningServing, LedgerManager.
+//! (`inference-serving-views`). [`deploy_serving`] first deploys the views
+//! program (created and activated; it only ever runs on the main program's
+//! storage, by delegatecall, and has nothing to initialize), then creates
+//! the main program with `setViews(views)` and `initialize(...)` in its
+//! creating transaction. FineTuningServing is split the same way and
+//! deployed between InferenceServing and LedgerManager, which is then
+//! initialized with both serving contracts' addresses. The nonces, in
+//! order: the inference views program, InferenceServing, the fine-tuning
+//! views program, FineTuningServing, LedgerManager.
 
 use alloy::{
     network::TransactionBuilder,
@@ -63,6 +42,7 @@ use alloy::{
 use crate::{
     bindings::{fine_tuning::FineTuningServing, InferenceServing, LedgerManager},
     chain::{self, ChainError, NodeOptions, WalletProvider},
+    deployment,
 };
 
 /// The node's code size limit for the end-to-end tests and the gas
@@ -122,122 +102,6 @@ pub fn artifact(name: &str) -> Vec<u8> {
     })
 }
 
-/// Length of the deployer's code before the embedded program init code,
-/// for a deployer making `calls` calls: 41 + 34 per call.
-pub const fn deployer_prefix_len(calls: usize) -> usize {
-    DEPLOYER_FIXED_LEN + DEPLOYER_CALL_LEN * calls
-}
-
-const DEPLOYER_FIXED_LEN: usize = 41;
-const DEPLOYER_CALL_LEN: usize = 34;
-/// Length of the failure branch at the end of the prefix.
-const DEPLOYER_FAIL_LEN: usize = 11;
-
-// Opcodes.
-const PUSH1: u8 = 0x60;
-const PUSH2: u8 = 0x61;
-const PUSH4: u8 = 0x63;
-const CODECOPY: u8 = 0x39;
-const CREATE: u8 = 0xf0;
-const DUP1: u8 = 0x80;
-const DUP6: u8 = 0x85;
-const ISZERO: u8 = 0x15;
-const JUMPI: u8 = 0x57;
-const JUMPDEST: u8 = 0x5b;
-const GAS: u8 = 0x5a;
-const CALL: u8 = 0xf1;
-const STOP: u8 = 0x00;
-const RETURNDATASIZE: u8 = 0x3d;
-const RETURNDATACOPY: u8 = 0x3e;
-const REVERT: u8 = 0xfd;
-
-fn push4(code: &mut Vec<u8>, value: usize) {
-    let value = u32::try_from(value).expect("deployer parts are below 4 GiB");
-    code.push(PUSH4);
-    code.extend_from_slice(&value.to_be_bytes());
-}
-
-/// Init code of a deployer that creates `program_initcode` and calls the new
-/// contract with `calldata` in the same transaction, reverting (with the
-/// failing step's revert data) if either step fails, and returning no code.
-/// [`deployer_initcode_calls`] with one call.
-pub fn deployer_initcode(program_initcode: &[u8], calldata: &[u8]) -> Vec<u8> {
-    deployer_initcode_calls(program_initcode, &[calldata])
-}
-
-/// Init code of a deployer that creates `program_initcode`, then calls the
-/// new contract with each of `calls` in order (no value), in one
-/// transaction; if the creation or any call fails it reverts with that
-/// step's revert data; otherwise it returns no code.
-///
-/// Layout: a prefix of [`deployer_prefix_len`]`(calls.len())` bytes, then
-/// `program_initcode`, then each call's calldata.
-///
-/// ```text
-/// PUSH4 len(p) PUSH4 off(p) PUSH1 0 CODECOPY      ; memory[0..] = program init code
-/// PUSH4 len(p) PUSH1 0 PUSH1 0 CREATE             ; addr = CREATE(0, 0, len(p))
-/// DUP1 ISZERO PUSH2 fail JUMPI
-/// per call i:
-///   PUSH4 len(c) PUSH4 off(c) PUSH1 0 CODECOPY    ; memory[0..] = calldata i
-///   PUSH1 0 PUSH1 0 PUSH4 len(c) PUSH1 0 PUSH1 0 DUP6 GAS CALL
-///   ISZERO PUSH2 fail JUMPI
-/// STOP                                            ; no code for the deployer
-/// fail: JUMPDEST RETURNDATASIZE PUSH1 0 PUSH1 0 RETURNDATACOPY
-///       RETURNDATASIZE PUSH1 0 REVERT              ; bubble the revert data
-/// ```
-pub fn deployer_initcode_calls(program_initcode: &[u8], calls: &[&[u8]]) -> Vec<u8> {
-    let prefix = deployer_prefix_len(calls.len());
-    let fail = prefix - DEPLOYER_FAIL_LEN;
-    let [fail_hi, fail_lo] = u16::try_from(fail)
-        .expect("fewer than 1,900 calls")
-        .to_be_bytes();
-    let total = prefix + program_initcode.len() + calls.iter().map(|c| c.len()).sum::<usize>();
-
-    let mut code = Vec::with_capacity(total);
-    // Copy the program's init code and create it.
-    push4(&mut code, program_initcode.len());
-    push4(&mut code, prefix);
-    code.extend_from_slice(&[PUSH1, 0, CODECOPY]);
-    push4(&mut code, program_initcode.len());
-    code.extend_from_slice(&[PUSH1, 0, PUSH1, 0, CREATE]);
-    code.extend_from_slice(&[DUP1, ISZERO, PUSH2, fail_hi, fail_lo, JUMPI]);
-    // Copy each call's data over memory and call the new contract.
-    let mut offset = prefix + program_initcode.len();
-    for calldata in calls {
-        push4(&mut code, calldata.len());
-        push4(&mut code, offset);
-        code.extend_from_slice(&[PUSH1, 0, CODECOPY]);
-        code.extend_from_slice(&[PUSH1, 0, PUSH1, 0]);
-        push4(&mut code, calldata.len());
-        code.extend_from_slice(&[PUSH1, 0, PUSH1, 0, DUP6, GAS, CALL]);
-        code.extend_from_slice(&[ISZERO, PUSH2, fail_hi, fail_lo, JUMPI]);
-        offset += calldata.len();
-    }
-    code.push(STOP);
-    // Failure: revert with the returned data.
-    assert_eq!(code.len(), fail, "the jump target is the failure branch");
-    code.extend_from_slice(&[
-        JUMPDEST,
-        RETURNDATASIZE,
-        PUSH1,
-        0,
-        PUSH1,
-        0,
-        RETURNDATACOPY,
-        RETURNDATASIZE,
-        PUSH1,
-        0,
-        REVERT,
-    ]);
-    assert_eq!(code.len(), prefix);
-    code.extend_from_slice(program_initcode);
-    for calldata in calls {
-        code.extend_from_slice(calldata);
-    }
-    debug_assert_eq!(code.len(), total);
-    code
-}
-
 /// The address of the deployer contract created by `sender`'s transaction
 /// with nonce `nonce`.
 pub fn deployer_address(sender: Address, nonce: u64) -> Address {
@@ -262,17 +126,53 @@ pub struct Deployed {
     pub receipt: TransactionReceipt,
 }
 
-/// Sends one deployer transaction from `wallet`'s default signer with the
-/// given `nonce` (or the account's next one): creates `program_initcode`
-/// and calls the new contract with each of `calls` in order (see
-/// [`deployer_initcode_calls`]). Checks that the contract was created where
-/// predicted and holds code.
+/// The transaction that creates `program_initcode` with nonce `nonce`
+/// through the project's one deployer
+/// ([`serving_scripts::evm::deployer_code`], see [`crate::deployment`]):
+/// the program is created, activated when the chain has not activated its
+/// code hash (the transaction's value is the quoted data fee; what the
+/// activation does not use comes back), then called with each of `calls`;
+/// any failure reverts the whole transaction. EVM init code (a proxy, a
+/// probe) is created and called the same way, with nothing to activate.
 ///
-/// Errors: [`ChainError::Rpc`] when estimation shows the creation or the
-/// call would fail (the message carries the revert data),
-/// [`ChainError::Reverted`] when it was mined and failed,
-/// [`ChainError::NoContractAddress`] when nothing is at the predicted
-/// address.
+/// # Errors
+///
+/// [`ChainError::Activation`] when the chain cannot say whether the
+/// program needs activation.
+pub async fn deployer_tx(
+    wallet: &WalletProvider,
+    program_initcode: &[u8],
+    calls: &[&[u8]],
+    nonce: u64,
+) -> Result<TransactionRequest, ChainError> {
+    let sender = wallet.default_signer_address();
+    let activation = match deployment::Program::new("program", program_initcode.to_vec()) {
+        Ok(program) => deployment::activation(wallet, sender, &program)
+            .await
+            .map_err(|e| ChainError::Activation(e.to_string()))?,
+        Err(_) => deployment::Activation::Evm,
+    };
+    let mut embedded = Vec::with_capacity(calls.len() + 1);
+    if activation.value().is_some() {
+        embedded.push(deployment::activate(created_address(sender, nonce)));
+    }
+    embedded.extend(calls.iter().map(|data| {
+        deployment::configure(Bytes::copy_from_slice(data), "configuration call".into())
+    }));
+    Ok(TransactionRequest::default()
+        .with_deploy_code(deployment::deployer_code(program_initcode, &embedded))
+        .with_value(activation.value().unwrap_or_default())
+        .with_nonce(nonce))
+}
+
+/// Creates `program_initcode` and makes each of `calls` on it, in one
+/// transaction from `wallet` (with `nonce`, or the account's next one):
+/// see [`deployer_tx`]. The program lands at [`created_address`].
+///
+/// # Errors
+///
+/// [`ChainError`] when the transaction fails (a failing call reverts it
+/// with that call's revert data) or leaves no code at the address.
 pub async fn deploy_initialized(
     wallet: &WalletProvider,
     program_initcode: &[u8],
@@ -284,9 +184,7 @@ pub async fn deploy_initialized(
         Some(n) => n,
         None => wallet.get_transaction_count(sender).await?,
     };
-    let tx = TransactionRequest::default()
-        .with_deploy_code(deployer_initcode_calls(program_initcode, calls))
-        .with_nonce(nonce);
+    let tx = deployer_tx(wallet, program_initcode, calls, nonce).await?;
     let receipt = crate::e2e::send_tx(wallet, tx).await?;
     let deployer = deployer_address(sender, nonce);
     let address = created_address(sender, nonce);
@@ -537,16 +435,9 @@ async fn deploy_split(
     let sender = wallet.default_signer_address();
     let (views, views_receipt) = match views_initcode {
         Some(code) => {
-            let tx = TransactionRequest::default()
-                .with_deploy_code(code.to_vec())
-                .with_nonce(*nonce);
-            let receipt = crate::e2e::send_tx(wallet, tx).await?;
-            let views = sender.create(*nonce);
-            if receipt.contract_address != Some(views) {
-                return Err(ChainError::NoContractAddress(Box::new(receipt)));
-            }
+            let deployed = deploy_initialized(wallet, code, &[], Some(*nonce)).await?;
             *nonce += 1;
-            (Some(views), Some(receipt))
+            (Some(deployed.address), Some(deployed.receipt))
         }
         None => (None, None),
     };
@@ -656,34 +547,6 @@ mod tests {
     use alloy::primitives::address;
 
     use super::*;
-
-    #[test]
-    fn deployer_layout() {
-        let program = [0xaa; 300];
-        let calldata = [0xbb; 100];
-        let code = deployer_initcode(&program, &calldata);
-        let prefix = deployer_prefix_len(1);
-        assert_eq!(prefix, 75);
-        assert_eq!(code.len(), prefix + 400);
-        assert_eq!(&code[prefix..prefix + 300], &program);
-        assert_eq!(&code[prefix + 300..], &calldata);
-        // PUSH4 300, PUSH4 75 ...
-        assert_eq!(&code[..10], &[0x63, 0, 0, 1, 44, 0x63, 0, 0, 0, 75]);
-        // The jump target is a JUMPDEST.
-        assert_eq!(code[prefix - 11], JUMPDEST);
-
-        // Two calls: their data follow the program in order.
-        let code = deployer_initcode_calls(&program, &[&[1, 2], &[3, 4, 5]]);
-        let prefix = deployer_prefix_len(2);
-        assert_eq!(code.len(), prefix + 305);
-        assert_eq!(&code[prefix + 300..], &[1, 2, 3, 4, 5]);
-        assert_eq!(code[prefix - 11], JUMPDEST);
-        // The second call copies 3 bytes from prefix + 302.
-        let second = 29 + DEPLOYER_CALL_LEN;
-        let mut expected = vec![PUSH4, 0, 0, 0, 3, PUSH4];
-        expected.extend_from_slice(&u32::try_from(prefix + 302).unwrap().to_be_bytes());
-        assert_eq!(&code[second..second + 10], &expected[..]);
-    }
 
     #[test]
     fn create_addresses() {

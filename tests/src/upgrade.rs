@@ -13,8 +13,8 @@
 //! *proxy* addresses, so the ledger <-> serving checks (`msg.sender ==
 //! ledger`) see proxies.
 //!
-//! The proxy is a 101-byte EVM contract assembled here
-//! ([`proxy_runtime`]), the equivalent of Solidity's `BeaconProxy`: the
+//! The proxy is a 101-byte EVM contract (`serving_scripts::evm`'s
+//! [`proxy_runtime`], with all the EVM code the project writes), the equivalent of Solidity's `BeaconProxy`: the
 //! beacon is in its code (and, for tools, in the ERC-1967 beacon slot); each
 //! call asks the beacon for the implementation (`STATICCALL
 //! implementation()`) and `DELEGATECALL`s it with the calldata, returning or
@@ -55,11 +55,12 @@
 
 use alloy::{
     network::TransactionBuilder,
-    primitives::{b256, keccak256, Address, Bytes, B256, U256},
+    primitives::{keccak256, Address, Bytes, U256},
     providers::{Provider, WalletProvider as _},
     rpc::types::{TransactionReceipt, TransactionRequest},
-    sol_types::{SolCall, SolError, SolEvent, SolValue},
+    sol_types::{SolCall, SolValue},
 };
+pub use serving_scripts::evm::{proxy_initcode, proxy_runtime, BEACON_SLOT};
 
 use crate::{
     chain::{ChainError, WalletProvider},
@@ -116,11 +117,6 @@ alloy::sol! {
 /// The artifact name of the beacon program.
 pub const BEACON_ARTIFACT: &str = "upgradeable-beacon";
 
-/// The ERC-1967 beacon slot, `keccak256("eip1967.proxy.beacon") - 1`,
-/// where a proxy keeps its beacon.
-pub const BEACON_SLOT: B256 =
-    b256!("a3f0ad74e5423aebfd80d3ef4346578335a9a72aeaee59ff6cb3582b35133d50");
-
 /// The selector the Stylus SDK routes to a program's constructor:
 /// `keccak256("stylus_constructor()")[..4]`, whatever its arguments.
 pub fn stylus_constructor_selector() -> [u8; 4] {
@@ -138,160 +134,6 @@ fn stylus_constructor(params: Vec<u8>) -> Bytes {
 /// The beacon's constructor call: `(implementation, owner)`.
 pub fn beacon_constructor(implementation: Address, owner: Address) -> Bytes {
     stylus_constructor((implementation, owner).abi_encode_params())
-}
-
-// Opcodes of the EVM proxy.
-const LT: u8 = 0x10;
-const ISZERO: u8 = 0x15;
-const SHL: u8 = 0x1b;
-const CALLDATASIZE: u8 = 0x36;
-const CALLDATACOPY: u8 = 0x37;
-const CODECOPY: u8 = 0x39;
-const EXTCODESIZE: u8 = 0x3b;
-const RETURNDATASIZE: u8 = 0x3d;
-const RETURNDATACOPY: u8 = 0x3e;
-const MLOAD: u8 = 0x51;
-const MSTORE: u8 = 0x52;
-const SSTORE: u8 = 0x55;
-const JUMPI: u8 = 0x57;
-const GAS: u8 = 0x5a;
-const JUMPDEST: u8 = 0x5b;
-const PUSH1: u8 = 0x60;
-const PUSH4: u8 = 0x63;
-const PUSH20: u8 = 0x73;
-const PUSH32: u8 = 0x7f;
-const DUP1: u8 = 0x80;
-const DUP5: u8 = 0x84;
-const LOG2: u8 = 0xa2;
-const RETURN: u8 = 0xf3;
-const DELEGATECALL: u8 = 0xf4;
-const STATICCALL: u8 = 0xfa;
-const REVERT: u8 = 0xfd;
-
-/// Length of [`proxy_runtime`].
-pub const PROXY_RUNTIME_LEN: u8 = 101;
-/// Where [`proxy_runtime`]'s success branch starts.
-const PROXY_OK: u8 = 85;
-/// Where [`proxy_runtime`]'s failure branch (the beacon failed) starts.
-const PROXY_FAIL: u8 = 90;
-/// Length of [`proxy_initcode`] before the runtime code.
-const PROXY_INIT_LEN: u8 = 192;
-/// Where [`proxy_initcode`]'s failure branch (no beacon) starts.
-const PROXY_INIT_BAD: u8 = 151;
-
-fn push_selector(code: &mut Vec<u8>, selector: [u8; 4]) {
-    // PUSH4 selector PUSH1 224 SHL: the selector in the word's first bytes.
-    code.push(PUSH4);
-    code.extend_from_slice(&selector);
-    code.extend_from_slice(&[PUSH1, 224, SHL]);
-}
-
-fn push_address(code: &mut Vec<u8>, address: Address) {
-    code.push(PUSH20);
-    code.extend_from_slice(address.as_slice());
-}
-
-/// The runtime code of the EVM beacon proxy for `beacon`, 101 bytes:
-///
-/// ```text
-/// PUSH4 implementation() PUSH1 224 SHL PUSH1 0 MSTORE
-/// PUSH1 32 PUSH1 0 PUSH1 4 PUSH1 0 PUSH20 beacon GAS STATICCALL
-/// ISZERO PUSH1 fail JUMPI                       ; the beacon failed
-/// PUSH1 32 RETURNDATASIZE LT PUSH1 fail JUMPI   ; or returned no word
-/// PUSH1 0 MLOAD                                 ; the implementation
-/// CALLDATASIZE PUSH1 0 PUSH1 0 CALLDATACOPY
-/// PUSH1 0 PUSH1 0 CALLDATASIZE PUSH1 0 DUP5 GAS DELEGATECALL
-/// RETURNDATASIZE PUSH1 0 PUSH1 0 RETURNDATACOPY
-/// PUSH1 ok JUMPI RETURNDATASIZE PUSH1 0 REVERT
-/// ok:   JUMPDEST RETURNDATASIZE PUSH1 0 RETURN
-/// fail: JUMPDEST RETURNDATASIZE PUSH1 0 PUSH1 0 RETURNDATACOPY
-///       RETURNDATASIZE PUSH1 0 REVERT
-/// ```
-pub fn proxy_runtime(beacon: Address) -> Vec<u8> {
-    let mut code = Vec::with_capacity(PROXY_RUNTIME_LEN.into());
-    push_selector(&mut code, UpgradeableBeacon::implementationCall::SELECTOR);
-    code.extend_from_slice(&[PUSH1, 0, MSTORE]);
-    code.extend_from_slice(&[PUSH1, 32, PUSH1, 0, PUSH1, 4, PUSH1, 0]);
-    push_address(&mut code, beacon);
-    code.extend_from_slice(&[GAS, STATICCALL, ISZERO, PUSH1, PROXY_FAIL, JUMPI]);
-    code.extend_from_slice(&[PUSH1, 32, RETURNDATASIZE, LT, PUSH1, PROXY_FAIL, JUMPI]);
-    code.extend_from_slice(&[PUSH1, 0, MLOAD]);
-    code.extend_from_slice(&[CALLDATASIZE, PUSH1, 0, PUSH1, 0, CALLDATACOPY]);
-    code.extend_from_slice(&[
-        PUSH1,
-        0,
-        PUSH1,
-        0,
-        CALLDATASIZE,
-        PUSH1,
-        0,
-        DUP5,
-        GAS,
-        DELEGATECALL,
-    ]);
-    code.extend_from_slice(&[RETURNDATASIZE, PUSH1, 0, PUSH1, 0, RETURNDATACOPY]);
-    code.extend_from_slice(&[PUSH1, PROXY_OK, JUMPI, RETURNDATASIZE, PUSH1, 0, REVERT]);
-    assert_eq!(code.len(), usize::from(PROXY_OK), "the success branch");
-    code.extend_from_slice(&[JUMPDEST, RETURNDATASIZE, PUSH1, 0, RETURN]);
-    assert_eq!(code.len(), usize::from(PROXY_FAIL), "the failure branch");
-    code.extend_from_slice(&[JUMPDEST, RETURNDATASIZE, PUSH1, 0, PUSH1, 0, RETURNDATACOPY]);
-    code.extend_from_slice(&[RETURNDATASIZE, PUSH1, 0, REVERT]);
-    assert_eq!(code.len(), usize::from(PROXY_RUNTIME_LEN));
-    code
-}
-
-/// The init code of the EVM beacon proxy for `beacon`: reverts with
-/// `ERC1967InvalidBeacon(beacon)` when `beacon` has no code; otherwise
-/// stores `beacon` in the ERC-1967 beacon slot ([`BEACON_SLOT`]), emits
-/// `BeaconUpgraded(beacon)` and returns [`proxy_runtime`]`(beacon)`.
-/// Initialization calls go through the new proxy afterwards, in the same
-/// transaction (see [`deploy_initialized`]).
-///
-/// ```text
-/// PUSH20 beacon EXTCODESIZE ISZERO PUSH1 bad JUMPI
-/// PUSH20 beacon PUSH32 slot SSTORE
-/// PUSH20 beacon PUSH32 BeaconUpgraded PUSH1 0 PUSH1 0 LOG2
-/// PUSH1 101 DUP1 PUSH1 runtime PUSH1 0 CODECOPY PUSH1 0 RETURN
-/// bad: JUMPDEST PUSH4 ERC1967InvalidBeacon PUSH1 224 SHL PUSH1 0 MSTORE
-///      PUSH20 beacon PUSH1 4 MSTORE PUSH1 36 PUSH1 0 REVERT
-/// runtime: ...
-/// ```
-pub fn proxy_initcode(beacon: Address) -> Vec<u8> {
-    let mut code = Vec::with_capacity(usize::from(PROXY_INIT_LEN) + usize::from(PROXY_RUNTIME_LEN));
-    push_address(&mut code, beacon);
-    code.extend_from_slice(&[EXTCODESIZE, ISZERO, PUSH1, PROXY_INIT_BAD, JUMPI]);
-    push_address(&mut code, beacon);
-    code.push(PUSH32);
-    code.extend_from_slice(BEACON_SLOT.as_slice());
-    code.push(SSTORE);
-    push_address(&mut code, beacon);
-    code.push(PUSH32);
-    code.extend_from_slice(BeaconProxy::BeaconUpgraded::SIGNATURE_HASH.as_slice());
-    code.extend_from_slice(&[PUSH1, 0, PUSH1, 0, LOG2]);
-    code.extend_from_slice(&[
-        PUSH1,
-        PROXY_RUNTIME_LEN,
-        DUP1,
-        PUSH1,
-        PROXY_INIT_LEN,
-        PUSH1,
-        0,
-        CODECOPY,
-    ]);
-    code.extend_from_slice(&[PUSH1, 0, RETURN]);
-    assert_eq!(
-        code.len(),
-        usize::from(PROXY_INIT_BAD),
-        "the failure branch"
-    );
-    code.push(JUMPDEST);
-    push_selector(&mut code, BeaconProxy::ERC1967InvalidBeacon::SELECTOR);
-    code.extend_from_slice(&[PUSH1, 0, MSTORE]);
-    push_address(&mut code, beacon);
-    code.extend_from_slice(&[PUSH1, 4, MSTORE, PUSH1, 36, PUSH1, 0, REVERT]);
-    assert_eq!(code.len(), usize::from(PROXY_INIT_LEN));
-    code.extend_from_slice(&proxy_runtime(beacon));
-    code
 }
 
 /// A contract of the deployment.
@@ -796,43 +638,6 @@ pub async fn upgrade(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_beacon_slot_is_erc_1967s() {
-        let hash = U256::from_be_bytes(keccak256(b"eip1967.proxy.beacon").0);
-        assert_eq!(BEACON_SLOT, B256::from(hash - U256::from(1u64)));
-    }
-
-    #[test]
-    fn proxy_layout() {
-        let beacon = Address::repeat_byte(0xbe);
-        let runtime = proxy_runtime(beacon);
-        assert_eq!(runtime.len(), 101);
-        // The selector of implementation(), then the beacon, pushed.
-        assert_eq!(&runtime[1..5], &[0x5c, 0x60, 0xda, 0x1b]);
-        assert_eq!(runtime[19], PUSH20);
-        assert_eq!(&runtime[20..40], beacon.as_slice());
-        // Both jump targets are JUMPDESTs, and jumped to.
-        for target in [PROXY_OK, PROXY_FAIL] {
-            assert_eq!(runtime[usize::from(target)], JUMPDEST);
-            assert!(runtime.windows(3).any(|w| w == [PUSH1, target, JUMPI]));
-        }
-        assert_eq!(runtime.iter().filter(|&&op| op == DELEGATECALL).count(), 1);
-
-        let init = proxy_initcode(beacon);
-        assert_eq!(init.len(), 192 + 101);
-        assert_eq!(&init[192..], runtime.as_slice());
-        assert_eq!(init[usize::from(PROXY_INIT_BAD)], JUMPDEST);
-        // The slot and the event topic, pushed in full.
-        let find = |needle: &[u8]| init.windows(needle.len()).position(|w| w == needle);
-        assert_eq!(find(BEACON_SLOT.as_slice()), Some(48));
-        assert_eq!(
-            find(BeaconProxy::BeaconUpgraded::SIGNATURE_HASH.as_slice()),
-            Some(103)
-        );
-        // CODECOPY of 101 bytes from 192.
-        assert!(init.windows(5).any(|w| w == [PUSH1, 101, DUP1, PUSH1, 192]));
-    }
 
     #[test]
     fn constructor_calls_use_the_sdk_selector() {

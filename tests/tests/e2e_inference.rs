@@ -221,8 +221,9 @@ async fn a_failing_initialize_leaves_nothing_deployed() {
     let error = expect_revert::<IS::InvalidInitialization, ()>(Err(err));
     assert_eq!(error, IS::InvalidInitialization {});
     // Mined with a fixed gas limit, it fails and leaves no program.
-    let tx = TransactionRequest::default()
-        .with_deploy_code(deploy::deployer_initcode(&initcode, &calldata))
+    let tx = deploy::deployer_tx(&wallet, &initcode, &[&calldata], nonce)
+        .await
+        .unwrap()
         .with_gas_limit(20_000_000);
     match chain::send_tx(&wallet, tx).await {
         Err(ChainError::Reverted(receipt)) => assert!(!receipt.status()),

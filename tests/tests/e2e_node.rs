@@ -12,7 +12,7 @@ use alloy::{
     rpc::types::TransactionRequest,
 };
 use serving_harness::{
-    chain::{self, initcode_returning, ChainError, DEFAULT_CODE_SIZE_LIMIT},
+    chain::{self, ChainError, DEFAULT_CODE_SIZE_LIMIT},
     node_or_skip,
 };
 
@@ -104,7 +104,7 @@ async fn node_starts_with_funded_dev_accounts() {
 async fn deploys_and_calls_an_evm_contract() {
     let node = node_or_skip!();
     let owner = node.wallet(0);
-    let contract = chain::deploy(&owner, &initcode_returning(&RUNTIME_42))
+    let contract = chain::deploy(&owner, &serving_scripts::evm::initcode(&RUNTIME_42))
         .await
         .unwrap();
     assert_eq!(
@@ -175,7 +175,7 @@ async fn funded_accounts_can_transact() {
         node.provider().get_balance(user.address()).await.unwrap(),
         one_eth
     );
-    let contract = chain::deploy(&wallet, &initcode_returning(&RUNTIME_42))
+    let contract = chain::deploy(&wallet, &serving_scripts::evm::initcode(&RUNTIME_42))
         .await
         .unwrap();
     assert_eq!(call(&node, contract).await.unwrap(), word(42));
@@ -187,11 +187,11 @@ async fn the_code_size_limit_is_mainnets() {
     let node = node_or_skip!();
     let owner = node.wallet(0);
     let at_limit = vec![0u8; DEFAULT_CODE_SIZE_LIMIT];
-    chain::deploy(&owner, &initcode_returning(&at_limit))
+    chain::deploy(&owner, &serving_scripts::evm::initcode(&at_limit))
         .await
         .unwrap();
     let over = vec![0u8; DEFAULT_CODE_SIZE_LIMIT + 1];
-    let err = chain::deploy(&owner, &initcode_returning(&over))
+    let err = chain::deploy(&owner, &serving_scripts::evm::initcode(&over))
         .await
         .unwrap_err();
     eprintln!("{} bytes refused: {err}", over.len());
@@ -201,7 +201,7 @@ async fn the_code_size_limit_is_mainnets() {
 async fn stylus_program_is_activated_by_its_first_call() {
     let node = node_or_skip!();
     let owner = node.wallet(0);
-    let program = chain::deploy(&owner, &initcode_returning(&STYLUS_42))
+    let program = chain::deploy(&owner, &serving_scripts::evm::initcode(&STYLUS_42))
         .await
         .unwrap();
     assert_eq!(
@@ -227,7 +227,7 @@ async fn stylus_program_is_activated_by_its_first_call() {
         .position(|w| w == b"user_entrypoint")
         .unwrap();
     broken[at + 14] = b'x';
-    let program = chain::deploy(&owner, &initcode_returning(&broken))
+    let program = chain::deploy(&owner, &serving_scripts::evm::initcode(&broken))
         .await
         .unwrap();
     let err = call(&node, program).await.unwrap_err().to_string();

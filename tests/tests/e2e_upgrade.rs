@@ -26,7 +26,7 @@ use serving_harness::{
         fine_tuning::FineTuningServing as FT, InferenceServing as IS, LedgerManager as LM,
         TEESettlementData,
     },
-    chain::{initcode_returning, ChainError},
+    chain::ChainError,
     deploy::{self, deploy_initialized, ServingConfig},
     e2e::{
         eth, events, expect_revert, gas_cost, milli_eth, requests_hash, send, send_tx, Actor,
@@ -673,9 +673,10 @@ async fn what_a_proxy_meets_on_the_node() {
     let seven = U256::from(7u64);
 
     // msg.value through a delegatecall.
-    let probe = serving_harness::chain::deploy(wallet, &initcode_returning(&VALUE_PROBE))
-        .await
-        .unwrap();
+    let probe =
+        serving_harness::chain::deploy(wallet, &serving_scripts::evm::initcode(&VALUE_PROBE))
+            .await
+            .unwrap();
     let evm = behind(probe, Bytes::new()).await;
     assert_eq!(ask(probe, seven).await, seven);
     assert_eq!(
@@ -709,7 +710,7 @@ async fn what_a_proxy_meets_on_the_node() {
         .expect("a direct deployment");
     let contract = serving_harness::chain::deploy(
         &user.wallet,
-        &initcode_returning(&calling_back_wallet(LM::inferenceAddressCall::SELECTOR)),
+        &serving_scripts::evm::initcode(&calling_back_wallet(LM::inferenceAddressCall::SELECTOR)),
     )
     .await
     .unwrap();
