@@ -1,0 +1,376 @@
+//! Unit tests of `deployment`.
+
+use super::*;
+use crate::bindings::{fine_tuning::FineTuningServing, InferenceServing, LedgerManager};
+
+/// Init code as `cargo xtask build` writes it, around Stylus code made
+/// of `tag` repeated (distinct tags: distinct code hashes).
+pub(crate) fn fake_initcode(tag: u8, len: usize) -> Vec<u8> {
+    let mut code = serving_scripts::CODE_PREFIX.to_vec();
+    code.resize(code.len() + len, tag);
+    evm::initcode(&code)
+}
+
+/// Artifacts of fake programs (distinct code each).
+pub(crate) fn fake_artifacts() -> Artifacts {
+    let program = |name: &str, tag: u8| Program::new(name, fake_initcode(tag, 100)).unwrap();
+    Artifacts {
+        ledger: program(deploy::LEDGER_ARTIFACT, 1),
+        inference: program(deploy::INFERENCE_ARTIFACT, 2),
+        inference_views: program(deploy::INFERENCE_VIEWS_ARTIFACT, 3),
+        fine_tuning: program(deploy::FINE_TUNING_ARTIFACT, 4),
+        fine_tuning_views: program(deploy::FINE_TUNING_VIEWS_ARTIFACT, 5),
+        beacon: None,
+    }
+}
+
+/// [`fake_artifacts`] with a fake beacon program.
+pub(crate) fn fake_proxied_artifacts() -> Artifacts {
+    Artifacts {
+        beacon: Some(Program::new(upgrade::BEACON_ARTIFACT, fake_initcode(6, 100)).unwrap()),
+        ..fake_artifacts()
+    }
+}
+
+fn settings() -> Settings {
+    Settings {
+        owner: Address::repeat_byte(0x0e),
+        lock_time: U256::from(86_400u64),
+        penalty_percentage: U256::from(30u64),
+    }
+}
+
+#[test]
+fn programs_are_checked() {
+    assert!(Program::new("p", fake_initcode(1, 10)).is_ok());
+    let mut wrong_len = fake_initcode(1, 10);
+    wrong_len[32] ^= 1;
+    assert!(Program::new("p", wrong_len).is_err());
+    let mut not_stylus = fake_initcode(1, 10);
+    not_stylus[evm::CODE_OFFSET] = 0x60;
+    assert!(Program::new("p", not_stylus).is_err());
+    assert!(Program::new("p", vec![0x7f; 40]).is_err());
+    let program = Program::new("p", fake_initcode(9, 10)).unwrap();
+    assert_eq!(program.code().len(), 14);
+    assert_eq!(
+        program.code_hash(),
+        alloy::primitives::keccak256(program.code())
+    );
+}
+
+#[test]
+fn a_missing_artifact_says_how_to_build_it() {
+    let dir = std::env::temp_dir().join(format!("serving-deploy-none-{}", std::process::id()));
+    let error = Artifacts::load(&dir).unwrap_err().to_string();
+    assert!(error.contains("inference-serving.initcode") || error.contains("ledger-manager"));
+    assert!(error.contains("cargo xtask build"), "{error}");
+}
+
+/// Every embedded call decodes with the contracts' ABI, in the right
+/// order, and the contracts are wired to each other's predicted
+/// addresses.
+#[test]
+fn the_plan_wires_the_contracts() {
+    let sender = Address::repeat_byte(0x5e);
+    let artifacts = fake_artifacts();
+    let plan = plan(&artifacts, &settings(), sender, 7, |_| Activation::Needed {
+        value: U256::from(12u64),
+    });
+    let c = plan.contracts;
+    assert_eq!(plan.steps.len(), 5);
+    for (k, step) in plan.steps.iter().enumerate() {
+        let nonce = 7 + k as u64;
+        assert_eq!(step.nonce, nonce);
+        assert_eq!(step.to, None);
+        assert_eq!(step.value, U256::from(12u64));
+        assert_eq!(step.deployer, sender.create(nonce));
+        assert_eq!(step.address, sender.create(nonce).create(1));
+        // The data is the deployer of the program and exactly these calls.
+        let program = artifacts
+            .programs()
+            .into_iter()
+            .find(|p| p.name == step.program)
+            .unwrap();
+        assert_eq!(step.data, deployer_code(&program.initcode, &step.calls));
+        // The activation comes first, for the program itself.
+        let activation =
+            ArbWasm::activateProgramCall::abi_decode(&step.calls[0].data, true).unwrap();
+        assert_eq!(activation.program, step.address);
+        assert_eq!(step.calls[0].target, CallTarget::At(ARB_WASM));
+        assert!(step.calls[0].forwards_value);
+        assert!(step.calls[1..]
+            .iter()
+            .all(|call| !call.forwards_value && call.target == CallTarget::Created));
+    }
+    let [iv, inf, fv, ft, ledger] = [0, 1, 2, 3, 4].map(|i| &plan.steps[i]);
+    assert_eq!(
+        [
+            iv.address,
+            inf.address,
+            fv.address,
+            ft.address,
+            ledger.address
+        ],
+        [
+            c.inference_views,
+            c.inference,
+            c.fine_tuning_views,
+            c.fine_tuning,
+            c.ledger
+        ]
+    );
+    assert_eq!(iv.calls.len(), 1);
+    assert_eq!(fv.calls.len(), 1);
+
+    let set_views = InferenceServing::setViewsCall::abi_decode(&inf.calls[1].data, true).unwrap();
+    assert_eq!(set_views.views, c.inference_views);
+    let init = InferenceServing::initializeCall::abi_decode(&inf.calls[2].data, true).unwrap();
+    assert_eq!(
+        (init.lockTime, init.ledger, init.owner),
+        (U256::from(86_400u64), c.ledger, c.owner)
+    );
+
+    let set_views = FineTuningServing::setViewsCall::abi_decode(&ft.calls[1].data, true).unwrap();
+    assert_eq!(set_views.views, c.fine_tuning_views);
+    let init = FineTuningServing::initializeCall::abi_decode(&ft.calls[2].data, true).unwrap();
+    assert_eq!(
+        (
+            init.lockTime,
+            init.ledger,
+            init.owner,
+            init.penaltyPercentage
+        ),
+        (U256::from(86_400u64), c.ledger, c.owner, U256::from(30u64))
+    );
+
+    let init = LedgerManager::initializeCall::abi_decode(&ledger.calls[1].data, true).unwrap();
+    assert_eq!(
+        (init.inference, init.fineTuning, init.owner),
+        (c.inference, c.fine_tuning, c.owner)
+    );
+    assert_eq!(c.owner, settings().owner);
+}
+
+/// Behind proxies: per contract its implementation (initialized),
+/// beacon (naming the implementation) and EVM proxy (for the beacon,
+/// configured with the other proxies' addresses); the beacon program is
+/// activated once.
+#[test]
+fn the_proxied_plan_wires_the_proxies() {
+    use alloy::sol_types::SolValue;
+    let sender = Address::repeat_byte(0x5e);
+    let artifacts = fake_proxied_artifacts();
+    let plan = plan(&artifacts, &settings(), sender, 0, |_| Activation::Unknown);
+    let c = plan.contracts;
+    let p = c.proxies.unwrap();
+    assert_eq!(plan.steps.len(), 11);
+    let labels: Vec<_> = plan.steps.iter().map(|s| s.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "InferenceServing views program",
+            "InferenceServing implementation",
+            "InferenceServing beacon",
+            "InferenceServing (beacon proxy)",
+            "FineTuningServing views program",
+            "FineTuningServing implementation",
+            "FineTuningServing beacon",
+            "FineTuningServing (beacon proxy)",
+            "LedgerManager implementation",
+            "LedgerManager beacon",
+            "LedgerManager (beacon proxy)",
+        ]
+    );
+    let address = |i: usize| plan.steps[i].address;
+    assert_eq!(
+        [
+            c.inference_views,
+            p.inference.implementation,
+            p.inference.beacon,
+            c.inference
+        ],
+        [address(0), address(1), address(2), address(3)]
+    );
+    assert_eq!(
+        [
+            c.fine_tuning_views,
+            p.fine_tuning.implementation,
+            p.fine_tuning.beacon,
+            c.fine_tuning
+        ],
+        [address(4), address(5), address(6), address(7)]
+    );
+    assert_eq!(
+        [p.ledger.implementation, p.ledger.beacon, c.ledger],
+        [address(8), address(9), address(10)]
+    );
+    // The beacon program is activated by its first step only; the EVM
+    // proxies have nothing to activate.
+    let activations: Vec<Activation> = plan.steps.iter().map(|s| s.activation).collect();
+    use Activation::{Active, Evm, Unknown};
+    assert_eq!(
+        activations,
+        [Unknown, Unknown, Unknown, Evm, Unknown, Unknown, Active, Evm, Unknown, Active, Evm]
+    );
+    for i in [3, 7, 10] {
+        let step = &plan.steps[i];
+        assert_eq!((step.code_hash, step.value), (None, U256::ZERO));
+    }
+    // The configuration calls (after any activation).
+    let config = |i: usize| -> Vec<&Bytes> {
+        let step = &plan.steps[i];
+        let skip = usize::from(step.activation.value().is_some());
+        step.calls[skip..].iter().map(|call| &call.data).collect()
+    };
+    let constructor = |data: &Bytes| -> Vec<u8> {
+        assert_eq!(&data[..4], &upgrade::stylus_constructor_selector());
+        data[4..].to_vec()
+    };
+    // The init code a step's deployer creates: after the deployer's own
+    // code, before the calls' data.
+    let initcode = |i: usize| {
+        let step = &plan.steps[i];
+        let overhead = deployer_code(&[], &step.calls).len();
+        let calls: usize = step.calls.iter().map(|call| call.data.len()).sum();
+        let start = overhead - calls;
+        step.data[start..start + step.data.len() - overhead].to_vec()
+    };
+    for (first, beaconed, contract, main) in [
+        (1, p.inference, c.inference, &artifacts.inference),
+        (5, p.fine_tuning, c.fine_tuning, &artifacts.fine_tuning),
+        (8, p.ledger, c.ledger, &artifacts.ledger),
+    ] {
+        // The implementation is initialized like the proxy, nothing else.
+        let implementation = config(first);
+        let proxy = config(first + 2);
+        assert_eq!(implementation.len(), 1);
+        assert_eq!(implementation[0], *proxy.last().unwrap());
+        assert_eq!(initcode(first), main.initcode.as_ref());
+        // The beacon names the implementation, owned by the owner.
+        let beacon = config(first + 1);
+        let (named, owner) =
+            <(Address, Address)>::abi_decode_params(&constructor(beacon[0]), true).unwrap();
+        assert_eq!((named, owner), (beaconed.implementation, c.owner));
+        assert_eq!(
+            initcode(first + 1),
+            artifacts.beacon.as_ref().unwrap().initcode.as_ref()
+        );
+        // The proxy is the EVM beacon proxy of this beacon.
+        assert_eq!(
+            initcode(first + 2),
+            upgrade::proxy_initcode(beaconed.beacon)
+        );
+        assert_eq!(plan.steps[first + 2].address, contract);
+    }
+    // Through the proxies: setViews and initialize with the proxies'
+    // addresses.
+    let inference = config(3);
+    assert_eq!(
+        InferenceServing::setViewsCall::abi_decode(inference[0], true)
+            .unwrap()
+            .views,
+        c.inference_views
+    );
+    let init = InferenceServing::initializeCall::abi_decode(inference[1], true).unwrap();
+    assert_eq!((init.ledger, init.owner), (c.ledger, c.owner));
+    let fine_tuning = config(7);
+    assert_eq!(
+        FineTuningServing::setViewsCall::abi_decode(fine_tuning[0], true)
+            .unwrap()
+            .views,
+        c.fine_tuning_views
+    );
+    let init = FineTuningServing::initializeCall::abi_decode(fine_tuning[1], true).unwrap();
+    assert_eq!((init.ledger, init.owner), (c.ledger, c.owner));
+    let ledger = config(10);
+    assert_eq!(ledger.len(), 1);
+    let init = LedgerManager::initializeCall::abi_decode(ledger[0], true).unwrap();
+    assert_eq!(
+        (init.inference, init.fineTuning, init.owner),
+        (c.inference, c.fine_tuning, c.owner)
+    );
+    let shown = plan.render(false);
+    assert!(shown.contains(&format!(
+        "LedgerManager beacon             {}",
+        p.ledger.beacon
+    )));
+    assert!(shown.contains(&format!(
+        "InferenceServing implementation  {}",
+        p.inference.implementation
+    )));
+}
+
+#[test]
+fn activation_follows_the_chain_and_happens_once_per_code_hash() {
+    let mut artifacts = fake_artifacts();
+    // Both views programs with the same code: only the first activates.
+    artifacts.fine_tuning_views.initcode = artifacts.inference_views.initcode.clone();
+    let active = artifacts.ledger.code_hash();
+    let plan = plan(&artifacts, &settings(), Address::ZERO, 0, |p| {
+        if p.code_hash() == active {
+            Activation::Active
+        } else {
+            Activation::Needed {
+                value: U256::from(5u64),
+            }
+        }
+    });
+    let activations: Vec<_> = plan.steps.iter().map(|s| s.activation).collect();
+    let needed = Activation::Needed {
+        value: U256::from(5u64),
+    };
+    assert_eq!(
+        activations,
+        [
+            needed,
+            needed,
+            Activation::Active,
+            needed,
+            Activation::Active
+        ]
+    );
+    // Without activation: no value, no ArbWasm call.
+    let ledger = &plan.steps[4];
+    assert_eq!(ledger.value, U256::ZERO);
+    assert_eq!(ledger.calls.len(), 1);
+    assert!(LedgerManager::initializeCall::abi_decode(&ledger.calls[0].data, true).is_ok());
+    // Unknown (no chain): activate, sending nothing.
+    let plan = plan_unknown(&fake_artifacts());
+    assert!(plan
+        .steps
+        .iter()
+        .all(|s| s.value.is_zero() && s.calls[0].target == CallTarget::At(ARB_WASM)));
+}
+
+fn plan_unknown(artifacts: &Artifacts) -> Plan {
+    plan(artifacts, &settings(), Address::ZERO, 0, |_| {
+        Activation::Unknown
+    })
+}
+
+#[test]
+fn the_rendering_shows_every_transaction() {
+    let plan = plan_unknown(&fake_artifacts());
+    let full = plan.render(true);
+    for step in &plan.steps {
+        assert!(full.contains(&format!("  data:     {}", step.data)));
+        for call in &step.calls {
+            assert!(full.contains(&format!("  calldata: {}", call.data)));
+            assert!(full.contains(&call.description));
+        }
+    }
+    assert!(full.contains(&format!(
+        "LedgerManager                    {}",
+        plan.contracts.ledger
+    )));
+    let short = plan.render(false);
+    assert!(!short.contains("calldata:"));
+    assert!(short.contains(&format!("  data:     {} bytes", plan.steps[0].data.len())));
+    assert!(short.contains("147 bytes of init code"));
+}
+
+#[test]
+fn errors_fit_one_line() {
+    let error = DeployError::Rpc("a\nb\n  c".into());
+    assert_eq!(error.one_line(), "JSON-RPC request failed: a b c");
+}

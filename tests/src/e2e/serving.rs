@@ -1,0 +1,551 @@
+//! [`Serving`]: the contracts deployed on a node of their own, with the
+//! readers, actors and money invariants the end-to-end tests use.
+
+use super::*;
+
+/// LedgerManager and InferenceServing deployed on a node of their own.
+pub struct Serving {
+    /// The node (dropping it stops it).
+    pub node: Node,
+    /// Addresses, owner, lock time and creation receipts.
+    pub deployment: ServingDeployment,
+    /// LedgerManager, for reads.
+    pub ledger: Ledger,
+    /// InferenceServing, for reads.
+    pub inference: Inference,
+    /// FineTuningServing, for reads, if deployed (see
+    /// [`deploy::deploy_serving`]).
+    pub fine_tuning: Option<FineTuning>,
+    /// The owner (dev account 0, which deployed both; it also funds
+    /// [`Serving::actor`]s).
+    pub owner: WalletProvider,
+    /// The users whose ledgers exist, for [`Serving::check_invariants`].
+    users: Mutex<Vec<Address>>,
+    /// Serialises the funding transfers of [`Serving::actor`].
+    funding: tokio::sync::Mutex<()>,
+    /// One HTTP client for every provider made here: building a client
+    /// loads the TLS roots, which takes tens of milliseconds.
+    http: HttpClient,
+}
+
+impl Serving {
+    /// Deploys both contracts from the artifacts with dev account 0 (see
+    /// [`deploy::deploy_serving`]).
+    pub async fn deploy(node: Node, config: ServingConfig) -> Result<Self, ChainError> {
+        let http = HttpClient::new();
+        let owner = wallet_on(&http, &node, node.dev_signer(0));
+        let deployment = deploy::deploy_serving(&owner, &config).await?;
+        Ok(Self::over(http, node, owner, deployment))
+    }
+
+    /// Deploys every contract behind a beacon proxy with dev account 0 (see
+    /// [`upgrade::deploy_serving_with_proxies`]); the fixture talks to the
+    /// proxies.
+    pub async fn deploy_with_proxies(
+        node: Node,
+        config: ServingConfig,
+    ) -> Result<(Self, ProxiedDeployment), ChainError> {
+        let http = HttpClient::new();
+        let owner = wallet_on(&http, &node, node.dev_signer(0));
+        let proxied = upgrade::deploy_serving_with_proxies(&owner, &config).await?;
+        Ok((Self::over(http, node, owner, proxied.serving()), proxied))
+    }
+
+    /// The fixture over `deployment`, deployed on `node` by `owner`.
+    fn over(
+        http: HttpClient,
+        node: Node,
+        owner: WalletProvider,
+        deployment: ServingDeployment,
+    ) -> Self {
+        let ledger = LedgerManager::new(deployment.ledger, reader_on(&http, &node));
+        let inference = InferenceServing::new(deployment.inference, reader_on(&http, &node));
+        let fine_tuning = deployment
+            .fine_tuning
+            .as_ref()
+            .map(|f| FineTuningServing::new(f.address, reader_on(&http, &node)));
+        Self {
+            http,
+            node,
+            deployment,
+            ledger,
+            inference,
+            fine_tuning,
+            owner,
+            users: Mutex::new(Vec::new()),
+            funding: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// LedgerManager's address.
+    pub fn ledger_address(&self) -> Address {
+        self.deployment.ledger
+    }
+
+    /// InferenceServing's address.
+    pub fn inference_address(&self) -> Address {
+        self.deployment.inference
+    }
+
+    /// FineTuningServing, for reads.
+    ///
+    /// # Panics
+    ///
+    /// If it was not deployed (its artifacts are missing: run `cargo xtask
+    /// build`).
+    pub fn ft(&self) -> &FineTuning {
+        self.fine_tuning.as_ref().expect(
+            "FineTuningServing was not deployed: run `cargo xtask build` \
+             (target/stylus/fine-tuning-serving{,-views}.initcode)",
+        )
+    }
+
+    /// FineTuningServing's address (zero when not deployed).
+    pub fn fine_tuning_address(&self) -> Address {
+        self.deployment.fine_tuning_address()
+    }
+
+    /// A fresh provider (10 ETH for gas) with a registered fine-tuning
+    /// service whose provider signer is `signer` (through the main
+    /// program's fallback, delegated to the views program).
+    pub async fn fine_tuning_provider(&self, signer: Address) -> Actor {
+        let provider = self.actor(eth(10)).await;
+        let url = format!("https://fine-tuning-{}.example", provider.address());
+        send(
+            &provider.wallet,
+            self.ft().call_builder(&fine_tuning_service(&url, signer)),
+        )
+        .await
+        .expect("addOrUpdateService (fine-tuning)");
+        provider
+    }
+
+    /// `user` moves `amount` to a fine-tuning sub-account with `provider`
+    /// and acknowledges `signer` as its provider signer.
+    pub async fn open_fine_tuning_account(
+        &self,
+        user: &Actor,
+        provider: Address,
+        amount: U256,
+        signer: Address,
+    ) {
+        send(
+            &user.wallet,
+            self.ledger
+                .transferFund(provider, FINE_TUNING.into(), amount),
+        )
+        .await
+        .expect("transferFund (fine-tuning)");
+        send(
+            &user.wallet,
+            self.ft().acknowledgeProviderSigner(provider, signer),
+        )
+        .await
+        .expect("acknowledgeProviderSigner");
+    }
+
+    /// The fine-tuning sub-account of `user` with `provider` (its encoding
+    /// checked by [`strict_call`]).
+    pub async fn fine_tuning_account(
+        &self,
+        user: Address,
+        provider: Address,
+    ) -> ft::AccountDetails {
+        strict_call(self.ft().getAccount(user, provider)).await._0
+    }
+
+    /// A fresh account holding `amount` wei.
+    pub async fn actor(&self, amount: U256) -> Actor {
+        let signer = PrivateKeySigner::random();
+        {
+            // Transfers from the owner are serialised (one nonce at a time).
+            let _guard = self.funding.lock().await;
+            let tx = TransactionRequest::default()
+                .with_to(signer.address())
+                .with_value(amount);
+            send_tx(&self.owner, tx)
+                .await
+                .expect("funding a fresh account");
+        }
+        let wallet = self.wallet_for(signer.clone());
+        Actor { signer, wallet }
+    }
+
+    /// A signing provider for `signer` (sharing this fixture's HTTP client).
+    pub fn wallet_for(&self, signer: PrivateKeySigner) -> WalletProvider {
+        wallet_on(&self.http, &self.node, signer)
+    }
+
+    /// A provider without a signer (sharing this fixture's HTTP client).
+    pub fn reader(&self) -> ReadProvider {
+        reader_on(&self.http, &self.node)
+    }
+
+    /// A fresh provider (10 ETH for gas) with a registered inference
+    /// service.
+    pub async fn provider(&self) -> Actor {
+        let provider = self.actor(eth(10)).await;
+        let url = format!("https://provider-{}.example", provider.address());
+        send(
+            &provider.wallet,
+            self.inference.addOrUpdateService(service_params(&url)),
+        )
+        .await
+        .expect("addOrUpdateService");
+        provider
+    }
+
+    /// A fresh user (`deposit` + 10 ETH for gas) with a ledger holding
+    /// `deposit`.
+    pub async fn user(&self, deposit: U256) -> Actor {
+        let user = self.actor(deposit + eth(10)).await;
+        send(
+            &user.wallet,
+            self.ledger
+                .addLedger([U256::from(1u64), U256::from(2u64)], "user".into())
+                .value(deposit),
+        )
+        .await
+        .expect("addLedger");
+        self.track(user.address());
+        user
+    }
+
+    /// Records that `user` has a ledger (done by [`Serving::user`]; call it
+    /// after an `addLedger` sent by hand).
+    pub fn track(&self, user: Address) {
+        let mut users = self.users.lock().unwrap();
+        if !users.contains(&user) {
+            users.push(user);
+        }
+    }
+
+    /// Records that `user`'s ledger was deleted.
+    pub fn untrack(&self, user: Address) {
+        self.users.lock().unwrap().retain(|u| *u != user);
+    }
+
+    /// The users whose ledgers exist (as recorded by [`Serving::track`]).
+    pub fn users(&self) -> Vec<Address> {
+        self.users.lock().unwrap().clone()
+    }
+
+    /// `user` moves `amount` to a sub-account with `provider` and
+    /// acknowledges `tee` as its signer.
+    pub async fn open_account(&self, user: &Actor, provider: Address, amount: U256, tee: &TeeKey) {
+        send(
+            &user.wallet,
+            self.ledger.transferFund(provider, INFERENCE.into(), amount),
+        )
+        .await
+        .expect("transferFund");
+        send(
+            &user.wallet,
+            self.inference.acknowledgeTEESigner(provider, tee.address()),
+        )
+        .await
+        .expect("acknowledgeTEESigner");
+    }
+
+    /// The ETH balance of `address`.
+    pub async fn balance(&self, address: Address) -> U256 {
+        self.ledger
+            .provider()
+            .get_balance(address)
+            .await
+            .expect("eth_getBalance")
+    }
+
+    /// The ledger of `user` (its encoding checked by [`strict_call`]).
+    pub async fn ledger_of(&self, user: Address) -> crate::bindings::Ledger {
+        strict_call(self.ledger.getLedger(user)).await._0
+    }
+
+    /// The sub-account of `user` with `provider` (its encoding checked by
+    /// [`strict_call`]).
+    pub async fn account(&self, user: Address, provider: Address) -> crate::bindings::Account {
+        strict_call(self.inference.getAccount(user, provider))
+            .await
+            ._0
+    }
+
+    /// Checks the money invariants of the design on the chain's state,
+    /// reading every ledger with `getLedger` and every sub-account with
+    /// `getAccount` of its serving contract:
+    ///
+    /// - the ledger contract's ETH balance = the sum of every ledger's
+    ///   `totalBalance`, and neither serving contract holds ETH;
+    /// - for every ledger, `totalBalance` = `availableBalance` + the sum of
+    ///   its inference and fine-tuning sub-account balances (no fine-tuning
+    ///   providers when FineTuningServing is not deployed);
+    /// - for every sub-account, `pendingRefund` <= `balance`, the live
+    ///   refunds sum to `pendingRefund` and their count is
+    ///   `validRefundsLength`; a fine-tuning one also lists
+    ///   `deliverablesCount` (at most 20) deliverables.
+    ///
+    /// The ledgers are those of [`Serving::users`] (the paged views are
+    /// checked against them by [`Serving::check_paged_views`]). Returns the
+    /// sum of all ledgers' totals.
+    ///
+    /// # Panics
+    ///
+    /// When an invariant does not hold.
+    pub async fn check_invariants(&self) -> U256 {
+        let mut sum = U256::ZERO;
+        for user in self.users() {
+            let ledger = self.ledger_of(user).await;
+            assert_eq!(ledger.user, user);
+            if self.fine_tuning.is_none() {
+                assert!(
+                    ledger.fineTuningProviders.is_empty(),
+                    "no fine-tuning contract: {ledger:?}"
+                );
+            }
+            let mut sub_accounts = U256::ZERO;
+            for &provider in &ledger.inferenceProviders {
+                let account = self.account(user, provider).await;
+                check_account(&account);
+                assert_eq!((account.user, account.provider), (user, provider));
+                sub_accounts += account.balance;
+            }
+            for &provider in &ledger.fineTuningProviders {
+                let account = self.fine_tuning_account(user, provider).await;
+                check_fine_tuning_account(&account);
+                assert_eq!((account.user, account.provider), (user, provider));
+                sub_accounts += account.balance;
+            }
+            assert_eq!(
+                ledger.totalBalance,
+                ledger.availableBalance + sub_accounts,
+                "totalBalance != available + sub-accounts: {ledger:?}"
+            );
+            sum += ledger.totalBalance;
+        }
+        assert_eq!(
+            self.balance(self.ledger_address()).await,
+            sum,
+            "the ledger's ETH balance != the sum of all ledgers' totals"
+        );
+        assert_eq!(
+            self.balance(self.inference_address()).await,
+            U256::ZERO,
+            "InferenceServing holds no ETH"
+        );
+        if self.fine_tuning.is_some() {
+            assert_eq!(
+                self.balance(self.fine_tuning_address()).await,
+                U256::ZERO,
+                "FineTuningServing holds no ETH"
+            );
+        }
+        sum
+    }
+
+    /// Checks FineTuningServing's paged and batch views against the ledgers
+    /// of [`Serving::users`]: `getAllAccounts`, `getAccountsByUser`,
+    /// `getAccountsByProvider` (limit 0: all) and `getBatchAccountsByUsers`
+    /// return the summaries of what `getAccount` returns.
+    ///
+    /// # Panics
+    ///
+    /// When they differ or a view fails.
+    pub async fn check_fine_tuning_paged_views(&self) {
+        let all = U256::ZERO;
+        let mut accounts = Vec::new();
+        for user in self.users() {
+            let ledger = self.ledger_of(user).await;
+            for &provider in &ledger.fineTuningProviders {
+                accounts.push(summary(&self.fine_tuning_account(user, provider).await));
+            }
+        }
+        let key = |a: &ft::AccountSummary| (a.user, a.provider);
+        accounts.sort_by_key(key);
+        let ft = self.ft();
+
+        let got = strict_call(ft.getAllAccounts(all, all)).await;
+        assert_eq!(got._1, U256::from(accounts.len()), "getAllAccounts total");
+        let mut got = got._0;
+        got.sort_by_key(key);
+        assert_eq!(got, accounts, "getAllAccounts (fine-tuning)");
+
+        let mut users: Vec<_> = accounts.iter().map(|a| a.user).collect();
+        users.dedup();
+        for user in users {
+            let got = strict_call(ft.getAccountsByUser(user, all, all)).await;
+            let want: Vec<_> = accounts
+                .iter()
+                .filter(|a| a.user == user)
+                .cloned()
+                .collect();
+            assert_eq!(got._1, U256::from(want.len()), "getAccountsByUser total");
+            let mut got = got._0;
+            got.sort_by_key(key);
+            assert_eq!(got, want, "getAccountsByUser({user}) (fine-tuning)");
+        }
+        let mut providers: Vec<_> = accounts.iter().map(|a| a.provider).collect();
+        providers.sort();
+        providers.dedup();
+        for provider in providers {
+            let got = strict_call(ft.getAccountsByProvider(provider, all, all)).await;
+            let want: Vec<_> = accounts
+                .iter()
+                .filter(|a| a.provider == provider)
+                .cloned()
+                .collect();
+            assert_eq!(
+                got._1,
+                U256::from(want.len()),
+                "getAccountsByProvider total"
+            );
+            let mut got = got._0;
+            got.sort_by_key(key);
+            assert_eq!(got, want, "getAccountsByProvider({provider}) (fine-tuning)");
+            let users: Vec<_> = want.iter().map(|a| a.user).collect();
+            let got = strict_call(ft.getBatchAccountsByUsers(users).from(provider))
+                .await
+                ._0;
+            assert_eq!(
+                got, want,
+                "getBatchAccountsByUsers as {provider} (fine-tuning)"
+            );
+        }
+    }
+
+    /// Checks the paged and batch views against the ledgers of
+    /// [`Serving::users`]: `getAllLedgers`, `getAllAccounts`,
+    /// `getAccountsByUser`, `getAccountsByProvider` (limit 0: all) and
+    /// `getBatchAccountsByUsers` return what `getLedger` and `getAccount`
+    /// return.
+    ///
+    /// # Panics
+    ///
+    /// When they differ or a view fails.
+    pub async fn check_paged_views(&self) {
+        let all = U256::ZERO;
+        let mut ledgers = Vec::new();
+        let mut accounts = Vec::new();
+        for user in self.users() {
+            let ledger = self.ledger_of(user).await;
+            for &provider in &ledger.inferenceProviders {
+                accounts.push(self.account(user, provider).await);
+            }
+            ledgers.push(ledger);
+        }
+        let key = |a: &crate::bindings::Account| (a.user, a.provider);
+
+        let got = strict_call(self.ledger.getAllLedgers(all, all)).await;
+        assert_eq!(got._1, U256::from(ledgers.len()), "getAllLedgers total");
+        let mut got = got._0;
+        got.sort_by_key(|l| l.user);
+        ledgers.sort_by_key(|l| l.user);
+        assert_eq!(got, ledgers, "getAllLedgers");
+
+        let got = strict_call(self.inference.getAllAccounts(all, all)).await;
+        assert_eq!(got._1, U256::from(accounts.len()), "getAllAccounts total");
+        let mut got = got._0;
+        got.sort_by_key(key);
+        accounts.sort_by_key(key);
+        assert_eq!(got, accounts, "getAllAccounts");
+
+        for ledger in &ledgers {
+            let got = strict_call(self.inference.getAccountsByUser(ledger.user, all, all)).await;
+            let want: Vec<_> = accounts
+                .iter()
+                .filter(|a| a.user == ledger.user)
+                .cloned()
+                .collect();
+            assert_eq!(got._1, U256::from(want.len()), "getAccountsByUser total");
+            let mut got = got._0;
+            got.sort_by_key(key);
+            assert_eq!(got, want, "getAccountsByUser({})", ledger.user);
+        }
+        let mut providers: Vec<_> = accounts.iter().map(|a| a.provider).collect();
+        providers.sort();
+        providers.dedup();
+        for provider in providers {
+            let got = strict_call(self.inference.getAccountsByProvider(provider, all, all)).await;
+            let want: Vec<_> = accounts
+                .iter()
+                .filter(|a| a.provider == provider)
+                .cloned()
+                .collect();
+            assert_eq!(
+                got._1,
+                U256::from(want.len()),
+                "getAccountsByProvider total"
+            );
+            let mut got = got._0;
+            got.sort_by_key(key);
+            assert_eq!(got, want, "getAccountsByProvider({provider})");
+
+            let users: Vec<_> = want.iter().map(|a| a.user).collect();
+            let got = strict_call(self.inference.getBatchAccountsByUsers(users).from(provider))
+                .await
+                ._0;
+            assert_eq!(got, want, "getBatchAccountsByUsers as {provider}");
+        }
+    }
+}
+
+/// Checks one sub-account: `pendingRefund` <= `balance`, the live refunds
+/// sum to `pendingRefund` and their count is `validRefundsLength`.
+///
+/// # Panics
+///
+/// When it does not hold.
+pub fn check_account(account: &crate::bindings::Account) {
+    assert!(
+        account.pendingRefund <= account.balance,
+        "pending refund above balance: {account:?}"
+    );
+    let live: Vec<_> = account.refunds.iter().filter(|r| !r.processed).collect();
+    let live_sum = live.iter().fold(U256::ZERO, |s, r| s + r.amount);
+    assert_eq!(live_sum, account.pendingRefund, "live refunds: {account:?}");
+    assert_eq!(
+        account.validRefundsLength,
+        U256::from(live.len()),
+        "validRefundsLength: {account:?}"
+    );
+}
+
+/// Checks one fine-tuning sub-account like [`check_account`], and that it
+/// lists `deliverablesCount` (at most 20) deliverables.
+///
+/// # Panics
+///
+/// When it does not hold.
+pub fn check_fine_tuning_account(account: &ft::AccountDetails) {
+    assert!(
+        account.pendingRefund <= account.balance,
+        "pending refund above balance: {account:?}"
+    );
+    let live: Vec<_> = account.refunds.iter().filter(|r| !r.processed).collect();
+    let live_sum = live.iter().fold(U256::ZERO, |s, r| s + r.amount);
+    assert_eq!(live_sum, account.pendingRefund, "live refunds: {account:?}");
+    assert_eq!(
+        account.validRefundsLength,
+        U256::from(live.len()),
+        "validRefundsLength: {account:?}"
+    );
+    assert_eq!(
+        account.deliverablesCount,
+        U256::from(account.deliverables.len()),
+        "deliverablesCount: {account:?}"
+    );
+    assert!(account.deliverables.len() <= 20, "at most 20 deliverables");
+}
+
+/// The summary the paged views list for a fine-tuning sub-account.
+pub fn summary(account: &ft::AccountDetails) -> ft::AccountSummary {
+    ft::AccountSummary {
+        user: account.user,
+        provider: account.provider,
+        nonce: account.nonce,
+        balance: account.balance,
+        pendingRefund: account.pendingRefund,
+        additionalInfo: account.additionalInfo.clone(),
+        providerSigner: account.providerSigner,
+        validRefundsLength: account.validRefundsLength,
+        deliverablesCount: account.deliverablesCount,
+    }
+}
