@@ -30,6 +30,7 @@ macro_rules! sol_items {
 
 pub mod abi;
 pub mod account;
+pub mod account_views;
 pub mod address_set;
 #[cfg(feature = "export-abi")]
 pub mod export;
@@ -39,3 +40,5 @@ pub mod pagination;
 pub mod program;
 pub mod serving;
 pub mod storage;
+#[cfg(feature = "testing")]
+pub mod testing;

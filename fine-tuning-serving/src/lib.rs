@@ -78,10 +78,8 @@ mod deliverables;
 mod views;
 
 pub use deliverables::{Deliverables, MAX_DELIVERABLES};
+pub use serving_contracts::account_views::{AccountViews, MAX_BATCH_USERS};
 pub use views::{views_program, FineTuningViews};
-
-/// Most users `getBatchAccountsByUsers` takes.
-pub const MAX_BATCH_USERS: usize = 500;
 /// Largest penalty percentage.
 pub const MAX_PENALTY: u8 = 100;
 

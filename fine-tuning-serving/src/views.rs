@@ -19,14 +19,14 @@ use serving_contracts::{
         },
         revert, ServiceNotExist, ServiceRemoved, UserInfo,
     },
-    account::{page_by_user, AccountView, Page},
+    account::{AccountView, Accounts},
+    account_views::AccountViews,
     interfaces::user_info,
-    pagination::bounded,
     storage::StoredString,
 };
 use stylus_sdk::{prelude::*, storage::StorageVec, stylus_core::log, ArbResult};
 
-use crate::{FineTuningServing, MAX_BATCH_USERS};
+use crate::FineTuningServing;
 
 impl FineTuningServing {
     fn ledger_info(&self, user: Address) -> Result<UserInfo, Vec<u8>> {
@@ -64,15 +64,6 @@ impl FineTuningServing {
             validRefundsLength: U256::from(refunds.len()),
             deliverablesCount: U256::from(count),
         })
-    }
-
-    fn summaries(
-        &self,
-        pairs: impl Iterator<Item = (Address, Address)>,
-    ) -> Result<Vec<AccountSummary>, Vec<u8>> {
-        pairs
-            .map(|(user, provider)| self.summary(user, provider))
-            .collect()
     }
 
     fn service(&self, provider: Address) -> Service {
@@ -258,62 +249,21 @@ impl FineTuningServing {
             deliverablesCount: U256::from(count),
         })
     }
+}
 
-    /// A page of every account and their count. Errors: `InvalidLimit`.
-    pub fn get_all_accounts(
-        &self,
-        offset: U256,
-        limit: U256,
-    ) -> Result<(Vec<AccountSummary>, U256), Vec<u8>> {
-        self.paged(self.accounts.page_all(offset, limit)?)
+impl AccountViews for FineTuningServing {
+    type Item = AccountSummary;
+
+    fn accounts(&self) -> &Accounts {
+        &self.accounts
     }
 
-    /// A page of the accounts of `provider` and their count. Errors:
-    /// `InvalidLimit`.
-    pub fn get_accounts_by_provider(
-        &self,
-        provider: Address,
-        offset: U256,
-        limit: U256,
-    ) -> Result<(Vec<AccountSummary>, U256), Vec<u8>> {
-        self.paged(self.accounts.page_by_provider(provider, offset, limit)?)
+    fn item(&self, user: Address, provider: Address) -> Result<AccountSummary, Vec<u8>> {
+        self.summary(user, provider)
     }
 
-    /// A page of the accounts of `user` and their count. Errors:
-    /// `InvalidLimit`.
-    pub fn get_accounts_by_user(
-        &self,
-        user: Address,
-        offset: U256,
-        limit: U256,
-    ) -> Result<(Vec<AccountSummary>, U256), Vec<u8>> {
-        let providers = self.ledger_info(user)?.providers;
-        self.paged(page_by_user(user, &providers, offset, limit)?)
-    }
-
-    fn paged(&self, (pairs, total): Page) -> Result<(Vec<AccountSummary>, U256), Vec<u8>> {
-        Ok((self.summaries(pairs.into_iter())?, U256::from(total)))
-    }
-
-    /// The caller's (a provider's) accounts with `users`, a zeroed account
-    /// for a user without one. Errors: `InvalidLimit` (more than 500).
-    pub fn get_batch_accounts_by_users(
-        &self,
-        users: Vec<Address>,
-    ) -> Result<Vec<AccountSummary>, Vec<u8>> {
-        bounded(users.len(), MAX_BATCH_USERS)?;
-        let provider = self.vm().msg_sender();
-        self.summaries(users.into_iter().map(|user| (user, provider)))
-    }
-
-    /// Whether `user` has an account with `provider`.
-    pub fn account_exists(&self, user: Address, provider: Address) -> bool {
-        self.accounts.exists(user, provider)
-    }
-
-    /// The pending refund of the account (zero when it does not exist).
-    pub fn get_pending_refund(&self, user: Address, provider: Address) -> U256 {
-        self.accounts.pending_refund(user, provider)
+    fn ledger_providers(&self, user: Address) -> Result<Vec<Address>, Vec<u8>> {
+        Ok(self.ledger_info(user)?.providers)
     }
 }
 

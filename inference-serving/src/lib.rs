@@ -49,8 +49,7 @@ use stylus_sdk::{
 
 /// Most records in one settlement batch.
 pub const MAX_BATCH: usize = 500;
-/// Most users `getBatchAccountsByUsers` takes.
-pub const MAX_BATCH_USERS: usize = 500;
+pub use serving_contracts::account_views::{AccountViews, MAX_BATCH_USERS};
 
 /// An inference service as stored.
 #[storage]

@@ -28,7 +28,7 @@ use serving_contracts::{
 };
 use serving_verifier::{native, settlement_digest};
 
-use crate::{InferenceServing, MAX_BATCH, MAX_BATCH_USERS};
+use crate::{AccountViews, InferenceServing, MAX_BATCH, MAX_BATCH_USERS};
 
 /// motsu's fixed block timestamp.
 const NOW: u64 = 1_735_689_600;
@@ -95,26 +95,7 @@ fn events<E: SolEvent>(logs: &[LogData]) -> Vec<E> {
         .collect()
 }
 
-/// An externally owned account that can be paid: motsu delivers value only
-/// to contracts, so users and providers that receive value are deployed as
-/// this empty contract, which accepts any value.
-mod wallet {
-    use stylus_sdk::prelude::*;
-
-    #[storage]
-    pub struct Wallet;
-
-    unsafe impl TopLevelStorage for Wallet {}
-
-    #[public]
-    impl Wallet {
-        #[receive]
-        fn receive(&mut self) -> Result<(), Vec<u8>> {
-            Ok(())
-        }
-    }
-}
-use wallet::Wallet;
+use serving_contracts::testing::Wallet;
 
 /// The inference contract and the ledger, initialized for each other, with
 /// one provider's service registered and that provider's TEE key.

@@ -10,13 +10,13 @@ use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolCall;
 use serving_contracts::{
     abi::{revert, Account, IPagedViews, Service, ServiceNotExist, UserInfo},
-    account::{page_by_user, AccountView, Page},
+    account::{AccountView, Accounts},
+    account_views::AccountViews,
     interfaces::{view, ILedger},
-    pagination::bounded,
 };
 use stylus_sdk::{prelude::*, ArbResult};
 
-use crate::{InferenceServing, MAX_BATCH_USERS};
+use crate::InferenceServing;
 
 impl InferenceServing {
     fn ledger_info(&self, user: Address) -> Result<UserInfo, Vec<u8>> {
@@ -60,15 +60,6 @@ impl InferenceServing {
             providerPubKey: [key.get(0).unwrap(), key.get(1).unwrap()],
             teeSignerAddress: signer,
         })
-    }
-
-    fn accounts_of(
-        &self,
-        pairs: impl Iterator<Item = (Address, Address)>,
-    ) -> Result<Vec<Account>, Vec<u8>> {
-        pairs
-            .map(|(user, provider)| self.account(user, provider))
-            .collect()
     }
 
     fn service(&self, provider: Address) -> Service {
@@ -126,62 +117,21 @@ impl InferenceServing {
         self.existing(user, provider)?;
         self.account(user, provider)
     }
+}
 
-    /// A page of every account and their count. Errors: `InvalidLimit`.
-    pub fn get_all_accounts(
-        &self,
-        offset: U256,
-        limit: U256,
-    ) -> Result<(Vec<Account>, U256), Vec<u8>> {
-        self.paged(self.accounts.page_all(offset, limit)?)
+impl AccountViews for InferenceServing {
+    type Item = Account;
+
+    fn accounts(&self) -> &Accounts {
+        &self.accounts
     }
 
-    /// A page of the accounts of `provider` and their count. Errors:
-    /// `InvalidLimit`.
-    pub fn get_accounts_by_provider(
-        &self,
-        provider: Address,
-        offset: U256,
-        limit: U256,
-    ) -> Result<(Vec<Account>, U256), Vec<u8>> {
-        self.paged(self.accounts.page_by_provider(provider, offset, limit)?)
+    fn item(&self, user: Address, provider: Address) -> Result<Account, Vec<u8>> {
+        self.account(user, provider)
     }
 
-    /// A page of the accounts of `user` and their count. Errors:
-    /// `InvalidLimit`.
-    pub fn get_accounts_by_user(
-        &self,
-        user: Address,
-        offset: U256,
-        limit: U256,
-    ) -> Result<(Vec<Account>, U256), Vec<u8>> {
-        let providers = self.ledger_info(user)?.providers;
-        self.paged(page_by_user(user, &providers, offset, limit)?)
-    }
-
-    fn paged(&self, (pairs, total): Page) -> Result<(Vec<Account>, U256), Vec<u8>> {
-        Ok((self.accounts_of(pairs.into_iter())?, U256::from(total)))
-    }
-
-    /// The caller's (a provider's) accounts with `users`, a zeroed account
-    /// for a user without one. Errors: `InvalidLimit` (more than 500).
-    pub fn get_batch_accounts_by_users(
-        &self,
-        users: Vec<Address>,
-    ) -> Result<Vec<Account>, Vec<u8>> {
-        bounded(users.len(), MAX_BATCH_USERS)?;
-        let provider = self.vm().msg_sender();
-        self.accounts_of(users.into_iter().map(|user| (user, provider)))
-    }
-
-    /// Whether `user` has an account with `provider`.
-    pub fn account_exists(&self, user: Address, provider: Address) -> bool {
-        self.accounts.exists(user, provider)
-    }
-
-    /// The pending refund of the account (zero when it does not exist).
-    pub fn get_pending_refund(&self, user: Address, provider: Address) -> U256 {
-        self.accounts.pending_refund(user, provider)
+    fn ledger_providers(&self, user: Address) -> Result<Vec<Address>, Vec<u8>> {
+        Ok(self.ledger_info(user)?.providers)
     }
 }
 

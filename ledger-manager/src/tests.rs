@@ -11,7 +11,7 @@
 
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::{SolCall, SolError};
-use inference_serving::InferenceServing;
+use inference_serving::{AccountViews, InferenceServing};
 use motsu::prelude::*;
 use serving_contracts::{
     abi::{
@@ -54,26 +54,7 @@ fn service() -> ServiceParams {
     }
 }
 
-/// An externally owned account that can be paid: motsu delivers value only
-/// to contracts, so users and providers that receive value are deployed as
-/// this empty contract, which accepts any value.
-mod wallet {
-    use stylus_sdk::prelude::*;
-
-    #[storage]
-    pub struct Wallet;
-
-    unsafe impl TopLevelStorage for Wallet {}
-
-    #[public]
-    impl Wallet {
-        #[receive]
-        fn receive(&mut self) -> Result<(), Vec<u8>> {
-            Ok(())
-        }
-    }
-}
-use wallet::Wallet;
+use serving_contracts::testing::Wallet;
 
 /// A payable account named `tag`, with `funds` in it.
 fn wallet_account(tag: &str, funds: u64) -> Contract<Wallet> {

@@ -17,16 +17,18 @@ use std::collections::{HashMap, HashSet};
 
 use alloy_primitives::{Address, B256, U256};
 use fine_tuning_serving::FineTuningServing;
-use inference_serving::InferenceServing;
+use inference_serving::{AccountViews, InferenceServing};
 use k256::ecdsa::SigningKey;
 use ledger_manager::LedgerManager;
 use motsu::prelude::*;
 use proptest::prelude::*;
-use serving_contracts::abi::{
-    fine_tuning::{Quota, VerifierInput},
-    ServiceParams, TEESettlementData,
+use serving_contracts::{
+    abi::{
+        fine_tuning::{Quota, VerifierInput},
+        ServiceParams, TEESettlementData,
+    },
+    testing::Wallet,
 };
-use serving_harness::market::in_process::Wallet;
 use serving_verifier::{native, settlement_digest, verifier_input_digest};
 
 const USERS: usize = 4;

@@ -10,33 +10,20 @@
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolEvent;
 use fine_tuning_serving::FineTuningServing;
-use inference_serving::InferenceServing;
+use inference_serving::{AccountViews, InferenceServing};
 use ledger_manager::LedgerManager;
 use motsu::prelude::*;
-use serving_contracts::abi::{
-    fine_tuning::{AccountDetails, Quota, VerifierInput},
-    Account, ServiceParams, TEESettlementData, TEESettlementFailed,
+use serving_contracts::{
+    abi::{
+        fine_tuning::{AccountDetails, Quota, VerifierInput},
+        Account, ServiceParams, TEESettlementData, TEESettlementFailed,
+    },
+    testing::Wallet,
 };
-use stylus_sdk::prelude::*;
 
 use super::backend::{
     describe_revert, AccountState, Backend, Failure, Gas, Kind, LedgerState, Outcome, Settlement,
 };
-
-/// An externally owned account: motsu pays value only to contracts, so
-/// users and providers are contracts that accept every payment.
-#[storage]
-pub struct Wallet {}
-
-unsafe impl TopLevelStorage for Wallet {}
-
-#[public]
-impl Wallet {
-    #[receive]
-    fn receive(&mut self) -> Result<(), Vec<u8>> {
-        Ok(())
-    }
-}
 
 /// The three contracts deployed and initialized in this thread's motsu VM.
 pub struct InProcess {
