@@ -94,12 +94,15 @@ pub struct AccountState {
 }
 
 /// A ledger as `getLedger` returns it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LedgerState {
     /// Not in any sub-account.
     pub available: U256,
     /// Available plus every sub-account's balance.
     pub total: U256,
+    /// The providers of the user's sub-accounts, per kind (in
+    /// [`Kind::ALL`]'s order).
+    pub providers: [Vec<Address>; 2],
 }
 
 /// The contracts as the market's actors use them. Every state-changing

@@ -15,9 +15,10 @@ use ledger_manager::LedgerManager;
 use motsu::prelude::*;
 use serving_contracts::{
     abi::{
-        fine_tuning::{AccountDetails, Quota, VerifierInput},
-        Account, ServiceParams, TEESettlementData, TEESettlementFailed,
+        fine_tuning::{Quota, VerifierInput},
+        ServiceParams, TEESettlementData, TEESettlementFailed,
     },
+    account::Accounts,
     testing::Wallet,
 };
 
@@ -92,23 +93,21 @@ impl InProcess {
     }
 }
 
-fn account_state(account: Account) -> AccountState {
+/// An account as the market sees it, read from the contract's storage by
+/// the shared account code (`serving_contracts::account::Accounts`), the
+/// code the views read it with. The views themselves also ask the ledger
+/// for the user's info, a call between contracts for which motsu copies
+/// every contract's storage: through them a run's time would grow with the
+/// square of its size. The views are tested through the ABI elsewhere
+/// (unit tests, and the same market on a chain).
+fn account_state(accounts: &Accounts, user: Address, provider: Address) -> AccountState {
+    let view = accounts.view(user, provider);
     AccountState {
-        nonce: account.nonce,
-        balance: account.balance,
-        pending_refund: account.pendingRefund,
-        refunds: account.refunds.iter().map(|r| r.amount).collect(),
-        signer: account.teeSignerAddress,
-    }
-}
-
-fn details_state(account: AccountDetails) -> AccountState {
-    AccountState {
-        nonce: account.nonce,
-        balance: account.balance,
-        pending_refund: account.pendingRefund,
-        refunds: account.refunds.iter().map(|r| r.amount).collect(),
-        signer: account.providerSigner,
+        nonce: view.nonce,
+        balance: view.balance,
+        pending_refund: view.pending_refund,
+        refunds: view.refunds.iter().map(|r| r.amount).collect(),
+        signer: view.signer,
     }
 }
 
@@ -245,6 +244,7 @@ impl Backend for InProcess {
             .map(|l| LedgerState {
                 available: l.availableBalance,
                 total: l.totalBalance,
+                providers: [l.inferenceProviders, l.fineTuningProviders],
             }))
     }
 
@@ -276,21 +276,14 @@ impl Backend for InProcess {
         provider: Address,
         kind: Kind,
     ) -> Outcome<Option<AccountState>> {
+        let read = |accounts: &Accounts| {
+            accounts
+                .exists(user, provider)
+                .then(|| account_state(accounts, user, provider))
+        };
         Ok(match kind {
-            Kind::Inference => self
-                .inference
-                .sender(user)
-                .get_account(user, provider)
-                .motsu_res()
-                .ok()
-                .map(account_state),
-            Kind::FineTuning => self
-                .fine_tuning
-                .sender(user)
-                .get_account(user, provider)
-                .motsu_res()
-                .ok()
-                .map(details_state),
+            Kind::Inference => read(self.inference.sender(user).accounts()),
+            Kind::FineTuning => read(self.fine_tuning.sender(user).accounts()),
         })
     }
 
@@ -299,13 +292,12 @@ impl Backend for InProcess {
         provider: Address,
         users: &[Address],
     ) -> Outcome<Vec<AccountState>> {
-        let accounts = self
-            .inference
-            .sender(provider)
-            .get_batch_accounts_by_users(users.to_vec())
-            .motsu_res()
-            .map_err(reverted)?;
-        Ok(accounts.into_iter().map(account_state).collect())
+        let inference = self.inference.sender(provider);
+        let accounts = inference.accounts();
+        Ok(users
+            .iter()
+            .map(|user| account_state(accounts, *user, provider))
+            .collect())
     }
 
     fn settle(
@@ -313,17 +305,30 @@ impl Backend for InProcess {
         provider: Address,
         records: Vec<TEESettlementData>,
     ) -> Outcome<Settlement> {
-        let seen = self.inference.all_events().len();
-        self.inference
+        let failed_users = self
+            .inference
             .sender(provider)
             .settle_fees_with_tee(records)
             .motsu_res()
             .map_err(reverted)?;
-        let failed = self.inference.all_events()[seen..]
-            .iter()
-            .filter_map(|log| TEESettlementFailed::decode_log_data(log, true).ok())
-            .map(|event| (event.user, event.reason))
-            .collect();
+        // The reasons are in the batch's `TEESettlementFailed` events, the
+        // last ones of that kind, one per failed record in order. Read only
+        // when some failed: the contract's event list only grows.
+        let failed = if failed_users.is_empty() {
+            Vec::new()
+        } else {
+            let mut failed: Vec<_> = self
+                .inference
+                .all_events()
+                .iter()
+                .rev()
+                .filter_map(|log| TEESettlementFailed::decode_log_data(log, true).ok())
+                .take(failed_users.len())
+                .map(|event| (event.user, event.reason))
+                .collect();
+            failed.reverse();
+            failed
+        };
         Ok(Settlement { failed, gas: None })
     }
 

@@ -169,6 +169,9 @@ pub struct InvariantsReport {
     /// Checks made (each: one user's ledger and sub-accounts, or the
     /// global sums), after every state-changing operation.
     pub checks: u64,
+    /// Full sweeps (every user and every wallet), every 1,000 checks (or
+    /// ten per user) and at the end.
+    pub full_sweeps: u64,
     /// What broke (empty: all held).
     pub violations: Vec<String>,
 }
@@ -342,12 +345,17 @@ impl fmt::Display for Report {
         }
         let i = &self.invariants;
         if i.violations.is_empty() {
-            writeln!(f, "invariants: {} checks, all held", i.checks)?;
+            writeln!(
+                f,
+                "invariants: {} checks ({} full sweeps), all held",
+                i.checks, i.full_sweeps
+            )?;
         } else {
             writeln!(
                 f,
-                "invariants: {} checks, {} VIOLATED:",
+                "invariants: {} checks ({} full sweeps), {} VIOLATED:",
                 i.checks,
+                i.full_sweeps,
                 i.violations.len()
             )?;
             for v in i.violations.iter().take(20) {

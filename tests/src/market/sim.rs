@@ -50,6 +50,7 @@ pub fn simulate(
     market.trade(progress)?;
     market.close()?;
     market.exit()?;
+    market.checker.full_sweep(market.backend)?;
     Ok(market.report(started.elapsed()))
 }
 
@@ -171,10 +172,7 @@ impl<'a> Market<'a> {
 
     /// Checks the invariants for `users` and globally.
     fn check(&mut self, users: &[Address]) -> Outcome<()> {
-        for user in users {
-            self.checker.check_user(self.backend, *user)?;
-        }
-        self.checker.check_global(self.backend)
+        self.checker.check(self.backend, users)
     }
 
     /// Phase 1: services, ledgers, sub-accounts, acknowledged signers.
@@ -783,6 +781,7 @@ impl<'a> Market<'a> {
             },
             invariants: InvariantsReport {
                 checks: self.checker.checks,
+                full_sweeps: self.checker.full_sweeps,
                 violations: self.checker.violations,
             },
             gas,

@@ -190,6 +190,7 @@ impl Backend for Rpc {
             .map(|r| LedgerState {
                 available: r._0.availableBalance,
                 total: r._0.totalBalance,
+                providers: [r._0.inferenceProviders, r._0.fineTuningProviders],
             }))
     }
 

@@ -11,17 +11,35 @@ use super::*;
 /// - per sub-account: pending refund <= balance, the live refunds sum to
 ///   the pending refund, at most 30 of them;
 /// - a nonce never goes down.
+///
+/// After an operation, the users it touched are checked and the global sums
+/// are checked incrementally: the sum of the ledgers' totals and of the
+/// wallets' balances are kept up to date from the users checked and the
+/// providers (whom settlements pay), so a check costs the same whatever the
+/// number of users; a user's check reads the sub-accounts its ledger lists
+/// (one missing from the list would break the user's sum). Every 1,000
+/// checks, or ten per user if that is more, and at the end, a full sweep
+/// checks every user and reads every wallet again.
 pub struct Checker {
     actors: Vec<Address>,
+    users: Vec<Address>,
     providers: Vec<Address>,
     money: U256,
     totals: HashMap<Address, U256>,
+    totals_sum: U256,
+    balances: HashMap<Address, U256>,
+    balances_sum: U256,
     nonces: HashMap<(Address, Address, Kind), U256>,
     /// Checks made.
     pub checks: u64,
+    /// Full sweeps made.
+    pub full_sweeps: u64,
     /// What broke.
     pub violations: Vec<String>,
 }
+
+/// Global checks between two full sweeps, at least.
+const FULL_SWEEP_EVERY: u64 = 1_000;
 
 impl Checker {
     /// A checker for the wallets `actors` (users and providers) and the
@@ -31,18 +49,74 @@ impl Checker {
         actors: Vec<Address>,
         providers: Vec<Address>,
     ) -> Outcome<Self> {
-        let money = backend.contract_balances()?[0]
-            + backend.gas_spent()?
-            + backend.balances(&actors)?.into_iter().sum::<U256>();
+        let wallets = backend.balances(&actors)?;
+        let balances_sum = wallets.iter().copied().sum::<U256>();
+        let money = backend.contract_balances()?[0] + backend.gas_spent()? + balances_sum;
+        let users = actors
+            .iter()
+            .copied()
+            .filter(|a| !providers.contains(a))
+            .collect();
         Ok(Self {
+            balances: actors.iter().copied().zip(wallets).collect(),
+            balances_sum,
             actors,
+            users,
             providers,
             money,
             totals: HashMap::new(),
+            totals_sum: U256::ZERO,
             nonces: HashMap::new(),
             checks: 0,
+            full_sweeps: 0,
             violations: Vec::new(),
         })
+    }
+
+    /// Checks `touched` (the users an operation changed) and the global
+    /// invariants, with a full sweep every [`FULL_SWEEP_EVERY`] checks.
+    pub fn check(&mut self, backend: &mut dyn Backend, touched: &[Address]) -> Outcome<()> {
+        for user in touched {
+            self.check_user(backend, *user)?;
+        }
+        let every = FULL_SWEEP_EVERY.max(10 * self.users.len() as u64);
+        if self.checks / every != (self.checks + 1) / every {
+            return self.full_sweep(backend);
+        }
+        let providers = self.providers.clone();
+        self.refresh_balances(backend, &[touched, &providers].concat())?;
+        self.check_global(backend)
+    }
+
+    /// Every user checked and every wallet read again, then the global
+    /// invariants.
+    pub fn full_sweep(&mut self, backend: &mut dyn Backend) -> Outcome<()> {
+        self.full_sweeps += 1;
+        for user in self.users.clone() {
+            self.check_user(backend, user)?;
+        }
+        let sum: U256 = self.totals.values().copied().sum();
+        if sum != self.totals_sum {
+            self.violation(format!(
+                "the running sum of ledger totals {} drifted from {sum}",
+                self.totals_sum
+            ));
+            self.totals_sum = sum;
+        }
+        let actors = self.actors.clone();
+        self.refresh_balances(backend, &actors)?;
+        self.check_global(backend)
+    }
+
+    /// Reads the wallets of `actors` again into the running sum.
+    fn refresh_balances(&mut self, backend: &mut dyn Backend, actors: &[Address]) -> Outcome<()> {
+        for (actor, balance) in actors.iter().zip(backend.balances(actors)?) {
+            if let Some(old) = self.balances.insert(*actor, balance) {
+                self.balances_sum -= old;
+            }
+            self.balances_sum += balance;
+        }
+        Ok(())
     }
 
     /// Records a violation (the first 1,000).
@@ -53,20 +127,22 @@ impl Checker {
     }
 
     /// The per-user invariants of `user`.
-    pub fn check_user(&mut self, backend: &mut dyn Backend, user: Address) -> Outcome<()> {
+    fn check_user(&mut self, backend: &mut dyn Backend, user: Address) -> Outcome<()> {
         self.checks += 1;
         let Some(ledger) = backend.ledger(user)? else {
-            self.totals.remove(&user);
+            if let Some(old) = self.totals.remove(&user) {
+                self.totals_sum -= old;
+            }
             return Ok(());
         };
         let mut sum = U256::ZERO;
-        for kind in Kind::ALL {
-            for i in 0..self.providers.len() {
-                let provider = self.providers[i];
+        for (kind, providers) in Kind::ALL.into_iter().zip(&ledger.providers) {
+            for &provider in providers {
+                let at = format!("{} account of {user} with {provider}", kind.service_type());
                 let Some(account) = backend.account(user, provider, kind)? else {
+                    self.violation(format!("{at}: listed by the ledger, missing"));
                     continue;
                 };
-                let at = format!("{} account of {user} with {provider}", kind.service_type());
                 if account.pending_refund > account.balance {
                     self.violation(format!("{at}: pending refund above the balance"));
                 }
@@ -97,15 +173,18 @@ impl Checker {
                 ledger.total, ledger.available
             ));
         }
-        self.totals.insert(user, ledger.total);
+        if let Some(old) = self.totals.insert(user, ledger.total) {
+            self.totals_sum -= old;
+        }
+        self.totals_sum += ledger.total;
         Ok(())
     }
 
-    /// The global invariants.
-    pub fn check_global(&mut self, backend: &mut dyn Backend) -> Outcome<()> {
+    /// The global invariants, from the running sums.
+    fn check_global(&mut self, backend: &mut dyn Backend) -> Outcome<()> {
         self.checks += 1;
         let [ledger, inference, fine_tuning] = backend.contract_balances()?;
-        let totals: U256 = self.totals.values().copied().sum();
+        let totals = self.totals_sum;
         if ledger != totals {
             self.violation(format!(
                 "the ledger holds {ledger} wei, its ledgers' totals sum to {totals}"
@@ -116,9 +195,7 @@ impl Checker {
                 "a serving contract holds value ({inference}, {fine_tuning})"
             ));
         }
-        let money = ledger
-            + backend.gas_spent()?
-            + backend.balances(&self.actors)?.into_iter().sum::<U256>();
+        let money = ledger + backend.gas_spent()? + self.balances_sum;
         if money != self.money {
             self.violation(format!(
                 "money is not conserved: {money} wei now, {} at the start",
