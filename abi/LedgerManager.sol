@@ -21,6 +21,7 @@ interface ILedgerManager {
 
     error AccountNotExists(address user, address provider);
     error AmountTooLarge(uint256 amount);
+    error EscrowExceeded(address serving, uint256 amount, uint256 escrow);
     error InsufficientBalance(address user);
     error InvalidInitialization();
     error InvalidLimit(uint256 limit, uint256 max);
@@ -42,6 +43,7 @@ interface ILedgerManager {
     function addLedger(uint256[2] memory inferenceSigner, string memory additionalInfo) external payable returns (uint256, uint256);
     function deleteLedger() external;
     function depositFund() external payable;
+    function escrowOf(address serving) external view returns (uint256);
     function fineTuningAddress() external view returns (address);
     function getAllLedgers(uint256 offset, uint256 limit) external view returns (Ledger[] memory, uint256);
     function getLedger(address user) external view returns (Ledger memory);

@@ -215,6 +215,10 @@ sol_items! {
     /// Plain value transfers are refused: value belongs to a ledger.
     #[derive(Debug, PartialEq, Eq)]
     error ValueNotAccepted();
+    /// A serving contract asked the ledger to pay out `amount`, more than
+    /// its `escrow` (what its sub-accounts hold).
+    #[derive(Debug, PartialEq, Eq)]
+    error EscrowExceeded(address serving, uint256 amount, uint256 escrow);
 }
 
 abi_tuple! {

@@ -337,6 +337,20 @@ impl Env {
             .get_all_accounts(U256::ZERO, U256::ZERO)
             .motsu_unwrap();
         assert_eq!(U256::from(accounts.len()), total);
+        // The ledger's escrow of this contract is what its sub-accounts
+        // hold, and the ledger holds the available balances and the escrow.
+        let escrow = self
+            .ledger
+            .sender(self.owner)
+            .escrow_of(self.inference.address());
+        let held: U256 = accounts.iter().map(|a| a.balance).sum();
+        assert_eq!(escrow, held, "escrow = sub-accounts");
+        let available: U256 = ledgers.iter().map(|l| l.availableBalance).sum();
+        assert_eq!(
+            self.ledger.balance(),
+            available + escrow,
+            "ledger = available + escrow"
+        );
         for account in accounts {
             assert!(
                 account.pendingRefund <= account.balance,

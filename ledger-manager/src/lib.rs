@@ -21,9 +21,10 @@ use alloy_primitives::{aliases::U128, Address, U256, U8};
 use alloy_sol_types::{SolCall, SolError};
 use serving_contracts::{
     abi::{
-        revert, AmountTooLarge, IPagedViews, InsufficientBalance, InvalidInitialization,
-        InvalidServiceType, Ledger, LedgerExists, LedgerHasFunds, LedgerNotExists, NotInitialized,
-        TooManyProviders, Unauthorized, UserInfo, ValueNotAccepted,
+        revert, AmountTooLarge, EscrowExceeded, IPagedViews, InsufficientBalance,
+        InvalidInitialization, InvalidServiceType, Ledger, LedgerExists, LedgerHasFunds,
+        LedgerNotExists, NotInitialized, TooManyProviders, Unauthorized, UserInfo,
+        ValueNotAccepted,
     },
     address_set::AddressSet,
     interfaces::{call, view, IServing},
@@ -127,9 +128,27 @@ pub struct LedgerManager {
     initialized: StorageBool,
     inference_address: StorageAddress,
     fine_tuning_address: StorageAddress,
+    /// Per serving contract, what its sub-accounts hold: what
+    /// `transferFund` moved in, less what came back and what was paid out.
+    escrow: StorageMap<Address, StorageU256>,
 }
 
 impl LedgerManager {
+    /// Takes `amount` out of `serving`'s escrow. Errors: `EscrowExceeded`.
+    fn release(&mut self, serving: Address, amount: U256) -> Result<(), Vec<u8>> {
+        let mut escrow = self.escrow.setter(serving);
+        let held = escrow.get();
+        if amount > held {
+            return Err(revert(EscrowExceeded {
+                serving,
+                amount,
+                escrow: held,
+            }));
+        }
+        escrow.set(held - amount);
+        Ok(())
+    }
+
     fn only_initialized(&self) -> Result<(), Vec<u8>> {
         if !self.initialized.get() {
             return Err(revert(NotInitialized {}));
@@ -338,6 +357,9 @@ impl LedgerManager {
             return Err(revert(InsufficientBalance { user }));
         }
         self.set_available(user, available - funded.moved)?;
+        let mut escrow = self.escrow.setter(serving);
+        let held = escrow.get();
+        escrow.set(held + funded.moved);
         if funded.created {
             self.ledgers.setter(user).push(kind, provider)?;
         }
@@ -370,6 +392,7 @@ impl LedgerManager {
             &IServing::retrieveFundsCall { user, providers },
         )?
         .paid;
+        self.release(serving, paid)?;
         let available = self.available(user) + paid;
         self.set_available(user, available)
     }
@@ -448,7 +471,9 @@ impl LedgerManager {
     }
 
     /// Internal (serving contracts only): pays `provider` the fees of a
-    /// settled batch. Errors: `Unauthorized`.
+    /// settled batch, out of the calling contract's escrow: a serving
+    /// contract can never pay out more than its own users' sub-accounts
+    /// hold. Errors: `Unauthorized`, `EscrowExceeded`.
     pub fn pay_provider(&mut self, provider: Address, amount: U256) -> Result<(), Vec<u8>> {
         let caller = self.vm().msg_sender();
         if caller.is_zero()
@@ -456,7 +481,14 @@ impl LedgerManager {
         {
             return Err(revert(Unauthorized { caller }));
         }
+        self.release(caller, amount)?;
         self.vm().transfer_eth(provider, amount)
+    }
+
+    /// What the sub-accounts of serving contract `serving` hold, as the
+    /// ledger keeps it (the most `payProvider` can pay it out).
+    pub fn escrow_of(&self, serving: Address) -> U256 {
+        self.escrow.get(serving)
     }
 
     /// Internal view (serving contracts): the ledger's signer and info, and

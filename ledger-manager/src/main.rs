@@ -4,10 +4,10 @@
 use ledger_manager::LedgerManager;
 use serving_contracts::{
     abi::{
-        paged_view_declaration, AccountNotExists, AmountTooLarge, IPagedViews, InsufficientBalance,
-        InvalidInitialization, InvalidLimit, InvalidServiceType, Ledger, LedgerExists,
-        LedgerHasFunds, LedgerNotExists, NotInitialized, ServiceNotExist, TooManyProviders,
-        Unauthorized, ValueNotAccepted,
+        paged_view_declaration, AccountNotExists, AmountTooLarge, EscrowExceeded, IPagedViews,
+        InsufficientBalance, InvalidInitialization, InvalidLimit, InvalidServiceType, Ledger,
+        LedgerExists, LedgerHasFunds, LedgerNotExists, NotInitialized, ServiceNotExist,
+        TooManyProviders, Unauthorized, ValueNotAccepted,
     },
     export::{body, error, event, interface},
     ownable::{OwnableInvalidOwner, OwnableUnauthorizedAccount, OwnershipTransferred},
@@ -29,6 +29,7 @@ fn main() {
         error::<ServiceNotExist>(),
         error::<AmountTooLarge>(),
         error::<Unauthorized>(),
+        error::<EscrowExceeded>(),
         error::<InvalidInitialization>(),
         error::<NotInitialized>(),
         error::<InvalidLimit>(),

@@ -15,7 +15,7 @@ use inference_serving::{AccountViews, InferenceServing};
 use motsu::prelude::*;
 use serving_contracts::{
     abi::{
-        Account, AccountNotExists, AmountTooLarge, BalanceUpdated, IPagedViews,
+        Account, AccountNotExists, AmountTooLarge, BalanceUpdated, EscrowExceeded, IPagedViews,
         InsufficientBalance, InvalidInitialization, InvalidLimit, InvalidServiceType, Ledger,
         LedgerExists, LedgerHasFunds, LedgerNotExists, NotInitialized, ServiceNotExist,
         ServiceParams, TooManyProviders, Unauthorized, UserInfo, ValueNotAccepted,
@@ -116,6 +116,11 @@ impl Env {
     }
 
     /// The serving contracts: inference, then fine-tuning if deployed.
+    /// The ledger's escrow of serving contract `serving`.
+    fn escrow(&self, serving: Address) -> U256 {
+        self.ledger.sender(self.owner).escrow_of(serving)
+    }
+
     fn servings(&self) -> impl Iterator<Item = &Contract<InferenceServing>> {
         core::iter::once(&self.inference).chain(self.fine_tuning.as_ref())
     }
@@ -240,6 +245,13 @@ impl Env {
             totals,
             "the ledger holds the sum of totals"
         );
+        let available: U256 = ledgers.iter().map(|l| l.availableBalance).sum();
+        let escrows: U256 = self.servings().map(|s| self.escrow(s.address())).sum();
+        assert_eq!(
+            self.ledger.balance(),
+            available + escrows,
+            "the ledger holds the available balances and the escrows"
+        );
         for serving in self.servings() {
             assert_eq!(
                 serving.balance(),
@@ -250,6 +262,12 @@ impl Env {
                 .sender(self.owner)
                 .get_all_accounts(U256::ZERO, U256::ZERO)
                 .motsu_unwrap();
+            let held: U256 = accounts.iter().map(|a| a.balance).sum();
+            assert_eq!(
+                self.escrow(serving.address()),
+                held,
+                "escrow = sub-accounts"
+            );
             for account in accounts {
                 assert!(
                     account.pendingRefund <= account.balance,
@@ -1239,13 +1257,50 @@ fn pay_provider_and_user_info_serve_only_the_serving_contracts() {
     assert_eq!(wallet(env.provider), U256::ZERO);
     assert_eq!(env.ledger.balance(), u(1000));
 
-    // The inference contract is served (settlement pays this way).
+    // The inference contract is served (settlement pays this way), out of
+    // its escrow: what its sub-accounts hold (100), never more.
     env.ledger
         .sender(env.inference.address())
         .pay_provider(env.provider, u(40))
         .motsu_unwrap();
     assert_eq!(wallet(env.provider), u(40));
     assert_eq!(env.ledger.balance(), u(960));
+    assert_eq!(env.escrow(env.inference.address()), u(60));
+    let serving = env.inference.address();
+    let err = env
+        .ledger
+        .sender(serving)
+        .pay_provider(env.provider, u(61))
+        .motsu_unwrap_err();
+    assert_eq!(
+        err,
+        EscrowExceeded {
+            serving,
+            amount: u(61),
+            escrow: u(60)
+        }
+        .abi_encode()
+    );
+    // The other serving contract holds nothing of alice's: it can pay out
+    // nothing, whatever the ledger holds.
+    if let Some(fine_tuning) = &env.fine_tuning {
+        let serving = fine_tuning.address();
+        let err = env
+            .ledger
+            .sender(serving)
+            .pay_provider(env.provider, u(1))
+            .motsu_unwrap_err();
+        assert_eq!(
+            err,
+            EscrowExceeded {
+                serving,
+                amount: u(1),
+                escrow: U256::ZERO
+            }
+            .abi_encode()
+        );
+    }
+    assert_eq!(wallet(env.provider), u(40));
 
     // userInfo lists the caller's kind of providers; others get none.
     let info = env.ledger.sender(env.inference.address()).user_info(alice);

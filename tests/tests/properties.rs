@@ -607,6 +607,8 @@ impl Market {
 
     fn check_invariants(&self) {
         let mut ledgers_total = U256::ZERO;
+        let mut available = U256::ZERO;
+        let mut held = [U256::ZERO; 2];
         for &user in &self.users {
             let Ok(ledger) = self.ledger.sender(user).get_ledger(user) else {
                 // No ledger: no sub-account may hold funds.
@@ -638,6 +640,7 @@ impl Market {
                 );
                 assert!(ledger.inferenceProviders.contains(&p));
                 sum += account.balance;
+                held[0] += account.balance;
             }
             for &p in &self.providers {
                 if !self.fine_tuning.sender(user).account_exists(user, p) {
@@ -655,6 +658,7 @@ impl Market {
                 );
                 assert!(ledger.fineTuningProviders.contains(&p));
                 sum += account.balance;
+                held[1] += account.balance;
             }
             assert_eq!(
                 ledger.totalBalance,
@@ -662,11 +666,23 @@ impl Market {
                 "ledger total"
             );
             ledgers_total += ledger.totalBalance;
+            available += ledger.availableBalance;
         }
         assert_eq!(
             self.ledger.balance(),
             ledgers_total,
             "ledger holds the sum of totals"
+        );
+        // Each serving contract's escrow in the ledger is what its
+        // sub-accounts hold; the ledger holds the available balances and
+        // the escrows.
+        let escrows = [self.inference.address(), self.fine_tuning.address()]
+            .map(|serving| self.ledger.sender(self.owner).escrow_of(serving));
+        assert_eq!(escrows, held, "escrow = sub-accounts");
+        assert_eq!(
+            self.ledger.balance(),
+            available + escrows[0] + escrows[1],
+            "ledger = available + escrows"
         );
         let wallets: U256 = self
             .users

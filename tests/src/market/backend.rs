@@ -126,6 +126,9 @@ pub trait Backend {
     /// The native balances of LedgerManager, InferenceServing and
     /// FineTuningServing.
     fn contract_balances(&mut self) -> Outcome<[U256; 3]>;
+    /// The ledger's escrow of each serving contract (inference, then
+    /// fine-tuning): what their sub-accounts hold, as the ledger keeps it.
+    fn escrows(&mut self) -> Outcome<[U256; 2]>;
     /// The sub-accounts' refund lock time, in seconds.
     fn lock_time(&mut self) -> Outcome<u64>;
     /// Lets the refund lock time pass for every refund requested so far.

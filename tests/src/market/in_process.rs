@@ -146,6 +146,14 @@ impl Backend for InProcess {
         ])
     }
 
+    fn escrows(&mut self) -> Outcome<[U256; 2]> {
+        let ledger = self.ledger.sender(self.owner);
+        Ok([
+            ledger.escrow_of(self.inference.address()),
+            ledger.escrow_of(self.fine_tuning.address()),
+        ])
+    }
+
     fn lock_time(&mut self) -> Outcome<u64> {
         Ok(self.lock_time)
     }

@@ -67,6 +67,18 @@ impl Backend for Rpc {
         Ok([balances[0], balances[1], balances[2]])
     }
 
+    fn escrows(&mut self) -> Outcome<[U256; 2]> {
+        let c = self.contracts;
+        let mut escrows = [U256::ZERO; 2];
+        for (escrow, serving) in escrows.iter_mut().zip([c.inference, c.fine_tuning]) {
+            *escrow = self
+                .view(Address::ZERO, c.ledger, LM::escrowOfCall { serving })?
+                .map_err(|e| backend(format!("escrowOf: {e:?}")))?
+                ._0;
+        }
+        Ok(escrows)
+    }
+
     fn lock_time(&mut self) -> Outcome<u64> {
         let c = self.contracts;
         let zero = Address::ZERO;

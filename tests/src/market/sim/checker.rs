@@ -5,9 +5,11 @@ use super::*;
 /// The invariants of the architecture page, checked on the chain's state:
 /// - per user: ledger total = available + the user's sub-account balances
 ///   in both serving contracts;
-/// - the ledger's token balance = the sum of all ledgers' totals; the
-///   serving contracts hold nothing; no token appears or disappears
-///   (wallets + ledger + gas spent stay constant);
+/// - the ledger's token balance = the sum of all ledgers' totals = the
+///   available balances + each serving contract's escrow; each escrow =
+///   that contract's sub-account balances; the serving contracts hold
+///   nothing; no token appears or disappears (wallets + ledger + gas spent
+///   stay constant);
 /// - per sub-account: pending refund <= balance, the live refunds sum to
 ///   the pending refund, at most 30 of them;
 /// - a nonce never goes down.
@@ -27,6 +29,9 @@ pub struct Checker {
     money: U256,
     totals: HashMap<Address, U256>,
     totals_sum: U256,
+    /// Per user: available, and held in each kind's sub-accounts.
+    parts: HashMap<Address, [U256; 3]>,
+    parts_sum: [U256; 3],
     balances: HashMap<Address, U256>,
     balances_sum: U256,
     nonces: HashMap<(Address, Address, Kind), U256>,
@@ -66,6 +71,8 @@ impl Checker {
             money,
             totals: HashMap::new(),
             totals_sum: U256::ZERO,
+            parts: HashMap::new(),
+            parts_sum: [U256::ZERO; 3],
             nonces: HashMap::new(),
             checks: 0,
             full_sweeps: 0,
@@ -108,6 +115,18 @@ impl Checker {
         self.check_global(backend)
     }
 
+    /// Records `user`'s available balance and sub-account sums per kind in
+    /// the running sums (`None`: the user has no ledger).
+    fn set_parts(&mut self, user: Address, parts: Option<[U256; 3]>) {
+        let old = match parts {
+            Some(parts) => self.parts.insert(user, parts),
+            None => self.parts.remove(&user),
+        };
+        for (i, sum) in self.parts_sum.iter_mut().enumerate() {
+            *sum = *sum - old.map_or(U256::ZERO, |o| o[i]) + parts.map_or(U256::ZERO, |p| p[i]);
+        }
+    }
+
     /// Reads the wallets of `actors` again into the running sum.
     fn refresh_balances(&mut self, backend: &mut dyn Backend, actors: &[Address]) -> Outcome<()> {
         for (actor, balance) in actors.iter().zip(backend.balances(actors)?) {
@@ -133,9 +152,11 @@ impl Checker {
             if let Some(old) = self.totals.remove(&user) {
                 self.totals_sum -= old;
             }
+            self.set_parts(user, None);
             return Ok(());
         };
         let mut sum = U256::ZERO;
+        let mut held = [U256::ZERO; 2];
         for (kind, providers) in Kind::ALL.into_iter().zip(&ledger.providers) {
             for &provider in providers {
                 let at = format!("{} account of {user} with {provider}", kind.service_type());
@@ -165,8 +186,10 @@ impl Checker {
                     *last = account.nonce;
                 }
                 sum += account.balance;
+                held[usize::from(kind == Kind::FineTuning)] += account.balance;
             }
         }
+        self.set_parts(user, Some([ledger.available, held[0], held[1]]));
         if ledger.total != ledger.available + sum {
             self.violation(format!(
                 "ledger of {user}: total {} != available {} + sub-accounts {sum}",
@@ -188,6 +211,20 @@ impl Checker {
         if ledger != totals {
             self.violation(format!(
                 "the ledger holds {ledger} wei, its ledgers' totals sum to {totals}"
+            ));
+        }
+        let escrows = backend.escrows()?;
+        let [available, held_inference, held_fine_tuning] = self.parts_sum;
+        if escrows != [held_inference, held_fine_tuning] {
+            self.violation(format!(
+                "the escrows {escrows:?} are not what the sub-accounts hold \
+                 ({held_inference}, {held_fine_tuning})"
+            ));
+        }
+        if ledger != available + escrows[0] + escrows[1] {
+            self.violation(format!(
+                "the ledger holds {ledger} wei, not the available balances {available} plus \
+                 the escrows {escrows:?}"
             ));
         }
         if !inference.is_zero() || !fine_tuning.is_zero() {
