@@ -917,3 +917,89 @@ async fn paged_views_return_what_single_views_return() {
     assert!(services.contains(&service));
     serving.check_paged_views().await;
 }
+
+/// `payProvider(provider, amount)` to the ledger from `from` (a serving
+/// contract's address, impersonated on the node, given ETH for the gas and
+/// emptied again): first as an `eth_call`, whose revert data is the
+/// result, then sent, so that a refused payment is also shown to pay
+/// nothing when mined.
+async fn pay_as(
+    serving: &Serving,
+    from: Address,
+    provider: Address,
+    amount: U256,
+) -> Result<(), ChainError> {
+    let node = serving.reader();
+    let call = LM::payProviderCall { provider, amount };
+    let tx = TransactionRequest::default()
+        .with_from(from)
+        .with_to(*serving.ledger.address())
+        .with_input(Bytes::from(alloy::sol_types::SolCall::abi_encode(&call)));
+    let called = node.call(&tx).await.map(|_| ()).map_err(ChainError::Rpc);
+    node.raw_request::<_, ()>("anvil_impersonateAccount".into(), (from,))
+        .await
+        .map_err(ChainError::Rpc)?;
+    node.raw_request::<_, ()>("anvil_setBalance".into(), (from, eth(1)))
+        .await
+        .map_err(ChainError::Rpc)?;
+    let pending = node
+        .send_transaction(tx.with_gas_limit(1_000_000))
+        .await
+        .map_err(ChainError::Rpc)?;
+    let receipt = pending.get_receipt().await.map_err(ChainError::Pending)?;
+    assert_eq!(
+        receipt.status(),
+        called.is_ok(),
+        "the call and the transaction agree"
+    );
+    // What paid for the gas goes away again: serving contracts hold no ETH.
+    node.raw_request::<_, ()>("anvil_setBalance".into(), (from, U256::ZERO))
+        .await
+        .map_err(ChainError::Rpc)?;
+    node.raw_request::<_, ()>("anvil_stopImpersonatingAccount".into(), (from,))
+        .await
+        .map_err(ChainError::Rpc)?;
+    called
+}
+
+#[tokio::test]
+async fn a_serving_contract_pays_out_no_more_than_its_escrow() {
+    let serving = serving_or_skip!();
+    let provider = serving.provider().await;
+    let p = provider.address();
+    let tee = TeeKey::random();
+    let user = serving.user(eth(1)).await;
+    serving.open_account(&user, p, milli_eth(300), &tee).await;
+    let inference = *serving.inference.address();
+    let escrow = |of: Address| {
+        let ledger = serving.ledger.clone();
+        async move { ledger.escrowOf(of).call().await.unwrap()._0 }
+    };
+    assert_eq!(escrow(inference).await, milli_eth(300));
+
+    // Even called by the inference contract itself, the ledger pays no
+    // more than that contract's sub-accounts hold, though it holds the
+    // whole ledger (1 ETH); the fine-tuning contract holds nothing here.
+    let before = serving.balance(p).await;
+    let error = expect_revert::<LM::EscrowExceeded, ()>(
+        pay_as(&serving, inference, p, milli_eth(301)).await,
+    );
+    assert_eq!(
+        error,
+        LM::EscrowExceeded {
+            serving: inference,
+            amount: milli_eth(301),
+            escrow: milli_eth(300)
+        }
+    );
+    let fine_tuning = serving.deployment.fine_tuning_address();
+    if !fine_tuning.is_zero() {
+        let error = expect_revert::<LM::EscrowExceeded, ()>(
+            pay_as(&serving, fine_tuning, p, U256::from(1u64)).await,
+        );
+        assert_eq!(error.escrow, U256::ZERO);
+    }
+    assert_eq!(serving.balance(p).await, before);
+    assert_eq!(escrow(inference).await, milli_eth(300));
+    serving.check_invariants().await;
+}
