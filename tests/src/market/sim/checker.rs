@@ -27,11 +27,10 @@ pub struct Checker {
     users: Vec<Address>,
     providers: Vec<Address>,
     money: U256,
-    totals: HashMap<Address, U256>,
-    totals_sum: U256,
-    /// Per user: available, and held in each kind's sub-accounts.
-    parts: HashMap<Address, [U256; 3]>,
-    parts_sum: [U256; 3],
+    /// Per user: ledger total, available, and held in each kind's
+    /// sub-accounts; and their running sums over all users.
+    parts: HashMap<Address, [U256; 4]>,
+    parts_sum: [U256; 4],
     balances: HashMap<Address, U256>,
     balances_sum: U256,
     nonces: HashMap<(Address, Address, Kind), U256>,
@@ -69,10 +68,8 @@ impl Checker {
             users,
             providers,
             money,
-            totals: HashMap::new(),
-            totals_sum: U256::ZERO,
             parts: HashMap::new(),
-            parts_sum: [U256::ZERO; 3],
+            parts_sum: [U256::ZERO; 4],
             nonces: HashMap::new(),
             checks: 0,
             full_sweeps: 0,
@@ -102,22 +99,25 @@ impl Checker {
         for user in self.users.clone() {
             self.check_user(backend, user)?;
         }
-        let sum: U256 = self.totals.values().copied().sum();
-        if sum != self.totals_sum {
+        let sum = self.parts.values().fold([U256::ZERO; 4], |mut sum, parts| {
+            sum.iter_mut().zip(parts).for_each(|(s, p)| *s += *p);
+            sum
+        });
+        if sum != self.parts_sum {
             self.violation(format!(
-                "the running sum of ledger totals {} drifted from {sum}",
-                self.totals_sum
+                "the running sums of the ledgers {:?} drifted from {sum:?}",
+                self.parts_sum
             ));
-            self.totals_sum = sum;
+            self.parts_sum = sum;
         }
         let actors = self.actors.clone();
         self.refresh_balances(backend, &actors)?;
         self.check_global(backend)
     }
 
-    /// Records `user`'s available balance and sub-account sums per kind in
-    /// the running sums (`None`: the user has no ledger).
-    fn set_parts(&mut self, user: Address, parts: Option<[U256; 3]>) {
+    /// Records `user`'s ledger total, available balance and sub-account
+    /// sums per kind in the running sums (`None`: the user has no ledger).
+    fn set_parts(&mut self, user: Address, parts: Option<[U256; 4]>) {
         let old = match parts {
             Some(parts) => self.parts.insert(user, parts),
             None => self.parts.remove(&user),
@@ -149,9 +149,6 @@ impl Checker {
     fn check_user(&mut self, backend: &mut dyn Backend, user: Address) -> Outcome<()> {
         self.checks += 1;
         let Some(ledger) = backend.ledger(user)? else {
-            if let Some(old) = self.totals.remove(&user) {
-                self.totals_sum -= old;
-            }
             self.set_parts(user, None);
             return Ok(());
         };
@@ -189,17 +186,16 @@ impl Checker {
                 held[usize::from(kind == Kind::FineTuning)] += account.balance;
             }
         }
-        self.set_parts(user, Some([ledger.available, held[0], held[1]]));
+        self.set_parts(
+            user,
+            Some([ledger.total, ledger.available, held[0], held[1]]),
+        );
         if ledger.total != ledger.available + sum {
             self.violation(format!(
                 "ledger of {user}: total {} != available {} + sub-accounts {sum}",
                 ledger.total, ledger.available
             ));
         }
-        if let Some(old) = self.totals.insert(user, ledger.total) {
-            self.totals_sum -= old;
-        }
-        self.totals_sum += ledger.total;
         Ok(())
     }
 
@@ -207,14 +203,13 @@ impl Checker {
     fn check_global(&mut self, backend: &mut dyn Backend) -> Outcome<()> {
         self.checks += 1;
         let [ledger, inference, fine_tuning] = backend.contract_balances()?;
-        let totals = self.totals_sum;
+        let [totals, available, held_inference, held_fine_tuning] = self.parts_sum;
         if ledger != totals {
             self.violation(format!(
                 "the ledger holds {ledger} wei, its ledgers' totals sum to {totals}"
             ));
         }
         let escrows = backend.escrows()?;
-        let [available, held_inference, held_fine_tuning] = self.parts_sum;
         if escrows != [held_inference, held_fine_tuning] {
             self.violation(format!(
                 "the escrows {escrows:?} are not what the sub-accounts hold \
