@@ -31,16 +31,32 @@ use alloc::{string::String, vec::Vec};
 
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolCall;
-use stylus_sdk::stylus_core::{calls::context::Call, Host};
+use stylus_sdk::stylus_core::{
+    calls::{context::Call, errors::Error as CallError},
+    Host,
+};
 
 use crate::abi::UserInfo;
 pub use crate::abi::{ILedger, IServing};
+
+/// The revert data of a failed call. A call of the VM fails only with
+/// `Revert`; the SDK's own conversion would encode a `Panic` for the other
+/// variant and costs about 250 bytes of stored code.
+pub fn revert_data(error: CallError) -> Vec<u8> {
+    match error {
+        CallError::Revert(data) => data,
+        CallError::AbiDecodingFailed(error) => {
+            core::mem::forget(error);
+            Vec::new()
+        }
+    }
+}
 
 /// Calls `call` on `to`, bubbling up its revert data.
 pub fn call<C: SolCall>(vm: &dyn Host, to: Address, call: &C) -> Result<C::Return, Vec<u8>> {
     let output = vm
         .call(&Call::new(), to, &call.abi_encode())
-        .map_err(Vec::<u8>::from)?;
+        .map_err(revert_data)?;
     C::abi_decode_returns(&output, false).map_err(|_| Vec::new())
 }
 
@@ -48,7 +64,7 @@ pub fn call<C: SolCall>(vm: &dyn Host, to: Address, call: &C) -> Result<C::Retur
 pub fn view<C: SolCall>(vm: &dyn Host, to: Address, call: &C) -> Result<C::Return, Vec<u8>> {
     let output = vm
         .static_call(&Call::new(), to, &call.abi_encode())
-        .map_err(Vec::<u8>::from)?;
+        .map_err(revert_data)?;
     C::abi_decode_returns(&output, false).map_err(|_| Vec::new())
 }
 
@@ -63,7 +79,7 @@ pub fn user_info(vm: &dyn Host, ledger: Address, user: Address) -> Result<UserIn
             ledger,
             &ILedger::userInfoCall { user }.abi_encode(),
         )
-        .map_err(Vec::<u8>::from)?;
+        .map_err(revert_data)?;
     decode_user_info(&output).ok_or_else(Vec::new)
 }
 

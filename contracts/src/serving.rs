@@ -117,6 +117,7 @@ impl ServingConfig {
             return Err(revert(NotInitialized {}));
         }
         // SAFETY: the views program is ours and works on this storage only.
-        unsafe { self.vm().delegate_call(&Call::new(), views, input) }.map_err(Vec::from)
+        unsafe { self.vm().delegate_call(&Call::new(), views, input) }
+            .map_err(crate::interfaces::revert_data)
     }
 }

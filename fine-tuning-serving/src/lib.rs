@@ -195,6 +195,23 @@ impl FineTuningServing {
 
 #[public]
 impl FineTuningServing {
+    /// Constructs a configured contract in its creating transaction (the
+    /// StylusDeployer's init call, `cargo stylus deploy --constructor-args`):
+    /// the views program, then `initialize`. A constructed contract refuses
+    /// `initialize`. Errors: as `initialize`. Emits `OwnershipTransferred`.
+    #[constructor]
+    pub fn constructor(
+        &mut self,
+        lock_time: U256,
+        ledger: Address,
+        owner: Address,
+        penalty_percentage: U256,
+        views: Address,
+    ) -> Result<(), Vec<u8>> {
+        self.config.set_views(Address::ZERO, views)?;
+        self.initialize(lock_time, ledger, owner, penalty_percentage)
+    }
+
     /// Configures the contract once: refund lock time (seconds), ledger,
     /// owner and penalty percentage. Deployments call it in the creating
     /// transaction. Errors: `InvalidInitialization` (already initialized,

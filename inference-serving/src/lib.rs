@@ -148,6 +148,22 @@ impl InferenceServing {
 
 #[public]
 impl InferenceServing {
+    /// Constructs a configured contract in its creating transaction (the
+    /// StylusDeployer's init call, `cargo stylus deploy --constructor-args`):
+    /// the views program, then `initialize`. A constructed contract refuses
+    /// `initialize`. Errors: as `initialize`. Emits `OwnershipTransferred`.
+    #[constructor]
+    pub fn constructor(
+        &mut self,
+        lock_time: U256,
+        ledger: Address,
+        owner: Address,
+        views: Address,
+    ) -> Result<(), Vec<u8>> {
+        self.config.set_views(Address::ZERO, views)?;
+        self.config.initialize(lock_time, ledger, owner)
+    }
+
     /// Configures the contract once: refund lock time (seconds), ledger and
     /// owner. Deployments call it in the creating transaction. Errors:
     /// `InvalidInitialization` (already initialized, zero ledger or owner),

@@ -255,6 +255,20 @@ impl LedgerManager {
 
 #[public]
 impl LedgerManager {
+    /// Constructs a configured contract in its creating transaction (the
+    /// StylusDeployer's init call, `cargo stylus deploy --constructor-args`):
+    /// `initialize`, so a constructed contract refuses `initialize`. Errors:
+    /// as `initialize`. Emits `OwnershipTransferred`.
+    #[constructor]
+    pub fn constructor(
+        &mut self,
+        inference: Address,
+        fine_tuning: Address,
+        owner: Address,
+    ) -> Result<(), Vec<u8>> {
+        self.initialize(inference, fine_tuning, owner)
+    }
+
     /// Configures the contract once: the serving contracts and the owner.
     /// `fineTuning` may be zero until that contract is deployed ("fine-tuning"
     /// is then refused as a service type). Deployments call it in the
