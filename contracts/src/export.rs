@@ -25,6 +25,23 @@ pub fn body<T: GenerateAbi>() -> Vec<String> {
         .collect()
 }
 
+/// `T`'s constructor signature (`constructor(uint256 lock_time, ...)`), what
+/// `cargo stylus deploy` asks an export-abi binary for with the argument
+/// `constructor` to encode `--constructor-args`.
+pub fn constructor<T: GenerateAbi>() -> String {
+    alloc::format!("{}", Printer(T::fmt_constructor_signature))
+}
+
+/// What an export-abi binary prints: `T`'s constructor signature when its
+/// arguments include `constructor`, else the interface `contract` builds.
+pub fn print<T: GenerateAbi>(contract: fn() -> String) {
+    if std::env::args().skip(1).any(|arg| arg == "constructor") {
+        println!("{}", constructor::<T>().trim());
+    } else {
+        print!("{}", contract());
+    }
+}
+
 /// The interface `name` with the given body lines.
 pub fn interface(name: &str, lines: impl IntoIterator<Item = String>) -> String {
     let mut out = alloc::format!(

@@ -573,6 +573,56 @@ fn initialize_configures_the_contract_once() {
 }
 
 #[motsu::test]
+fn a_constructed_contract_is_configured_and_refuses_initialize() {
+    let ft = Contract::<FineTuningServing>::from_tag("fine-tuning");
+    let ledger = Address::from_tag("ledger");
+    let owner = Address::from_tag("owner");
+    let stranger = Address::from_tag("stranger");
+    let views = Address::from_tag("views");
+
+    let err = ft
+        .sender(stranger)
+        .constructor(u(LOCKED), ledger, owner, u(101), views)
+        .motsu_unwrap_err();
+    assert_eq!(
+        err,
+        InvalidLimit {
+            limit: u(101),
+            max: u(100)
+        }
+        .abi_encode()
+    );
+    assert!(!ft.sender(stranger).initialized());
+
+    ft.sender(stranger)
+        .constructor(u(LOCKED), ledger, owner, u(PENALTY), views)
+        .motsu_unwrap();
+    assert!(ft.sender(stranger).initialized());
+    assert_eq!(ft.sender(stranger).lock_time(), u(LOCKED));
+    assert_eq!(ft.sender(stranger).ledger_address(), ledger);
+    assert_eq!(ft.sender(stranger).owner(), owner);
+    assert_eq!(ft.sender(stranger).penalty_percentage(), u(PENALTY));
+    for caller in [stranger, owner] {
+        let err = ft
+            .sender(caller)
+            .initialize(u(0), stranger, stranger, u(0))
+            .motsu_unwrap_err();
+        assert_eq!(err, InvalidInitialization {}.abi_encode());
+        let err = ft
+            .sender(caller)
+            .constructor(u(0), stranger, stranger, u(0), stranger)
+            .motsu_unwrap_err();
+        assert_ne!(err, Vec::<u8>::new());
+    }
+    let err = ft.sender(stranger).set_views(stranger).motsu_unwrap_err();
+    assert_eq!(
+        err,
+        OwnableUnauthorizedAccount { account: stranger }.abi_encode()
+    );
+    assert_eq!(ft.sender(stranger).penalty_percentage(), u(PENALTY));
+}
+
+#[motsu::test]
 fn lock_time_and_penalty_are_set_by_the_owner_only() {
     let env = Env::new();
     let stranger = Address::from_tag("stranger");

@@ -465,6 +465,59 @@ fn initialize_configures_the_contract_once() {
 }
 
 #[motsu::test]
+fn a_constructed_contract_is_configured_and_refuses_initialize() {
+    let inference = Contract::<InferenceServing>::from_tag("inference");
+    let ledger = Address::from_tag("ledger");
+    let owner = Address::from_tag("owner");
+    let stranger = Address::from_tag("stranger");
+    let views = Address::from_tag("views");
+
+    let err = inference
+        .sender(stranger)
+        .constructor(u(LOCKED), Address::ZERO, owner, views)
+        .motsu_unwrap_err();
+    assert_eq!(err, InvalidInitialization {}.abi_encode());
+    assert!(!inference.sender(stranger).initialized());
+
+    inference
+        .sender(stranger)
+        .constructor(u(LOCKED), ledger, owner, views)
+        .motsu_unwrap();
+    assert!(inference.sender(stranger).initialized());
+    assert_eq!(inference.sender(stranger).lock_time(), u(LOCKED));
+    assert_eq!(inference.sender(stranger).ledger_address(), ledger);
+    assert_eq!(inference.sender(stranger).owner(), owner);
+    inference.assert_emitted(&OwnershipTransferred {
+        previousOwner: Address::ZERO,
+        newOwner: owner,
+    });
+    for caller in [stranger, owner] {
+        let err = inference
+            .sender(caller)
+            .initialize(u(0), stranger, stranger)
+            .motsu_unwrap_err();
+        assert_eq!(err, InvalidInitialization {}.abi_encode());
+        let err = inference
+            .sender(caller)
+            .constructor(u(0), stranger, stranger, stranger)
+            .motsu_unwrap_err();
+        assert_ne!(err, Vec::<u8>::new());
+    }
+    // The views program came with the construction: only the owner
+    // changes it.
+    let err = inference
+        .sender(stranger)
+        .set_views(stranger)
+        .motsu_unwrap_err();
+    assert_eq!(
+        err,
+        OwnableUnauthorizedAccount { account: stranger }.abi_encode()
+    );
+    assert_eq!(inference.sender(stranger).owner(), owner);
+    assert_eq!(inference.sender(stranger).ledger_address(), ledger);
+}
+
+#[motsu::test]
 fn lock_time_is_set_by_the_owner_only() {
     let env = Env::new();
     let stranger = Address::from_tag("stranger");

@@ -1,5 +1,6 @@
 //! `cargo run -p ledger-manager --features export-abi`: prints the Solidity
-//! interface of LedgerManager, with `getAllLedgers` (routed by its fallback).
+//! interface of LedgerManager, with `getAllLedgers` (routed by its fallback), or
+//! with the argument `constructor` its constructor signature.
 
 use ledger_manager::LedgerManager;
 use serving_contracts::{
@@ -15,6 +16,11 @@ use serving_contracts::{
 use stylus_sdk::abi::AbiType;
 
 fn main() {
+    serving_contracts::export::print::<LedgerManager>(contract);
+}
+
+/// The interface, with `getAllLedgers` and the events and errors.
+fn contract() -> String {
     let paged = paged_view_declaration::<IPagedViews::getAllLedgersCall>(Ledger::ABI.as_str());
     // The events and errors the contract emits, from their `sol!` declarations.
     let events = [event::<OwnershipTransferred>()];
@@ -42,5 +48,5 @@ fn main() {
         .chain([paged])
         .chain(events)
         .chain(errors);
-    print!("{}", interface("ILedgerManager", lines));
+    interface("ILedgerManager", lines)
 }

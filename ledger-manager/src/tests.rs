@@ -368,6 +368,50 @@ fn initialize_configures_the_contract_once() {
     assert_eq!(ledger.sender(user).owner(), owner);
 }
 
+#[motsu::test]
+fn a_constructed_ledger_is_configured_and_refuses_initialize() {
+    let ledger = Contract::<LedgerManager>::from_tag("ledger");
+    let inference = Address::from_tag("inference");
+    let fine_tuning = Address::from_tag("fine-tuning");
+    let owner = Address::from_tag("owner");
+    let stranger = Address::from_tag("stranger");
+
+    let err = ledger
+        .sender(stranger)
+        .constructor(Address::ZERO, fine_tuning, owner)
+        .motsu_unwrap_err();
+    assert_eq!(err, InvalidInitialization {}.abi_encode());
+    assert!(!ledger.sender(stranger).initialized());
+
+    ledger
+        .sender(stranger)
+        .constructor(inference, fine_tuning, owner)
+        .motsu_unwrap();
+    assert!(ledger.sender(stranger).initialized());
+    assert_eq!(ledger.sender(stranger).inference_address(), inference);
+    assert_eq!(ledger.sender(stranger).fine_tuning_address(), fine_tuning);
+    assert_eq!(ledger.sender(stranger).owner(), owner);
+    ledger.assert_emitted(&OwnershipTransferred {
+        previousOwner: Address::ZERO,
+        newOwner: owner,
+    });
+    for caller in [stranger, owner] {
+        for err in [
+            ledger
+                .sender(caller)
+                .initialize(stranger, stranger, stranger)
+                .motsu_unwrap_err(),
+            ledger
+                .sender(caller)
+                .constructor(stranger, stranger, stranger)
+                .motsu_unwrap_err(),
+        ] {
+            assert_eq!(err, InvalidInitialization {}.abi_encode());
+        }
+    }
+    assert_eq!(ledger.sender(stranger).owner(), owner);
+}
+
 // ------------------------------------------------ addLedger, depositFund, refund
 
 #[motsu::test]

@@ -140,6 +140,9 @@ pub enum ChainError {
     NoContractAddress(Box<TransactionReceipt>),
     /// Asking ArbWasm whether a program needs activation failed.
     Activation(String),
+    /// A vendored file the node needs (e.g. the StylusDeployer's code) is
+    /// missing or malformed.
+    Vendored(String),
 }
 
 impl fmt::Display for ChainError {
@@ -168,6 +171,7 @@ impl fmt::Display for ChainError {
                 )
             }
             Self::Activation(reason) => write!(f, "asking ArbWasm about activation: {reason}"),
+            Self::Vendored(reason) => write!(f, "vendored file: {reason}"),
         }
     }
 }

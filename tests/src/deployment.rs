@@ -97,6 +97,7 @@
 
 pub mod cli;
 mod onchain;
+pub mod stylus_deployer;
 
 use std::{
     collections::HashSet,

@@ -14,7 +14,7 @@ use std::{
 
 use alloy::{
     network::TransactionBuilder,
-    primitives::{Address, U256},
+    primitives::{Address, Bytes, U256},
     providers::{Provider, WalletProvider as _},
     rpc::types::TransactionRequest,
     sol_types::SolError,
@@ -24,8 +24,10 @@ use serving_harness::{
     chain::{Node, WalletProvider},
     deploy,
     deployment::{
-        self, cli, Activation, ArbWasm, Artifacts, Beaconed, Contracts, DeployError,
-        ProxyAddresses, Settings, ARB_WASM,
+        self, cli,
+        stylus_deployer::{self, StylusDeployer, STYLUS_DEPLOYER},
+        Activation, ArbWasm, Artifacts, Beaconed, Contracts, DeployError, ProxyAddresses, Settings,
+        ARB_WASM,
     },
     e2e::{
         self, eth, fine_tuning_service, gas_cost, key_file, milli_eth, scratch_dir, send,
@@ -450,6 +452,131 @@ async fn the_binary_deploys_behind_beacon_proxies() {
     }
     call_every_contract(&node, &contracts, &settings(owner)).await;
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// What `cargo stylus deploy --constructor-args` does, for the whole set:
+/// the chain's StylusDeployer creates, activates and constructs each program
+/// in one transaction, at the addresses planned from its nonce. Every
+/// contract then works, none accepts `initialize`, and a constructor that
+/// fails reverts its whole transaction.
+#[tokio::test]
+async fn the_stylus_deployer_creates_activates_and_constructs_each_program() {
+    let node = node_or_skip!(deploy::node_options());
+    let artifacts = Artifacts::load(&artifacts_dir()).expect("run `cargo xtask build` first");
+    let reader = node.provider();
+    stylus_deployer::install(&reader).await.unwrap();
+    let wallet = node.wallet(1);
+    let owner = node.dev_address(4);
+    let settings = settings(owner);
+
+    let first = reader.get_transaction_count(STYLUS_DEPLOYER).await.unwrap();
+    let at = |k: u64| STYLUS_DEPLOYER.create(first + k);
+    let contracts = Contracts {
+        inference_views: at(0),
+        inference: at(1),
+        fine_tuning_views: at(2),
+        fine_tuning: at(3),
+        ledger: at(4),
+        owner,
+        proxies: None,
+    };
+    let c = contracts;
+
+    // A constructor that fails (a zero inference contract) reverts the
+    // whole transaction: nothing is created, the nonce does not move.
+    let error = stylus_deployer::deploy(
+        &wallet,
+        &artifacts.ledger,
+        stylus_deployer::ledger_constructor(Address::ZERO, c.fine_tuning, owner),
+    )
+    .await
+    .unwrap_err();
+    let failed = e2e::revert_error::<StylusDeployer::ContractInitializationError>(&error)
+        .unwrap_or_else(|| panic!("{error}"));
+    assert_eq!(
+        failed.data.as_ref(),
+        LedgerManager::InvalidInitialization::SELECTOR.as_slice()
+    );
+    assert_eq!(
+        reader.get_transaction_count(STYLUS_DEPLOYER).await.unwrap(),
+        first
+    );
+
+    let steps = [
+        (&artifacts.inference_views, Bytes::new(), c.inference_views),
+        (
+            &artifacts.inference,
+            stylus_deployer::inference_constructor(
+                settings.lock_time,
+                c.ledger,
+                owner,
+                c.inference_views,
+            ),
+            c.inference,
+        ),
+        (
+            &artifacts.fine_tuning_views,
+            Bytes::new(),
+            c.fine_tuning_views,
+        ),
+        (
+            &artifacts.fine_tuning,
+            stylus_deployer::fine_tuning_constructor(
+                settings.lock_time,
+                c.ledger,
+                owner,
+                settings.penalty_percentage,
+                c.fine_tuning_views,
+            ),
+            c.fine_tuning,
+        ),
+        (
+            &artifacts.ledger,
+            stylus_deployer::ledger_constructor(c.inference, c.fine_tuning, owner),
+            c.ledger,
+        ),
+    ];
+    for (program, init_data, planned) in steps {
+        let (address, receipt) = stylus_deployer::deploy(&wallet, program, init_data)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", program.name));
+        assert_eq!(address, planned, "{}", program.name);
+        println!("{:<28} {address} gas {}", program.name, receipt.gas_used);
+    }
+    check_activated(&node, &contracts).await;
+
+    // Constructed contracts refuse initialize, from anyone.
+    let stranger = node.wallet(3);
+    let anyone = node.dev_address(3);
+    for wallet in [&stranger, &node.wallet(4)] {
+        e2e::expect_revert::<LedgerManager::InvalidInitialization, _>(
+            send(
+                wallet,
+                LedgerManager::new(c.ledger, wallet).initialize(anyone, anyone, anyone),
+            )
+            .await,
+        );
+        e2e::expect_revert::<InferenceServing::InvalidInitialization, _>(
+            send(
+                wallet,
+                InferenceServing::new(c.inference, wallet).initialize(U256::ZERO, anyone, anyone),
+            )
+            .await,
+        );
+        e2e::expect_revert::<FineTuningServing::InvalidInitialization, _>(
+            send(
+                wallet,
+                FineTuningServing::new(c.fine_tuning, wallet).initialize(
+                    U256::ZERO,
+                    anyone,
+                    anyone,
+                    U256::ZERO,
+                ),
+            )
+            .await,
+        );
+    }
+    call_every_contract(&node, &contracts, &settings).await;
 }
 
 /// One line on stderr, a failure status, nothing on stdout.

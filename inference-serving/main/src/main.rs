@@ -1,6 +1,9 @@
 //! `cargo run -p inference-serving-main --features export-abi` (what `cargo stylus
-//! export-abi` runs): prints the program's Solidity interface.
+//! export-abi` runs): prints the program's Solidity interface, or with
+//! the argument `constructor` its constructor signature.
 
 fn main() {
-    print!("{}", inference_serving::export::contract());
+    serving_contracts::export::print::<inference_serving::InferenceServing>(
+        inference_serving::export::contract,
+    );
 }
