@@ -140,6 +140,13 @@ pub enum ChainError {
     NoContractAddress(Box<TransactionReceipt>),
     /// Asking ArbWasm whether a program needs activation failed.
     Activation(String),
+    /// A program landed at another address than planned.
+    Moved {
+        /// Where the plan put it.
+        planned: Address,
+        /// Where it is.
+        landed: Address,
+    },
     /// A vendored file the node needs (e.g. the StylusDeployer's code) is
     /// missing or malformed.
     Vendored(String),
@@ -172,6 +179,11 @@ impl fmt::Display for ChainError {
             }
             Self::Activation(reason) => write!(f, "asking ArbWasm about activation: {reason}"),
             Self::Vendored(reason) => write!(f, "vendored file: {reason}"),
+            Self::Moved { planned, landed } => write!(
+                f,
+                "the program landed at {landed}, not at {planned} as planned: another deployment \
+                 went through the StylusDeployer in between"
+            ),
         }
     }
 }

@@ -1,35 +1,27 @@
-//! The end-to-end tests' deployment of the serving contracts, with no
-//! initialization window and every program activated, as a chain requires.
+//! The end-to-end tests' deployment of the serving contracts: every program
+//! created, activated and constructed in one transaction by the chain's
+//! StylusDeployer ([`crate::deployment::stylus_deployer`], installed on the
+//! local node when it has none), as `cargo stylus deploy` does, so no
+//! program is ever on chain unconfigured (reference defect 12: the
+//! reference's `initialize` can be called by the first stranger who
+//! reaches it).
 //!
-//! Reference defect 12: the reference's `initialize` can be called by the
-//! first stranger who reaches it. Ours is configured in the very transaction
-//! that creates it, by the project's one deployer
-//! (`serving_scripts::evm::deployer_code`, the same as the deployment
-//! command's, see [`crate::deployment`]): a one-shot EVM contract whose init
-//! code creates the program, activates it (`ArbWasm.activateProgram`, when
-//! the chain has not activated that code hash yet), makes the
-//! configuration calls (e.g. `setViews(...)`, then `initialize(...)`) and
-//! reverts with the failing step's revert data if any step fails
-//! ([`deploy_initialized`]).
+//! LedgerManager and InferenceServing each need the other's address in
+//! their constructors, so every address is planned ahead from the
+//! StylusDeployer's nonce: its programs land at `create(STYLUS_DEPLOYER, n)`,
+//! `n + 1`, ... in the order InferenceServing's views program,
+//! InferenceServing, FineTuningServing's views program, FineTuningServing,
+//! LedgerManager; each landing is checked against the plan.
 //!
-//! LedgerManager and InferenceServing each need the other's address at
-//! initialization, so both addresses are computed ahead from the sender and
-//! its nonces: the contract created by a deployer transaction sent with
-//! nonce `n` is at `create_address(create_address(sender, n), 1)` (a new
-//! contract's own nonce starts at 1, EIP-161; [`created_address`]).
+//! A split contract's views program (its main program's fallback
+//! delegates every other selector to it) is deployed first, with nothing
+//! to construct: it only ever runs on the main program's storage. The main
+//! program's constructor takes its address.
 //!
-//! InferenceServing is split in two programs at one address (its code does
-//! not fit one): the main program holds the state-changing functions and its
-//! fallback delegates every other selector to the views program
-//! (`inference-serving-views`). [`deploy_serving`] first deploys the views
-//! program (created and activated; it only ever runs on the main program's
-//! storage, by delegatecall, and has nothing to initialize), then creates
-//! the main program with `setViews(views)` and `initialize(...)` in its
-//! creating transaction. FineTuningServing is split the same way and
-//! deployed between InferenceServing and LedgerManager, which is then
-//! initialized with both serving contracts' addresses. The nonces, in
-//! order: the inference views program, InferenceServing, the fine-tuning
-//! views program, FineTuningServing, LedgerManager.
+//! The EVM beacon proxies of [`crate::upgrade`] are created by the
+//! project's one-shot EVM deployer ([`deploy_initialized`],
+//! `serving_scripts::evm::deployer_code`), which also configures them
+//! through the proxy in the creating transaction.
 
 use alloy::{
     network::TransactionBuilder,
@@ -42,7 +34,10 @@ use alloy::{
 use crate::{
     bindings::{fine_tuning::FineTuningServing, InferenceServing, LedgerManager},
     chain::{self, ChainError, NodeOptions, WalletProvider},
-    deployment,
+    deployment::{
+        self,
+        stylus_deployer::{self, STYLUS_DEPLOYER},
+    },
 };
 
 /// The node's code size limit for the end-to-end tests and the gas
@@ -349,108 +344,107 @@ pub fn ledger_initialize(inference: Address, fine_tuning: Address, owner: Addres
 }
 
 /// Deploys InferenceServing, FineTuningServing (when
-/// [`ServingConfig::deploy_fine_tuning`] holds, [`ServingConfig::fine_tuning`]
-/// is zero and both `fine-tuning-serving{,-views}.initcode` exist) and
-/// LedgerManager from the artifacts of `cargo xtask build`
-/// (`target/stylus/{inference-serving,ledger-manager}.initcode`, and
-/// `inference-serving-views.initcode` when it exists; see
-/// [`artifact_path`]), each initialized in its creating transaction with
-/// the others' addresses (computed ahead). Transactions from `wallet`'s
-/// default signer with consecutive nonces, in the order of the module docs.
+/// [`ServingConfig::deploy_fine_tuning`] holds and
+/// [`ServingConfig::fine_tuning`] is zero) and LedgerManager from the
+/// artifacts of `cargo xtask build` (see [`artifact_path`]) through the
+/// StylusDeployer, each program constructed with the others' addresses
+/// (planned ahead), in the order of the module docs. Transactions from
+/// `wallet`'s default signer.
+///
+/// # Errors
+///
+/// [`ChainError`] when a transaction fails (a failing constructor reverts
+/// its transaction with `ContractInitializationError`) or a program lands
+/// elsewhere than planned ([`ChainError::Moved`]).
 ///
 /// # Panics
 ///
-/// If an artifact is missing (run `cargo xtask build`).
+/// If an artifact is missing or malformed (run `cargo xtask build`).
 pub async fn deploy_serving(
     wallet: &WalletProvider,
     config: &ServingConfig,
 ) -> Result<ServingDeployment, ChainError> {
-    let optional = |name: &str| artifact_path(name).exists().then(|| artifact(name));
-    let views = optional(INFERENCE_VIEWS_ARTIFACT);
-    let fine_tuning = if config.deploy_fine_tuning && config.fine_tuning.is_zero() {
-        match (
-            optional(FINE_TUNING_ARTIFACT),
-            optional(FINE_TUNING_VIEWS_ARTIFACT),
-        ) {
-            (Some(main), Some(views)) => Some((main, views)),
-            _ => None,
-        }
+    let program = |name: &str| {
+        deployment::Program::new(name, artifact(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    let sender = wallet.default_signer_address();
+    let owner = config.owner.unwrap_or(sender);
+    stylus_deployer::ensure_installed(wallet).await?;
+    let first = stylus_deployer::nonce(wallet).await?;
+    let at = |k: u64| STYLUS_DEPLOYER.create(first + k);
+
+    let with_fine_tuning = config.deploy_fine_tuning && config.fine_tuning.is_zero();
+    let (inference_views, inference) = (at(0), at(1));
+    let (fine_tuning_views, fine_tuning_address) = if with_fine_tuning {
+        (at(2), at(3))
+    } else {
+        (Address::ZERO, config.fine_tuning)
+    };
+    let ledger = at(if with_fine_tuning { 4 } else { 2 });
+
+    let views_receipt = stylus_deployer::deploy_at(
+        wallet,
+        &program(INFERENCE_VIEWS_ARTIFACT),
+        Bytes::new(),
+        inference_views,
+    )
+    .await?;
+    let inference_receipt = stylus_deployer::deploy_at(
+        wallet,
+        &program(INFERENCE_ARTIFACT),
+        stylus_deployer::inference_constructor(config.lock_time, ledger, owner, inference_views),
+        inference,
+    )
+    .await?;
+    let fine_tuning = if with_fine_tuning {
+        let views_receipt = stylus_deployer::deploy_at(
+            wallet,
+            &program(FINE_TUNING_VIEWS_ARTIFACT),
+            Bytes::new(),
+            fine_tuning_views,
+        )
+        .await?;
+        let receipt = stylus_deployer::deploy_at(
+            wallet,
+            &program(FINE_TUNING_ARTIFACT),
+            stylus_deployer::fine_tuning_constructor(
+                config.lock_time,
+                ledger,
+                owner,
+                config.penalty_percentage,
+                fine_tuning_views,
+            ),
+            fine_tuning_address,
+        )
+        .await?;
+        Some(FineTuningDeployment {
+            address: fine_tuning_address,
+            views: Some(fine_tuning_views),
+            penalty_percentage: config.penalty_percentage,
+            views_receipt: Some(views_receipt),
+            receipt,
+        })
     } else {
         None
     };
-    deploy_serving_with(
+    let ledger_receipt = stylus_deployer::deploy_at(
         wallet,
-        &artifact(LEDGER_ARTIFACT),
-        &artifact(INFERENCE_ARTIFACT),
-        views.as_deref(),
-        fine_tuning
-            .as_ref()
-            .map(|(main, views)| (main.as_slice(), Some(views.as_slice()))),
-        config,
+        &program(LEDGER_ARTIFACT),
+        stylus_deployer::ledger_constructor(inference, fine_tuning_address, owner),
+        ledger,
     )
-    .await
-}
-
-/// [`deploy_serving`] with the given init codes (`inference_views_initcode`:
-/// the views program of a split InferenceServing, or `None`), without
-/// FineTuningServing (the ledger gets [`ServingConfig::fine_tuning`]).
-pub async fn deploy_serving_from(
-    wallet: &WalletProvider,
-    ledger_initcode: &[u8],
-    inference_initcode: &[u8],
-    inference_views_initcode: Option<&[u8]>,
-    config: &ServingConfig,
-) -> Result<ServingDeployment, ChainError> {
-    deploy_serving_with(
-        wallet,
-        ledger_initcode,
-        inference_initcode,
-        inference_views_initcode,
-        None,
-        config,
-    )
-    .await
-}
-
-/// Deploys a serving program's views program (if any) with nonce `nonce`,
-/// then the program itself from a deployer calling `setViews(views)` (if
-/// any) and `initialize` in its creating transaction; advances `nonce`
-/// past both. Returns (program, views, views receipt, program receipt).
-async fn deploy_split(
-    wallet: &WalletProvider,
-    nonce: &mut u64,
-    initcode: &[u8],
-    views_initcode: Option<&[u8]>,
-    set_views: fn(Address) -> Bytes,
-    initialize: &[u8],
-) -> Result<
-    (
-        Address,
-        Option<Address>,
-        Option<TransactionReceipt>,
-        TransactionReceipt,
-    ),
-    ChainError,
-> {
-    let sender = wallet.default_signer_address();
-    let (views, views_receipt) = match views_initcode {
-        Some(code) => {
-            let deployed = deploy_initialized(wallet, code, &[], Some(*nonce)).await?;
-            *nonce += 1;
-            (Some(deployed.address), Some(deployed.receipt))
-        }
-        None => (None, None),
-    };
-    let set_views = views.map(set_views);
-    let calls: Vec<&[u8]> = set_views
-        .iter()
-        .map(|c| c.as_ref())
-        .chain([initialize])
-        .collect();
-    let deployed = deploy_initialized(wallet, initcode, &calls, Some(*nonce)).await?;
-    debug_assert_eq!(deployed.address, created_address(sender, *nonce));
-    *nonce += 1;
-    Ok((deployed.address, views, views_receipt, deployed.receipt))
+    .await?;
+    Ok(ServingDeployment {
+        ledger,
+        inference,
+        inference_views: Some(inference_views),
+        owner,
+        lock_time: config.lock_time,
+        views_receipt: Some(views_receipt),
+        inference_receipt,
+        ledger_receipt,
+        fine_tuning,
+    })
 }
 
 /// `setViews(views)` of FineTuningServing's main program.
@@ -458,88 +452,6 @@ pub fn fine_tuning_set_views(views: Address) -> Bytes {
     FineTuningServing::setViewsCall { views }
         .abi_encode()
         .into()
-}
-
-/// [`deploy_serving`] with the given init codes: `inference_views_initcode`
-/// as in [`deploy_serving_from`], and `fine_tuning` the init codes of
-/// FineTuningServing's main program and of its views program (or `None`:
-/// not deployed, the ledger gets [`ServingConfig::fine_tuning`]).
-pub async fn deploy_serving_with(
-    wallet: &WalletProvider,
-    ledger_initcode: &[u8],
-    inference_initcode: &[u8],
-    inference_views_initcode: Option<&[u8]>,
-    fine_tuning: Option<(&[u8], Option<&[u8]>)>,
-    config: &ServingConfig,
-) -> Result<ServingDeployment, ChainError> {
-    let sender = wallet.default_signer_address();
-    let owner = config.owner.unwrap_or(sender);
-    let first = wallet.get_transaction_count(sender).await?;
-
-    // Every address ahead: each program with views takes two nonces.
-    let txs = |views: Option<&[u8]>| 1 + u64::from(views.is_some());
-    let inference_nonce = first + txs(inference_views_initcode) - 1;
-    let fine_tuning_nonce = fine_tuning.map(|(_, views)| inference_nonce + txs(views));
-    let ledger_nonce = fine_tuning_nonce.unwrap_or(inference_nonce) + 1;
-    let inference = created_address(sender, inference_nonce);
-    let ledger = created_address(sender, ledger_nonce);
-    let fine_tuning_address =
-        fine_tuning_nonce.map_or(config.fine_tuning, |n| created_address(sender, n));
-
-    let mut nonce = first;
-    let initialize = inference_initialize(config.lock_time, ledger, owner);
-    let (address, inference_views, views_receipt, inference_receipt) = deploy_split(
-        wallet,
-        &mut nonce,
-        inference_initcode,
-        inference_views_initcode,
-        inference_set_views,
-        &initialize,
-    )
-    .await?;
-    debug_assert_eq!(address, inference);
-
-    let fine_tuning = match fine_tuning {
-        Some((main, views)) => {
-            let initialize =
-                fine_tuning_initialize(config.lock_time, ledger, owner, config.penalty_percentage);
-            let (address, views, views_receipt, receipt) = deploy_split(
-                wallet,
-                &mut nonce,
-                main,
-                views,
-                fine_tuning_set_views,
-                &initialize,
-            )
-            .await?;
-            debug_assert_eq!(address, fine_tuning_address);
-            Some(FineTuningDeployment {
-                address,
-                views,
-                penalty_percentage: config.penalty_percentage,
-                views_receipt,
-                receipt,
-            })
-        }
-        None => None,
-    };
-
-    debug_assert_eq!(nonce, ledger_nonce);
-    let initialize = ledger_initialize(inference, fine_tuning_address, owner);
-    let deployed =
-        deploy_initialized(wallet, ledger_initcode, &[&initialize], Some(ledger_nonce)).await?;
-    debug_assert_eq!(deployed.address, ledger);
-    Ok(ServingDeployment {
-        ledger,
-        inference,
-        inference_views,
-        owner,
-        lock_time: config.lock_time,
-        views_receipt,
-        inference_receipt,
-        ledger_receipt: deployed.receipt,
-        fine_tuning,
-    })
 }
 
 #[cfg(test)]

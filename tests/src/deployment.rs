@@ -607,7 +607,7 @@ impl<F: Fn(&Program) -> Activation> Builder<F> {
             &format!("{label} beacon"),
             beacon_program,
             vec![configure(
-                upgrade::beacon_constructor(implementation, owner),
+                stylus_deployer::beacon_constructor(implementation, owner),
                 format!("constructor({implementation}, {owner})"),
             )],
         );

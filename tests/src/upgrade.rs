@@ -26,17 +26,19 @@
 //! proxy is also the cheaper one: it adds no Stylus program entry to each
 //! call.
 //!
-//! Nothing is left uninitialized between transactions (no initialization
-//! window): with the deployer of [`crate::deploy`], every creating
-//! transaction also configures what it creates:
+//! Nothing is left unconfigured between transactions (no initialization
+//! window): every creating transaction also configures what it creates.
+//! The programs go through the chain's StylusDeployer (created, activated
+//! and constructed in one transaction, see
+//! [`crate::deployment::stylus_deployer`]), the proxy through the
+//! project's one-shot EVM deployer ([`deploy_initialized`]):
 //!
-//! 1. the views program of a split contract, deployed as it is (it only
-//!    ever runs on the proxy's storage);
-//! 2. the implementation, created and `initialize`d (owner: the owner, the
-//!    others: the proxies) so that nobody can claim it; it is never used on
-//!    its own storage;
-//! 3. the beacon, created with its Stylus constructor
-//!    `(implementation, owner)`;
+//! 1. the views program of a split contract, as it is (it only ever runs on
+//!    the proxy's storage);
+//! 2. the implementation, constructed with the proxy's configuration (owner:
+//!    the owner, the others: the proxies) so that nobody can claim it; it is
+//!    never used on its own storage;
+//! 3. the beacon, constructed with `(implementation, owner)`;
 //! 4. the proxy, created for the beacon, then, through the proxy,
 //!    `setViews(views)` (split contracts) and `initialize(...)`.
 //!
@@ -45,7 +47,7 @@
 //! ledger and InferenceServing need each other's).
 //!
 //! [`upgrade`] replaces a contract's programs: it deploys the new views
-//! program and implementation (locked as in step 2), has the contract's
+//! program and implementation (constructed as in step 2), has the contract's
 //! owner point the proxy at the new views (`setViews`, through the proxy),
 //! then has the beacon's owner call `upgradeTo(implementation)`. The
 //! proxy's address, storage and balance do not change. Between the two
@@ -55,19 +57,21 @@
 
 use alloy::{
     network::TransactionBuilder,
-    primitives::{keccak256, Address, Bytes, U256},
+    primitives::{Address, Bytes, U256},
     providers::{Provider, WalletProvider as _},
     rpc::types::{TransactionReceipt, TransactionRequest},
-    sol_types::{SolCall, SolValue},
+    sol_types::SolCall,
 };
 pub use serving_scripts::evm::{proxy_initcode, proxy_runtime, BEACON_SLOT};
 
+pub use crate::deployment::stylus_deployer::beacon_constructor;
 use crate::{
     chain::{ChainError, WalletProvider},
     deploy::{
         self, artifact, artifact_path, created_address, deploy_initialized, FineTuningDeployment,
         ServingConfig, ServingDeployment,
     },
+    deployment::{stylus_deployer, Program},
     e2e::send_tx,
 };
 
@@ -116,25 +120,6 @@ alloy::sol! {
 
 /// The artifact name of the beacon program.
 pub const BEACON_ARTIFACT: &str = "upgradeable-beacon";
-
-/// The selector the Stylus SDK routes to a program's constructor:
-/// `keccak256("stylus_constructor()")[..4]`, whatever its arguments.
-pub fn stylus_constructor_selector() -> [u8; 4] {
-    let hash = keccak256(b"stylus_constructor()");
-    [hash[0], hash[1], hash[2], hash[3]]
-}
-
-/// The calldata of a Stylus constructor with the ABI-encoded `params`.
-fn stylus_constructor(params: Vec<u8>) -> Bytes {
-    [stylus_constructor_selector().as_slice(), &params]
-        .concat()
-        .into()
-}
-
-/// The beacon's constructor call: `(implementation, owner)`.
-pub fn beacon_constructor(implementation: Address, owner: Address) -> Bytes {
-    stylus_constructor((implementation, owner).abi_encode_params())
-}
 
 /// A contract of the deployment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -299,6 +284,10 @@ impl ProxiedDeployment {
 
     /// `initialize(...)` of contract `kind`, with the proxies' addresses.
     pub fn initialize(&self, kind: Kind) -> Bytes {
+        self.addresses().initialize(kind)
+    }
+
+    fn addresses(&self) -> Addresses {
         Addresses {
             ledger: self.ledger.proxy,
             inference: self.inference.proxy,
@@ -307,7 +296,6 @@ impl ProxiedDeployment {
             lock_time: self.lock_time,
             penalty_percentage: self.penalty_percentage,
         }
-        .initialize(kind)
     }
 }
 
@@ -338,6 +326,32 @@ impl Addresses {
     }
 }
 
+impl Addresses {
+    /// The constructor of contract `kind`'s implementation with `views`
+    /// (ignored by LedgerManager): the proxy's configuration, so that
+    /// nobody can claim the implementation.
+    fn constructor(&self, kind: Kind, views: Address) -> Bytes {
+        match kind {
+            Kind::Ledger => {
+                stylus_deployer::ledger_constructor(self.inference, self.fine_tuning, self.owner)
+            }
+            Kind::Inference => stylus_deployer::inference_constructor(
+                self.lock_time,
+                self.ledger,
+                self.owner,
+                views,
+            ),
+            Kind::FineTuning => stylus_deployer::fine_tuning_constructor(
+                self.lock_time,
+                self.ledger,
+                self.owner,
+                self.penalty_percentage,
+                views,
+            ),
+        }
+    }
+}
+
 /// `setViews(views)` (the same selector in both serving contracts).
 fn set_views(views: Address) -> Bytes {
     deploy::inference_set_views(views)
@@ -348,41 +362,40 @@ fn transactions(programs: &Programs) -> u64 {
     3 + u64::from(programs.views.is_some())
 }
 
-/// Deploys `programs`' views program (if any) as it is, with nonce
-/// `nonce`, and advances `nonce`.
-async fn deploy_views(
-    wallet: &WalletProvider,
-    nonce: &mut u64,
-    programs: &Programs,
-) -> Result<Option<Address>, ChainError> {
-    let Some(code) = &programs.views else {
-        return Ok(None);
-    };
-    let tx = TransactionRequest::default()
-        .with_deploy_code(code.clone())
-        .with_nonce(*nonce);
-    let receipt = send_tx(wallet, tx).await?;
-    let views = wallet.default_signer_address().create(*nonce);
-    if receipt.contract_address != Some(views) {
-        return Err(ChainError::NoContractAddress(Box::new(receipt)));
-    }
-    *nonce += 1;
-    Ok(Some(views))
+/// A program from init code, checked to be `cargo xtask build`'s.
+fn program(name: &str, initcode: &[u8]) -> Result<Program, ChainError> {
+    Program::new(name, initcode.to_vec()).map_err(|e| ChainError::Vendored(format!("{name}: {e}")))
 }
 
-/// Deploys `programs` (views program, then the main program created and
-/// initialized with `initialize`) with nonces from `nonce`, and advances
-/// it. Returns (main program, views program).
+/// Deploys `programs` through the StylusDeployer: the views program (if
+/// any) as it is, then the main program constructed by `constructor` (given
+/// the views program's address, or zero); advances `nonce` past both
+/// transactions. Returns (main program, views program).
 async fn deploy_implementation(
     wallet: &WalletProvider,
     nonce: &mut u64,
     programs: &Programs,
-    initialize: &[u8],
+    constructor: impl Fn(Address) -> Bytes,
 ) -> Result<(Address, Option<Address>), ChainError> {
-    let views = deploy_views(wallet, nonce, programs).await?;
-    let main = deploy_initialized(wallet, &programs.main, &[initialize], Some(*nonce)).await?;
+    stylus_deployer::ensure_installed(wallet).await?;
+    let views = match &programs.views {
+        Some(code) => {
+            let (views, _) =
+                stylus_deployer::deploy(wallet, &program("views", code)?, Bytes::new()).await?;
+            *nonce += 1;
+            Some(views)
+        }
+        None => None,
+    };
+    let init_data = constructor(views.unwrap_or_default());
+    let (main, _) = stylus_deployer::deploy(
+        wallet,
+        &program("implementation", &programs.main)?,
+        init_data,
+    )
+    .await?;
     *nonce += 1;
-    Ok((main.address, views))
+    Ok((main, views))
 }
 
 /// Deploys one contract behind a proxy (the module docs' steps 1 to 4)
@@ -394,11 +407,16 @@ async fn deploy_proxied(
     beacon_initcode: &[u8],
     owner: Address,
     initialize: &[u8],
+    constructor: impl Fn(Address) -> Bytes,
 ) -> Result<Proxied, ChainError> {
     let (implementation, views) =
-        deploy_implementation(wallet, nonce, programs, initialize).await?;
-    let beacon_call = beacon_constructor(implementation, owner);
-    let beacon = deploy_initialized(wallet, beacon_initcode, &[&beacon_call], Some(*nonce)).await?;
+        deploy_implementation(wallet, nonce, programs, constructor).await?;
+    let (beacon, _) = stylus_deployer::deploy(
+        wallet,
+        &program(BEACON_ARTIFACT, beacon_initcode)?,
+        beacon_constructor(implementation, owner),
+    )
+    .await?;
     *nonce += 1;
     let set_views = views.map(set_views);
     let calls: Vec<&[u8]> = set_views
@@ -407,17 +425,11 @@ async fn deploy_proxied(
         .into_iter()
         .chain([initialize])
         .collect();
-    let proxy = deploy_initialized(
-        wallet,
-        &proxy_initcode(beacon.address),
-        &calls,
-        Some(*nonce),
-    )
-    .await?;
+    let proxy = deploy_initialized(wallet, &proxy_initcode(beacon), &calls, Some(*nonce)).await?;
     *nonce += 1;
     Ok(Proxied {
         proxy: proxy.address,
-        beacon: beacon.address,
+        beacon,
         implementation,
         views,
         receipt: proxy.receipt,
@@ -481,6 +493,7 @@ pub async fn deploy_programs_with_proxies(
         &programs.beacon,
         owner,
         &addresses.initialize(Kind::Inference),
+        |views| addresses.constructor(Kind::Inference, views),
     )
     .await?;
     debug_assert_eq!(inference.proxy, addresses.inference);
@@ -493,6 +506,7 @@ pub async fn deploy_programs_with_proxies(
                 &programs.beacon,
                 owner,
                 &addresses.initialize(Kind::FineTuning),
+                |views| addresses.constructor(Kind::FineTuning, views),
             )
             .await?,
         ),
@@ -505,6 +519,7 @@ pub async fn deploy_programs_with_proxies(
         &programs.beacon,
         owner,
         &addresses.initialize(Kind::Ledger),
+        |views| addresses.constructor(Kind::Ledger, views),
     )
     .await?;
     debug_assert_eq!((ledger.proxy, nonce), (addresses.ledger, ledger_end));
@@ -611,8 +626,11 @@ pub async fn upgrade(
         .get_transaction_count(wallet.default_signer_address())
         .await
         .map_err(ChainError::from)?;
-    let (implementation, views) =
-        deploy_implementation(wallet, &mut nonce, programs, &deployment.initialize(kind)).await?;
+    let addresses = deployment.addresses();
+    let (implementation, views) = deploy_implementation(wallet, &mut nonce, programs, |views| {
+        addresses.constructor(kind, views)
+    })
+    .await?;
     let set_views_receipt = match views {
         Some(views) => {
             let tx = TransactionRequest::default()
@@ -633,23 +651,4 @@ pub async fn upgrade(
         set_views_receipt,
         upgrade_receipt,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn constructor_calls_use_the_sdk_selector() {
-        assert_eq!(
-            u32::from_be_bytes(stylus_constructor_selector()),
-            stylus_sdk::abi::CONSTRUCTOR_SELECTOR
-        );
-        let beacon = Address::repeat_byte(0xbe);
-        let call = beacon_constructor(beacon, Address::repeat_byte(1));
-        // Selector, implementation, owner.
-        assert_eq!(call.len(), 4 + 2 * 32);
-        assert_eq!(&call[..4], &stylus_constructor_selector());
-        assert_eq!(&call[4 + 12..4 + 32], beacon.as_slice());
-    }
 }

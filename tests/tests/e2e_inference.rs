@@ -14,9 +14,10 @@
 
 use alloy::{
     network::TransactionBuilder,
-    primitives::{Address, Bytes, U256},
+    primitives::{Address, Bytes, B256, U256},
     providers::Provider,
     rpc::types::TransactionRequest,
+    sol_types::SolError,
 };
 use serving_harness::{
     bindings::{
@@ -26,6 +27,10 @@ use serving_harness::{
     },
     chain::{self, ChainError},
     deploy::{self, ServingConfig},
+    deployment::{
+        self,
+        stylus_deployer::{self, StylusDeployer, STYLUS_DEPLOYER},
+    },
     e2e::{
         self, eth, events, expect_revert, gas_cost, milli_eth, requests_hash, send, Actor, Serving,
         TeeKey, INFERENCE,
@@ -191,48 +196,56 @@ async fn deployment_is_configured_in_the_creating_transaction() {
         );
     }
 
-    // The deployer leaves no code of its own behind.
+    // Created, activated and constructed by the chain's StylusDeployer.
     for receipt in [&d.inference_receipt, &d.ledger_receipt] {
-        let deployer = receipt.contract_address.unwrap();
-        assert!(serving
-            .node
-            .provider()
-            .get_code_at(deployer)
-            .await
-            .unwrap()
-            .is_empty());
+        assert_eq!(receipt.to, Some(STYLUS_DEPLOYER));
     }
     serving.check_invariants().await;
 }
 
 #[tokio::test]
-async fn a_failing_initialize_leaves_nothing_deployed() {
+async fn a_failing_constructor_leaves_nothing_deployed() {
     let node = node_or_skip!(deploy::node_options());
     let wallet = node.wallet(0);
     let sender = node.dev_address(0);
-    // initialize with a zero owner is refused, so the whole creation fails.
-    let calldata = deploy::inference_initialize(U256::from(LOCK_TIME), sender, Address::ZERO);
-    let initcode = deploy::artifact(deploy::INFERENCE_ARTIFACT);
-    let nonce = wallet.get_transaction_count(sender).await.unwrap();
-    let err = deploy::deploy_initialized(&wallet, &initcode, &[&calldata], None)
+    let reader = node.provider();
+    stylus_deployer::ensure_installed(&reader).await.unwrap();
+    // A zero owner is refused, so the whole creation fails.
+    let init_data = stylus_deployer::inference_constructor(
+        U256::from(LOCK_TIME),
+        sender,
+        Address::ZERO,
+        sender,
+    );
+    let program = deployment::Program::new(
+        deploy::INFERENCE_ARTIFACT,
+        deploy::artifact(deploy::INFERENCE_ARTIFACT),
+    )
+    .unwrap();
+    let nonce = stylus_deployer::nonce(&reader).await.unwrap();
+    let err = stylus_deployer::deploy(&wallet, &program, init_data.clone())
         .await
         .unwrap_err();
-    // The deployer bubbles up the program's revert data.
-    let error = expect_revert::<IS::InvalidInitialization, ()>(Err(err));
-    assert_eq!(error, IS::InvalidInitialization {});
+    // The StylusDeployer wraps the program's revert data.
+    let failed = e2e::revert_error::<StylusDeployer::ContractInitializationError>(&err)
+        .unwrap_or_else(|| panic!("{err}"));
+    assert_eq!(
+        failed.data.as_ref(),
+        IS::InvalidInitialization::SELECTOR.as_slice()
+    );
     // Mined with a fixed gas limit, it fails and leaves no program.
-    let tx = deploy::deployer_tx(&wallet, &initcode, &[&calldata], nonce)
-        .await
-        .unwrap()
-        .with_gas_limit(20_000_000);
+    let tx = StylusDeployer::new(STYLUS_DEPLOYER, &wallet)
+        .deploy(program.initcode.clone(), init_data, U256::ZERO, B256::ZERO)
+        .value(eth(1))
+        .gas(20_000_000)
+        .into_transaction_request();
     match chain::send_tx(&wallet, tx).await {
         Err(ChainError::Reverted(receipt)) => assert!(!receipt.status()),
         other => panic!("expected a failed creation, got {other:?}"),
     }
-    let program = deploy::created_address(sender, nonce);
-    assert!(node
-        .provider()
-        .get_code_at(program)
+    assert_eq!(stylus_deployer::nonce(&reader).await.unwrap(), nonce);
+    assert!(reader
+        .get_code_at(STYLUS_DEPLOYER.create(nonce))
         .await
         .unwrap()
         .is_empty());

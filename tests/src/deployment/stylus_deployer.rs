@@ -56,6 +56,11 @@ pub fn constructor_call(args: Vec<u8>) -> Bytes {
     data.into()
 }
 
+/// The beacon's constructor: `(implementation, owner)`.
+pub fn beacon_constructor(implementation: Address, owner: Address) -> Bytes {
+    constructor_call((implementation, owner).abi_encode_params())
+}
+
 /// LedgerManager's `constructor(inference, fineTuning, owner)`.
 pub fn ledger_constructor(inference: Address, fine_tuning: Address, owner: Address) -> Bytes {
     constructor_call((inference, fine_tuning, owner).abi_encode_params())
@@ -118,6 +123,62 @@ where
     Ok(())
 }
 
+/// [`install`]s the StylusDeployer unless the chain has code at
+/// [`STYLUS_DEPLOYER`] (every Arbitrum chain does; a fresh local node does
+/// not).
+///
+/// # Errors
+///
+/// Those of [`install`], or the node's.
+pub async fn ensure_installed<P, T>(provider: &P) -> Result<(), ChainError>
+where
+    P: Provider<T>,
+    T: Transport + Clone,
+{
+    if provider.get_code_at(STYLUS_DEPLOYER).await?.is_empty() {
+        install(provider).await?;
+    }
+    Ok(())
+}
+
+/// The StylusDeployer's nonce: its next program without a salt lands at
+/// `STYLUS_DEPLOYER.create(nonce)`, the one after at `nonce + 1`, and so on.
+///
+/// # Errors
+///
+/// The node's.
+pub async fn nonce<P, T>(provider: &P) -> Result<u64, ChainError>
+where
+    P: Provider<T>,
+    T: Transport + Clone,
+{
+    Ok(provider.get_transaction_count(STYLUS_DEPLOYER).await?)
+}
+
+/// [`deploy`], which must land at `planned` (its address was given to
+/// other contracts ahead).
+///
+/// # Errors
+///
+/// Those of [`deploy`]; [`ChainError::Moved`] when the program landed
+/// elsewhere (another deployment went through the StylusDeployer since the
+/// addresses were planned).
+pub async fn deploy_at(
+    wallet: &WalletProvider,
+    program: &Program,
+    init_data: Bytes,
+    planned: Address,
+) -> Result<TransactionReceipt, ChainError> {
+    let (address, receipt) = deploy(wallet, program, init_data).await?;
+    if address != planned {
+        return Err(ChainError::Moved {
+            planned,
+            landed: address,
+        });
+    }
+    Ok(receipt)
+}
+
 /// Creates `program` through the StylusDeployer from `wallet`, activated
 /// when the chain has not activated its code (the quoted data fee as the
 /// transaction's value), and calls it with `init_data` (a
@@ -157,5 +218,23 @@ pub async fn deploy(
     match deployed {
         Some(event) => Ok((event.deployedContract, receipt)),
         None => Err(ChainError::NoContractAddress(Box::new(receipt))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constructor_calls_use_the_sdk_selector() {
+        let beacon = Address::repeat_byte(0xbe);
+        let call = beacon_constructor(beacon, Address::repeat_byte(1));
+        // Selector, implementation, owner.
+        assert_eq!(call.len(), 4 + 2 * 32);
+        assert_eq!(
+            u32::from_be_bytes(call[..4].try_into().unwrap()),
+            stylus_sdk::abi::CONSTRUCTOR_SELECTOR
+        );
+        assert_eq!(&call[4 + 12..4 + 32], beacon.as_slice());
     }
 }

@@ -223,7 +223,10 @@ fn the_proxied_plan_wires_the_proxies() {
         step.calls[skip..].iter().map(|call| &call.data).collect()
     };
     let constructor = |data: &Bytes| -> Vec<u8> {
-        assert_eq!(&data[..4], &upgrade::stylus_constructor_selector());
+        assert_eq!(
+            &data[..4],
+            &stylus_deployer::constructor_call(Vec::new())[..]
+        );
         data[4..].to_vec()
     };
     // The init code a step's deployer creates: after the deployer's own
