@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Deploys LedgerManager, InferenceServing and FineTuningServing (each program
-# created, activated and initialized in one transaction, wired to the
+# created, activated and constructed in one transaction by the chain's
+# StylusDeployer, wired to the
 # others) from the artifacts of `cargo xtask build`, or prints the plan with
 # --dry-run. `scripts/deploy.sh --help` lists the options;
 # docs/deployment.md walks through it. The command is the `deploy` binary of

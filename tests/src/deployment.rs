@@ -112,6 +112,7 @@ use alloy::{
 pub use onchain::{activation, deploy, execute, survey, Deployment, Survey};
 use serving_scripts::evm;
 pub use serving_scripts::evm::{deployer_code, CallTarget, EmbeddedCall};
+use stylus_deployer::{StylusDeployer, STYLUS_DEPLOYER};
 
 use crate::{deploy, upgrade};
 
@@ -177,6 +178,16 @@ pub enum DeployError {
         /// The account's nonce.
         found: u64,
     },
+    /// The chain has no StylusDeployer at its canonical address.
+    NoStylusDeployer,
+    /// The StylusDeployer's nonce is not the plan's (another deployment
+    /// went through it in between): nothing was sent.
+    DeployerNonceMoved {
+        /// The plan's.
+        planned: u64,
+        /// The StylusDeployer's.
+        found: u64,
+    },
     /// The wallet's account is not the plan's sender.
     WrongSender {
         /// The plan's sender.
@@ -210,6 +221,16 @@ impl fmt::Display for DeployError {
             Self::NonceMoved { planned, found } => write!(
                 f,
                 "the sender's nonce is {found}, the plan starts at {planned}: nothing was sent"
+            ),
+            Self::NoStylusDeployer => write!(
+                f,
+                "no StylusDeployer at {STYLUS_DEPLOYER} on this chain (every Arbitrum chain has \
+                 it; on a local node, --local installs it)"
+            ),
+            Self::DeployerNonceMoved { planned, found } => write!(
+                f,
+                "the StylusDeployer's nonce is {found}, the plan's addresses follow from \
+                 {planned} (another deployment went through it): nothing was sent, run again"
             ),
             Self::WrongSender { planned, wallet } => write!(
                 f,
@@ -500,6 +521,9 @@ pub struct Plan {
     pub sender: Address,
     /// The first transaction's nonce; the others follow one by one.
     pub first_nonce: u64,
+    /// The StylusDeployer's nonce at the first program: its programs land
+    /// at `create(STYLUS_DEPLOYER, n)`, `n + 1`, ...
+    pub deployer_nonce: u64,
     /// The configuration.
     pub settings: Settings,
     /// The transactions, in order.
@@ -512,6 +536,8 @@ pub struct Plan {
 struct Builder<F> {
     sender: Address,
     nonce: u64,
+    /// The StylusDeployer's nonce at the next program.
+    deployer_nonce: u64,
     activation: F,
     /// Code hashes an earlier step activates.
     activated: HashSet<B256>,
@@ -519,9 +545,15 @@ struct Builder<F> {
 }
 
 impl<F: Fn(&Program) -> Activation> Builder<F> {
-    /// Adds the creation of `program` (activated unless the chain or an
-    /// earlier step already does), then `calls` on it.
-    fn program(&mut self, label: &str, program: &Program, calls: Vec<EmbeddedCall>) -> Address {
+    /// Adds the creation of `program` through the StylusDeployer,
+    /// activated unless the chain or an earlier step already does, and
+    /// constructed with `constructor` (calldata and description), if any.
+    fn program(
+        &mut self,
+        label: &str,
+        program: &Program,
+        constructor: Option<(Bytes, String)>,
+    ) -> Address {
         let code_hash = program.code_hash();
         let activation = if self.activated.contains(&code_hash) {
             Activation::Active
@@ -531,46 +563,60 @@ impl<F: Fn(&Program) -> Activation> Builder<F> {
         if activation.value().is_some() {
             self.activated.insert(code_hash);
         }
-        self.create(
-            label,
-            &program.name,
-            &program.initcode,
-            Some(code_hash),
-            activation,
-            calls,
-        )
-    }
-
-    /// Adds a transaction creating `initcode` (named `name`), activating it
-    /// as `activation` says, then making `calls` on it.
-    fn create(
-        &mut self,
-        label: &str,
-        name: &str,
-        initcode: &[u8],
-        code_hash: Option<B256>,
-        activation: Activation,
-        calls: Vec<EmbeddedCall>,
-    ) -> Address {
-        let deployer = deploy::deployer_address(self.sender, self.nonce);
-        let address = deploy::created_address(self.sender, self.nonce);
-        let mut all = Vec::with_capacity(calls.len() + 1);
+        let address = STYLUS_DEPLOYER.create(self.deployer_nonce);
+        let mut calls = Vec::with_capacity(2);
         if activation.value().is_some() {
-            all.push(activate(address));
+            calls.push(activate(address));
         }
-        all.extend(calls);
+        let init_data = match constructor {
+            Some((data, description)) => {
+                calls.push(configure(data.clone(), description));
+                data
+            }
+            None => Bytes::new(),
+        };
+        let data = StylusDeployer::deployCall {
+            bytecode: program.initcode.clone(),
+            initData: init_data,
+            initValue: U256::ZERO,
+            salt: B256::ZERO,
+        }
+        .abi_encode();
         self.steps.push(Step {
             label: label.into(),
-            program: name.into(),
-            code_hash,
+            program: program.name.clone(),
+            code_hash: Some(code_hash),
             nonce: self.nonce,
-            to: None,
+            to: Some(STYLUS_DEPLOYER),
             value: activation.value().unwrap_or_default(),
-            data: deployer_code(initcode, &all).into(),
-            deployer,
+            data: data.into(),
+            deployer: STYLUS_DEPLOYER,
             address,
             activation,
-            calls: all,
+            calls,
+        });
+        self.nonce += 1;
+        self.deployer_nonce += 1;
+        address
+    }
+
+    /// Adds a transaction creating the EVM beacon proxy of `beacon` through
+    /// the one-shot EVM deployer, which then makes `calls` through it.
+    fn proxy(&mut self, label: &str, beacon: Address, calls: Vec<EmbeddedCall>) -> Address {
+        let deployer = deploy::deployer_address(self.sender, self.nonce);
+        let address = deploy::created_address(self.sender, self.nonce);
+        self.steps.push(Step {
+            label: label.into(),
+            program: "evm-beacon-proxy".into(),
+            code_hash: None,
+            nonce: self.nonce,
+            to: None,
+            value: U256::ZERO,
+            data: deployer_code(&upgrade::proxy_initcode(beacon), &calls).into(),
+            deployer,
+            address,
+            activation: Activation::Evm,
+            calls,
         });
         self.nonce += 1;
         address
@@ -578,48 +624,36 @@ impl<F: Fn(&Program) -> Activation> Builder<F> {
 }
 
 impl<F: Fn(&Program) -> Activation> Builder<F> {
-    /// Adds contract `label`: its main program configured by `set_views`
-    /// (a split contract) and `initialize`; or, with the `beacon` program,
-    /// its implementation (the main program, only initialized, so that
-    /// nobody else can), its beacon (constructor: the implementation and
-    /// `owner`) and its EVM proxy (for the beacon), configured through the
-    /// proxy. Returns the contract's address (the main program or the
-    /// proxy).
+    /// Adds contract `label`: its main program constructed by
+    /// `constructor`; or, with the `beacon` program, its implementation (the
+    /// main program, constructed the same way, so that nobody can claim
+    /// it), its beacon (constructor: the implementation and `owner`) and
+    /// its EVM proxy (for the beacon), configured through the proxy by
+    /// `set_views` (a split contract) and `initialize`. Returns the
+    /// contract's address (the main program or the proxy).
     fn contract(
         &mut self,
         label: &str,
         main: &Program,
-        set_views: Option<EmbeddedCall>,
-        initialize: EmbeddedCall,
-        beacon: Option<&Program>,
+        constructor: (Bytes, String),
+        proxied: Option<(&Program, Option<EmbeddedCall>, EmbeddedCall)>,
         owner: Address,
     ) -> Address {
-        let Some(beacon_program) = beacon else {
-            let calls = set_views.into_iter().chain([initialize]).collect();
-            return self.program(label, main, calls);
+        let Some((beacon_program, set_views, initialize)) = proxied else {
+            return self.program(label, main, Some(constructor));
         };
-        let implementation = self.program(
-            &format!("{label} implementation"),
-            main,
-            vec![initialize.clone()],
-        );
+        let implementation =
+            self.program(&format!("{label} implementation"), main, Some(constructor));
         let beacon = self.program(
             &format!("{label} beacon"),
             beacon_program,
-            vec![configure(
+            Some((
                 stylus_deployer::beacon_constructor(implementation, owner),
                 format!("constructor({implementation}, {owner})"),
-            )],
+            )),
         );
         let calls = set_views.into_iter().chain([initialize]).collect();
-        self.create(
-            &format!("{label} (beacon proxy)"),
-            "evm-beacon-proxy",
-            &upgrade::proxy_initcode(beacon),
-            None,
-            Activation::Evm,
-            calls,
-        )
+        self.proxy(&format!("{label} (beacon proxy)"), beacon, calls)
     }
 }
 
@@ -647,39 +681,55 @@ pub fn configure(data: Bytes, description: String) -> EmbeddedCall {
 }
 
 /// The transactions that deploy `artifacts` from `sender`, starting at
-/// `first_nonce`, configured by `settings`; `activation` says for each
-/// program whether its transaction activates it (see [`survey`]; a dry run
-/// without a chain uses [`Activation::Unknown`]). See the module docs for
-/// the order and the wiring.
+/// `first_nonce`, the StylusDeployer at `deployer_nonce`, configured by
+/// `settings`; `activation` says for each program whether its transaction
+/// activates it (see [`survey`]; a dry run without a chain uses
+/// [`Activation::Unknown`]). See the module docs for the order and the
+/// wiring.
 pub fn plan(
     artifacts: &Artifacts,
     settings: &Settings,
     sender: Address,
     first_nonce: u64,
+    deployer_nonce: u64,
     activation: impl Fn(&Program) -> Activation,
 ) -> Plan {
     let proxies = artifacts.beacon.as_ref();
-    // Transactions per main program: one, or behind a proxy three
-    // (implementation, beacon, proxy); the contract is the last.
-    let main = if proxies.is_some() { 3 } else { 1 };
-    let at = |k: u64| deploy::created_address(sender, first_nonce + k);
-    let beaconed = |first: u64| Beaconed {
-        implementation: at(first),
-        beacon: at(first + 1),
-    };
-    let (fine_tuning_views, ledger_first) = (1 + main, 2 + 2 * main);
-    let contracts = Contracts {
-        inference_views: at(0),
-        inference: at(main),
-        fine_tuning_views: at(fine_tuning_views),
-        fine_tuning: at(fine_tuning_views + main),
-        ledger: at(ledger_first + main - 1),
-        owner: settings.owner,
-        proxies: proxies.map(|_| ProxyAddresses {
-            inference: beaconed(1),
-            fine_tuning: beaconed(fine_tuning_views + 1),
-            ledger: beaconed(ledger_first),
-        }),
+    // The StylusDeployer's k-th program, and the proxy of the sender's k-th
+    // transaction.
+    let program = |k: u64| STYLUS_DEPLOYER.create(deployer_nonce + k);
+    let proxy = |k: u64| deploy::created_address(sender, first_nonce + k);
+    let contracts = match proxies {
+        None => Contracts {
+            inference_views: program(0),
+            inference: program(1),
+            fine_tuning_views: program(2),
+            fine_tuning: program(3),
+            ledger: program(4),
+            owner: settings.owner,
+            proxies: None,
+        },
+        // Per contract: views program, implementation, beacon, proxy (the
+        // ledger has no views program).
+        Some(_) => {
+            let beaconed = |first: u64| Beaconed {
+                implementation: program(first),
+                beacon: program(first + 1),
+            };
+            Contracts {
+                inference_views: program(0),
+                inference: proxy(3),
+                fine_tuning_views: program(3),
+                fine_tuning: proxy(7),
+                ledger: proxy(10),
+                owner: settings.owner,
+                proxies: Some(ProxyAddresses {
+                    inference: beaconed(1),
+                    fine_tuning: beaconed(4),
+                    ledger: beaconed(6),
+                }),
+            }
+        }
     };
     let c = contracts;
     let lock_time = settings.lock_time;
@@ -687,64 +737,103 @@ pub fn plan(
     let mut builder = Builder {
         sender,
         nonce: first_nonce,
+        deployer_nonce,
         activation,
         activated: HashSet::new(),
         steps: Vec::new(),
+    };
+    let proxied = |set_views: Option<EmbeddedCall>, initialize: EmbeddedCall| {
+        proxies.map(|beacon| (beacon, set_views, initialize))
     };
     let built = [
         builder.program(
             "InferenceServing views program",
             &artifacts.inference_views,
-            Vec::new(),
+            None,
         ),
         builder.contract(
             "InferenceServing",
             &artifacts.inference,
-            Some(configure(
-                deploy::inference_set_views(c.inference_views),
-                format!("setViews({})", c.inference_views),
-            )),
-            configure(
-                deploy::inference_initialize(lock_time, c.ledger, c.owner),
-                format!("initialize({lock_time}, {}, {})", c.ledger, c.owner),
+            (
+                stylus_deployer::inference_constructor(
+                    lock_time,
+                    c.ledger,
+                    c.owner,
+                    c.inference_views,
+                ),
+                format!(
+                    "constructor({lock_time}, {}, {}, {})",
+                    c.ledger, c.owner, c.inference_views
+                ),
             ),
-            proxies,
+            proxied(
+                Some(configure(
+                    deploy::inference_set_views(c.inference_views),
+                    format!("setViews({})", c.inference_views),
+                )),
+                configure(
+                    deploy::inference_initialize(lock_time, c.ledger, c.owner),
+                    format!("initialize({lock_time}, {}, {})", c.ledger, c.owner),
+                ),
+            ),
             c.owner,
         ),
         builder.program(
             "FineTuningServing views program",
             &artifacts.fine_tuning_views,
-            Vec::new(),
+            None,
         ),
         builder.contract(
             "FineTuningServing",
             &artifacts.fine_tuning,
-            Some(configure(
-                deploy::fine_tuning_set_views(c.fine_tuning_views),
-                format!("setViews({})", c.fine_tuning_views),
-            )),
-            configure(
-                deploy::fine_tuning_initialize(lock_time, c.ledger, c.owner, penalty),
+            (
+                stylus_deployer::fine_tuning_constructor(
+                    lock_time,
+                    c.ledger,
+                    c.owner,
+                    penalty,
+                    c.fine_tuning_views,
+                ),
                 format!(
-                    "initialize({lock_time}, {}, {}, {penalty})",
-                    c.ledger, c.owner
+                    "constructor({lock_time}, {}, {}, {penalty}, {})",
+                    c.ledger, c.owner, c.fine_tuning_views
                 ),
             ),
-            proxies,
+            proxied(
+                Some(configure(
+                    deploy::fine_tuning_set_views(c.fine_tuning_views),
+                    format!("setViews({})", c.fine_tuning_views),
+                )),
+                configure(
+                    deploy::fine_tuning_initialize(lock_time, c.ledger, c.owner, penalty),
+                    format!(
+                        "initialize({lock_time}, {}, {}, {penalty})",
+                        c.ledger, c.owner
+                    ),
+                ),
+            ),
             c.owner,
         ),
         builder.contract(
             "LedgerManager",
             &artifacts.ledger,
-            None,
-            configure(
-                deploy::ledger_initialize(c.inference, c.fine_tuning, c.owner),
+            (
+                stylus_deployer::ledger_constructor(c.inference, c.fine_tuning, c.owner),
                 format!(
-                    "initialize({}, {}, {})",
+                    "constructor({}, {}, {})",
                     c.inference, c.fine_tuning, c.owner
                 ),
             ),
-            proxies,
+            proxied(
+                None,
+                configure(
+                    deploy::ledger_initialize(c.inference, c.fine_tuning, c.owner),
+                    format!(
+                        "initialize({}, {}, {})",
+                        c.inference, c.fine_tuning, c.owner
+                    ),
+                ),
+            ),
             c.owner,
         ),
     ];
@@ -758,10 +847,11 @@ pub fn plan(
             c.ledger
         ]
     );
-    debug_assert_eq!(builder.steps.len() as u64, 2 + 3 * main);
+    debug_assert_eq!(builder.steps.len(), if proxies.is_some() { 11 } else { 5 });
     Plan {
         sender,
         first_nonce,
+        deployer_nonce,
         settings: settings.clone(),
         steps: builder.steps,
         contracts,
@@ -799,7 +889,7 @@ impl Plan {
                 step.nonce
             );
             let target = match step.to {
-                Some(to) => to.to_string(),
+                Some(to) => format!("StylusDeployer {to}, program at {}", step.address),
                 None => format!(
                     "contract creation: deployer {}, {} at {}",
                     step.deployer,
@@ -865,9 +955,13 @@ impl Plan {
 }
 
 impl Step {
-    /// The length of the program's init code inside the data.
+    /// The length of the init code inside the data.
     fn initcode_len(&self) -> usize {
-        self.data.len() - deployer_code(&[], &self.calls).len()
+        match self.to {
+            Some(_) => StylusDeployer::deployCall::abi_decode(&self.data, true)
+                .map_or(0, |call| call.bytecode.len()),
+            None => self.data.len() - deployer_code(&[], &self.calls).len(),
+        }
     }
 }
 

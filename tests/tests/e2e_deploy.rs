@@ -14,7 +14,7 @@ use std::{
 
 use alloy::{
     network::TransactionBuilder,
-    primitives::{Address, Bytes, U256},
+    primitives::{Address, U256},
     providers::{Provider, WalletProvider as _},
     rpc::types::TransactionRequest,
     sol_types::SolError,
@@ -169,6 +169,42 @@ async fn call_every_contract(node: &Node, contracts: &Contracts, settings: &Sett
         settings.penalty_percentage
     );
 
+    // Configured at creation: initialize is refused, from anyone.
+    let stranger = node.funded_account(eth(1)).await.unwrap().1;
+    let anyone = stranger.default_signer_address();
+    for wallet in [&stranger] {
+        e2e::expect_revert::<LedgerManager::InvalidInitialization, _>(
+            send(
+                wallet,
+                LedgerManager::new(contracts.ledger, wallet).initialize(anyone, anyone, anyone),
+            )
+            .await,
+        );
+        e2e::expect_revert::<InferenceServing::InvalidInitialization, _>(
+            send(
+                wallet,
+                InferenceServing::new(contracts.inference, wallet).initialize(
+                    U256::ZERO,
+                    anyone,
+                    anyone,
+                ),
+            )
+            .await,
+        );
+        e2e::expect_revert::<FineTuningServing::InvalidInitialization, _>(
+            send(
+                wallet,
+                FineTuningServing::new(contracts.fine_tuning, wallet).initialize(
+                    U256::ZERO,
+                    anyone,
+                    anyone,
+                    U256::ZERO,
+                ),
+            )
+            .await,
+        );
+    }
+
     // A provider with both services (the fine-tuning registry is in the
     // views program, reached through the main program's fallback).
     let provider = node.funded_account(eth(10)).await.unwrap().1;
@@ -246,6 +282,7 @@ async fn the_library_and_the_binary_deploy_working_contracts() {
     // creating transaction (arbos-anvil records no activation otherwise).
     let wallet = node.wallet(1);
     let owner = node.dev_address(4);
+    stylus_deployer::ensure_installed(&wallet).await.unwrap();
     let library = deployment::deploy(&wallet, &artifacts, &settings(owner))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -258,23 +295,25 @@ async fn the_library_and_the_binary_deploy_working_contracts() {
     check_activated(&node, &library.plan.contracts).await;
     call_every_contract(&node, &library.plan.contracts, &settings(owner)).await;
 
-    // Activating a code hash the chain has activated is refused
-    // (ProgramUpToDate), so a plan that ignored the chain sends nothing...
+    // A plan whose StylusDeployer nonce is stale (its addresses are taken)
+    // sends nothing...
     let stale_wallet = node.wallet(3);
     let stale_sender = node.dev_address(3);
-    let stale = deployment::plan(&artifacts, &settings(owner), stale_sender, 0, |_| {
+    let stale = deployment::plan(&artifacts, &settings(owner), stale_sender, 0, 0, |_| {
         Activation::Needed { value: U256::ZERO }
     });
     let error = deployment::execute(&stale_wallet, &stale, |_, _, _| {})
         .await
         .unwrap_err();
     assert!(
-        matches!(error, DeployError::Step { index: 1, .. }),
+        matches!(
+            error,
+            DeployError::DeployerNonceMoved {
+                planned: 0,
+                found: 5
+            }
+        ),
         "{error}"
-    );
-    assert!(
-        error.to_string().contains("cc944bf2"),
-        "ProgramUpToDate: {error}"
     );
     assert_eq!(
         node.provider()
@@ -284,10 +323,9 @@ async fn the_library_and_the_binary_deploy_working_contracts() {
         0
     );
 
-    // ...while the survey sees it: the built binary deploys a second set
+    // ...while the built binary, surveying the chain, deploys a second set
     // without activating anything.
     let key = key_file(&dir, "dev2", &node.dev_keys()[2]);
-    let sender = node.dev_address(2);
     let output = deploy_binary(&[
         "--rpc",
         node.url().as_str(),
@@ -317,7 +355,7 @@ async fn the_library_and_the_binary_deploy_working_contracts() {
         "{stdout}"
     );
     let contracts = printed_contracts(&stdout);
-    assert_eq!(contracts.ledger, deploy::created_address(sender, 4));
+    assert_eq!(contracts.ledger, STYLUS_DEPLOYER.create(9));
     assert_eq!(contracts.owner, owner);
     assert_ne!(contracts.ledger, library.plan.contracts.ledger);
     for (i, step) in library.plan.steps.iter().enumerate() {
@@ -337,7 +375,8 @@ async fn activation_value_comes_back_to_the_sender() {
     let sender = node.dev_address(5);
     // arbos-anvil quotes a zero data fee; send 1 ETH with each activation
     // anyway: ArbWasm reimburses the deployer, which returns it.
-    let plan = deployment::plan(&artifacts, &settings(sender), sender, 0, |_| {
+    stylus_deployer::ensure_installed(&wallet).await.unwrap();
+    let plan = deployment::plan(&artifacts, &settings(sender), sender, 0, 0, |_| {
         Activation::Needed { value: eth(1) }
     });
     let before = node.provider().get_balance(sender).await.unwrap();
@@ -349,17 +388,11 @@ async fn activation_value_comes_back_to_the_sender() {
     assert_eq!(before - after, gas, "only gas was spent");
     for step in &plan.steps {
         assert_eq!(step.value, eth(1));
-        assert_eq!(
-            node.provider().get_balance(step.deployer).await.unwrap(),
-            U256::ZERO
-        );
-        assert!(node
-            .provider()
-            .get_code_at(step.deployer)
-            .await
-            .unwrap()
-            .is_empty());
     }
+    assert_eq!(
+        node.provider().get_balance(STYLUS_DEPLOYER).await.unwrap(),
+        U256::ZERO
+    );
     check_activated(&node, &plan.contracts).await;
     call_every_contract(&node, &plan.contracts, &settings(sender)).await;
 }
@@ -372,6 +405,7 @@ async fn the_binary_deploys_behind_beacon_proxies() {
     let owner = node.dev_address(8);
     let output = deploy_binary(&[
         "--proxies",
+        "--local",
         "--rpc",
         node.url().as_str(),
         "--key-file",
@@ -452,111 +486,6 @@ async fn the_binary_deploys_behind_beacon_proxies() {
     }
     call_every_contract(&node, &contracts, &settings(owner)).await;
     std::fs::remove_dir_all(&dir).unwrap();
-}
-
-/// What `cargo stylus deploy --constructor-args` does, for the whole set:
-/// the chain's StylusDeployer creates, activates and constructs each program
-/// in one transaction, at the addresses planned from its nonce. Every
-/// contract then works and none accepts `initialize` (a failing
-/// constructor: `e2e_inference`).
-#[tokio::test]
-async fn the_stylus_deployer_creates_activates_and_constructs_each_program() {
-    let node = node_or_skip!(deploy::node_options());
-    let artifacts = Artifacts::load(&artifacts_dir()).expect("run `cargo xtask build` first");
-    let reader = node.provider();
-    stylus_deployer::install(&reader).await.unwrap();
-    let wallet = node.wallet(1);
-    let owner = node.dev_address(4);
-    let settings = settings(owner);
-
-    let first = reader.get_transaction_count(STYLUS_DEPLOYER).await.unwrap();
-    let at = |k: u64| STYLUS_DEPLOYER.create(first + k);
-    let contracts = Contracts {
-        inference_views: at(0),
-        inference: at(1),
-        fine_tuning_views: at(2),
-        fine_tuning: at(3),
-        ledger: at(4),
-        owner,
-        proxies: None,
-    };
-    let c = contracts;
-
-    let steps = [
-        (&artifacts.inference_views, Bytes::new(), c.inference_views),
-        (
-            &artifacts.inference,
-            stylus_deployer::inference_constructor(
-                settings.lock_time,
-                c.ledger,
-                owner,
-                c.inference_views,
-            ),
-            c.inference,
-        ),
-        (
-            &artifacts.fine_tuning_views,
-            Bytes::new(),
-            c.fine_tuning_views,
-        ),
-        (
-            &artifacts.fine_tuning,
-            stylus_deployer::fine_tuning_constructor(
-                settings.lock_time,
-                c.ledger,
-                owner,
-                settings.penalty_percentage,
-                c.fine_tuning_views,
-            ),
-            c.fine_tuning,
-        ),
-        (
-            &artifacts.ledger,
-            stylus_deployer::ledger_constructor(c.inference, c.fine_tuning, owner),
-            c.ledger,
-        ),
-    ];
-    for (program, init_data, planned) in steps {
-        let (address, receipt) = stylus_deployer::deploy(&wallet, program, init_data)
-            .await
-            .unwrap_or_else(|e| panic!("{}: {e}", program.name));
-        assert_eq!(address, planned, "{}", program.name);
-        println!("{:<28} {address} gas {}", program.name, receipt.gas_used);
-    }
-    check_activated(&node, &contracts).await;
-
-    // Constructed contracts refuse initialize, from anyone.
-    let stranger = node.wallet(3);
-    let anyone = node.dev_address(3);
-    for wallet in [&stranger, &node.wallet(4)] {
-        e2e::expect_revert::<LedgerManager::InvalidInitialization, _>(
-            send(
-                wallet,
-                LedgerManager::new(c.ledger, wallet).initialize(anyone, anyone, anyone),
-            )
-            .await,
-        );
-        e2e::expect_revert::<InferenceServing::InvalidInitialization, _>(
-            send(
-                wallet,
-                InferenceServing::new(c.inference, wallet).initialize(U256::ZERO, anyone, anyone),
-            )
-            .await,
-        );
-        e2e::expect_revert::<FineTuningServing::InvalidInitialization, _>(
-            send(
-                wallet,
-                FineTuningServing::new(c.fine_tuning, wallet).initialize(
-                    U256::ZERO,
-                    anyone,
-                    anyone,
-                    U256::ZERO,
-                ),
-            )
-            .await,
-        );
-    }
-    call_every_contract(&node, &contracts, &settings).await;
 }
 
 /// One line on stderr, a failure status, nothing on stdout.
@@ -657,7 +586,7 @@ async fn bad_input_is_refused_with_one_line_and_no_transaction() {
                 artifacts,
             ],
             2,
-            "--nonce is only for --dry-run",
+            "--nonce and --deployer-nonce are only for --dry-run",
         ),
         (
             vec!["--rpc", &url, "--key-file", key, "--from", &from],
@@ -729,6 +658,7 @@ async fn bad_input_is_refused_with_one_line_and_no_transaction() {
         &settings_of_defaults(sender),
         sender,
         survey.nonce,
+        survey.deployer_nonce.unwrap_or_default(),
         |p| survey.activation(p),
     );
     assert!(stdout.starts_with(&format!("Dry run on chain {}", node.chain_id())));

@@ -33,7 +33,8 @@ usage: deploy --rpc URL --key-file PATH [OPTIONS]
 
 Deploys LedgerManager, InferenceServing and FineTuningServing (and the two
 views programs) from the artifacts of `cargo xtask build`, each program
-created, activated and initialized in one transaction, wired to the others.
+created, activated and constructed in one transaction by the chain's
+StylusDeployer (as cargo stylus deploy does), wired to the others.
 
   --rpc URL          the chain's JSON-RPC endpoint (a dry run with it reads the
                      sender's nonce and the activation fees, and sends nothing)
@@ -49,6 +50,11 @@ created, activated and initialized in one transaction, wired to the others.
                      (default: target/stylus)
   --nonce N          the sender's first nonce, for a dry run without --rpc
                      (default 0)
+  --deployer-nonce N the StylusDeployer's nonce, for a dry run without --rpc
+                     (default 0)
+  --local            on a local node without a StylusDeployer (arbos-anvil),
+                     install it first (anvil_setCode, from
+                     ../shared/vendor/stylus-deployer)
   --proxies          put every contract behind a beacon proxy: its
                      implementation, an upgradeable-beacon program, and an
                      EVM beacon proxy at the contract's address (the owner
@@ -86,6 +92,11 @@ pub struct Options {
     pub penalty: u64,
     /// The first nonce of a dry run without an endpoint (`None`: 0).
     pub nonce: Option<u64>,
+    /// The StylusDeployer's nonce for a dry run without an endpoint
+    /// (`None`: 0).
+    pub deployer_nonce: Option<u64>,
+    /// Install the StylusDeployer on a local node that has none.
+    pub local: bool,
     /// Where the artifacts are.
     pub artifacts: PathBuf,
     /// Print the plan, send nothing.
@@ -114,6 +125,7 @@ pub fn parse(args: &[String]) -> Result<Command, DeployError> {
     let mut values: Vec<(&'static str, String)> = Vec::new();
     let mut dry_run = false;
     let mut proxies = false;
+    let mut local = false;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let (name, inline) = match arg.split_once('=') {
@@ -122,14 +134,14 @@ pub fn parse(args: &[String]) -> Result<Command, DeployError> {
         };
         let name: &'static str = match name {
             "-h" | "--help" => return Ok(Command::Help),
-            flag @ ("--dry-run" | "--proxies") => {
+            flag @ ("--dry-run" | "--proxies" | "--local") => {
                 if inline.is_some() {
                     return Err(usage(format!("{flag} takes no value")));
                 }
-                let set = if flag == "--dry-run" {
-                    &mut dry_run
-                } else {
-                    &mut proxies
+                let set = match flag {
+                    "--dry-run" => &mut dry_run,
+                    "--proxies" => &mut proxies,
+                    _ => &mut local,
                 };
                 if *set {
                     return Err(usage(format!("{flag} given twice")));
@@ -144,6 +156,7 @@ pub fn parse(args: &[String]) -> Result<Command, DeployError> {
             "--lock-time" => "--lock-time",
             "--penalty" => "--penalty",
             "--nonce" => "--nonce",
+            "--deployer-nonce" => "--deployer-nonce",
             "--artifacts" => "--artifacts",
             other => return Err(usage(format!("unknown argument `{other}`"))),
         };
@@ -202,6 +215,8 @@ pub fn parse(args: &[String]) -> Result<Command, DeployError> {
         penalty: number("--penalty", "a percentage")?
             .unwrap_or(crate::deploy::DEFAULT_PENALTY_PERCENTAGE),
         nonce: number("--nonce", "a nonce")?,
+        deployer_nonce: number("--deployer-nonce", "a nonce")?,
+        local,
         artifacts: get("--artifacts")
             .map(PathBuf::from)
             .unwrap_or_else(default_artifacts_dir),
@@ -236,15 +251,26 @@ pub fn parse(args: &[String]) -> Result<Command, DeployError> {
                 "--nonce conflicts with --rpc: the dry run reads the sender's nonce from the node",
             ));
         }
+        if options.rpc.is_some() && options.deployer_nonce.is_some() {
+            return Err(usage(
+                "--deployer-nonce conflicts with --rpc: the dry run reads it from the node",
+            ));
+        }
+        if options.local {
+            return Err(usage(
+                "--local is not for --dry-run: a dry run changes nothing on the node",
+            ));
+        }
     } else {
         if options.from.is_some() {
             return Err(usage(
                 "--from is only for --dry-run: a deployment signs with --key-file",
             ));
         }
-        if options.nonce.is_some() {
+        if options.nonce.is_some() || options.deployer_nonce.is_some() {
             return Err(usage(
-                "--nonce is only for --dry-run: a deployment starts at the sender's next nonce",
+                "--nonce and --deployer-nonce are only for --dry-run: a deployment reads both \
+                 from the node",
             ));
         }
         if options.rpc.is_none() {
@@ -356,7 +382,8 @@ pub async fn run(options: &Options, out: &mut dyn Write) -> Result<(), DeployErr
     };
     let Some(url) = &options.rpc else {
         let nonce = options.nonce.unwrap_or(0);
-        let plan = plan(&artifacts, &settings, sender, nonce, |_| {
+        let deployer_nonce = options.deployer_nonce.unwrap_or(0);
+        let plan = plan(&artifacts, &settings, sender, nonce, deployer_nonce, |_| {
             Activation::Unknown
         });
         let nonce_note = match options.nonce {
@@ -366,8 +393,9 @@ pub async fn run(options: &Options, out: &mut dyn Write) -> Result<(), DeployErr
         write!(
             out,
             "Dry run without a network: nothing is sent.\n\
-             The first nonce is {nonce} ({nonce_note}): a deployment starts at the sender's \
-             next nonce, and every address follows from it.\n\
+             The first nonce is {nonce} ({nonce_note}) and the StylusDeployer's \
+             {deployer_nonce} (--deployer-nonce N): a deployment reads both from the chain, and \
+             every address follows from them.\n\
              Activation data fees are not quoted without --rpc: each value below is 0. A \
              deployment quotes each fee (ArbWasm.activateProgram) and sends it plus {} %, the \
              rest coming back, and does not activate code the chain has already activated.\n\n{}",
@@ -380,12 +408,24 @@ pub async fn run(options: &Options, out: &mut dyn Write) -> Result<(), DeployErr
     if options.dry_run {
         let provider = reader(url)?;
         let survey = survey(&provider, sender, &artifacts).await?;
-        let plan = plan(&artifacts, &settings, sender, survey.nonce, |p| {
-            survey.activation(p)
-        });
+        let plan = plan(
+            &artifacts,
+            &settings,
+            sender,
+            survey.nonce,
+            survey.deployer_nonce.unwrap_or(0),
+            |p| survey.activation(p),
+        );
+        let missing = match survey.deployer_nonce {
+            Some(_) => "",
+            None => {
+                "The chain has no StylusDeployer: a deployment needs it (on a local node, \
+                 --local installs it; the plan assumes its nonce 0).\n"
+            }
+        };
         write!(
             out,
-            "Dry run on chain {} (Stylus version {}): nothing is sent.\n\n{}",
+            "Dry run on chain {} (Stylus version {}): nothing is sent.\n{missing}\n{}",
             survey.chain_id,
             survey.stylus_version,
             plan.render(true)
@@ -395,10 +435,21 @@ pub async fn run(options: &Options, out: &mut dyn Write) -> Result<(), DeployErr
     }
     let signer = signer.ok_or_else(|| usage("--key-file PATH is required to deploy"))?;
     let wallet = wallet(url, signer)?;
+    if options.local {
+        super::stylus_deployer::ensure_installed(&wallet)
+            .await
+            .map_err(|e| DeployError::Rpc(format!("installing the StylusDeployer: {e}")))?;
+    }
     let survey = survey(&wallet, sender, &artifacts).await?;
-    let plan = plan(&artifacts, &settings, sender, survey.nonce, |p| {
-        survey.activation(p)
-    });
+    let deployer_nonce = survey.deployer_nonce.ok_or(DeployError::NoStylusDeployer)?;
+    let plan = plan(
+        &artifacts,
+        &settings,
+        sender,
+        survey.nonce,
+        deployer_nonce,
+        |p| survey.activation(p),
+    );
     write!(
         out,
         "Deploying on chain {} (Stylus version {}):\n\n{}\n",
@@ -425,7 +476,7 @@ pub async fn run(options: &Options, out: &mut dyn Write) -> Result<(), DeployErr
     .await?;
     write!(
         out,
-        "\nDeployed on chain {}, every program activated and initialized:\n{}",
+        "\nDeployed on chain {}, every program activated and configured:\n{}",
         survey.chain_id, plan.contracts
     )
     .map_err(output)

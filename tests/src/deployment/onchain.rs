@@ -12,12 +12,14 @@ use alloy::{
         state::{AccountOverride, StateOverride},
         TransactionReceipt, TransactionRequest,
     },
-    sol_types::SolInterface,
+    sol_types::{SolEvent, SolInterface},
     transports::Transport,
 };
 
 use super::{
-    plan, Activation, ArbWasm, Artifacts, DeployError, Plan, Program, Settings, Step, ARB_WASM,
+    plan,
+    stylus_deployer::{StylusDeployer, STYLUS_DEPLOYER},
+    Activation, ArbWasm, Artifacts, DeployError, Plan, Program, Settings, Step, ARB_WASM,
     FEE_BUMP_PERCENT,
 };
 use crate::chain::{self, ChainError, WalletProvider};
@@ -29,6 +31,8 @@ pub struct Survey {
     pub chain_id: u64,
     /// The sender's next nonce.
     pub nonce: u64,
+    /// The StylusDeployer's nonce; `None`: the chain has no StylusDeployer.
+    pub deployer_nonce: Option<u64>,
     /// ArbWasm's Stylus version.
     pub stylus_version: u16,
     /// Per code hash: whether the program needs activation, with what
@@ -83,6 +87,20 @@ where
             DeployError::NotStylus(format!("ArbWasm.stylusVersion at {ARB_WASM} failed: {e}"))
         })?
         .version;
+    let deployer_nonce = match provider
+        .get_code_at(STYLUS_DEPLOYER)
+        .await
+        .map_err(rpc)?
+        .is_empty()
+    {
+        true => None,
+        false => Some(
+            provider
+                .get_transaction_count(STYLUS_DEPLOYER)
+                .await
+                .map_err(rpc)?,
+        ),
+    };
     let mut activations = HashMap::new();
     for program in artifacts.programs() {
         let hash = program.code_hash();
@@ -93,6 +111,7 @@ where
     Ok(Survey {
         chain_id,
         nonce,
+        deployer_nonce,
         stylus_version,
         activations,
     })
@@ -202,9 +221,10 @@ fn describe(error: &ChainError) -> String {
 }
 
 /// Sends the transactions of `plan` from `wallet` (whose account must be
-/// the plan's sender, at the plan's first nonce), one by one, each checked:
-/// it succeeded, created the predicted deployer, and the program has code at
-/// its predicted address. Calls `sent` after each. Then checks that every
+/// the plan's sender, at the plan's first nonce; the StylusDeployer at the
+/// plan's nonce), one by one, each checked: it succeeded, the program landed
+/// at its planned address (the StylusDeployer's `ContractDeployed`, or the
+/// predicted EVM deployer) and has code there. Calls `sent` after each. Then checks that every
 /// program is activated (`ArbWasm.programVersion`). Returns the receipts.
 ///
 /// Nothing is sent when the sender or its nonce does not match. A failed
@@ -231,6 +251,30 @@ pub async fn execute(
             found,
         });
     }
+    if plan
+        .steps
+        .iter()
+        .any(|step| step.to == Some(STYLUS_DEPLOYER))
+    {
+        if wallet
+            .get_code_at(STYLUS_DEPLOYER)
+            .await
+            .map_err(rpc)?
+            .is_empty()
+        {
+            return Err(DeployError::NoStylusDeployer);
+        }
+        let found = wallet
+            .get_transaction_count(STYLUS_DEPLOYER)
+            .await
+            .map_err(rpc)?;
+        if found != plan.deployer_nonce {
+            return Err(DeployError::DeployerNonceMoved {
+                planned: plan.deployer_nonce,
+                found,
+            });
+        }
+    }
     let mut receipts = Vec::with_capacity(plan.steps.len());
     for (i, step) in plan.steps.iter().enumerate() {
         let failed = |reason: String| DeployError::Step {
@@ -254,6 +298,24 @@ pub async fn execute(
                 "it created {:?}, not the predicted deployer {}",
                 receipt.contract_address, step.deployer
             )));
+        }
+        if step.to == Some(STYLUS_DEPLOYER) {
+            let landed = receipt
+                .inner
+                .logs()
+                .iter()
+                .filter(|log| log.address() == STYLUS_DEPLOYER)
+                .find_map(|log| {
+                    StylusDeployer::ContractDeployed::decode_log_data(log.data(), true).ok()
+                })
+                .map(|event| event.deployedContract);
+            if landed != Some(step.address) {
+                return Err(failed(format!(
+                    "the StylusDeployer created {landed:?}, not {} as planned (another \
+                     deployment went through it in between)",
+                    step.address
+                )));
+            }
         }
         let code = wallet.get_code_at(step.address).await.map_err(rpc)?;
         if code.is_empty() {
@@ -301,9 +363,15 @@ pub async fn deploy(
 ) -> Result<Deployment, DeployError> {
     let sender = wallet.default_signer_address();
     let survey = survey(wallet, sender, artifacts).await?;
-    let plan = plan(artifacts, settings, sender, survey.nonce, |p| {
-        survey.activation(p)
-    });
+    let deployer_nonce = survey.deployer_nonce.ok_or(DeployError::NoStylusDeployer)?;
+    let plan = plan(
+        artifacts,
+        settings,
+        sender,
+        survey.nonce,
+        deployer_nonce,
+        |p| survey.activation(p),
+    );
     let receipts = execute(wallet, &plan, |_, _, _| {}).await?;
     Ok(Deployment {
         survey,

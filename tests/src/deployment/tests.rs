@@ -66,51 +66,58 @@ fn a_missing_artifact_says_how_to_build_it() {
     assert!(error.contains("cargo xtask build"), "{error}");
 }
 
-/// Every embedded call decodes with the contracts' ABI, in the right
-/// order, and the contracts are wired to each other's predicted
-/// addresses.
+/// Without proxies: five StylusDeployer transactions from consecutive
+/// nonces, each creating, activating and constructing one program at the
+/// StylusDeployer's consecutive addresses; the contracts are wired to each
+/// other's planned addresses.
 #[test]
 fn the_plan_wires_the_contracts() {
+    use alloy::sol_types::SolValue;
     let sender = Address::repeat_byte(0x5e);
     let artifacts = fake_artifacts();
-    let plan = plan(&artifacts, &settings(), sender, 7, |_| Activation::Needed {
-        value: U256::from(12u64),
+    let plan = plan(&artifacts, &settings(), sender, 7, 40, |_| {
+        Activation::Needed {
+            value: U256::from(12u64),
+        }
     });
     let c = plan.contracts;
     assert_eq!(plan.steps.len(), 5);
+    let mut init_data = Vec::new();
     for (k, step) in plan.steps.iter().enumerate() {
-        let nonce = 7 + k as u64;
-        assert_eq!(step.nonce, nonce);
-        assert_eq!(step.to, None);
+        assert_eq!(step.nonce, 7 + k as u64);
+        assert_eq!(step.to, Some(STYLUS_DEPLOYER));
         assert_eq!(step.value, U256::from(12u64));
-        assert_eq!(step.deployer, sender.create(nonce));
-        assert_eq!(step.address, sender.create(nonce).create(1));
-        // The data is the deployer of the program and exactly these calls.
+        assert_eq!(step.address, STYLUS_DEPLOYER.create(40 + k as u64));
+        // The data is the StylusDeployer's deploy of the program, with the
+        // constructor (if any) as its init call.
         let program = artifacts
             .programs()
             .into_iter()
             .find(|p| p.name == step.program)
             .unwrap();
-        assert_eq!(step.data, deployer_code(&program.initcode, &step.calls));
+        let call = StylusDeployer::deployCall::abi_decode(&step.data, true).unwrap();
+        assert_eq!(call.bytecode, program.initcode);
+        assert_eq!((call.initValue, call.salt), (U256::ZERO, B256::ZERO));
         // The activation comes first, for the program itself.
         let activation =
             ArbWasm::activateProgramCall::abi_decode(&step.calls[0].data, true).unwrap();
         assert_eq!(activation.program, step.address);
         assert_eq!(step.calls[0].target, CallTarget::At(ARB_WASM));
-        assert!(step.calls[0].forwards_value);
-        assert!(step.calls[1..]
-            .iter()
-            .all(|call| !call.forwards_value && call.target == CallTarget::Created));
+        match &step.calls[1..] {
+            [] => assert!(call.initData.is_empty()),
+            [constructor] => {
+                assert_eq!(constructor.data, call.initData);
+                assert_eq!(
+                    &call.initData[..4],
+                    &stylus_deployer::constructor_call(Vec::new())[..]
+                );
+            }
+            more => panic!("{} calls", more.len()),
+        }
+        init_data.push(call.initData.slice(4.min(call.initData.len())..));
     }
-    let [iv, inf, fv, ft, ledger] = [0, 1, 2, 3, 4].map(|i| &plan.steps[i]);
     assert_eq!(
-        [
-            iv.address,
-            inf.address,
-            fv.address,
-            ft.address,
-            ledger.address
-        ],
+        plan.steps.iter().map(|s| s.address).collect::<Vec<_>>(),
         [
             c.inference_views,
             c.inference,
@@ -119,48 +126,40 @@ fn the_plan_wires_the_contracts() {
             c.ledger
         ]
     );
-    assert_eq!(iv.calls.len(), 1);
-    assert_eq!(fv.calls.len(), 1);
-
-    let set_views = InferenceServing::setViewsCall::abi_decode(&inf.calls[1].data, true).unwrap();
-    assert_eq!(set_views.views, c.inference_views);
-    let init = InferenceServing::initializeCall::abi_decode(&inf.calls[2].data, true).unwrap();
+    assert!(init_data[0].is_empty() && init_data[2].is_empty());
     assert_eq!(
-        (init.lockTime, init.ledger, init.owner),
-        (U256::from(86_400u64), c.ledger, c.owner)
+        <(U256, Address, Address, Address)>::abi_decode_params(&init_data[1], true).unwrap(),
+        (U256::from(86_400u64), c.ledger, c.owner, c.inference_views)
     );
-
-    let set_views = FineTuningServing::setViewsCall::abi_decode(&ft.calls[1].data, true).unwrap();
-    assert_eq!(set_views.views, c.fine_tuning_views);
-    let init = FineTuningServing::initializeCall::abi_decode(&ft.calls[2].data, true).unwrap();
     assert_eq!(
+        <(U256, Address, Address, U256, Address)>::abi_decode_params(&init_data[3], true).unwrap(),
         (
-            init.lockTime,
-            init.ledger,
-            init.owner,
-            init.penaltyPercentage
-        ),
-        (U256::from(86_400u64), c.ledger, c.owner, U256::from(30u64))
+            U256::from(86_400u64),
+            c.ledger,
+            c.owner,
+            U256::from(30u64),
+            c.fine_tuning_views
+        )
     );
-
-    let init = LedgerManager::initializeCall::abi_decode(&ledger.calls[1].data, true).unwrap();
     assert_eq!(
-        (init.inference, init.fineTuning, init.owner),
+        <(Address, Address, Address)>::abi_decode_params(&init_data[4], true).unwrap(),
         (c.inference, c.fine_tuning, c.owner)
     );
     assert_eq!(c.owner, settings().owner);
 }
 
-/// Behind proxies: per contract its implementation (initialized),
-/// beacon (naming the implementation) and EVM proxy (for the beacon,
-/// configured with the other proxies' addresses); the beacon program is
-/// activated once.
+/// Behind proxies: per contract its implementation (constructed), beacon
+/// (naming the implementation) and EVM proxy (for the beacon, configured
+/// with the other proxies' addresses); the beacon program is activated
+/// once.
 #[test]
 fn the_proxied_plan_wires_the_proxies() {
     use alloy::sol_types::SolValue;
     let sender = Address::repeat_byte(0x5e);
     let artifacts = fake_proxied_artifacts();
-    let plan = plan(&artifacts, &settings(), sender, 0, |_| Activation::Unknown);
+    let plan = plan(&artifacts, &settings(), sender, 0, 9, |_| {
+        Activation::Unknown
+    });
     let c = plan.contracts;
     let p = c.proxies.unwrap();
     assert_eq!(plan.steps.len(), 11);
@@ -204,6 +203,13 @@ fn the_proxied_plan_wires_the_proxies() {
         [p.ledger.implementation, p.ledger.beacon, c.ledger],
         [address(8), address(9), address(10)]
     );
+    // Programs at the StylusDeployer's consecutive addresses, proxies from
+    // the sender's own nonces.
+    let programs: Vec<_> = plan.steps.iter().filter(|s| s.to.is_some()).collect();
+    assert_eq!(programs.len(), 8);
+    for (k, step) in programs.iter().enumerate() {
+        assert_eq!(step.address, STYLUS_DEPLOYER.create(9 + k as u64));
+    }
     // The beacon program is activated by its first step only; the EVM
     // proxies have nothing to activate.
     let activations: Vec<Activation> = plan.steps.iter().map(|s| s.activation).collect();
@@ -212,59 +218,56 @@ fn the_proxied_plan_wires_the_proxies() {
         activations,
         [Unknown, Unknown, Unknown, Evm, Unknown, Unknown, Active, Evm, Unknown, Active, Evm]
     );
-    for i in [3, 7, 10] {
-        let step = &plan.steps[i];
-        assert_eq!((step.code_hash, step.value), (None, U256::ZERO));
-    }
-    // The configuration calls (after any activation).
-    let config = |i: usize| -> Vec<&Bytes> {
-        let step = &plan.steps[i];
-        let skip = usize::from(step.activation.value().is_some());
-        step.calls[skip..].iter().map(|call| &call.data).collect()
-    };
-    let constructor = |data: &Bytes| -> Vec<u8> {
+    // A program step's init call (the constructor's arguments).
+    let constructor = |i: usize| -> Vec<u8> {
+        let call = StylusDeployer::deployCall::abi_decode(&plan.steps[i].data, true).unwrap();
         assert_eq!(
-            &data[..4],
+            &call.initData[..4],
             &stylus_deployer::constructor_call(Vec::new())[..]
         );
-        data[4..].to_vec()
+        call.initData[4..].to_vec()
     };
-    // The init code a step's deployer creates: after the deployer's own
-    // code, before the calls' data.
-    let initcode = |i: usize| {
+    // A proxy step's configuration calls, and the init code it creates
+    // (after the deployer's own code, before the calls' data).
+    let config =
+        |i: usize| -> Vec<&Bytes> { plan.steps[i].calls.iter().map(|call| &call.data).collect() };
+    let proxy_initcode = |i: usize| {
         let step = &plan.steps[i];
         let overhead = deployer_code(&[], &step.calls).len();
         let calls: usize = step.calls.iter().map(|call| call.data.len()).sum();
         let start = overhead - calls;
         step.data[start..start + step.data.len() - overhead].to_vec()
     };
-    for (first, beaconed, contract, main) in [
-        (1, p.inference, c.inference, &artifacts.inference),
-        (5, p.fine_tuning, c.fine_tuning, &artifacts.fine_tuning),
-        (8, p.ledger, c.ledger, &artifacts.ledger),
+    for (first, beaconed, contract) in [
+        (1, p.inference, c.inference),
+        (5, p.fine_tuning, c.fine_tuning),
+        (8, p.ledger, c.ledger),
     ] {
-        // The implementation is initialized like the proxy, nothing else.
-        let implementation = config(first);
-        let proxy = config(first + 2);
-        assert_eq!(implementation.len(), 1);
-        assert_eq!(implementation[0], *proxy.last().unwrap());
-        assert_eq!(initcode(first), main.initcode.as_ref());
-        // The beacon names the implementation, owned by the owner.
-        let beacon = config(first + 1);
-        let (named, owner) =
-            <(Address, Address)>::abi_decode_params(&constructor(beacon[0]), true).unwrap();
-        assert_eq!((named, owner), (beaconed.implementation, c.owner));
+        let (step, proxy) = (&plan.steps[first + 2], first + 2);
         assert_eq!(
-            initcode(first + 1),
-            artifacts.beacon.as_ref().unwrap().initcode.as_ref()
+            (step.code_hash, step.value, step.to),
+            (None, U256::ZERO, None)
         );
+        // The beacon names the implementation, owned by the owner.
+        let (named, owner) =
+            <(Address, Address)>::abi_decode_params(&constructor(first + 1), true).unwrap();
+        assert_eq!((named, owner), (beaconed.implementation, c.owner));
         // The proxy is the EVM beacon proxy of this beacon.
         assert_eq!(
-            initcode(first + 2),
+            proxy_initcode(proxy),
             upgrade::proxy_initcode(beaconed.beacon)
         );
-        assert_eq!(plan.steps[first + 2].address, contract);
+        assert_eq!(plan.steps[proxy].address, contract);
     }
+    // Each implementation is constructed like its proxy is initialized.
+    assert_eq!(
+        <(U256, Address, Address, Address)>::abi_decode_params(&constructor(1), true).unwrap(),
+        (U256::from(86_400u64), c.ledger, c.owner, c.inference_views)
+    );
+    assert_eq!(
+        <(Address, Address, Address)>::abi_decode_params(&constructor(8), true).unwrap(),
+        (c.inference, c.fine_tuning, c.owner)
+    );
     // Through the proxies: setViews and initialize with the proxies'
     // addresses.
     let inference = config(3);
@@ -309,7 +312,7 @@ fn activation_follows_the_chain_and_happens_once_per_code_hash() {
     // Both views programs with the same code: only the first activates.
     artifacts.fine_tuning_views.initcode = artifacts.inference_views.initcode.clone();
     let active = artifacts.ledger.code_hash();
-    let plan = plan(&artifacts, &settings(), Address::ZERO, 0, |p| {
+    let plan = plan(&artifacts, &settings(), Address::ZERO, 0, 0, |p| {
         if p.code_hash() == active {
             Activation::Active
         } else {
@@ -336,7 +339,10 @@ fn activation_follows_the_chain_and_happens_once_per_code_hash() {
     let ledger = &plan.steps[4];
     assert_eq!(ledger.value, U256::ZERO);
     assert_eq!(ledger.calls.len(), 1);
-    assert!(LedgerManager::initializeCall::abi_decode(&ledger.calls[0].data, true).is_ok());
+    assert_eq!(
+        ledger.calls[0].description.split('(').next(),
+        Some("constructor")
+    );
     // Unknown (no chain): activate, sending nothing.
     let plan = plan_unknown(&fake_artifacts());
     assert!(plan
@@ -346,7 +352,7 @@ fn activation_follows_the_chain_and_happens_once_per_code_hash() {
 }
 
 fn plan_unknown(artifacts: &Artifacts) -> Plan {
-    plan(artifacts, &settings(), Address::ZERO, 0, |_| {
+    plan(artifacts, &settings(), Address::ZERO, 0, 0, |_| {
         Activation::Unknown
     })
 }

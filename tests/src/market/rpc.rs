@@ -90,7 +90,7 @@ use crate::{
         InferenceServing as IS, LedgerManager as LM,
     },
     chain::{ChainError, ReadProvider, WalletProvider},
-    deployment::{self, Artifacts, Settings},
+    deployment::{self, Artifacts, DeployError, Settings},
     e2e,
 };
 
@@ -481,14 +481,26 @@ impl Rpc {
                         lock_time: U256::from(lock_time),
                         penalty_percentage: U256::from(config.penalty_percentage),
                     };
-                    let survey = deployment::survey(&reader, funder_address, &artifacts)
+                    let mut survey = deployment::survey(&reader, funder_address, &artifacts)
                         .await
                         .map_err(|e| backend(e.one_line()))?;
+                    if survey.deployer_nonce.is_none() {
+                        // A local node without one (arbos-anvil): install it.
+                        deployment::stylus_deployer::install(&reader)
+                            .await
+                            .map_err(|e| {
+                                backend(format!("{}: {e}", DeployError::NoStylusDeployer))
+                            })?;
+                        survey = deployment::survey(&reader, funder_address, &artifacts)
+                            .await
+                            .map_err(|e| backend(e.one_line()))?;
+                    }
                     let plan = deployment::plan(
                         &artifacts,
                         &settings,
                         funder_address,
                         survey.nonce,
+                        survey.deployer_nonce.unwrap_or_default(),
                         |p| survey.activation(p),
                     );
                     (Target::Planned(Box::new(plan)), config.penalty_percentage)

@@ -1,12 +1,15 @@
 //! Unit tests of `cli`.
 
-use alloy::{primitives::Bytes, sol_types::SolCall};
+use alloy::{
+    primitives::Bytes,
+    sol_types::{SolCall, SolValue},
+};
 
 use super::*;
 use crate::{
-    bindings::{fine_tuning::FineTuningServing, InferenceServing, LedgerManager},
     deploy,
     deployment::{
+        stylus_deployer,
         tests::{fake_artifacts, fake_proxied_artifacts},
         ArbWasm, ARB_WASM,
     },
@@ -79,7 +82,11 @@ fn refuses_bad_and_conflicting_options() {
         ),
         (
             &["--rpc", "http://h", "--key-file", "k", "--nonce", "3"],
-            "--nonce is only for --dry-run",
+            "--nonce and --deployer-nonce are only for --dry-run",
+        ),
+        (
+            &["--dry-run", "--from", FROM, "--local"],
+            "--local is not for --dry-run",
         ),
         (&["--dry-run"], "a dry run needs the sender"),
         (
@@ -301,16 +308,23 @@ pub(crate) fn check_printed_plan(text: &str, owner: Address) -> Vec<(String, Add
             "{}",
             step.to
         );
-        // The data embeds each call, in order, after the program.
-        let mut rest = step.data.as_ref();
-        for calldata in &step.calldata {
-            let at = rest
-                .windows(calldata.len())
-                .position(|w| w == calldata.as_ref())
-                .unwrap_or_else(|| panic!("{}: calldata not in the data", step.header));
-            rest = &rest[at + calldata.len()..];
-        }
-        assert!(rest.is_empty(), "{}: the calls end the data", step.header);
+        // The StylusDeployer's deploy: the program, then its constructor
+        // (the activation is the StylusDeployer's own).
+        assert!(step.to.starts_with("StylusDeployer "), "{}", step.to);
+        let call = stylus_deployer::StylusDeployer::deployCall::abi_decode(&step.data, true)
+            .unwrap_or_else(|e| panic!("{}: {e}", step.header));
+        let embedded: Vec<u8> = step
+            .calldata
+            .iter()
+            .filter(|c| ArbWasm::activateProgramCall::abi_decode(c, true).is_err())
+            .flat_map(|c| c.iter().copied())
+            .collect();
+        assert_eq!(
+            call.initData.as_ref(),
+            embedded.as_slice(),
+            "{}",
+            step.header
+        );
         // An activation, when there is one, is of this very program.
         if let Some(first) = step.calldata.first() {
             if let Ok(call) = ArbWasm::activateProgramCall::abi_decode(first, true) {
@@ -330,31 +344,29 @@ pub(crate) fn check_printed_plan(text: &str, owner: Address) -> Vec<(String, Add
     };
     assert!(configuration(0).is_empty());
     assert!(configuration(2).is_empty());
-    let inf = configuration(1);
-    assert_eq!(inf.len(), 2);
+    let args = |i: usize| {
+        let calls = configuration(i);
+        assert_eq!(calls.len(), 1, "{}", steps[i].header);
+        assert_eq!(
+            &calls[0][..4],
+            &stylus_deployer::constructor_call(Vec::new())[..]
+        );
+        calls[0][4..].to_vec()
+    };
+    let (_, inf_ledger, inf_owner, inf_views) =
+        <(U256, Address, Address, Address)>::abi_decode_params(&args(1), true).unwrap();
     assert_eq!(
-        InferenceServing::setViewsCall::abi_decode(inf[0], true)
-            .unwrap()
-            .views,
-        inference_views
+        (inf_ledger, inf_owner, inf_views),
+        (ledger, owner, inference_views)
     );
-    let init = InferenceServing::initializeCall::abi_decode(inf[1], true).unwrap();
-    assert_eq!((init.ledger, init.owner), (ledger, owner));
-    let ft = configuration(3);
-    assert_eq!(ft.len(), 2);
+    let (_, ft_ledger, ft_owner, _, ft_views) =
+        <(U256, Address, Address, U256, Address)>::abi_decode_params(&args(3), true).unwrap();
     assert_eq!(
-        FineTuningServing::setViewsCall::abi_decode(ft[0], true)
-            .unwrap()
-            .views,
-        fine_tuning_views
+        (ft_ledger, ft_owner, ft_views),
+        (ledger, owner, fine_tuning_views)
     );
-    let init = FineTuningServing::initializeCall::abi_decode(ft[1], true).unwrap();
-    assert_eq!((init.ledger, init.owner), (ledger, owner));
-    let ledger_calls = configuration(4);
-    assert_eq!(ledger_calls.len(), 1);
-    let init = LedgerManager::initializeCall::abi_decode(ledger_calls[0], true).unwrap();
     assert_eq!(
-        (init.inference, init.fineTuning, init.owner),
+        <(Address, Address, Address)>::abi_decode_params(&args(4), true).unwrap(),
         (inference, fine_tuning, owner)
     );
     addresses
@@ -403,14 +415,14 @@ async fn a_dry_run_prints_every_transaction_without_a_network() {
         .find(|(n, _)| n == "LedgerManager")
         .unwrap()
         .1;
-    assert_eq!(ledger, deploy::created_address(from, 7));
+    assert_eq!(ledger, stylus_deployer::STYLUS_DEPLOYER.create(4));
     // The printed plan is the library's plan.
     let settings = Settings {
         owner: owner.parse().unwrap(),
         lock_time: U256::from(120u64),
         penalty_percentage: U256::from(40u64),
     };
-    let expected = plan(&fake_artifacts(), &settings, from, 3, |_| {
+    let expected = plan(&fake_artifacts(), &settings, from, 3, 0, |_| {
         Activation::Unknown
     });
     assert!(text.ends_with(&expected.render(true)));
@@ -431,6 +443,8 @@ async fn a_dry_run_prints_every_transaction_without_a_network() {
         "--dry-run",
         "--key-file",
         key.to_str().unwrap(),
+        "--deployer-nonce",
+        "7",
         "--artifacts",
         dir_arg,
     ]);
@@ -438,11 +452,16 @@ async fn a_dry_run_prints_every_transaction_without_a_network() {
     run(&o, &mut out).await.unwrap();
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("The first nonce is 0 (the default"));
+    assert!(text.contains("the StylusDeployer's 7"));
     let dev0: Address = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
         .parse()
         .unwrap();
     check_printed_plan(&text, dev0);
-    assert!(text.contains(&format!("program at {}", deploy::created_address(dev0, 0))));
+    assert!(text.contains(&format!("5 transactions from {dev0}, nonces 0..=4")));
+    assert!(text.contains(&format!(
+        "LedgerManager                    {}",
+        stylus_deployer::STYLUS_DEPLOYER.create(7 + 4)
+    )));
 
     // Behind proxies: eleven transactions, the beacons and
     // implementations listed (their wiring: the library's tests).
