@@ -121,48 +121,27 @@ pub struct Deployed {
     pub receipt: TransactionReceipt,
 }
 
-/// The transaction that creates `program_initcode` with nonce `nonce`
-/// through the project's one deployer
-/// ([`serving_scripts::evm::deployer_code`], see [`crate::deployment`]):
-/// the program is created, activated when the chain has not activated its
-/// code hash (the transaction's value is the quoted data fee; what the
-/// activation does not use comes back), then called with each of `calls`;
-/// any failure reverts the whole transaction. EVM init code (a proxy, a
-/// probe) is created and called the same way, with nothing to activate.
-///
-/// # Errors
-///
-/// [`ChainError::Activation`] when the chain cannot say whether the
-/// program needs activation.
-pub async fn deployer_tx(
-    wallet: &WalletProvider,
-    program_initcode: &[u8],
-    calls: &[&[u8]],
-    nonce: u64,
-) -> Result<TransactionRequest, ChainError> {
-    let sender = wallet.default_signer_address();
-    let activation = match deployment::Program::new("program", program_initcode.to_vec()) {
-        Ok(program) => deployment::activation(wallet, sender, &program)
-            .await
-            .map_err(|e| ChainError::Activation(e.to_string()))?,
-        Err(_) => deployment::Activation::Evm,
-    };
-    let mut embedded = Vec::with_capacity(calls.len() + 1);
-    if activation.value().is_some() {
-        embedded.push(deployment::activate(created_address(sender, nonce)));
-    }
-    embedded.extend(calls.iter().map(|data| {
-        deployment::configure(Bytes::copy_from_slice(data), "configuration call".into())
-    }));
-    Ok(TransactionRequest::default()
-        .with_deploy_code(deployment::deployer_code(program_initcode, &embedded))
-        .with_value(activation.value().unwrap_or_default())
-        .with_nonce(nonce))
+/// The transaction that creates the EVM contract `initcode` (a proxy, a
+/// probe) with nonce `nonce` through the project's one-shot EVM deployer
+/// ([`serving_scripts::evm::deployer_code`]), which then makes each of
+/// `calls` on it; any failure reverts the whole transaction. Stylus
+/// programs go through the StylusDeployer instead
+/// ([`deployment::stylus_deployer`]).
+pub fn deployer_tx(initcode: &[u8], calls: &[&[u8]], nonce: u64) -> TransactionRequest {
+    let embedded: Vec<_> = calls
+        .iter()
+        .map(|data| {
+            deployment::configure(Bytes::copy_from_slice(data), "configuration call".into())
+        })
+        .collect();
+    TransactionRequest::default()
+        .with_deploy_code(deployment::deployer_code(initcode, &embedded))
+        .with_nonce(nonce)
 }
 
-/// Creates `program_initcode` and makes each of `calls` on it, in one
-/// transaction from `wallet` (with `nonce`, or the account's next one):
-/// see [`deployer_tx`]. The program lands at [`created_address`].
+/// Creates the EVM contract `initcode` and makes each of `calls` on it, in
+/// one transaction from `wallet` (with `nonce`, or the account's next one):
+/// see [`deployer_tx`]. The contract lands at [`created_address`].
 ///
 /// # Errors
 ///
@@ -170,7 +149,7 @@ pub async fn deployer_tx(
 /// with that call's revert data) or leaves no code at the address.
 pub async fn deploy_initialized(
     wallet: &WalletProvider,
-    program_initcode: &[u8],
+    initcode: &[u8],
     calls: &[&[u8]],
     nonce: Option<u64>,
 ) -> Result<Deployed, ChainError> {
@@ -179,7 +158,7 @@ pub async fn deploy_initialized(
         Some(n) => n,
         None => wallet.get_transaction_count(sender).await?,
     };
-    let tx = deployer_tx(wallet, program_initcode, calls, nonce).await?;
+    let tx = deployer_tx(initcode, calls, nonce);
     let receipt = crate::e2e::send_tx(wallet, tx).await?;
     let deployer = deployer_address(sender, nonce);
     let address = created_address(sender, nonce);

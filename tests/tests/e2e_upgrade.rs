@@ -28,6 +28,7 @@ use serving_harness::{
     },
     chain::ChainError,
     deploy::{self, deploy_initialized, ServingConfig},
+    deployment::{stylus_deployer, Program},
     e2e::{
         eth, events, expect_revert, gas_cost, milli_eth, requests_hash, send, send_tx, Actor,
         Serving, TeeKey, FINE_TUNING, INFERENCE,
@@ -656,16 +657,19 @@ async fn what_a_proxy_meets_on_the_node() {
     };
     // A beacon naming `implementation`, and an EVM proxy of it.
     let behind = |implementation: Address, data: Bytes| async move {
-        let call = beacon_constructor(implementation, owner);
-        let beacon = deploy_initialized(
+        let beacon_program = Program::new(
+            upgrade::BEACON_ARTIFACT,
+            deploy::artifact(upgrade::BEACON_ARTIFACT),
+        )
+        .unwrap();
+        let (beacon, _) = stylus_deployer::deploy(
             wallet,
-            &deploy::artifact(upgrade::BEACON_ARTIFACT),
-            &[&call],
-            None,
+            &beacon_program,
+            beacon_constructor(implementation, owner),
         )
         .await
         .expect("a beacon");
-        deploy_initialized(wallet, &proxy_initcode(beacon.address), &[&data], None)
+        deploy_initialized(wallet, &proxy_initcode(beacon), &[&data], None)
             .await
             .expect("an EVM proxy")
             .address
