@@ -117,23 +117,26 @@ async fn cargo_stylus_checks_and_deploys_our_artifacts() {
         );
     }
 
-    let deploy_views = |folder: &'static str, artifact: &'static str| {
-        let (out, text) = cargo_stylus(
-            folder,
-            &[
-                "deploy",
-                "--endpoint",
-                &url,
-                "--private-key-path",
-                key,
-                "--no-verify",
-                "--wasm-file",
-                &wasm(artifact),
-            ],
-        );
+    // `cargo stylus deploy --no-verify --wasm-file` of `artifact` from
+    // `folder`, with `extra` arguments; the deployed address.
+    let deploy_wasm = |folder: &str, artifact: &str, extra: &[&str]| {
+        let wasm = wasm(artifact);
+        let mut args = vec![
+            "deploy",
+            "--endpoint",
+            &url,
+            "--private-key-path",
+            key,
+            "--no-verify",
+            "--wasm-file",
+            &wasm,
+        ];
+        args.extend(extra);
+        let (out, text) = cargo_stylus(folder, &args);
         assert!(out.status.success(), "{folder}:\n{text}");
         deployed_address(&text)
     };
+    let deploy_views = |folder: &str, artifact: &str| deploy_wasm(folder, artifact, &[]);
     let inference_views = deploy_views("inference-serving/views", deploy::INFERENCE_VIEWS_ARTIFACT);
     let fine_tuning_views = deploy_views(
         "fine-tuning-serving/views",
@@ -204,27 +207,20 @@ async fn cargo_stylus_checks_and_deploys_our_artifacts() {
     // `--wasm-file` with constructor arguments: deployed and activated, but
     // not constructed (see the module docs).
     let anyone = Address::repeat_byte(0xa1).to_string();
-    let (out, text) = cargo_stylus(
+    let owner = owner.to_string();
+    let address = deploy_wasm(
         "ledger-manager",
+        deploy::LEDGER_ARTIFACT,
         &[
-            "deploy",
-            "--endpoint",
-            &url,
-            "--private-key-path",
-            key,
-            "--no-verify",
-            "--wasm-file",
-            &wasm(deploy::LEDGER_ARTIFACT),
             "--constructor-signature",
             "constructor(address,address,address)",
             "--constructor-args",
             &anyone,
             &anyone,
-            &owner.to_string(),
+            &owner,
         ],
     );
-    assert!(out.status.success(), "{text}");
-    let unconstructed = LedgerManager::new(deployed_address(&text), &reader);
+    let unconstructed = LedgerManager::new(address, &reader);
     assert!(
         !unconstructed.initialized().call().await.unwrap()._0,
         "cargo stylus now constructs a --wasm-file deployment: update docs/deployment.md"
