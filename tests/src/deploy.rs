@@ -69,6 +69,15 @@ pub const FINE_TUNING_ARTIFACT: &str = "fine-tuning-serving";
 /// The artifact name of FineTuningServing's views program.
 pub const FINE_TUNING_VIEWS_ARTIFACT: &str = "fine-tuning-serving-views";
 
+/// Artifact `name` as a program (see [`artifact`]).
+///
+/// # Panics
+///
+/// If it is missing, unreadable or not `cargo xtask build`'s init code.
+pub fn program(name: &str) -> deployment::Program {
+    deployment::Program::new(name, artifact(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
 /// Environment variable naming a directory to read the `<name>.initcode`
 /// artifacts from instead of `target/stylus` (e.g. another build's output).
 pub const ARTIFACTS_ENV: &str = "SERVING_ARTIFACTS";
@@ -343,9 +352,6 @@ pub async fn deploy_serving(
     wallet: &WalletProvider,
     config: &ServingConfig,
 ) -> Result<ServingDeployment, ChainError> {
-    let program = |name: &str| {
-        deployment::Program::new(name, artifact(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
-    };
     let sender = wallet.default_signer_address();
     let owner = config.owner.unwrap_or(sender);
     stylus_deployer::ensure_installed(wallet).await?;

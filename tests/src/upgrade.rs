@@ -68,7 +68,7 @@ pub use crate::deployment::stylus_deployer::beacon_constructor;
 use crate::{
     chain::{ChainError, WalletProvider},
     deploy::{
-        self, artifact, artifact_path, created_address, deploy_initialized, FineTuningDeployment,
+        self, artifact_path, created_address, deploy_initialized, FineTuningDeployment,
         ServingConfig, ServingDeployment,
     },
     deployment::{stylus_deployer, Program},
@@ -132,13 +132,13 @@ pub enum Kind {
     FineTuning,
 }
 
-/// The init codes of one contract's programs.
+/// One contract's programs.
 #[derive(Clone, Debug)]
 pub struct Programs {
     /// The main program: the beacon's implementation.
-    pub main: Vec<u8>,
+    pub main: Program,
     /// The views program of a split contract.
-    pub views: Option<Vec<u8>>,
+    pub views: Option<Program>,
 }
 
 impl Programs {
@@ -162,10 +162,10 @@ impl Programs {
             ),
         };
         Self {
-            main: artifact(main),
+            main: deploy::program(main),
             views: views
                 .filter(|name| artifact_path(name).exists())
-                .map(artifact),
+                .map(deploy::program),
         }
     }
 }
@@ -180,8 +180,8 @@ pub struct ServingPrograms {
     /// FineTuningServing, or `None`: not deployed (the ledger gets
     /// [`ServingConfig::fine_tuning`]).
     pub fine_tuning: Option<Programs>,
-    /// The beacon program's init code.
-    pub beacon: Vec<u8>,
+    /// The beacon program.
+    pub beacon: Program,
 }
 
 impl ServingPrograms {
@@ -201,7 +201,7 @@ impl ServingPrograms {
             ledger: Programs::artifacts(Kind::Ledger),
             inference: Programs::artifacts(Kind::Inference),
             fine_tuning: fine_tuning.then(|| Programs::artifacts(Kind::FineTuning)),
-            beacon: artifact(BEACON_ARTIFACT),
+            beacon: deploy::program(BEACON_ARTIFACT),
         }
     }
 }
@@ -362,11 +362,6 @@ fn transactions(programs: &Programs) -> u64 {
     3 + u64::from(programs.views.is_some())
 }
 
-/// A program from init code, checked to be `cargo xtask build`'s.
-fn program(name: &str, initcode: &[u8]) -> Result<Program, ChainError> {
-    Program::new(name, initcode.to_vec()).map_err(|e| ChainError::Vendored(format!("{name}: {e}")))
-}
-
 /// Deploys `programs` through the StylusDeployer: the views program (if
 /// any) as it is, then the main program constructed by `constructor` (given
 /// the views program's address, or zero); advances `nonce` past both
@@ -377,23 +372,16 @@ async fn deploy_implementation(
     programs: &Programs,
     constructor: impl Fn(Address) -> Bytes,
 ) -> Result<(Address, Option<Address>), ChainError> {
-    stylus_deployer::ensure_installed(wallet).await?;
     let views = match &programs.views {
-        Some(code) => {
-            let (views, _) =
-                stylus_deployer::deploy(wallet, &program("views", code)?, Bytes::new()).await?;
+        Some(views) => {
+            let (views, _) = stylus_deployer::deploy(wallet, views, Bytes::new()).await?;
             *nonce += 1;
             Some(views)
         }
         None => None,
     };
     let init_data = constructor(views.unwrap_or_default());
-    let (main, _) = stylus_deployer::deploy(
-        wallet,
-        &program("implementation", &programs.main)?,
-        init_data,
-    )
-    .await?;
+    let (main, _) = stylus_deployer::deploy(wallet, &programs.main, init_data).await?;
     *nonce += 1;
     Ok((main, views))
 }
@@ -404,7 +392,7 @@ async fn deploy_proxied(
     wallet: &WalletProvider,
     nonce: &mut u64,
     programs: &Programs,
-    beacon_initcode: &[u8],
+    beacon_program: &Program,
     owner: Address,
     initialize: &[u8],
     constructor: impl Fn(Address) -> Bytes,
@@ -413,7 +401,7 @@ async fn deploy_proxied(
         deploy_implementation(wallet, nonce, programs, constructor).await?;
     let (beacon, _) = stylus_deployer::deploy(
         wallet,
-        &program(BEACON_ARTIFACT, beacon_initcode)?,
+        beacon_program,
         beacon_constructor(implementation, owner),
     )
     .await?;
@@ -467,6 +455,7 @@ pub async fn deploy_programs_with_proxies(
     let sender = wallet.default_signer_address();
     let owner = config.owner.unwrap_or(sender);
     let first = wallet.get_transaction_count(sender).await?;
+    stylus_deployer::ensure_installed(wallet).await?;
 
     // Each proxy is the last transaction of its contract.
     let inference_end = first + transactions(&programs.inference);

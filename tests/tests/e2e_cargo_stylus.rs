@@ -25,7 +25,7 @@ use serving_harness::{
     deploy,
     deployment::{
         stylus_deployer::{self, STYLUS_DEPLOYER},
-        ArbWasm, Program, ARB_WASM,
+        ArbWasm, ARB_WASM,
     },
     e2e::{key_file, scratch_dir},
     node_or_skip,
@@ -154,7 +154,6 @@ async fn cargo_stylus_checks_and_deploys_our_artifacts() {
     // The main programs, constructed through the StylusDeployer on the
     // views programs cargo stylus deployed.
     let wallet = node.wallet(1);
-    let program = |name: &str| Program::new(name, deploy::artifact(name)).unwrap();
     let first = stylus_deployer::nonce(&reader).await.unwrap();
     let at = |k: u64| STYLUS_DEPLOYER.create(first + k);
     let (inference, fine_tuning, ledger) = (at(0), at(1), at(2));
@@ -182,7 +181,7 @@ async fn cargo_stylus_checks_and_deploys_our_artifacts() {
             ledger,
         ),
     ] {
-        stylus_deployer::deploy_at(&wallet, &program(name), init_data, planned)
+        stylus_deployer::deploy_at(&wallet, &deploy::program(name), init_data, planned)
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
     }

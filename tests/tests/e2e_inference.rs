@@ -27,10 +27,7 @@ use serving_harness::{
     },
     chain::{self, ChainError},
     deploy::{self, ServingConfig},
-    deployment::{
-        self,
-        stylus_deployer::{self, StylusDeployer, STYLUS_DEPLOYER},
-    },
+    deployment::stylus_deployer::{self, StylusDeployer, STYLUS_DEPLOYER},
     e2e::{
         self, eth, events, expect_revert, gas_cost, milli_eth, requests_hash, send, Actor, Serving,
         TeeKey, INFERENCE,
@@ -217,11 +214,7 @@ async fn a_failing_constructor_leaves_nothing_deployed() {
         Address::ZERO,
         sender,
     );
-    let program = deployment::Program::new(
-        deploy::INFERENCE_ARTIFACT,
-        deploy::artifact(deploy::INFERENCE_ARTIFACT),
-    )
-    .unwrap();
+    let program = deploy::program(deploy::INFERENCE_ARTIFACT);
     let nonce = stylus_deployer::nonce(&reader).await.unwrap();
     let err = stylus_deployer::deploy(&wallet, &program, init_data.clone())
         .await

@@ -28,7 +28,7 @@ use serving_harness::{
     },
     chain::ChainError,
     deploy::{self, deploy_initialized, ServingConfig},
-    deployment::{stylus_deployer, Program},
+    deployment::stylus_deployer,
     e2e::{
         eth, events, expect_revert, gas_cost, milli_eth, requests_hash, send, send_tx, Actor,
         Serving, TeeKey, FINE_TUNING, INFERENCE,
@@ -657,14 +657,9 @@ async fn what_a_proxy_meets_on_the_node() {
     };
     // A beacon naming `implementation`, and an EVM proxy of it.
     let behind = |implementation: Address, data: Bytes| async move {
-        let beacon_program = Program::new(
-            upgrade::BEACON_ARTIFACT,
-            deploy::artifact(upgrade::BEACON_ARTIFACT),
-        )
-        .unwrap();
         let (beacon, _) = stylus_deployer::deploy(
             wallet,
-            &beacon_program,
+            &deploy::program(upgrade::BEACON_ARTIFACT),
             beacon_constructor(implementation, owner),
         )
         .await

@@ -12,13 +12,13 @@ use alloy::{
         state::{AccountOverride, StateOverride},
         TransactionReceipt, TransactionRequest,
     },
-    sol_types::{SolEvent, SolInterface},
+    sol_types::SolInterface,
     transports::Transport,
 };
 
 use super::{
     plan,
-    stylus_deployer::{StylusDeployer, STYLUS_DEPLOYER},
+    stylus_deployer::{self, STYLUS_DEPLOYER},
     Activation, ArbWasm, Artifacts, DeployError, Plan, Program, Settings, Step, ARB_WASM,
     FEE_BUMP_PERCENT,
 };
@@ -87,20 +87,9 @@ where
             DeployError::NotStylus(format!("ArbWasm.stylusVersion at {ARB_WASM} failed: {e}"))
         })?
         .version;
-    let deployer_nonce = match provider
-        .get_code_at(STYLUS_DEPLOYER)
+    let deployer_nonce = stylus_deployer::installed_nonce(provider)
         .await
-        .map_err(rpc)?
-        .is_empty()
-    {
-        true => None,
-        false => Some(
-            provider
-                .get_transaction_count(STYLUS_DEPLOYER)
-                .await
-                .map_err(rpc)?,
-        ),
-    };
+        .map_err(rpc)?;
     let mut activations = HashMap::new();
     for program in artifacts.programs() {
         let hash = program.code_hash();
@@ -256,18 +245,10 @@ pub async fn execute(
         .iter()
         .any(|step| step.to == Some(STYLUS_DEPLOYER))
     {
-        if wallet
-            .get_code_at(STYLUS_DEPLOYER)
+        let found = stylus_deployer::installed_nonce(wallet)
             .await
             .map_err(rpc)?
-            .is_empty()
-        {
-            return Err(DeployError::NoStylusDeployer);
-        }
-        let found = wallet
-            .get_transaction_count(STYLUS_DEPLOYER)
-            .await
-            .map_err(rpc)?;
+            .ok_or(DeployError::NoStylusDeployer)?;
         if found != plan.deployer_nonce {
             return Err(DeployError::DeployerNonceMoved {
                 planned: plan.deployer_nonce,
@@ -300,15 +281,7 @@ pub async fn execute(
             )));
         }
         if step.to == Some(STYLUS_DEPLOYER) {
-            let landed = receipt
-                .inner
-                .logs()
-                .iter()
-                .filter(|log| log.address() == STYLUS_DEPLOYER)
-                .find_map(|log| {
-                    StylusDeployer::ContractDeployed::decode_log_data(log.data(), true).ok()
-                })
-                .map(|event| event.deployedContract);
+            let landed = stylus_deployer::deployed_address(&receipt);
             if landed != Some(step.address) {
                 return Err(failed(format!(
                     "the StylusDeployer created {landed:?}, not {} as planned (another \

@@ -18,7 +18,7 @@ use alloy::{
     providers::Provider,
     rpc::types::TransactionReceipt,
     sol_types::{SolEvent, SolValue},
-    transports::Transport,
+    transports::{Transport, TransportError},
 };
 
 use super::{activation, Activation, Program};
@@ -135,10 +135,39 @@ where
     P: Provider<T>,
     T: Transport + Clone,
 {
-    if provider.get_code_at(STYLUS_DEPLOYER).await?.is_empty() {
+    if installed_nonce(provider).await?.is_none() {
         install(provider).await?;
     }
     Ok(())
+}
+
+/// The StylusDeployer's nonce (see [`nonce`]), or `None` when the chain has
+/// no code at [`STYLUS_DEPLOYER`].
+///
+/// # Errors
+///
+/// The node's.
+pub async fn installed_nonce<P, T>(provider: &P) -> Result<Option<u64>, TransportError>
+where
+    P: Provider<T>,
+    T: Transport + Clone,
+{
+    if provider.get_code_at(STYLUS_DEPLOYER).await?.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(provider.get_transaction_count(STYLUS_DEPLOYER).await?))
+}
+
+/// The program a StylusDeployer transaction created: the address of its
+/// `ContractDeployed` event, if the receipt has one.
+pub fn deployed_address(receipt: &TransactionReceipt) -> Option<Address> {
+    receipt
+        .inner
+        .logs()
+        .iter()
+        .filter(|log| log.address() == STYLUS_DEPLOYER)
+        .find_map(|log| StylusDeployer::ContractDeployed::decode_log_data(log.data(), true).ok())
+        .map(|event| event.deployedContract)
 }
 
 /// The StylusDeployer's nonce: its next program without a salt lands at
@@ -209,14 +238,8 @@ pub async fn deploy(
         .value(value)
         .into_transaction_request();
     let receipt = send_tx(wallet, call).await?;
-    let deployed = receipt
-        .inner
-        .logs()
-        .iter()
-        .filter(|log| log.address() == STYLUS_DEPLOYER)
-        .find_map(|log| StylusDeployer::ContractDeployed::decode_log_data(log.data(), true).ok());
-    match deployed {
-        Some(event) => Ok((event.deployedContract, receipt)),
+    match deployed_address(&receipt) {
+        Some(address) => Ok((address, receipt)),
         None => Err(ChainError::NoContractAddress(Box::new(receipt))),
     }
 }
