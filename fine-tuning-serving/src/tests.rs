@@ -592,6 +592,11 @@ fn a_constructed_contract_is_configured_and_refuses_initialize() {
         }
         .abi_encode()
     );
+    let err = ft
+        .sender(stranger)
+        .constructor(u(LOCKED), Address::ZERO, owner, u(PENALTY), views)
+        .motsu_unwrap_err();
+    assert_eq!(err, InvalidInitialization {}.abi_encode());
     assert!(!ft.sender(stranger).initialized());
 
     ft.sender(stranger)

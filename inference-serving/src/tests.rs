@@ -477,6 +477,19 @@ fn a_constructed_contract_is_configured_and_refuses_initialize() {
         .constructor(u(LOCKED), Address::ZERO, owner, views)
         .motsu_unwrap_err();
     assert_eq!(err, InvalidInitialization {}.abi_encode());
+    let too_long = U256::from(u64::MAX) + u(1);
+    let err = inference
+        .sender(stranger)
+        .constructor(too_long, ledger, owner, views)
+        .motsu_unwrap_err();
+    assert_eq!(
+        err,
+        InvalidLimit {
+            limit: too_long,
+            max: U256::from(u64::MAX)
+        }
+        .abi_encode()
+    );
     assert!(!inference.sender(stranger).initialized());
 
     inference
