@@ -84,6 +84,7 @@ interface IFineTuningServing {
     error OwnableInvalidOwner(address owner);
     error OwnableUnauthorizedAccount(address account);
     error ServiceNotExist(address provider);
+    error SignerChangePending(address user, address provider, uint256 until);
     error TooManyRefunds(address user, address provider);
     error Unauthorized(address caller);
 

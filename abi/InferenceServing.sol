@@ -65,6 +65,7 @@ interface IInferenceServing {
     error OwnableInvalidOwner(address owner);
     error OwnableUnauthorizedAccount(address account);
     error ServiceNotExist(address provider);
+    error SignerChangePending(address user, address provider, uint256 until);
     error TooManyRefunds(address user, address provider);
     error Unauthorized(address caller);
 

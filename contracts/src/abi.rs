@@ -187,6 +187,11 @@ sol_items! {
     /// The sub-account already has the maximum number of live refunds.
     #[derive(Debug, PartialEq, Eq)]
     error TooManyRefunds(address user, address provider);
+    /// The account's signer changed less than the lock time ago: until
+    /// `until`, records signed by the signer before it still settle, and the
+    /// signer may only change back to that one.
+    #[derive(Debug, PartialEq, Eq)]
+    error SignerChangePending(address user, address provider, uint256 until);
     /// A batch or argument is malformed (empty, too large, unknown user).
     #[derive(Debug, PartialEq, Eq)]
     error InvalidProofInputs(string reason);

@@ -6,6 +6,12 @@
 //! and the nonce fit in two storage slots, so a settlement touches two slots
 //! per user and opening an account writes one.
 //!
+//! A signer change takes effect at once for new records, but the signer it
+//! replaces stays valid for the lock time: records it signed still settle,
+//! so a user cannot dodge fees by switching signers and retrieving the funds
+//! (refunds unlock after the same lock time). While that grace runs, the
+//! signer may only change back to the one it protects.
+//!
 //! Refunds form a queue of at most [`MAX_REFUNDS`] live entries in a ring of
 //! fixed slots: requests are appended at the tail, unlock in request order
 //! and are paid from the head, while fees and cancellations consume the
@@ -27,7 +33,7 @@ use stylus_sdk::{
 use crate::{
     abi::{
         revert, AccountHasFunds, AccountNotExists, AmountTooLarge, BalanceUpdated, Refund,
-        RefundRequested, TooManyRefunds,
+        RefundRequested, SignerChangePending, TooManyRefunds,
     },
     address_set::AddressSet,
     pagination::page,
@@ -60,6 +66,11 @@ pub struct AccountRecord {
     // Slot 1: everything a settlement checks besides the balance.
     signer: StorageAddress,
     nonce: StorageU96,
+    // Slot 2: read by a settlement only for a record the signer did not sign.
+    /// The signer before the last change, valid until `signer_changed_at`
+    /// plus the lock time.
+    previous_signer: StorageAddress,
+    signer_changed_at: StorageU64,
 }
 
 /// What a view shows of an account.
@@ -115,6 +126,14 @@ fn wide(value: U96) -> U256 {
 impl AccountRecord {
     fn exists(&self) -> bool {
         self.position.get() != U32::ZERO
+    }
+
+    /// When the previous signer stops being valid.
+    fn grace_end(&self, lock_time: u64) -> u64 {
+        self.signer_changed_at
+            .get()
+            .to::<u64>()
+            .saturating_add(lock_time)
     }
 
     fn slot(&self, offset: u8) -> usize {
@@ -349,7 +368,8 @@ impl Accounts {
         record.refund_head.set(U8::ZERO);
         record.refund_count.set(U8::ZERO);
         // The nonce stays: records signed for the old account must not
-        // settle again if the account is opened anew.
+        // settle again if the account is opened anew. So does a previous
+        // signer's grace: records it signed are still owed.
         record.signer.set(Address::ZERO);
         let mut list = self.users_by_provider.setter(provider);
         let last = list.len();
@@ -376,19 +396,59 @@ impl Accounts {
         self.records.get(user).get(provider).signer.get()
     }
 
-    /// Records the signer the user acknowledges. Errors: `AccountNotExists`.
+    /// Whether records signed by `signer` settle on the account at `now`:
+    /// `signer` is the acknowledged one, or the one it replaced less than
+    /// `lock_time` ago. Never for zero.
+    pub fn accepts(
+        &self,
+        user: Address,
+        provider: Address,
+        signer: Address,
+        now: u64,
+        lock_time: u64,
+    ) -> bool {
+        let users = self.records.get(user);
+        let record = users.get(provider);
+        !signer.is_zero()
+            && (signer == record.signer.get()
+                || (signer == record.previous_signer.get() && now < record.grace_end(lock_time)))
+    }
+
+    /// Records the signer the user acknowledges (zero: none) at `now`. The
+    /// signer it replaces stays valid for `lock_time` (see the module
+    /// docs). Errors: `AccountNotExists`; `SignerChangePending` when the
+    /// change would end the grace of an earlier signer.
     pub fn set_signer(
         &mut self,
         user: Address,
         provider: Address,
         signer: Address,
+        now: u64,
+        lock_time: u64,
     ) -> Result<(), Vec<u8>> {
         self.existing(user, provider)?;
-        self.records
-            .setter(user)
-            .setter(provider)
-            .signer
-            .set(signer);
+        let mut users = self.records.setter(user);
+        let mut record = users.setter(provider);
+        let current = record.signer.get();
+        if current == signer {
+            return Ok(());
+        }
+        if !current.is_zero() {
+            let until = record.grace_end(lock_time);
+            let previous = record.previous_signer.get();
+            // The change would replace a previous signer still in grace.
+            let replaced = !previous.is_zero() && previous != current && previous != signer;
+            if replaced && now < until {
+                return Err(revert(SignerChangePending {
+                    user,
+                    provider,
+                    until: U256::from(until),
+                }));
+            }
+            record.previous_signer.set(current);
+            record.signer_changed_at.set(U64::from(now));
+        }
+        record.signer.set(signer);
         Ok(())
     }
 

@@ -324,15 +324,20 @@ impl FineTuningServing {
     }
 
     /// The caller (a user) acknowledges `providerSigner` as the key that
-    /// signs the settlements of its account with `provider` (zero revokes:
-    /// nothing settles then). Errors: `AccountNotExists`.
+    /// signs the settlements of its account with `provider` (zero revokes).
+    /// Inputs signed by the signer it replaces still settle for the lock
+    /// time. Errors: `AccountNotExists`, `SignerChangePending` (the signer
+    /// changed less than the lock time ago; only a change back is allowed).
     pub fn acknowledge_provider_signer(
         &mut self,
         provider: Address,
         provider_signer: Address,
     ) -> Result<(), Vec<u8>> {
         let user = self.vm().msg_sender();
-        self.accounts.set_signer(user, provider, provider_signer)
+        let now = self.vm().block_timestamp();
+        let lock_time = self.config.lock_time();
+        self.accounts
+            .set_signer(user, provider, provider_signer, now, lock_time)
     }
 
     /// Settles a deliverable for the caller (the provider) with a verifier
@@ -356,7 +361,11 @@ impl FineTuningServing {
             user,
         } = verifier_input;
         self.existing(user, provider)?;
-        if signer.is_zero() || signer != self.accounts.signer(user, provider) {
+        let now = self.vm().block_timestamp();
+        if !self
+            .accounts
+            .accepts(user, provider, signer, now, self.config.lock_time())
+        {
             return Err(invalid("provider signing address is not acknowledged"));
         }
         const NONCE_USED: &str = "nonce should larger than the current nonce";

@@ -27,7 +27,7 @@ use serving_contracts::{
         },
         AccountHasFunds, AccountNotExists, BalanceUpdated, InvalidInitialization, InvalidLimit,
         InvalidVerifierInput, LedgerHasFunds, NotInitialized, Refund, RefundRequested,
-        ServiceNotExist, ServiceRemoved, Unauthorized,
+        ServiceNotExist, ServiceRemoved, SignerChangePending, Unauthorized,
     },
     account::MAX_REFUNDS,
     ownable::{OwnableInvalidOwner, OwnableUnauthorizedAccount, OwnershipTransferred},
@@ -926,6 +926,62 @@ fn a_removed_service_keeps_its_accounts() {
 
 // ------------------------------------------------ acknowledgements, accounts
 
+/// A user served under one provider signer who acknowledges another (or
+/// none) still pays: inputs signed by the replaced signer settle for the
+/// lock time after the change, and while that grace runs the signer can
+/// only change back to it.
+#[motsu::test]
+fn switching_the_provider_signer_does_not_dodge_fees() {
+    let env = Env::new();
+    let alice = env.customer("alice", 100);
+    let p = env.provider;
+    let other = Address::from_tag("other signer");
+    env.ft
+        .sender(alice)
+        .acknowledge_provider_signer(p, other)
+        .motsu_unwrap();
+    env.deliver(alice, "t");
+    env.settles(env.input(alice, "t", 1, 10, b""), 3);
+
+    // A third signer would end the grace of the first: refused.
+    let third = Address::from_tag("third signer");
+    let err = env
+        .ft
+        .sender(alice)
+        .acknowledge_provider_signer(p, third)
+        .motsu_unwrap_err();
+    assert_eq!(
+        err,
+        SignerChangePending {
+            user: alice,
+            provider: p,
+            until: u(NOW + LOCKED),
+        }
+        .abi_encode()
+    );
+    assert_eq!(env.account(alice).providerSigner, other);
+    // Back to the first signer is allowed; then `other` is in grace.
+    env.ft
+        .sender(alice)
+        .acknowledge_provider_signer(p, env.signer_address())
+        .motsu_unwrap();
+    assert_eq!(env.account(alice).providerSigner, env.signer_address());
+
+    // Once the lock time has passed, only the acknowledged signer settles.
+    env.ft
+        .sender(alice)
+        .acknowledge_provider_signer(p, other)
+        .motsu_unwrap();
+    env.set_lock_time(0);
+    env.deliver(alice, "u");
+    env.refused(env.input(alice, "u", 2, 10, b""), NOT_ACKNOWLEDGED);
+    env.ft
+        .sender(alice)
+        .acknowledge_provider_signer(p, third)
+        .motsu_unwrap();
+    env.check_invariants();
+}
+
 #[motsu::test]
 fn acknowledge_provider_signer_needs_an_account() {
     let env = Env::new();
@@ -952,13 +1008,15 @@ fn acknowledge_provider_signer_needs_an_account() {
         .acknowledge_provider_signer(p, env.signer_address())
         .motsu_unwrap();
     assert_eq!(env.account(alice).providerSigner, env.signer_address());
-    // Acknowledging zero revokes the signer: nothing settles then.
+    // Acknowledging zero revokes the signer: once the revoked signer's
+    // grace (the lock time) is over, nothing settles.
     env.ft
         .sender(alice)
         .acknowledge_provider_signer(p, Address::ZERO)
         .motsu_unwrap();
     assert_eq!(env.account(alice).providerSigner, Address::ZERO);
     env.deliver(alice, "t");
+    env.set_lock_time(0);
     env.refused(env.input(alice, "t", 1, 10, b""), NOT_ACKNOWLEDGED);
     // A user acknowledges for its own account only.
     let bob = env.user("bob", 0);

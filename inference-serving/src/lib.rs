@@ -109,12 +109,14 @@ impl InferenceServing {
         Ok(())
     }
 
-    /// Checks and charges one record; the reason strings are the
+    /// Checks and charges one record at `now`; the reason strings are the
     /// reference's (brokers match on them).
     fn settle_record(
         &mut self,
         provider: Address,
         record: &TEESettlementData,
+        now: u64,
+        lock_time: u64,
     ) -> Result<(), &'static str> {
         let user = record.user;
         if record.provider != provider {
@@ -123,10 +125,6 @@ impl InferenceServing {
         if !self.accounts.exists(user, provider) {
             return Err("Account not exists");
         }
-        let signer = self.accounts.signer(user, provider);
-        if signer.is_zero() {
-            return Err("TEE signer not acknowledged");
-        }
         let digest = settlement_digest(
             record.requestsHash,
             record.nonce,
@@ -134,8 +132,16 @@ impl InferenceServing {
             user,
             record.totalFee,
         );
-        if recover(digest, &record.signature) != Some(signer) {
-            return Err("Invalid TEE signer");
+        let signer = recover(digest, &record.signature).unwrap_or_default();
+        if !self
+            .accounts
+            .accepts(user, provider, signer, now, lock_time)
+        {
+            return Err(if self.accounts.signer(user, provider).is_zero() {
+                "TEE signer not acknowledged"
+            } else {
+                "Invalid TEE signer"
+            });
         }
         self.accounts
             .charge(user, provider, record.nonce, record.totalFee)
@@ -267,8 +273,10 @@ impl InferenceServing {
     }
 
     /// The caller (a user) acknowledges `signer` as the TEE key that signs
-    /// settlements of its account with `provider` (zero revokes). Errors:
-    /// `AccountNotExists`.
+    /// settlements of its account with `provider` (zero revokes). Records
+    /// signed by the signer it replaces still settle for the lock time.
+    /// Errors: `AccountNotExists`, `SignerChangePending` (the signer changed
+    /// less than the lock time ago; only a change back is allowed).
     #[selector(name = "acknowledgeTEESigner")]
     pub fn acknowledge_tee_signer(
         &mut self,
@@ -276,7 +284,10 @@ impl InferenceServing {
         signer: Address,
     ) -> Result<(), Vec<u8>> {
         let user = self.vm().msg_sender();
-        self.accounts.set_signer(user, provider, signer)
+        let now = self.vm().block_timestamp();
+        let lock_time = self.config.lock_time();
+        self.accounts
+            .set_signer(user, provider, signer, now, lock_time)
     }
 
     /// The caller (a user) records `provider`'s public key on its account.
@@ -298,7 +309,8 @@ impl InferenceServing {
 
     /// Settles a batch of TEE-signed records for the caller (the provider).
     /// Per record: the provider matches, the account exists, its TEE signer
-    /// is acknowledged and signed the record, the nonce is new and the
+    /// (or, for the lock time after a change, the one before) is
+    /// acknowledged and signed the record, the nonce is new and the
     /// balance covers the fee. A refused record is reported
     /// (`TEESettlementFailed` and the returned `failedUsers`) and the rest
     /// goes on. The provider is paid the batch's total once, by the ledger.
@@ -317,10 +329,12 @@ impl InferenceServing {
             }));
         }
         bounded(settlements.len(), MAX_BATCH)?;
+        let now = self.vm().block_timestamp();
+        let lock_time = self.config.lock_time();
         let mut total = U256::ZERO;
         let mut failed = Vec::new();
         for record in &settlements {
-            match self.settle_record(provider, record) {
+            match self.settle_record(provider, record, now, lock_time) {
                 Ok(()) => total += record.totalFee,
                 Err(reason) => {
                     failed.push(record.user);

@@ -20,8 +20,8 @@ use serving_contracts::{
     abi::{
         Account, AccountNotExists, InvalidInitialization, InvalidLimit, InvalidProofInputs,
         NotInitialized, Refund, RefundRequested, Service, ServiceNotExist, ServiceParams,
-        ServiceRemoved, ServiceUpdated, TEESettlementCompleted, TEESettlementData,
-        TEESettlementFailed, TooManyRefunds, Unauthorized,
+        ServiceRemoved, ServiceUpdated, SignerChangePending, TEESettlementCompleted,
+        TEESettlementData, TEESettlementFailed, TooManyRefunds, Unauthorized,
     },
     account::MAX_REFUNDS,
     ownable::{OwnableUnauthorizedAccount, OwnershipTransferred},
@@ -1132,7 +1132,8 @@ fn a_mixed_batch_reports_each_failure_and_settles_the_rest() {
     let mismatch = env.customer("mismatch", 100);
     let unacknowledged = env.user("unacknowledged", 100);
     env.transfer(unacknowledged, env.provider, 100);
-    let wrong_signer = env.customer("wrong signer", 100);
+    let wrong_signer = env.user("wrong signer", 100);
+    env.transfer(wrong_signer, env.provider, 100);
     env.inference
         .sender(wrong_signer)
         .acknowledge_tee_signer(env.provider, key_address(&key(9)))
@@ -1173,6 +1174,53 @@ fn a_mixed_batch_reports_each_failure_and_settles_the_rest() {
         .map(|&user| env.account(user))
         .collect();
     assert_eq!(after, before);
+    env.check_invariants();
+}
+
+/// A user served under one TEE signer who acknowledges another (or none)
+/// still pays: records signed by the replaced signer settle for the lock
+/// time after the change, and while that grace runs the signer can only
+/// change back to it.
+#[motsu::test]
+fn switching_the_tee_signer_does_not_dodge_fees() {
+    let env = Env::new();
+    let alice = env.customer("alice", 100);
+    let served = env.record(alice, 1, 10);
+    for signer in [Address::ZERO, key_address(&key(9))] {
+        env.inference
+            .sender(alice)
+            .acknowledge_tee_signer(env.provider, signer)
+            .motsu_unwrap();
+    }
+    assert_eq!(env.account(alice).teeSignerAddress, key_address(&key(9)));
+    env.settle(vec![served], &[]);
+    assert_eq!(env.account(alice).balance, u(90));
+
+    // A third signer would end the grace of the first: refused, unchanged.
+    let err = env
+        .inference
+        .sender(alice)
+        .acknowledge_tee_signer(env.provider, key_address(&key(8)))
+        .motsu_unwrap_err();
+    assert_eq!(
+        err,
+        SignerChangePending {
+            user: alice,
+            provider: env.provider,
+            until: u(NOW + LOCKED),
+        }
+        .abi_encode()
+    );
+    assert_eq!(env.account(alice).teeSignerAddress, key_address(&key(9)));
+
+    // Once the lock time has passed, only the acknowledged signer settles.
+    env.set_lock_time(0);
+    env.refused(env.record(alice, 2, 10), "Invalid TEE signer");
+    env.settle(vec![signed(&key(9), env.provider, alice, 2, 10)], &[]);
+    env.inference
+        .sender(alice)
+        .acknowledge_tee_signer(env.provider, key_address(&key(8)))
+        .motsu_unwrap();
     env.check_invariants();
 }
 
