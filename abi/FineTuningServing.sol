@@ -93,6 +93,7 @@ interface IFineTuningServing {
     event RefundRequested(address indexed user, address indexed provider, uint256 indexed index, uint256 timestamp);
     event ServiceRemoved(address indexed service);
     event ServiceUpdated(address indexed user, string url, Quota quota, uint256 pricePerToken, address providerSigner, bool occupied);
+    event ViewsUpgraded(address indexed views);
 
     function accountExists(address user, address provider) external view returns (bool);
     function acknowledgeDeliverable(address provider, string memory id) external;

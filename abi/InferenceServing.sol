@@ -76,6 +76,7 @@ interface IInferenceServing {
     event ServiceUpdated(address indexed service, string serviceType, string url, uint256 inputPrice, uint256 outputPrice, uint256 updatedAt, string model, string verifiability);
     event TEESettlementCompleted(address indexed provider, uint256 successCount, uint256 failedCount);
     event TEESettlementFailed(address indexed provider, address indexed user, string reason);
+    event ViewsUpgraded(address indexed views);
 
     function accountExists(address user, address provider) external view returns (bool);
     function acknowledgeProviderSigner(address provider, uint256[2] memory providerPubKey) external;

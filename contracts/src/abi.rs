@@ -152,6 +152,10 @@ sol_items! {
     /// A record of a TEE settlement batch was refused; the rest of the batch went on.
     #[derive(Debug, PartialEq, Eq)]
     event TEESettlementFailed(address indexed provider, address indexed user, string reason);
+    /// The views program of a split contract was set (by its constructor,
+    /// or by the upgrade authority through `setViews`).
+    #[derive(Debug, PartialEq, Eq)]
+    event ViewsUpgraded(address indexed views);
 
     /// The caller has no ledger (or the named user has none).
     #[derive(Debug, PartialEq, Eq)]

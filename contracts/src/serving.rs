@@ -1,6 +1,14 @@
 //! What both serving contracts share around their accounts: ownership, the
 //! ledger they answer to, the refund lock time, one-time initialization,
 //! and the views program their fallback delegates to.
+//!
+//! The views program runs with the contract's identity and storage, so it
+//! is code of the contract, and only the authority that changes the
+//! contract's code sets it: a constructed contract keeps the one of its
+//! constructor; a contract behind a beacon proxy gets it from the proxy's
+//! creation code, and then from the beacon's owner only (`setViews`). Its
+//! address is kept in a fixed slot ([`VIEWS_SLOT`]), like the proxy's
+//! beacon ([`BEACON_SLOT`]), so that the proxy's creation code can write it.
 
 use alloc::{vec, vec::Vec};
 
@@ -8,14 +16,33 @@ use alloy_primitives::{Address, U256, U64};
 use stylus_sdk::{
     prelude::*,
     storage::{StorageAddress, StorageBool, StorageU64},
-    stylus_core::calls::context::Call,
+    stylus_core::{calls::context::Call, log},
     ArbResult,
 };
 
 use crate::{
-    abi::{revert, InvalidInitialization, InvalidLimit, NotInitialized, Unauthorized},
+    abi::{
+        revert, InvalidInitialization, InvalidLimit, NotInitialized, Unauthorized, ViewsUpgraded,
+    },
     ownable::Ownable,
 };
+
+/// The ERC-1967 beacon slot, `keccak256("eip1967.proxy.beacon") - 1`: where
+/// a beacon proxy keeps its beacon, whose owner is the upgrade authority.
+pub const BEACON_SLOT: U256 = U256::from_be_bytes([
+    0xa3, 0xf0, 0xad, 0x74, 0xe5, 0x42, 0x3a, 0xeb, 0xfd, 0x80, 0xd3, 0xef, 0x43, 0x46, 0x57, 0x83,
+    0x35, 0xa9, 0xa7, 0x2a, 0xea, 0xee, 0x59, 0xff, 0x6c, 0xb3, 0x58, 0x2b, 0x35, 0x13, 0x3d, 0x50,
+]);
+
+/// Where a split contract keeps its views program's address,
+/// `keccak256("serving.views") - 1`.
+pub const VIEWS_SLOT: U256 = U256::from_be_bytes([
+    0xb6, 0x82, 0x1c, 0xc9, 0x44, 0x9f, 0xb4, 0x75, 0xf8, 0x44, 0x93, 0x6d, 0x26, 0x59, 0xe0, 0x1b,
+    0xd3, 0xe8, 0xa1, 0x36, 0xeb, 0xb3, 0x14, 0x2d, 0x7d, 0x32, 0x59, 0xf8, 0x4d, 0x79, 0x0b, 0xf1,
+]);
+
+/// `owner()`, asked of the beacon.
+const OWNER: [u8; 4] = [0x8d, 0xa5, 0xcb, 0x5b];
 
 /// The configuration of a serving contract.
 #[storage]
@@ -25,7 +52,6 @@ pub struct ServingConfig {
     ledger: StorageAddress,
     lock_time: StorageU64,
     initialized: StorageBool,
-    views: StorageAddress,
 }
 
 impl ServingConfig {
@@ -81,14 +107,37 @@ impl ServingConfig {
         Ok(())
     }
 
-    /// `setViews`: once before `initialize` (in the deploying transaction),
-    /// then only by the owner. Errors: `OwnableUnauthorizedAccount`.
+    fn views(&self) -> Address {
+        Address::from_word(self.vm().storage_load_bytes32(VIEWS_SLOT))
+    }
+
+    /// Stores the views program. Emits `ViewsUpgraded`.
+    pub fn store_views(&mut self, views: Address) {
+        // SAFETY: VIEWS_SLOT is a hash no storage field of ours lays out on.
+        unsafe {
+            self.vm()
+                .storage_cache_bytes32(VIEWS_SLOT, views.into_word())
+        };
+        log(self.vm(), ViewsUpgraded { views });
+    }
+
+    /// `setViews`: only the upgrade authority, the owner of the beacon in
+    /// the ERC-1967 beacon slot (a contract not behind a beacon proxy has
+    /// none). Errors: `Unauthorized`. Emits `ViewsUpgraded`.
     pub fn set_views(&mut self, caller: Address, views: Address) -> Result<(), Vec<u8>> {
-        if self.initialized.get() {
-            self.ownable.only_owner(caller)?;
+        let beacon = Address::from_word(self.vm().storage_load_bytes32(BEACON_SLOT));
+        let owner = if beacon.is_zero() {
+            None
+        } else {
+            self.vm().static_call(&Call::new(), beacon, &OWNER).ok()
+        };
+        match owner {
+            Some(word) if word.len() == 32 && word[12..] == caller[..] => {
+                self.store_views(views);
+                Ok(())
+            }
+            _ => Err(revert(Unauthorized { caller })),
         }
-        self.views.set(views);
-        Ok(())
     }
 
     /// `updateLockTime` (owner only). Errors: `OwnableUnauthorizedAccount`,
@@ -112,7 +161,7 @@ impl ServingConfig {
     /// Runs `input` in the views program, on the caller's storage. Errors:
     /// `NotInitialized` when no views program is set.
     pub fn delegate_to_views(&self, input: &[u8]) -> ArbResult {
-        let views = self.views.get();
+        let views = self.views();
         if views.is_zero() {
             return Err(revert(NotInitialized {}));
         }

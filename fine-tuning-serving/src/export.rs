@@ -12,7 +12,7 @@ use serving_contracts::{
         paged_view_declaration, AccountExists, AccountHasFunds, AccountNotExists, AmountTooLarge,
         BalanceUpdated, InsufficientBalance, InvalidInitialization, InvalidLimit,
         InvalidVerifierInput, LedgerHasFunds, NotInitialized, RefundRequested, ServiceNotExist,
-        ServiceRemoved, SignerChangePending, TooManyRefunds, Unauthorized,
+        ServiceRemoved, SignerChangePending, TooManyRefunds, Unauthorized, ViewsUpgraded,
     },
     export::{body, error, event, interface},
     ownable::{OwnableInvalidOwner, OwnableUnauthorizedAccount, OwnershipTransferred},
@@ -33,6 +33,7 @@ pub fn contract() -> String {
         event::<ServiceUpdated>(),
         event::<ServiceRemoved>(),
         event::<OwnershipTransferred>(),
+        event::<ViewsUpgraded>(),
     ];
     let errors = [
         error::<AccountNotExists>(),

@@ -193,12 +193,32 @@ impl FineTuningServing {
     }
 }
 
+/// The administration: owner-only functions, routed through the views
+/// program (`views.rs`) to keep the main program small.
+impl FineTuningServing {
+    /// Sets the refund lock time (owner only). Errors:
+    /// `OwnableUnauthorizedAccount`, `InvalidLimit`.
+    pub fn update_lock_time(&mut self, lock_time: U256) -> Result<(), Vec<u8>> {
+        let caller = self.vm().msg_sender();
+        self.config.update_lock_time(caller, lock_time)
+    }
+
+    /// Sets the share of the fee (in percent) charged for a deliverable the
+    /// user did not acknowledge (owner only). Errors:
+    /// `OwnableUnauthorizedAccount`, `InvalidLimit` (above 100).
+    pub fn update_penalty_percentage(&mut self, penalty_percentage: U256) -> Result<(), Vec<u8>> {
+        self.only_owner()?;
+        self.set_penalty_percentage(penalty_percentage)
+    }
+}
+
 #[public]
 impl FineTuningServing {
     /// Constructs a configured contract in its creating transaction (the
     /// StylusDeployer's init call, `cargo stylus deploy --constructor-args`):
     /// the views program, then `initialize`. A constructed contract refuses
-    /// `initialize`. Errors: as `initialize`. Emits `OwnershipTransferred`.
+    /// `initialize`. Errors: as `initialize`. Emits `ViewsUpgraded`,
+    /// `OwnershipTransferred`.
     #[constructor]
     pub fn constructor(
         &mut self,
@@ -208,7 +228,7 @@ impl FineTuningServing {
         penalty_percentage: U256,
         views: Address,
     ) -> Result<(), Vec<u8>> {
-        self.config.set_views(Address::ZERO, views)?;
+        self.config.store_views(views);
         self.initialize(lock_time, ledger, owner, penalty_percentage)
     }
 
@@ -229,34 +249,14 @@ impl FineTuningServing {
         Ok(())
     }
 
-    /// Sets the views program the fallback delegates to: once before
-    /// `initialize` (in the deploying transaction), then only by the owner
-    /// (to upgrade it). Errors: `OwnableUnauthorizedAccount`.
+    /// Sets the views program the fallback delegates to (it runs as this
+    /// contract's code): only the upgrade authority, the owner of the
+    /// beacon of the proxy this contract runs behind; a constructed
+    /// contract keeps its constructor's. Errors: `Unauthorized`. Emits
+    /// `ViewsUpgraded`.
     pub fn set_views(&mut self, views: Address) -> Result<(), Vec<u8>> {
         let caller = self.vm().msg_sender();
         self.config.set_views(caller, views)
-    }
-
-    /// Every other selector runs in the views program, on this storage.
-    /// Errors: `NotInitialized` when no views program is set.
-    #[fallback]
-    fn fallback(&mut self, input: &[u8]) -> ArbResult {
-        self.config.delegate_to_views(input)
-    }
-
-    /// Sets the refund lock time (owner only). Errors:
-    /// `OwnableUnauthorizedAccount`, `InvalidLimit`.
-    pub fn update_lock_time(&mut self, lock_time: U256) -> Result<(), Vec<u8>> {
-        let caller = self.vm().msg_sender();
-        self.config.update_lock_time(caller, lock_time)
-    }
-
-    /// Sets the share of the fee (in percent) charged for a deliverable the
-    /// user did not acknowledge (owner only). Errors:
-    /// `OwnableUnauthorizedAccount`, `InvalidLimit` (above 100).
-    pub fn update_penalty_percentage(&mut self, penalty_percentage: U256) -> Result<(), Vec<u8>> {
-        self.only_owner()?;
-        self.set_penalty_percentage(penalty_percentage)
     }
 
     /// Hands ownership to `newOwner`. Errors: `OwnableUnauthorizedAccount`,
@@ -271,6 +271,13 @@ impl FineTuningServing {
     pub fn renounce_ownership(&mut self) -> Result<(), Vec<u8>> {
         let caller = self.vm().msg_sender();
         self.config.ownable.renounce(caller)
+    }
+
+    /// Every other selector runs in the views program, on this storage.
+    /// Errors: `NotInitialized` when no views program is set.
+    #[fallback]
+    fn fallback(&mut self, input: &[u8]) -> ArbResult {
+        self.config.delegate_to_views(input)
     }
 
     /// The caller (a provider) posts the deliverable `id` with its model

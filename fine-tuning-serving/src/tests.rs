@@ -27,7 +27,7 @@ use serving_contracts::{
         },
         AccountHasFunds, AccountNotExists, BalanceUpdated, InvalidInitialization, InvalidLimit,
         InvalidVerifierInput, LedgerHasFunds, NotInitialized, Refund, RefundRequested,
-        ServiceNotExist, ServiceRemoved, SignerChangePending, Unauthorized,
+        ServiceNotExist, ServiceRemoved, SignerChangePending, Unauthorized, ViewsUpgraded,
     },
     account::MAX_REFUNDS,
     ownable::{OwnableInvalidOwner, OwnableUnauthorizedAccount, OwnershipTransferred},
@@ -454,6 +454,13 @@ impl Env {
 
 // ------------------------------------------------------- initialize, owner
 
+/// `setViews` by `caller` reverts `Unauthorized`: the contract is not
+/// behind a beacon proxy, so nobody is its upgrade authority.
+fn refuse_set_views(ft: &Contract<FineTuningServing>, caller: Address) {
+    let err = ft.sender(caller).set_views(caller).motsu_unwrap_err();
+    assert_eq!(err, Unauthorized { caller }.abi_encode());
+}
+
 #[motsu::test]
 fn initialize_configures_the_contract_once() {
     let ft = Contract::<FineTuningServing>::from_tag("fine-tuning");
@@ -533,11 +540,10 @@ fn initialize_configures_the_contract_once() {
     );
     assert!(!ft.sender(owner).initialized());
 
-    // The views program is set in the deploying transaction, before
-    // initialize; afterwards only the owner may change it.
-    ft.sender(stranger)
-        .set_views(Address::from_tag("views"))
-        .motsu_unwrap();
+    // Only the upgrade authority (the owner of the beacon of the proxy the
+    // contract runs behind) sets the views program: nobody here, neither
+    // before initialize nor after, the owner included.
+    refuse_set_views(&ft, stranger);
     ft.sender(owner)
         .initialize(u(LOCKED), ledger, owner, u(PENALTY))
         .motsu_unwrap();
@@ -550,14 +556,9 @@ fn initialize_configures_the_contract_once() {
         previousOwner: Address::ZERO,
         newOwner: owner,
     });
-    let err = ft.sender(stranger).set_views(stranger).motsu_unwrap_err();
-    assert_eq!(
-        err,
-        OwnableUnauthorizedAccount { account: stranger }.abi_encode()
-    );
-    ft.sender(owner)
-        .set_views(Address::from_tag("views 2"))
-        .motsu_unwrap();
+    for caller in [stranger, owner] {
+        refuse_set_views(&ft, caller);
+    }
 
     for caller in [stranger, owner] {
         let err = ft
@@ -619,11 +620,11 @@ fn a_constructed_contract_is_configured_and_refuses_initialize() {
             .motsu_unwrap_err();
         assert_ne!(err, Vec::<u8>::new());
     }
-    let err = ft.sender(stranger).set_views(stranger).motsu_unwrap_err();
-    assert_eq!(
-        err,
-        OwnableUnauthorizedAccount { account: stranger }.abi_encode()
-    );
+    // The views program came with the construction, for good.
+    ft.assert_emitted(&ViewsUpgraded { views });
+    for caller in [stranger, owner] {
+        refuse_set_views(&ft, caller);
+    }
     assert_eq!(ft.sender(stranger).penalty_percentage(), u(PENALTY));
 }
 

@@ -309,6 +309,19 @@ pub fn views_program(input: Vec<u8>, host: stylus_sdk::host::VM) -> ArbResult {
 
 #[public]
 impl FineTuningViews {
+    /// Sets the refund lock time (owner only). Errors:
+    /// `OwnableUnauthorizedAccount`, `InvalidLimit`.
+    pub fn update_lock_time(&mut self, lock_time: U256) -> Result<(), Vec<u8>> {
+        self.state.update_lock_time(lock_time)
+    }
+
+    /// Sets the share of the fee (in percent) charged for a deliverable the
+    /// user did not acknowledge (owner only). Errors:
+    /// `OwnableUnauthorizedAccount`, `InvalidLimit` (above 100).
+    pub fn update_penalty_percentage(&mut self, penalty_percentage: U256) -> Result<(), Vec<u8>> {
+        self.state.update_penalty_percentage(penalty_percentage)
+    }
+
     /// Whether `initialize` ran.
     pub fn initialized(&self) -> bool {
         self.state.initialized()

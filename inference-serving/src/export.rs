@@ -10,7 +10,7 @@ use serving_contracts::{
         AmountTooLarge, BalanceUpdated, IPagedViews, InsufficientBalance, InvalidInitialization,
         InvalidLimit, InvalidProofInputs, InvalidTEESignature, NotInitialized, RefundRequested,
         ServiceNotExist, ServiceRemoved, ServiceUpdated, SignerChangePending,
-        TEESettlementCompleted, TEESettlementFailed, TooManyRefunds, Unauthorized,
+        TEESettlementCompleted, TEESettlementFailed, TooManyRefunds, Unauthorized, ViewsUpgraded,
     },
     export::{body, error, event, interface},
     ownable::{OwnableInvalidOwner, OwnableUnauthorizedAccount, OwnershipTransferred},
@@ -33,6 +33,7 @@ pub fn contract() -> String {
         event::<TEESettlementCompleted>(),
         event::<TEESettlementFailed>(),
         event::<OwnershipTransferred>(),
+        event::<ViewsUpgraded>(),
     ];
     let errors = [
         error::<AccountNotExists>(),

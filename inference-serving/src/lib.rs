@@ -12,10 +12,11 @@
 //! while the address and selectors stay those of the spec. This crate is
 //! the contract as a library: its storage, its logic and the `#[public]`
 //! functions of both programs; the program crates only export them. The
-//! main program (`main/`, [`InferenceServing`]) holds every state-changing
-//! function, and its fallback delegates every other selector to the views
-//! program (`views/`, [`InferenceViews`], written in `views.rs`), which
-//! runs on this contract's storage. Delegating from one
+//! main program (`main/`, [`InferenceServing`]) holds the functions of
+//! users, providers and the ledger, and its fallback delegates every other
+//! selector to the views program (`views/`, [`InferenceViews`], written in
+//! `views.rs`): the views and the owner's administration, run on this
+//! contract's storage. Delegating from one
 //! Stylus program to another was checked on the real VM (arbos-anvil).
 //!
 //! Bounds: a settlement batch holds at most [`MAX_BATCH`] records;
@@ -152,53 +153,9 @@ impl InferenceServing {
     }
 }
 
-#[public]
+/// The administration: owner-only functions, routed through the views
+/// program (`views.rs`) to keep the main program small.
 impl InferenceServing {
-    /// Constructs a configured contract in its creating transaction (the
-    /// StylusDeployer's init call, `cargo stylus deploy --constructor-args`):
-    /// the views program, then `initialize`. A constructed contract refuses
-    /// `initialize`. Errors: as `initialize`. Emits `OwnershipTransferred`.
-    #[constructor]
-    pub fn constructor(
-        &mut self,
-        lock_time: U256,
-        ledger: Address,
-        owner: Address,
-        views: Address,
-    ) -> Result<(), Vec<u8>> {
-        self.config.set_views(Address::ZERO, views)?;
-        self.config.initialize(lock_time, ledger, owner)
-    }
-
-    /// Configures the contract once: refund lock time (seconds), ledger and
-    /// owner. Deployments call it in the creating transaction. Errors:
-    /// `InvalidInitialization` (already initialized, zero ledger or owner),
-    /// `InvalidLimit` (lock time above 2^64 - 1). Emits
-    /// `OwnershipTransferred`.
-    pub fn initialize(
-        &mut self,
-        lock_time: U256,
-        ledger: Address,
-        owner: Address,
-    ) -> Result<(), Vec<u8>> {
-        self.config.initialize(lock_time, ledger, owner)
-    }
-
-    /// Sets the views program the fallback delegates to: once before
-    /// `initialize` (in the deploying transaction), then only by the owner
-    /// (to upgrade it). Errors: `OwnableUnauthorizedAccount`.
-    pub fn set_views(&mut self, views: Address) -> Result<(), Vec<u8>> {
-        let caller = self.vm().msg_sender();
-        self.config.set_views(caller, views)
-    }
-
-    /// Every other selector runs in the views program, on this storage.
-    /// Errors: `NotInitialized` when no views program is set.
-    #[fallback]
-    fn fallback(&mut self, input: &[u8]) -> ArbResult {
-        self.config.delegate_to_views(input)
-    }
-
     /// Sets the refund lock time (owner only). Errors:
     /// `OwnableUnauthorizedAccount`, `InvalidLimit`.
     pub fn update_lock_time(&mut self, lock_time: U256) -> Result<(), Vec<u8>> {
@@ -218,6 +175,57 @@ impl InferenceServing {
     pub fn renounce_ownership(&mut self) -> Result<(), Vec<u8>> {
         let caller = self.vm().msg_sender();
         self.config.ownable.renounce(caller)
+    }
+}
+
+#[public]
+impl InferenceServing {
+    /// Constructs a configured contract in its creating transaction (the
+    /// StylusDeployer's init call, `cargo stylus deploy --constructor-args`):
+    /// the views program, then `initialize`. A constructed contract refuses
+    /// `initialize`. Errors: as `initialize`. Emits `ViewsUpgraded`,
+    /// `OwnershipTransferred`.
+    #[constructor]
+    pub fn constructor(
+        &mut self,
+        lock_time: U256,
+        ledger: Address,
+        owner: Address,
+        views: Address,
+    ) -> Result<(), Vec<u8>> {
+        self.config.store_views(views);
+        self.config.initialize(lock_time, ledger, owner)
+    }
+
+    /// Configures the contract once: refund lock time (seconds), ledger and
+    /// owner. Deployments call it in the creating transaction. Errors:
+    /// `InvalidInitialization` (already initialized, zero ledger or owner),
+    /// `InvalidLimit` (lock time above 2^64 - 1). Emits
+    /// `OwnershipTransferred`.
+    pub fn initialize(
+        &mut self,
+        lock_time: U256,
+        ledger: Address,
+        owner: Address,
+    ) -> Result<(), Vec<u8>> {
+        self.config.initialize(lock_time, ledger, owner)
+    }
+
+    /// Sets the views program the fallback delegates to (it runs as this
+    /// contract's code): only the upgrade authority, the owner of the
+    /// beacon of the proxy this contract runs behind; a constructed
+    /// contract keeps its constructor's. Errors: `Unauthorized`. Emits
+    /// `ViewsUpgraded`.
+    pub fn set_views(&mut self, views: Address) -> Result<(), Vec<u8>> {
+        let caller = self.vm().msg_sender();
+        self.config.set_views(caller, views)
+    }
+
+    /// Every other selector runs in the views program, on this storage.
+    /// Errors: `NotInitialized` when no views program is set.
+    #[fallback]
+    fn fallback(&mut self, input: &[u8]) -> ArbResult {
+        self.config.delegate_to_views(input)
     }
 
     /// Registers or updates the caller's service. Errors: `NotInitialized`.

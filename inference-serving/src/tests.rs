@@ -21,7 +21,7 @@ use serving_contracts::{
         Account, AccountNotExists, InvalidInitialization, InvalidLimit, InvalidProofInputs,
         NotInitialized, Refund, RefundRequested, Service, ServiceNotExist, ServiceParams,
         ServiceRemoved, ServiceUpdated, SignerChangePending, TEESettlementCompleted,
-        TEESettlementData, TEESettlementFailed, TooManyRefunds, Unauthorized,
+        TEESettlementData, TEESettlementFailed, TooManyRefunds, Unauthorized, ViewsUpgraded,
     },
     account::MAX_REFUNDS,
     ownable::{OwnableUnauthorizedAccount, OwnershipTransferred},
@@ -369,6 +369,16 @@ impl Env {
 
 // ------------------------------------------------------- initialize, owner
 
+/// `setViews` by `caller` reverts `Unauthorized`: the contract is not
+/// behind a beacon proxy, so nobody is its upgrade authority.
+fn refuse_set_views(inference: &Contract<InferenceServing>, caller: Address) {
+    let err = inference
+        .sender(caller)
+        .set_views(caller)
+        .motsu_unwrap_err();
+    assert_eq!(err, Unauthorized { caller }.abi_encode());
+}
+
 #[motsu::test]
 fn initialize_configures_the_contract_once() {
     let inference = Contract::<InferenceServing>::from_tag("inference");
@@ -421,12 +431,10 @@ fn initialize_configures_the_contract_once() {
     );
     assert!(!inference.sender(owner).initialized());
 
-    // The views program is set in the deploying transaction, before
-    // initialize; afterwards only the owner may change it.
-    inference
-        .sender(stranger)
-        .set_views(Address::from_tag("views"))
-        .motsu_unwrap();
+    // Only the upgrade authority (the owner of the beacon of the proxy the
+    // contract runs behind) sets the views program: nobody here, neither
+    // before initialize nor after, the owner included.
+    refuse_set_views(&inference, stranger);
     inference
         .sender(owner)
         .initialize(u(LOCKED), ledger, owner)
@@ -439,18 +447,9 @@ fn initialize_configures_the_contract_once() {
         previousOwner: Address::ZERO,
         newOwner: owner,
     });
-    let err = inference
-        .sender(stranger)
-        .set_views(stranger)
-        .motsu_unwrap_err();
-    assert_eq!(
-        err,
-        OwnableUnauthorizedAccount { account: stranger }.abi_encode()
-    );
-    inference
-        .sender(owner)
-        .set_views(Address::from_tag("views 2"))
-        .motsu_unwrap();
+    for caller in [stranger, owner] {
+        refuse_set_views(&inference, caller);
+    }
 
     for caller in [stranger, owner] {
         let err = inference
@@ -516,16 +515,12 @@ fn a_constructed_contract_is_configured_and_refuses_initialize() {
             .motsu_unwrap_err();
         assert_ne!(err, Vec::<u8>::new());
     }
-    // The views program came with the construction: only the owner
-    // changes it.
-    let err = inference
-        .sender(stranger)
-        .set_views(stranger)
-        .motsu_unwrap_err();
-    assert_eq!(
-        err,
-        OwnableUnauthorizedAccount { account: stranger }.abi_encode()
-    );
+    // The views program came with the construction, for good: a
+    // constructed contract has no upgrade authority.
+    inference.assert_emitted(&ViewsUpgraded { views });
+    for caller in [stranger, owner] {
+        refuse_set_views(&inference, caller);
+    }
     assert_eq!(inference.sender(stranger).owner(), owner);
     assert_eq!(inference.sender(stranger).ledger_address(), ledger);
 }

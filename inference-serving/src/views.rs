@@ -158,6 +158,24 @@ pub fn views_program(input: Vec<u8>, host: stylus_sdk::host::VM) -> ArbResult {
 
 #[public]
 impl InferenceViews {
+    /// Sets the refund lock time (owner only). Errors:
+    /// `OwnableUnauthorizedAccount`, `InvalidLimit`.
+    pub fn update_lock_time(&mut self, lock_time: U256) -> Result<(), Vec<u8>> {
+        self.state.update_lock_time(lock_time)
+    }
+
+    /// Hands ownership to `newOwner`. Errors: `OwnableUnauthorizedAccount`,
+    /// `OwnableInvalidOwner`. Emits `OwnershipTransferred`.
+    pub fn transfer_ownership(&mut self, new_owner: Address) -> Result<(), Vec<u8>> {
+        self.state.transfer_ownership(new_owner)
+    }
+
+    /// Leaves the contract without owner. Errors:
+    /// `OwnableUnauthorizedAccount`. Emits `OwnershipTransferred`.
+    pub fn renounce_ownership(&mut self) -> Result<(), Vec<u8>> {
+        self.state.renounce_ownership()
+    }
+
     /// Whether `initialize` ran.
     pub fn initialized(&self) -> bool {
         self.state.initialized()

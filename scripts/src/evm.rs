@@ -238,6 +238,11 @@ pub fn deployer_code(program_initcode: &[u8], calls: &[EmbeddedCall]) -> Vec<u8>
 pub const BEACON_SLOT: B256 =
     alloy_primitives::b256!("a3f0ad74e5423aebfd80d3ef4346578335a9a72aeaee59ff6cb3582b35133d50");
 
+/// `keccak256("serving.views") - 1`, where a split serving contract keeps
+/// its views program (`serving_contracts::serving::VIEWS_SLOT`).
+pub const VIEWS_SLOT: B256 =
+    alloy_primitives::b256!("b6821cc9449fb475f844936d2659e01bd3e8a136ebb3142d7d3259f84d790bf1");
+
 /// Length of [`proxy_runtime`].
 pub const PROXY_RUNTIME_LEN: u8 = 101;
 /// Where [`proxy_runtime`]'s success branch starts.
@@ -245,9 +250,9 @@ const PROXY_OK: u8 = 85;
 /// Where [`proxy_runtime`]'s failure branch (the beacon failed) starts.
 const PROXY_FAIL: u8 = 90;
 /// Length of [`proxy_initcode`] before the runtime code.
-const PROXY_INIT_LEN: u8 = 192;
+const PROXY_INIT_LEN: u8 = 247;
 /// Where [`proxy_initcode`]'s failure branch (no beacon) starts.
-const PROXY_INIT_BAD: u8 = 151;
+const PROXY_INIT_BAD: u8 = 206;
 
 fn push_selector(code: &mut Vec<u8>, selector: [u8; 4]) {
     // PUSH4 selector PUSH1 224 SHL: the selector in the word's first bytes.
@@ -310,9 +315,12 @@ pub fn proxy_runtime(beacon: Address) -> Vec<u8> {
     code
 }
 
-/// The init code of the EVM beacon proxy for `beacon`: reverts with
+/// The init code of the EVM beacon proxy for `beacon`, running `views` as
+/// its views program (zero: a contract without one): reverts with
 /// `ERC1967InvalidBeacon(beacon)` when `beacon` has no code; otherwise
-/// stores `beacon` in the ERC-1967 beacon slot ([`BEACON_SLOT`]), emits
+/// stores `beacon` in the ERC-1967 beacon slot ([`BEACON_SLOT`]) and
+/// `views` in [`VIEWS_SLOT`] (afterwards only the beacon's owner changes
+/// it, through the contract's `setViews`), emits
 /// `BeaconUpgraded(beacon)` and returns [`proxy_runtime`]`(beacon)`.
 /// Initialization calls go through the new proxy afterwards, in the same
 /// transaction: the proxy is created by a [`deployer_code`] like a program.
@@ -320,19 +328,24 @@ pub fn proxy_runtime(beacon: Address) -> Vec<u8> {
 /// ```text
 /// PUSH20 beacon EXTCODESIZE ISZERO PUSH1 bad JUMPI
 /// PUSH20 beacon PUSH32 slot SSTORE
+/// PUSH20 views PUSH32 views_slot SSTORE
 /// PUSH20 beacon PUSH32 BeaconUpgraded PUSH1 0 PUSH1 0 LOG2
-/// PUSH1 101 DUP1 PUSH1 runtime PUSH1 0 CODECOPY PUSH1 0 RETURN
+/// PUSH1 101 DUP1 PUSH1 247 PUSH1 0 CODECOPY PUSH1 0 RETURN
 /// bad: JUMPDEST PUSH4 ERC1967InvalidBeacon PUSH1 224 SHL PUSH1 0 MSTORE
 ///      PUSH20 beacon PUSH1 4 MSTORE PUSH1 36 PUSH1 0 REVERT
 /// runtime: ...
 /// ```
-pub fn proxy_initcode(beacon: Address) -> Vec<u8> {
+pub fn proxy_initcode(beacon: Address, views: Address) -> Vec<u8> {
     let mut code = Vec::with_capacity(usize::from(PROXY_INIT_LEN) + usize::from(PROXY_RUNTIME_LEN));
     push_address(&mut code, beacon);
     code.extend_from_slice(&[EXTCODESIZE, ISZERO, PUSH1, PROXY_INIT_BAD, JUMPI]);
     push_address(&mut code, beacon);
     code.push(PUSH32);
     code.extend_from_slice(BEACON_SLOT.as_slice());
+    code.push(SSTORE);
+    push_address(&mut code, views);
+    code.push(PUSH32);
+    code.extend_from_slice(VIEWS_SLOT.as_slice());
     code.push(SSTORE);
     push_address(&mut code, beacon);
     code.push(PUSH32);
@@ -481,6 +494,15 @@ mod tests {
     }
 
     #[test]
+    fn the_views_slot_is_the_contracts() {
+        let hash = alloy_primitives::U256::from_be_bytes(keccak256(b"serving.views").0);
+        assert_eq!(
+            VIEWS_SLOT,
+            B256::from(hash - alloy_primitives::U256::from(1u64))
+        );
+    }
+
+    #[test]
     fn proxy_layout() {
         let beacon = Address::repeat_byte(0xbe);
         let runtime = proxy_runtime(beacon);
@@ -496,18 +518,21 @@ mod tests {
         }
         assert_eq!(runtime.iter().filter(|&&op| op == DELEGATECALL).count(), 1);
 
-        let init = proxy_initcode(beacon);
-        assert_eq!(init.len(), 192 + 101);
-        assert_eq!(&init[192..], runtime.as_slice());
+        let views = Address::repeat_byte(0x71);
+        let init = proxy_initcode(beacon, views);
+        assert_eq!(init.len(), 247 + 101);
+        assert_eq!(&init[247..], runtime.as_slice());
         assert_eq!(init[usize::from(PROXY_INIT_BAD)], JUMPDEST);
         // The slot and the event topic, pushed in full.
         let find = |needle: &[u8]| init.windows(needle.len()).position(|w| w == needle);
         assert_eq!(find(BEACON_SLOT.as_slice()), Some(48));
+        assert_eq!(find(views.as_slice()), Some(82));
+        assert_eq!(find(VIEWS_SLOT.as_slice()), Some(103));
         assert_eq!(
             find(keccak256("BeaconUpgraded(address)").as_slice()),
-            Some(103)
+            Some(158)
         );
-        // CODECOPY of 101 bytes from 192.
-        assert!(init.windows(5).any(|w| w == [PUSH1, 101, DUP1, PUSH1, 192]));
+        // CODECOPY of 101 bytes from 247.
+        assert!(init.windows(5).any(|w| w == [PUSH1, 101, DUP1, PUSH1, 247]));
     }
 }

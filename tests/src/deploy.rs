@@ -432,13 +432,6 @@ pub async fn deploy_serving(
     })
 }
 
-/// `setViews(views)` of FineTuningServing's main program.
-pub fn fine_tuning_set_views(views: Address) -> Bytes {
-    FineTuningServing::setViewsCall { views }
-        .abi_encode()
-        .into()
-}
-
 #[cfg(test)]
 mod tests {
     use alloy::primitives::address;

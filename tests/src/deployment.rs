@@ -15,41 +15,32 @@
 //!
 //! # One transaction per program, no window
 //!
-//! A Stylus program has no constructor and must be *activated*
-//! (`ArbWasm.activateProgram`, precompile `0x71`, paying a data fee) before
-//! it can run. Each program is therefore created by a one-shot EVM deployer
-//! ([`deployer_code`]) sent as a creation transaction, whose init code
-//!
-//! 1. creates the program from its init code (the program lands at
-//!    `create_address(deployer, 1)`);
-//! 2. calls `ArbWasm.activateProgram(program)` with the transaction's value,
-//!    the data fee ArbWasm quotes plus [`FEE_BUMP_PERCENT`] % (as cargo
-//!    stylus does);
-//! 3. makes the program's configuration calls: `setViews(views)` and
-//!    `initialize(...)`;
-//! 4. sends back to the sender whatever the activation did not use (ArbWasm
-//!    reimburses the excess to its caller, the deployer);
-//!
-//! and reverts with the failing step's revert data if any step fails. So no
-//! program is ever on chain uninitialized (reference defect 12: anyone could
-//! call the reference's `initialize` first) or inactive. A program whose
-//! code hash the chain has already activated (the same build deployed
-//! before) is not activated again: ArbWasm refuses that with
-//! `ProgramUpToDate`.
+//! A Stylus program must be *activated* (`ArbWasm.activateProgram`,
+//! precompile `0x71`, paying a data fee) before it can run. Each program is
+//! therefore created through the chain's StylusDeployer
+//! ([`stylus_deployer`], at its canonical address; installed from
+//! `../shared/vendor/stylus-deployer` on a local node), which creates it,
+//! activates it with the transaction's value (the data fee ArbWasm quotes
+//! plus [`FEE_BUMP_PERCENT`] %, as cargo stylus does; the rest comes back)
+//! and runs its `#[constructor]` in one transaction, and reverts as a whole
+//! if any step fails. So no program is ever on chain unconfigured
+//! (reference defect 12: anyone could call the reference's `initialize`
+//! first) or inactive. A program whose code hash the chain has already
+//! activated (the same build deployed before) is not activated again.
 //!
 //! # Order and addresses
 //!
-//! As [`deploy::deploy_serving`] (the end-to-end tests' deployment), from
-//! consecutive nonces `n..n+4`: InferenceServing's views program;
-//! InferenceServing (`setViews`, `initialize(lockTime, ledger, owner)`);
-//! FineTuningServing's views program; FineTuningServing (`setViews`,
-//! `initialize(lockTime, ledger, owner, penaltyPercentage)`); LedgerManager
-//! (`initialize(inference, fineTuning, owner)`). The program created by the
-//! transaction with nonce `k` is at
-//! `create_address(create_address(sender, k), 1)`, so every address is known
-//! before the first transaction is sent. The views programs run only by
-//! delegatecall on their main program's storage and have nothing to
-//! initialize.
+//! As [`deploy::deploy_serving`] (the end-to-end tests' deployment), one
+//! StylusDeployer transaction each, from consecutive nonces:
+//! InferenceServing's views program; InferenceServing (constructor
+//! `(lockTime, ledger, owner, views)`); FineTuningServing's views program;
+//! FineTuningServing (`(lockTime, ledger, owner, penaltyPercentage,
+//! views)`); LedgerManager (`(inference, fineTuning, owner)`). The
+//! StylusDeployer's k-th creation lands at `create_address(deployer, k)`,
+//! so every address is known before the first transaction is sent, as long
+//! as nobody else deploys through it meanwhile (checked before and after).
+//! The views programs run only by delegatecall on their main program's
+//! storage and have nothing to configure.
 //!
 //! # On arbos-anvil
 //!
@@ -73,8 +64,9 @@
 //! arguments so that nobody else can initialize it), its beacon (the
 //! Stylus program `upgradeable-beacon`, constructor `(implementation,
 //! owner)`) and its proxy (the EVM beacon proxy of
-//! [`upgrade::proxy_initcode`], nothing to activate; then `setViews` and
-//! `initialize` through the proxy), eleven transactions in all. The
+//! [`upgrade::proxy_initcode`], nothing to activate, its views program
+//! written by its creation code; then `initialize` through the proxy),
+//! eleven transactions in all. The
 //! contracts know each other by their proxies' addresses; the owner
 //! upgrades a contract with its beacon's `upgradeTo`
 //! ([`upgrade::upgrade`]). The beacon program is activated by its first
@@ -600,9 +592,16 @@ impl<F: Fn(&Program) -> Activation> Builder<F> {
         address
     }
 
-    /// Adds a transaction creating the EVM beacon proxy of `beacon` through
-    /// the one-shot EVM deployer, which then makes `calls` through it.
-    fn proxy(&mut self, label: &str, beacon: Address, calls: Vec<EmbeddedCall>) -> Address {
+    /// Adds a transaction creating the EVM beacon proxy of `beacon` (with
+    /// `views` as its views program, zero for none) through the one-shot EVM
+    /// deployer, which then makes `calls` through it.
+    fn proxy(
+        &mut self,
+        label: &str,
+        beacon: Address,
+        views: Address,
+        calls: Vec<EmbeddedCall>,
+    ) -> Address {
         let deployer = deploy::deployer_address(self.sender, self.nonce);
         let address = deploy::created_address(self.sender, self.nonce);
         self.steps.push(Step {
@@ -612,7 +611,7 @@ impl<F: Fn(&Program) -> Activation> Builder<F> {
             nonce: self.nonce,
             to: None,
             value: U256::ZERO,
-            data: deployer_code(&upgrade::proxy_initcode(beacon), &calls).into(),
+            data: deployer_code(&upgrade::proxy_initcode(beacon, views), &calls).into(),
             deployer,
             address,
             activation: Activation::Evm,
@@ -628,18 +627,18 @@ impl<F: Fn(&Program) -> Activation> Builder<F> {
     /// `constructor`; or, with the `beacon` program, its implementation (the
     /// main program, constructed the same way, so that nobody can claim
     /// it), its beacon (constructor: the implementation and `owner`) and
-    /// its EVM proxy (for the beacon), configured through the proxy by
-    /// `set_views` (a split contract) and `initialize`. Returns the
-    /// contract's address (the main program or the proxy).
+    /// its EVM proxy (for the beacon, running `views`, zero for none),
+    /// configured through the proxy by `initialize`. Returns the contract's
+    /// address (the main program or the proxy).
     fn contract(
         &mut self,
         label: &str,
         main: &Program,
         constructor: (Bytes, String),
-        proxied: Option<(&Program, Option<EmbeddedCall>, EmbeddedCall)>,
+        proxied: Option<(&Program, Address, EmbeddedCall)>,
         owner: Address,
     ) -> Address {
-        let Some((beacon_program, set_views, initialize)) = proxied else {
+        let Some((beacon_program, views, initialize)) = proxied else {
             return self.program(label, main, Some(constructor));
         };
         let implementation =
@@ -652,8 +651,12 @@ impl<F: Fn(&Program) -> Activation> Builder<F> {
                 format!("constructor({implementation}, {owner})"),
             )),
         );
-        let calls = set_views.into_iter().chain([initialize]).collect();
-        self.proxy(&format!("{label} (beacon proxy)"), beacon, calls)
+        self.proxy(
+            &format!("{label} (beacon proxy)"),
+            beacon,
+            views,
+            vec![initialize],
+        )
     }
 }
 
@@ -742,8 +745,8 @@ pub fn plan(
         activated: HashSet::new(),
         steps: Vec::new(),
     };
-    let proxied = |set_views: Option<EmbeddedCall>, initialize: EmbeddedCall| {
-        proxies.map(|beacon| (beacon, set_views, initialize))
+    let proxied = |views: Address, initialize: EmbeddedCall| {
+        proxies.map(|beacon| (beacon, views, initialize))
     };
     let built = [
         builder.program(
@@ -767,10 +770,7 @@ pub fn plan(
                 ),
             ),
             proxied(
-                Some(configure(
-                    deploy::inference_set_views(c.inference_views),
-                    format!("setViews({})", c.inference_views),
-                )),
+                c.inference_views,
                 configure(
                     deploy::inference_initialize(lock_time, c.ledger, c.owner),
                     format!("initialize({lock_time}, {}, {})", c.ledger, c.owner),
@@ -800,10 +800,7 @@ pub fn plan(
                 ),
             ),
             proxied(
-                Some(configure(
-                    deploy::fine_tuning_set_views(c.fine_tuning_views),
-                    format!("setViews({})", c.fine_tuning_views),
-                )),
+                c.fine_tuning_views,
                 configure(
                     deploy::fine_tuning_initialize(lock_time, c.ledger, c.owner, penalty),
                     format!(
@@ -825,7 +822,7 @@ pub fn plan(
                 ),
             ),
             proxied(
-                None,
+                Address::ZERO,
                 configure(
                     deploy::ledger_initialize(c.inference, c.fine_tuning, c.owner),
                     format!(

@@ -39,17 +39,19 @@
 //!    the owner, the others: the proxies) so that nobody can claim it; it is
 //!    never used on its own storage;
 //! 3. the beacon, constructed with `(implementation, owner)`;
-//! 4. the proxy, created for the beacon, then, through the proxy,
-//!    `setViews(views)` (split contracts) and `initialize(...)`.
+//! 4. the proxy, created for the beacon (its creation code also writes the
+//!    views program of a split contract), then, through the proxy,
+//!    `initialize(...)`.
 //!
 //! In the order InferenceServing, FineTuningServing, LedgerManager, with
 //! consecutive nonces, so that every proxy address is known ahead (the
 //! ledger and InferenceServing need each other's).
 //!
 //! [`upgrade`] replaces a contract's programs: it deploys the new views
-//! program and implementation (constructed as in step 2), has the contract's
-//! owner point the proxy at the new views (`setViews`, through the proxy),
-//! then has the beacon's owner call `upgradeTo(implementation)`. The
+//! program and implementation (constructed as in step 2), has the beacon's
+//! owner point the proxy at the new views (`setViews`, through the proxy:
+//! the contract lets only its beacon's owner change the code that runs),
+//! then call `upgradeTo(implementation)` on the beacon. The
 //! proxy's address, storage and balance do not change. Between the two
 //! transactions the old main program runs with the new views, so a new
 //! views program must serve the old main program's storage too (it is the
@@ -406,14 +408,8 @@ async fn deploy_proxied(
     )
     .await?;
     *nonce += 1;
-    let set_views = views.map(set_views);
-    let calls: Vec<&[u8]> = set_views
-        .as_ref()
-        .map(|c| c.as_ref())
-        .into_iter()
-        .chain([initialize])
-        .collect();
-    let proxy = deploy_initialized(wallet, &proxy_initcode(beacon), &calls, Some(*nonce)).await?;
+    let initcode = proxy_initcode(beacon, views.unwrap_or_default());
+    let proxy = deploy_initialized(wallet, &initcode, &[initialize], Some(*nonce)).await?;
     *nonce += 1;
     Ok(Proxied {
         proxy: proxy.address,
@@ -589,7 +585,7 @@ pub async fn upgrade_to(
 }
 
 /// Upgrades contract `kind` of `deployment` to `programs`, sent by
-/// `wallet`, which must own both the contract and its beacon: deploys the
+/// `wallet`, which must own the contract's beacon: deploys the
 /// new views program (if any) and the new main program (initialized at
 /// creation, like every implementation), then `setViews(views)` through the
 /// proxy, then `upgradeTo(main)` on the beacon; updates `deployment`. The
@@ -597,8 +593,9 @@ pub async fn upgrade_to(
 ///
 /// Errors: [`UpgradeError::NotDeployed`] when the deployment has no
 /// contract `kind`; [`UpgradeError::Chain`] when a step fails, e.g.
-/// [`ChainError::Rpc`] carrying `OwnableUnauthorizedAccount(sender)` when
-/// `wallet` is not the owner. The contract then still runs its previous
+/// [`ChainError::Rpc`] carrying `Unauthorized(sender)` (`setViews`) or
+/// `OwnableUnauthorizedAccount(sender)` (`upgradeTo`) when `wallet` is not
+/// the beacon's owner. The contract then still runs its previous
 /// programs, unless only `upgradeTo` failed (the proxy then already names
 /// the new views program).
 pub async fn upgrade(

@@ -164,7 +164,7 @@ async fn deployment_wires_fine_tuning_into_the_ledger() {
             .await,
         );
     }
-    expect_revert::<FT::OwnableUnauthorizedAccount, _>(
+    expect_revert::<FT::Unauthorized, _>(
         send(&stranger.wallet, ft.setViews(stranger.address())).await,
     );
 

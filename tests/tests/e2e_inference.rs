@@ -181,10 +181,18 @@ async fn deployment_is_configured_in_the_creating_transaction() {
         serving.inference.ledgerAddress().call().await.unwrap()._0,
         d.ledger
     );
-    // Nor can a stranger point a split InferenceServing at other views.
+    // Nor can anyone, the owner included, point a constructed
+    // InferenceServing at other views: it has no upgrade authority.
     if let Some(views) = d.inference_views {
         eprintln!("views program {views}");
-        expect_revert::<IS::OwnableUnauthorizedAccount, _>(
+        expect_revert::<IS::Unauthorized, _>(
+            send(
+                &serving.owner,
+                serving.inference.setViews(stranger.address()),
+            )
+            .await,
+        );
+        expect_revert::<IS::Unauthorized, _>(
             send(
                 &stranger.wallet,
                 serving.inference.setViews(stranger.address()),

@@ -19,8 +19,9 @@ use serving_harness::{
     },
     chain::ChainError,
     deploy::{self, ServingConfig},
-    e2e::{eth, expect_revert, milli_eth, requests_hash, send, Serving, TeeKey, INFERENCE},
+    e2e::{eth, events, expect_revert, milli_eth, requests_hash, send, Serving, TeeKey, INFERENCE},
     node_or_skip,
+    upgrade::UpgradeableBeacon,
 };
 
 /// Lock time of refunds and of signer changes in these tests (seconds).
@@ -223,5 +224,63 @@ async fn switching_the_tee_signer_does_not_dodge_fees() {
         .unwrap()
         ._0;
     assert_eq!(failed, vec![u]);
+    serving.check_invariants().await;
+}
+
+/// Issue 16, item 2: the views program runs as the contract's code (with
+/// its identity, so it could call the ledger), so only the upgrade
+/// authority, the beacon's owner, may change it. Here the beacon is handed
+/// to another account: the contract's owner can no longer change the code
+/// that runs (`setViews` reverts `Unauthorized`), the beacon's new owner
+/// can, and the change is announced (`ViewsUpgraded`).
+#[tokio::test]
+async fn a_contract_owner_who_is_not_the_upgrade_authority_cannot_change_the_code() {
+    let node = node_or_skip!(deploy::node_options());
+    let (serving, proxied) =
+        Serving::deploy_with_proxies(node, ServingConfig::default().lock_time(LOCK_TIME))
+            .await
+            .unwrap_or_else(|e| panic!("deployment failed: {e}"));
+    let inference = &proxied.inference;
+    let views = inference
+        .views
+        .expect("InferenceServing has a views program");
+    let authority = serving.actor(eth(1)).await;
+    let beacon = UpgradeableBeacon::new(inference.beacon, serving.reader());
+    send(
+        &serving.owner,
+        beacon.transferOwnership(authority.address()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        serving.inference.owner().call().await.unwrap()._0,
+        serving.node.dev_address(0),
+        "the contract's owner stays"
+    );
+
+    // The contract's owner, a stranger: refused, the views still run.
+    let stranger = serving.actor(eth(1)).await;
+    for wallet in [&serving.owner, &stranger.wallet] {
+        let error = expect_revert::<IS::Unauthorized, _>(
+            send(wallet, serving.inference.setViews(stranger.address())).await,
+        );
+        assert_ne!(error.caller, authority.address());
+    }
+    assert_eq!(
+        serving.inference.lockTime().call().await.unwrap()._0,
+        U256::from(LOCK_TIME)
+    );
+
+    // The upgrade authority: accepted and announced.
+    let receipt = send(&authority.wallet, serving.inference.setViews(views))
+        .await
+        .unwrap();
+    let announced = events::<IS::ViewsUpgraded>(&receipt, inference.proxy);
+    assert_eq!(announced.len(), 1);
+    assert_eq!(announced[0].views, views);
+    assert_eq!(
+        serving.inference.lockTime().call().await.unwrap()._0,
+        U256::from(LOCK_TIME)
+    );
     serving.check_invariants().await;
 }

@@ -1,4 +1,4 @@
-//! The FineTuningServing main program: settlement, deliverables, acknowledgements, the owner's and the ledger's functions; its fallback delegates every other selector to the views program.
+//! The FineTuningServing main program: settlement, deliverables, acknowledgements, ownership and the ledger's functions; its fallback delegates every other selector to the views program.
 //!
 //! The program only exports the contract of the `fine-tuning-serving` crate (its
 //! storage, logic and `#[public]` functions live there, shared with the

@@ -1,4 +1,4 @@
-//! The FineTuningServing views program: the views and the service registry, run by the main program's delegatecall on its storage.
+//! The FineTuningServing views program: the views, the service registry and the owner's settings (lock time, penalty), run by the main program's delegatecall on its storage.
 //!
 //! The program only exports the contract of the `fine-tuning-serving` crate (its
 //! storage, logic and `#[public]` functions live there, shared with the

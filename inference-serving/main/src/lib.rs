@@ -1,4 +1,4 @@
-//! The InferenceServing main program: every state-changing function; its fallback delegates every other selector to the views program.
+//! The InferenceServing main program: the functions of users, providers and the ledger; its fallback delegates every other selector to the views program.
 //!
 //! The program only exports the contract of the `inference-serving` crate (its
 //! storage, logic and `#[public]` functions live there, shared with the

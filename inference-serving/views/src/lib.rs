@@ -1,4 +1,4 @@
-//! The InferenceServing views program: the read-only functions, run by the main program's delegatecall on its storage.
+//! The InferenceServing views program: the read-only functions and the owner's administration, run by the main program's delegatecall on its storage.
 //!
 //! The program only exports the contract of the `inference-serving` crate (its
 //! storage, logic and `#[public]` functions live there, shared with the

@@ -238,10 +238,10 @@ fn the_proxied_plan_wires_the_proxies() {
         let start = overhead - calls;
         step.data[start..start + step.data.len() - overhead].to_vec()
     };
-    for (first, beaconed, contract) in [
-        (1, p.inference, c.inference),
-        (5, p.fine_tuning, c.fine_tuning),
-        (8, p.ledger, c.ledger),
+    for (first, beaconed, contract, views) in [
+        (1, p.inference, c.inference, c.inference_views),
+        (5, p.fine_tuning, c.fine_tuning, c.fine_tuning_views),
+        (8, p.ledger, c.ledger, Address::ZERO),
     ] {
         let (step, proxy) = (&plan.steps[first + 2], first + 2);
         assert_eq!(
@@ -252,10 +252,11 @@ fn the_proxied_plan_wires_the_proxies() {
         let (named, owner) =
             <(Address, Address)>::abi_decode_params(&constructor(first + 1), true).unwrap();
         assert_eq!((named, owner), (beaconed.implementation, c.owner));
-        // The proxy is the EVM beacon proxy of this beacon.
+        // The proxy is the EVM beacon proxy of this beacon, with the views
+        // program of its contract.
         assert_eq!(
             proxy_initcode(proxy),
-            upgrade::proxy_initcode(beaconed.beacon)
+            upgrade::proxy_initcode(beaconed.beacon, views)
         );
         assert_eq!(plan.steps[proxy].address, contract);
     }
@@ -268,25 +269,14 @@ fn the_proxied_plan_wires_the_proxies() {
         <(Address, Address, Address)>::abi_decode_params(&constructor(8), true).unwrap(),
         (c.inference, c.fine_tuning, c.owner)
     );
-    // Through the proxies: setViews and initialize with the proxies'
-    // addresses.
+    // Through the proxies: initialize with the proxies' addresses.
     let inference = config(3);
-    assert_eq!(
-        InferenceServing::setViewsCall::abi_decode(inference[0], true)
-            .unwrap()
-            .views,
-        c.inference_views
-    );
-    let init = InferenceServing::initializeCall::abi_decode(inference[1], true).unwrap();
+    assert_eq!(inference.len(), 1);
+    let init = InferenceServing::initializeCall::abi_decode(inference[0], true).unwrap();
     assert_eq!((init.ledger, init.owner), (c.ledger, c.owner));
     let fine_tuning = config(7);
-    assert_eq!(
-        FineTuningServing::setViewsCall::abi_decode(fine_tuning[0], true)
-            .unwrap()
-            .views,
-        c.fine_tuning_views
-    );
-    let init = FineTuningServing::initializeCall::abi_decode(fine_tuning[1], true).unwrap();
+    assert_eq!(fine_tuning.len(), 1);
+    let init = FineTuningServing::initializeCall::abi_decode(fine_tuning[0], true).unwrap();
     assert_eq!((init.ledger, init.owner), (c.ledger, c.owner));
     let ledger = config(10);
     assert_eq!(ledger.len(), 1);
@@ -382,4 +372,12 @@ fn the_rendering_shows_every_transaction() {
 fn errors_fit_one_line() {
     let error = DeployError::Rpc("a\nb\n  c".into());
     assert_eq!(error.one_line(), "JSON-RPC request failed: a b c");
+}
+
+#[test]
+fn the_contracts_read_the_slots_the_proxy_writes() {
+    use serving_contracts::serving;
+    use serving_scripts::evm;
+    assert_eq!(serving::BEACON_SLOT.to_be_bytes(), evm::BEACON_SLOT.0);
+    assert_eq!(serving::VIEWS_SLOT.to_be_bytes(), evm::VIEWS_SLOT.0);
 }
