@@ -1,6 +1,8 @@
 //! Unit tests of `deployment`.
 
-use super::*;
+use alloy::sol_types::SolCall;
+
+use super::{stylus_deployer::StylusDeployer, *};
 use crate::bindings::{fine_tuning::FineTuningServing, InferenceServing, LedgerManager};
 
 /// Init code as `cargo xtask build` writes it, around Stylus code made
