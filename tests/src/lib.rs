@@ -12,6 +12,7 @@ pub mod deploy;
 pub mod deployment;
 #[cfg(feature = "chain")]
 pub mod e2e;
+pub mod fuzz;
 pub mod market;
 #[cfg(feature = "chain")]
 pub mod upgrade;

@@ -20,6 +20,7 @@ use serving_harness::{
     chain::ChainError,
     deploy::{self, ServingConfig},
     e2e::{eth, events, expect_revert, milli_eth, requests_hash, send, Serving, TeeKey, INFERENCE},
+    fuzz::{self, CalldataGen},
     node_or_skip,
     upgrade::UpgradeableBeacon,
 };
@@ -282,5 +283,88 @@ async fn a_contract_owner_who_is_not_the_upgrade_authority_cannot_change_the_cod
         serving.inference.lockTime().call().await.unwrap()._0,
         U256::from(LOCK_TIME)
     );
+    serving.check_invariants().await;
+}
+
+/// Issue 16, item 5, on the node: random and mutated calldata for every
+/// public function of the three contracts, sent as `eth_call`s to each
+/// contract's address (the main program, and through its fallback the
+/// views program) from the deployment's accounts and a stranger. Every
+/// answer is a success or an error the contract declares; an empty revert
+/// (what a trap or a panic gives) only where the calldata does not decode.
+/// `FUZZ_NODE_CALLS` sets the count (default 2,000).
+#[tokio::test]
+async fn random_calldata_gets_a_declared_answer() {
+    use alloy::primitives::hex;
+    use rand::Rng;
+    let serving = serving_or_skip!();
+    let provider = serving.provider().await;
+    let tee = TeeKey::random();
+    let user = serving.user(eth(1)).await;
+    serving
+        .open_account(&user, provider.address(), milli_eth(100), &tee)
+        .await;
+    let mut contracts = vec![
+        (
+            serving.ledger_address(),
+            fuzz::contract_abi(fuzz::LEDGER_ABI),
+        ),
+        (
+            serving.inference_address(),
+            fuzz::contract_abi(fuzz::INFERENCE_ABI),
+        ),
+    ];
+    let fine_tuning = serving.deployment.fine_tuning_address();
+    if !fine_tuning.is_zero() {
+        contracts.push((fine_tuning, fuzz::contract_abi(fuzz::FINE_TUNING_ABI)));
+    }
+    let senders = [
+        serving.node.dev_address(0),
+        provider.address(),
+        user.address(),
+        Address::repeat_byte(0x5e),
+    ];
+    let mut addresses = senders.to_vec();
+    addresses.extend(contracts.iter().map(|(at, _)| *at));
+    let mut gen = CalldataGen::new(16, addresses);
+    let reader = serving.reader();
+    let mut tally = fuzz::Tally::default();
+    for n in 0..fuzz::count_from_env("FUZZ_NODE_CALLS", 2_000) {
+        let (at, abi) = &contracts[gen.rng.random_range(0..contracts.len())];
+        let function = gen.function(abi);
+        let input = gen.calldata(function);
+        let from = senders[gen.rng.random_range(0..senders.len())];
+        let tx = TransactionRequest::default()
+            .with_from(from)
+            .with_to(*at)
+            .with_input(Bytes::from(input.clone()));
+        let answer = match reader.call(&tx).await {
+            Ok(_) => Ok(Bytes::new()),
+            Err(e) => {
+                let error = ChainError::Rpc(e);
+                match serving_harness::e2e::revert_data(&error) {
+                    Some(data) => Err(data),
+                    None if error.to_string().contains("revert") => Err(Bytes::new()),
+                    None => panic!("call {n} failed outside the contract: {error}"),
+                }
+            }
+        };
+        let outcome = fuzz::judge(
+            abi,
+            true,
+            &input,
+            answer.as_ref().map(|_| ()).map_err(|data| &data[..]),
+        )
+        .unwrap_or_else(|broken| {
+            panic!(
+                "{broken}: call {n}, {} at {at} from {from}, calldata 0x{}",
+                function.signature(),
+                hex::encode(&input)
+            )
+        });
+        tally.count(outcome);
+    }
+    eprintln!("calldata fuzz (node): {tally}");
+    assert!(tally.succeeded > 0 && tally.declared > 0);
     serving.check_invariants().await;
 }

@@ -15,6 +15,7 @@ extern crate alloc;
 
 use std::collections::{HashMap, HashSet};
 
+use alloy_json_abi::{JsonAbi, StateMutability};
 use alloy_primitives::{Address, B256, U256};
 use fine_tuning_serving::FineTuningServing;
 use inference_serving::{AccountViews, InferenceServing};
@@ -22,6 +23,7 @@ use k256::ecdsa::SigningKey;
 use ledger_manager::LedgerManager;
 use motsu::prelude::*;
 use proptest::prelude::*;
+use rand::Rng;
 use serving_contracts::{
     abi::{
         fine_tuning::{Quota, VerifierInput},
@@ -29,6 +31,7 @@ use serving_contracts::{
     },
     testing::Wallet,
 };
+use serving_harness::fuzz::{self, CalldataGen, Outcome};
 use serving_verifier::{native, settlement_digest, verifier_input_digest};
 
 const USERS: usize = 4;
@@ -619,10 +622,18 @@ impl Market {
                 continue;
             };
             let mut sum = U256::ZERO;
+            // Every provider with an account is in the ledger's lists, and
+            // the totals count every account in them (also with providers
+            // the market did not make: the calldata fuzz registers some).
             for &p in &self.providers {
-                if !self.inference.sender(user).account_exists(user, p) {
-                    continue;
+                if self.inference.sender(user).account_exists(user, p) {
+                    assert!(ledger.inferenceProviders.contains(&p));
                 }
+                if self.fine_tuning.sender(user).account_exists(user, p) {
+                    assert!(ledger.fineTuningProviders.contains(&p));
+                }
+            }
+            for &p in &ledger.inferenceProviders {
                 let account = self.inference.sender(user).get_account(user, p).unwrap();
                 assert!(
                     account.pendingRefund <= account.balance,
@@ -638,14 +649,10 @@ impl Market {
                     account.validRefundsLength,
                     U256::from(account.refunds.len())
                 );
-                assert!(ledger.inferenceProviders.contains(&p));
                 sum += account.balance;
                 held[0] += account.balance;
             }
-            for &p in &self.providers {
-                if !self.fine_tuning.sender(user).account_exists(user, p) {
-                    continue;
-                }
+            for &p in &ledger.fineTuningProviders {
                 let account = self.fine_tuning.sender(user).get_account(user, p).unwrap();
                 assert!(
                     account.pendingRefund <= account.balance,
@@ -656,7 +663,6 @@ impl Market {
                     refunds, account.pendingRefund,
                     "refunds do not sum to pending"
                 );
-                assert!(ledger.fineTuningProviders.contains(&p));
                 sum += account.balance;
                 held[1] += account.balance;
             }
@@ -747,6 +753,15 @@ fn root_hash(id: u8) -> [u8; 32] {
     *alloy_primitives::keccak256([id])
 }
 
+/// One motsu market at a time: motsu's shared storage is not safe under
+/// two busy threads (the property test and the calldata fuzz).
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
@@ -759,6 +774,7 @@ proptest! {
 
     #[test]
     fn invariants_hold_after_every_step(ops in proptest::collection::vec(op(), 1..40)) {
+        let _serial = serial();
         // motsu keeps one VM per thread: a thread per case keeps cases apart.
         std::thread::spawn(move || {
             let mut market = Market::new();
@@ -774,4 +790,192 @@ proptest! {
         .join()
         .map_err(|_| TestCaseError::fail("an invariant broke (see the panic above)"))?;
     }
+}
+
+// ------------------------------------------------------------ calldata fuzz
+
+/// A program's router, as its entrypoint runs it.
+type Route = fn(Vec<u8>, stylus_sdk::host::VM) -> stylus_sdk::ArbResult;
+
+/// One deployable program under the fuzz: its contract's JSON ABI (the
+/// functions to call and the errors it may revert with), the router, and
+/// whether it also answers every selector its router does not know
+/// (a main program's fallback) instead of reverting empty.
+struct Fuzzed {
+    name: &'static str,
+    abi: JsonAbi,
+    route: Route,
+    has_fallback: bool,
+}
+
+fn ledger_router(input: Vec<u8>, vm: stylus_sdk::host::VM) -> stylus_sdk::ArbResult {
+    stylus_sdk::abi::router_entrypoint::<LedgerManager, LedgerManager>(input, vm)
+}
+
+/// The five programs, with the contract each runs on (0: ledger, 1:
+/// inference, 2: fine-tuning).
+fn fuzzed_programs() -> Vec<(usize, Fuzzed)> {
+    let (ledger, inference, fine_tuning) =
+        (fuzz::LEDGER_ABI, fuzz::INFERENCE_ABI, fuzz::FINE_TUNING_ABI);
+    let program = |name, json, route: Route, has_fallback| Fuzzed {
+        name,
+        abi: fuzz::contract_abi(json),
+        route,
+        has_fallback,
+    };
+    vec![
+        (0, program("LedgerManager", ledger, ledger_router, true)),
+        (
+            1,
+            program(
+                "InferenceServing main",
+                inference,
+                inference_serving::main_program,
+                true,
+            ),
+        ),
+        (
+            1,
+            program(
+                "InferenceServing views",
+                inference,
+                inference_serving::views_program,
+                false,
+            ),
+        ),
+        (
+            2,
+            program(
+                "FineTuningServing main",
+                fine_tuning,
+                fine_tuning_serving::main_program,
+                true,
+            ),
+        ),
+        (
+            2,
+            program(
+                "FineTuningServing views",
+                fine_tuning,
+                fine_tuning_serving::views_program,
+                false,
+            ),
+        ),
+    ]
+}
+
+impl Market {
+    /// Runs `input` through `route` on contract `contract` (0: ledger, 1:
+    /// inference, 2: fine-tuning) as `sender` with `value`; motsu undoes
+    /// a reverted call.
+    fn route(
+        &self,
+        contract: usize,
+        route: Route,
+        sender: Address,
+        value: U256,
+        input: Vec<u8>,
+    ) -> stylus_sdk::ArbResult {
+        let host = || stylus_sdk::host::VM {
+            host: Box::new(stylus_sdk::host::WasmVM {}),
+        };
+        // Dereferencing a call sets motsu's sender, value and contract.
+        let result = match contract {
+            0 => {
+                let mut call = self.ledger.sender_and_value(sender, value);
+                let _: &mut LedgerManager = &mut call;
+                route(input, host())
+            }
+            1 => {
+                let mut call = self.inference.sender_and_value(sender, value);
+                let _: &mut InferenceServing = &mut call;
+                route(input, host())
+            }
+            _ => {
+                let mut call = self.fine_tuning.sender_and_value(sender, value);
+                let _: &mut FineTuningServing = &mut call;
+                route(input, host())
+            }
+        };
+        result.motsu_res()
+    }
+}
+
+#[test]
+fn raw_calldata_succeeds_or_reverts_with_a_declared_error() {
+    let calls = fuzz::count_from_env("FUZZ_CALLS", 3_000);
+    // `FUZZ_TRACE`: print each call before it runs (a panic in a motsu
+    // hostio aborts the process without unwinding).
+    let trace = std::env::var_os("FUZZ_TRACE").is_some();
+    let _serial = serial();
+    std::thread::spawn(move || {
+        let mut market = Market::new();
+        market.open_accounts();
+        let programs = fuzzed_programs();
+        let mut senders: Vec<Address> = market.users.clone();
+        senders.extend(&market.providers);
+        senders.extend([market.owner, Address::repeat_byte(0x5e)]);
+        // The owner and the stranger can receive value too (a refund of a
+        // ledger one of them opened): motsu sends value only to contracts.
+        let _wallets: Vec<Contract<Wallet>> = senders[USERS + PROVIDERS..]
+            .iter()
+            .map(|&account| Contract::new_at(account))
+            .collect();
+        // Their ledgers count in the invariants.
+        market.users.extend(&senders[USERS + PROVIDERS..]);
+        let mut addresses = senders.clone();
+        addresses.extend([
+            Address::ZERO,
+            market.ledger.address(),
+            market.inference.address(),
+            market.fine_tuning.address(),
+        ]);
+        let mut gen = CalldataGen::new(16, addresses);
+        let mut tally = fuzz::Tally::default();
+        for n in 0..calls {
+            let (contract, program) = &programs[gen.rng.random_range(0..programs.len())];
+            let function = gen.function(&program.abi);
+            let input = gen.calldata(function);
+            let sender = senders[gen.rng.random_range(0..senders.len())];
+            let payable = function.state_mutability == StateMutability::Payable;
+            // Value only from the accounts whose money the invariants count.
+            let value = U256::from(gen.rng.random_range(0..2_000u64));
+            let value = if payable
+                && gen.rng.random_bool(0.5)
+                && !senders[USERS + PROVIDERS..].contains(&sender)
+                && native_balance(sender) >= value
+            {
+                value
+            } else {
+                U256::ZERO
+            };
+            let context = format!(
+                "call {n}: {} {} from {sender} value {value}, calldata 0x{}",
+                program.name,
+                function.signature(),
+                alloy_primitives::hex::encode(&input)
+            );
+            if trace {
+                eprintln!("{context}");
+            }
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                market.route(*contract, program.route, sender, value, input.clone())
+            }))
+            .unwrap_or_else(|_| panic!("panicked: {context}"));
+            let answer = result.as_ref().map(|_| ()).map_err(Vec::as_slice);
+            let outcome = fuzz::judge(&program.abi, program.has_fallback, &input, answer)
+                .unwrap_or_else(|broken| panic!("{broken}: {context}"));
+            if outcome == Outcome::Succeeded {
+                market.check_invariants();
+            }
+            tally.count(outcome);
+        }
+        eprintln!("calldata fuzz (native): {tally}");
+        assert!(
+            tally.succeeded > 0 && tally.declared > 0,
+            "the fuzz reached both outcomes"
+        );
+    })
+    .join()
+    .expect("the calldata fuzz failed (see the panic above)");
 }
