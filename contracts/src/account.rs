@@ -92,6 +92,23 @@ pub struct AccountView {
     pub refunds: Vec<Refund>,
 }
 
+/// A provider's account as its list holds it: the user, and the account's
+/// index in [`Accounts`]' list of every account.
+#[storage]
+pub struct ProviderEntry {
+    user: StorageAddress,
+    index: StorageU32,
+}
+
+/// An account as the list of every account holds it: the user, and the
+/// provider's 1-based position in the set of providers (which never
+/// shrinks, so positions are stable).
+#[storage]
+pub struct AccountKey {
+    user: StorageAddress,
+    provider: StorageU32,
+}
+
 /// Why a charge was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChargeError {
@@ -104,11 +121,14 @@ pub enum ChargeError {
 /// The sub-accounts of one serving contract.
 #[storage]
 pub struct Accounts {
-    /// The providers that have at least one account.
+    /// Every provider that ever had an account; never shrinks.
     providers: AddressSet,
     records: StorageMap<Address, StorageMap<Address, AccountRecord>>,
     /// The users of each provider, in opening order (with swap-removal).
-    users_by_provider: StorageMap<Address, StorageVec<StorageAddress>>,
+    users_by_provider: StorageMap<Address, StorageVec<ProviderEntry>>,
+    /// Every account, in opening order (with swap-removal): what
+    /// `getAllAccounts` pages without walking the providers.
+    all: StorageVec<AccountKey>,
 }
 
 fn narrow(value: U256) -> Option<U96> {
@@ -215,6 +235,12 @@ impl AccountRecord {
 }
 
 impl Accounts {
+    /// Emits `BalanceUpdated` with the account's balance and pending
+    /// refund.
+    pub fn emit_balance_of(&self, user: Address, provider: Address) {
+        self.emit_balance(user, provider, &self.records.get(user).get(provider));
+    }
+
     fn emit_balance(&self, user: Address, provider: Address, record: &AccountRecord) {
         log(
             self.vm(),
@@ -232,7 +258,9 @@ impl Accounts {
         self.records.get(user).get(provider).exists()
     }
 
-    fn existing(&self, user: Address, provider: Address) -> Result<(), Vec<u8>> {
+    /// Errors: `AccountNotExists` unless `user` has an account with
+    /// `provider`.
+    pub fn existing(&self, user: Address, provider: Address) -> Result<(), Vec<u8>> {
         if self.exists(user, provider) {
             Ok(())
         } else {
@@ -256,8 +284,16 @@ impl Accounts {
         let mut record = users.setter(provider);
         let created = !record.exists();
         let moved = if created {
+            self.providers.insert(provider);
+            let index = U32::from(self.all.len());
+            let mut key = self.all.grow();
+            key.user.set(user);
+            key.provider
+                .set(U32::from(self.providers.position(provider)));
             let mut list = self.users_by_provider.setter(provider);
-            list.push(user);
+            let mut entry = list.grow();
+            entry.user.set(user);
+            entry.index.set(index);
             record.position.set(U32::from(list.len()));
             amount
         } else {
@@ -271,9 +307,6 @@ impl Accounts {
             })
         })?;
         record.balance.set(balance);
-        if created {
-            self.providers.insert(provider);
-        }
         let record = self.records.get(user);
         self.emit_balance(user, provider, &record.get(provider));
         Ok((wide(moved), created))
@@ -372,20 +405,35 @@ impl Accounts {
         // signer's grace: records it signed are still owed.
         record.signer.set(Address::ZERO);
         let mut list = self.users_by_provider.setter(provider);
-        let last = list.len();
-        if position != last {
-            let moved = list.get(last - 1).unwrap_or_default();
-            list.setter(position - 1).unwrap().set(moved);
+        let index = list.getter(position - 1).unwrap().index.get();
+        // A shrunk entry is left as it was: the next one pushed there
+        // overwrites both fields.
+        let last = list.shrink().unwrap();
+        let (moved, moved_index) = (last.user.get(), last.index.get());
+        if position <= list.len() {
+            let mut entry = list.setter(position - 1).unwrap();
+            entry.user.set(moved);
+            entry.index.set(moved_index);
             self.records
                 .setter(moved)
                 .setter(provider)
                 .position
                 .set(U32::from(position));
         }
-        let mut list = self.users_by_provider.setter(provider);
-        list.erase_last();
-        if list.is_empty() {
-            self.providers.remove(provider);
+        let last = self.all.shrink().unwrap();
+        let (moved, moved_provider) = (last.user.get(), last.provider.get());
+        if index.to::<usize>() < self.all.len() {
+            let mut key = self.all.setter(index).unwrap();
+            key.user.set(moved);
+            key.provider.set(moved_provider);
+            let provider = self.providers.at(moved_provider.to::<usize>() - 1);
+            let position = self.records.get(moved).get(provider).position.get();
+            self.users_by_provider
+                .setter(provider)
+                .setter(position.to::<usize>() - 1)
+                .unwrap()
+                .index
+                .set(index);
         }
         Ok(())
     }
@@ -522,34 +570,25 @@ impl Accounts {
     }
 
     fn user_at(&self, provider: Address, index: usize) -> Address {
-        self.users_by_provider
-            .get(provider)
-            .get(index)
+        let list = self.users_by_provider.get(provider);
+        list.getter(index)
+            .map(|entry| entry.user.get())
             .unwrap_or_default()
     }
 
     /// The `(user, provider)` pairs of the page `(offset, limit)` of every
-    /// account (grouped by provider), and the number of accounts. Errors:
-    /// `InvalidLimit`.
+    /// account (in opening order, the last one opened taking a deleted
+    /// one's place), and the number of accounts: two reads per account,
+    /// whatever the number of providers. Errors: `InvalidLimit`.
     pub fn page_all(&self, offset: U256, limit: U256) -> Result<Page, Vec<u8>> {
-        let counts: Vec<(Address, usize)> = (0..self.providers.len())
+        let total = self.all.len();
+        let pairs = page(total, offset, limit)?
             .map(|i| {
-                let provider = self.providers.at(i);
-                (provider, self.count_by_provider(provider))
+                let key = self.all.getter(i).unwrap();
+                let provider = self.providers.at(key.provider.get().to::<usize>() - 1);
+                (key.user.get(), provider)
             })
             .collect();
-        let total = counts.iter().map(|(_, n)| n).sum();
-        let wanted = page(total, offset, limit)?;
-        let mut pairs = Vec::new();
-        let mut first = 0;
-        for (provider, count) in counts {
-            let start = wanted.start.max(first);
-            let end = wanted.end.min(first + count);
-            for i in start..end.max(start) {
-                pairs.push((self.user_at(provider, i - first), provider));
-            }
-            first += count;
-        }
         Ok((pairs, total))
     }
 

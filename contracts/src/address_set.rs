@@ -19,7 +19,12 @@ pub struct AddressSet {
 impl AddressSet {
     /// Whether `member` is in the set.
     pub fn contains(&self, member: Address) -> bool {
-        self.positions.get(member) != U32::ZERO
+        self.position(member) != 0
+    }
+
+    /// The 1-based position of `member`; 0 when it is not in the set.
+    pub fn position(&self, member: Address) -> usize {
+        self.positions.get(member).to()
     }
 
     /// Adds `member`; returns false when it was already there.

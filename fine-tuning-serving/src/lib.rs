@@ -55,8 +55,7 @@ use alloy_primitives::{Address, U256, U8};
 use serving_contracts::{
     abi::{
         fine_tuning::{DeliverableNotExists, VerifierInput},
-        revert, AccountNotExists, BalanceUpdated, InvalidLimit, InvalidVerifierInput,
-        ServiceNotExist, Unauthorized,
+        revert, InvalidLimit, InvalidVerifierInput, ServiceNotExist, Unauthorized,
     },
     account::{Accounts, ChargeError},
     address_set::AddressSet,
@@ -70,7 +69,6 @@ use stylus_sdk::{
     storage::{
         StorageAddress, StorageArray, StorageBool, StorageMap, StorageU256, StorageU8, StorageVec,
     },
-    stylus_core::log,
     ArbResult,
 };
 
@@ -161,13 +159,6 @@ impl FineTuningServing {
         self.config.ownable.only_owner(self.vm().msg_sender())
     }
 
-    fn existing(&self, user: Address, provider: Address) -> Result<(), Vec<u8>> {
-        if !self.accounts.exists(user, provider) {
-            return Err(revert(AccountNotExists { user, provider }));
-        }
-        Ok(())
-    }
-
     fn set_penalty_percentage(&mut self, percentage: U256) -> Result<(), Vec<u8>> {
         if percentage > U256::from(MAX_PENALTY) {
             return Err(revert(InvalidLimit {
@@ -182,7 +173,7 @@ impl FineTuningServing {
     /// Marks the deliverable `id` of `user`'s account with `provider` as
     /// acknowledged. Errors: `AccountNotExists`, `DeliverableNotExists`.
     fn acknowledge(&mut self, user: Address, provider: Address, id: String) -> Result<(), Vec<u8>> {
-        self.existing(user, provider)?;
+        self.accounts.existing(user, provider)?;
         let mut accounts = self.deliverables.setter(user);
         let mut deliverables = accounts.setter(provider);
         let slot = deliverables
@@ -291,7 +282,7 @@ impl FineTuningServing {
         model_root_hash: stylus_sdk::abi::Bytes,
     ) -> Result<(), Vec<u8>> {
         let provider = self.only_initialized()?;
-        self.existing(user, provider)?;
+        self.accounts.existing(user, provider)?;
         let now = self.vm().block_timestamp();
         self.deliverables
             .setter(user)
@@ -367,7 +358,7 @@ impl FineTuningServing {
             taskFee: task_fee,
             user,
         } = verifier_input;
-        self.existing(user, provider)?;
+        self.accounts.existing(user, provider)?;
         let now = self.vm().block_timestamp();
         if !self
             .accounts
@@ -421,15 +412,7 @@ impl FineTuningServing {
                 .slot_mut(slot)
                 .set_secret(&secret);
         }
-        log(
-            self.vm(),
-            BalanceUpdated {
-                user,
-                provider,
-                amount: self.accounts.balance(user, provider),
-                pendingRefund: self.accounts.pending_refund(user, provider),
-            },
-        );
+        self.accounts.emit_balance_of(user, provider);
         if !fee.is_zero() {
             call(
                 self.vm(),

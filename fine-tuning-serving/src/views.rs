@@ -202,7 +202,7 @@ impl FineTuningServing {
         provider: Address,
         id: String,
     ) -> Result<Deliverable, Vec<u8>> {
-        self.existing(user, provider)?;
+        self.accounts.existing(user, provider)?;
         let deliverable = self.deliverables.get(user).get(provider).get(&id);
         deliverable.ok_or_else(|| revert(DeliverableNotExists { id }))
     }
@@ -214,14 +214,14 @@ impl FineTuningServing {
         user: Address,
         provider: Address,
     ) -> Result<Vec<Deliverable>, Vec<u8>> {
-        self.existing(user, provider)?;
+        self.accounts.existing(user, provider)?;
         Ok(self.deliverables.get(user).get(provider).list())
     }
 
     /// The account of `user` with `provider`, with its refunds and
     /// deliverables. Errors: `AccountNotExists`.
     pub fn get_account(&self, user: Address, provider: Address) -> Result<AccountDetails, Vec<u8>> {
-        self.existing(user, provider)?;
+        self.accounts.existing(user, provider)?;
         let AccountView {
             user,
             provider,

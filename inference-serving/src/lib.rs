@@ -29,9 +29,8 @@ use alloc::{vec, vec::Vec};
 use alloy_primitives::{Address, U256, U64};
 use serving_contracts::{
     abi::{
-        revert, AccountNotExists, InvalidProofInputs, ServiceNotExist, ServiceParams,
-        ServiceRemoved, ServiceUpdated, TEESettlementCompleted, TEESettlementData,
-        TEESettlementFailed,
+        revert, InvalidProofInputs, ServiceNotExist, ServiceParams, ServiceRemoved, ServiceUpdated,
+        TEESettlementCompleted, TEESettlementData, TEESettlementFailed,
     },
     account::{Accounts, ChargeError},
     address_set::AddressSet,
@@ -103,13 +102,6 @@ impl InferenceServing {
         self.config.only_ledger(self.vm().msg_sender())
     }
 
-    fn existing(&self, user: Address, provider: Address) -> Result<(), Vec<u8>> {
-        if !self.accounts.exists(user, provider) {
-            return Err(revert(AccountNotExists { user, provider }));
-        }
-        Ok(())
-    }
-
     /// Checks and charges one record at `now`; the reason strings are the
     /// reference's (brokers match on them).
     fn settle_record(
@@ -150,6 +142,63 @@ impl InferenceServing {
                 ChargeError::NonceUsed => "Nonce already processed",
                 ChargeError::InsufficientBalance => "Insufficient balance",
             })
+    }
+}
+
+/// The service registry, routed through the views program (`views.rs`)
+/// to keep the main program small: rarely called, so the extra delegate
+/// call costs little.
+impl InferenceServing {
+    /// Registers or updates the caller's service. Errors: `NotInitialized`.
+    /// Emits `ServiceUpdated`.
+    pub fn add_or_update_service(&mut self, params: ServiceParams) -> Result<(), Vec<u8>> {
+        let provider = self.only_initialized()?;
+        let now = self.vm().block_timestamp();
+        self.providers.insert(provider);
+        let mut service = self.services.setter(provider);
+        service.input_price.set(params.inputPrice);
+        service.output_price.set(params.outputPrice);
+        service.updated_at.set(U64::from(now));
+        service.service_type.set(&params.serviceType);
+        service.url.set(&params.url);
+        service.model.set(&params.model);
+        service.verifiability.set(&params.verifiability);
+        service.additional_info.set(&params.additionalInfo);
+        log(
+            self.vm(),
+            ServiceUpdated {
+                service: provider,
+                serviceType: params.serviceType,
+                url: params.url,
+                inputPrice: params.inputPrice,
+                outputPrice: params.outputPrice,
+                updatedAt: U256::from(now),
+                model: params.model,
+                verifiability: params.verifiability,
+            },
+        );
+        Ok(())
+    }
+
+    /// Removes the caller's service; its accounts stay (users can still
+    /// retrieve their funds) but no new account can be opened. Errors:
+    /// `NotInitialized`, `ServiceNotExist`. Emits `ServiceRemoved`.
+    pub fn remove_service(&mut self) -> Result<(), Vec<u8>> {
+        let provider = self.only_initialized()?;
+        if !self.providers.remove(provider) {
+            return Err(revert(ServiceNotExist { provider }));
+        }
+        let mut service = self.services.setter(provider);
+        service.input_price.set(U256::ZERO);
+        service.output_price.set(U256::ZERO);
+        service.updated_at.set(U64::ZERO);
+        service.service_type.clear();
+        service.url.clear();
+        service.model.clear();
+        service.verifiability.clear();
+        service.additional_info.clear();
+        log(self.vm(), ServiceRemoved { service: provider });
+        Ok(())
     }
 }
 
@@ -228,58 +277,6 @@ impl InferenceServing {
         self.config.delegate_to_views(input)
     }
 
-    /// Registers or updates the caller's service. Errors: `NotInitialized`.
-    /// Emits `ServiceUpdated`.
-    pub fn add_or_update_service(&mut self, params: ServiceParams) -> Result<(), Vec<u8>> {
-        let provider = self.only_initialized()?;
-        let now = self.vm().block_timestamp();
-        self.providers.insert(provider);
-        let mut service = self.services.setter(provider);
-        service.input_price.set(params.inputPrice);
-        service.output_price.set(params.outputPrice);
-        service.updated_at.set(U64::from(now));
-        service.service_type.set(&params.serviceType);
-        service.url.set(&params.url);
-        service.model.set(&params.model);
-        service.verifiability.set(&params.verifiability);
-        service.additional_info.set(&params.additionalInfo);
-        log(
-            self.vm(),
-            ServiceUpdated {
-                service: provider,
-                serviceType: params.serviceType,
-                url: params.url,
-                inputPrice: params.inputPrice,
-                outputPrice: params.outputPrice,
-                updatedAt: U256::from(now),
-                model: params.model,
-                verifiability: params.verifiability,
-            },
-        );
-        Ok(())
-    }
-
-    /// Removes the caller's service; its accounts stay (users can still
-    /// retrieve their funds) but no new account can be opened. Errors:
-    /// `NotInitialized`, `ServiceNotExist`. Emits `ServiceRemoved`.
-    pub fn remove_service(&mut self) -> Result<(), Vec<u8>> {
-        let provider = self.only_initialized()?;
-        if !self.providers.remove(provider) {
-            return Err(revert(ServiceNotExist { provider }));
-        }
-        let mut service = self.services.setter(provider);
-        service.input_price.set(U256::ZERO);
-        service.output_price.set(U256::ZERO);
-        service.updated_at.set(U64::ZERO);
-        service.service_type.clear();
-        service.url.clear();
-        service.model.clear();
-        service.verifiability.clear();
-        service.additional_info.clear();
-        log(self.vm(), ServiceRemoved { service: provider });
-        Ok(())
-    }
-
     /// The caller (a user) acknowledges `signer` as the TEE key that signs
     /// settlements of its account with `provider` (zero revokes). Records
     /// signed by the signer it replaces still settle for the lock time.
@@ -306,7 +303,7 @@ impl InferenceServing {
         provider_pub_key: [U256; 2],
     ) -> Result<(), Vec<u8>> {
         let user = self.vm().msg_sender();
-        self.existing(user, provider)?;
+        self.accounts.existing(user, provider)?;
         let mut keys = self.provider_pub_keys.setter(user);
         let mut key = keys.setter(provider);
         for (i, part) in provider_pub_key.into_iter().enumerate() {

@@ -858,6 +858,60 @@ fn account_exists_and_pending_refund() {
         .account_exists(env.provider, alice));
 }
 
+/// Deleting accounts in any order (each deletion moves the last account
+/// of both lists into the hole) leaves every account listed once, in the
+/// list of all accounts and in its provider's.
+#[motsu::test]
+fn the_account_lists_stay_exact_through_deletions() {
+    let env = Env::new();
+    let providers = [
+        env.provider,
+        env.provider_named("p2"),
+        env.provider_named("p3"),
+    ];
+    let users: Vec<Address> = ["a", "b", "c", "d"]
+        .iter()
+        .map(|tag| env.user(tag, 100))
+        .collect();
+    let mut open = Vec::new();
+    for (i, &user) in users.iter().enumerate() {
+        for &provider in &providers[..1 + i % 3] {
+            env.transfer(user, provider, 0);
+            open.push((user, provider));
+        }
+    }
+    let view = env.inference.sender(users[0]);
+    let listed = |accounts: Vec<Account>| {
+        let mut pairs: Vec<_> = accounts.into_iter().map(|a| (a.user, a.provider)).collect();
+        pairs.sort();
+        pairs
+    };
+    // A fixed scramble of the seven accounts: middle ones, then the ends.
+    for step in [3, 1, 4, 0, 2, 1, 0] {
+        let (user, provider) = open.remove(step);
+        env.inference
+            .sender(env.ledger.address())
+            .delete_accounts(user, vec![provider])
+            .motsu_unwrap();
+        let mut want = open.clone();
+        want.sort();
+        let (all, total) = view.get_all_accounts(U256::ZERO, U256::ZERO).motsu_unwrap();
+        assert_eq!((listed(all), total), (want.clone(), u(open.len() as u64)));
+        for provider in providers {
+            let (page, _) = view
+                .get_accounts_by_provider(provider, U256::ZERO, U256::ZERO)
+                .motsu_unwrap();
+            let mine: Vec<_> = want
+                .iter()
+                .filter(|(_, p)| *p == provider)
+                .copied()
+                .collect();
+            assert_eq!(listed(page), mine);
+        }
+    }
+    assert!(open.is_empty());
+}
+
 #[motsu::test]
 fn paged_account_views() {
     let env = Env::new();
@@ -880,7 +934,7 @@ fn paged_account_views() {
     }
     .abi_encode();
 
-    // Every account, grouped by provider.
+    // Every account, in opening order.
     let (all, total) = view.get_all_accounts(U256::ZERO, U256::ZERO).motsu_unwrap();
     assert_eq!(total, u(4));
     let expected = vec![

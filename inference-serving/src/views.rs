@@ -9,7 +9,7 @@ use alloc::{vec, vec::Vec};
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolCall;
 use serving_contracts::{
-    abi::{revert, Account, IPagedViews, Service, ServiceNotExist, UserInfo},
+    abi::{revert, Account, IPagedViews, Service, ServiceNotExist, ServiceParams, UserInfo},
     account::{AccountView, Accounts},
     account_views::AccountViews,
     interfaces::{view, ILedger},
@@ -114,7 +114,7 @@ impl InferenceServing {
 
     /// The account of `user` with `provider`. Errors: `AccountNotExists`.
     pub fn get_account(&self, user: Address, provider: Address) -> Result<Account, Vec<u8>> {
-        self.existing(user, provider)?;
+        self.accounts.existing(user, provider)?;
         self.account(user, provider)
     }
 }
@@ -174,6 +174,18 @@ impl InferenceViews {
     /// `OwnableUnauthorizedAccount`. Emits `OwnershipTransferred`.
     pub fn renounce_ownership(&mut self) -> Result<(), Vec<u8>> {
         self.state.renounce_ownership()
+    }
+
+    /// Registers or updates the caller's service. Errors: `NotInitialized`.
+    /// Emits `ServiceUpdated`.
+    pub fn add_or_update_service(&mut self, params: ServiceParams) -> Result<(), Vec<u8>> {
+        self.state.add_or_update_service(params)
+    }
+
+    /// Removes the caller's service; its accounts stay. Errors:
+    /// `NotInitialized`, `ServiceNotExist`. Emits `ServiceRemoved`.
+    pub fn remove_service(&mut self) -> Result<(), Vec<u8>> {
+        self.state.remove_service()
     }
 
     /// Whether `initialize` ran.

@@ -612,6 +612,7 @@ impl Market {
         let mut ledgers_total = U256::ZERO;
         let mut available = U256::ZERO;
         let mut held = [U256::ZERO; 2];
+        let mut pairs = [Vec::new(), Vec::new()];
         for &user in &self.users {
             let Ok(ledger) = self.ledger.sender(user).get_ledger(user) else {
                 // No ledger: no sub-account may hold funds.
@@ -651,6 +652,7 @@ impl Market {
                 );
                 sum += account.balance;
                 held[0] += account.balance;
+                pairs[0].push((user, p));
             }
             for &p in &ledger.fineTuningProviders {
                 let account = self.fine_tuning.sender(user).get_account(user, p).unwrap();
@@ -665,6 +667,7 @@ impl Market {
                 );
                 sum += account.balance;
                 held[1] += account.balance;
+                pairs[1].push((user, p));
             }
             assert_eq!(
                 ledger.totalBalance,
@@ -682,6 +685,7 @@ impl Market {
         // Each serving contract's escrow in the ledger is what its
         // sub-accounts hold; the ledger holds the available balances and
         // the escrows.
+        self.check_account_lists(pairs);
         let escrows = [self.inference.address(), self.fine_tuning.address()]
             .map(|serving| self.ledger.sender(self.owner).escrow_of(serving));
         assert_eq!(escrows, held, "escrow = sub-accounts");
@@ -711,6 +715,51 @@ impl Market {
             U256::ZERO,
             "serving contract holds no value"
         );
+    }
+
+    /// The account lists the paged views read (every account, each
+    /// provider's) hold exactly the accounts of the ledgers' lists: `pairs`,
+    /// per serving contract.
+    fn check_account_lists(&self, mut pairs: [Vec<(Address, Address)>; 2]) {
+        let all = U256::ZERO;
+        let inference = self.inference.sender(self.owner);
+        let fine_tuning = self.fine_tuning.sender(self.owner);
+        let listed = [
+            inference
+                .get_all_accounts(all, all)
+                .unwrap()
+                .0
+                .iter()
+                .map(|a| (a.user, a.provider))
+                .collect::<Vec<_>>(),
+            fine_tuning
+                .get_all_accounts(all, all)
+                .unwrap()
+                .0
+                .iter()
+                .map(|a| (a.user, a.provider))
+                .collect(),
+        ];
+        for (mut listed, want) in listed.into_iter().zip(&mut pairs) {
+            listed.sort();
+            want.sort();
+            assert_eq!(&listed, want, "getAllAccounts lists every account once");
+        }
+        for &p in &self.providers {
+            let mut listed: Vec<_> = inference
+                .get_accounts_by_provider(p, all, all)
+                .unwrap()
+                .0
+                .iter()
+                .map(|a| (a.user, a.provider))
+                .collect();
+            listed.sort();
+            let want: Vec<_> = pairs[0].iter().filter(|(_, q)| *q == p).copied().collect();
+            assert_eq!(
+                listed, want,
+                "getAccountsByProvider lists the provider's accounts"
+            );
+        }
     }
 
     fn check_nonces_grow(&self, before: &HashMap<(usize, usize), U256>) {
