@@ -57,5 +57,5 @@ interface ILedgerManager {
     function retrieveFund(address[] memory providers, string memory serviceType) external;
     function transferFund(address provider, string memory serviceType, uint256 amount) external;
     function transferOwnership(address newOwner) external;
-    function userInfo(address user) external view returns (UserInfo memory);
+    function userInfo(address[] memory users, bool withProviders) external view returns (UserInfo[] memory);
 }

@@ -132,7 +132,7 @@ sol_items! {
     /// Serving -> ledger (see `interfaces`).
     interface ILedger {
         function payProvider(address provider, uint256 amount) external;
-        function userInfo(address user) external view returns (UserInfo memory info);
+        function userInfo(address[] calldata users, bool withProviders) external view returns (UserInfo[] memory infos);
     }
     /// A sub-account's balance after it changed.
     #[derive(Debug, PartialEq, Eq)]

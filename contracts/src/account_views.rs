@@ -1,6 +1,8 @@
 //! The account views both serving contracts expose, written once: a
-//! contract says how it shows one account and where its ledger keeps a
-//! user's providers; paging, batching and the plain reads come from here.
+//! contract says how it shows one account; paging, batching and the plain
+//! reads come from here. A page or batch asks the ledger once for the
+//! info of all its users, so its cost is that of its accounts, whatever
+//! the number of providers, users or ledgers.
 
 use alloc::vec::Vec;
 
@@ -8,12 +10,17 @@ use alloy_primitives::{Address, U256};
 use stylus_sdk::prelude::*;
 
 use crate::{
-    account::{page_by_user, Accounts, Page},
+    abi::UserInfo,
+    account::{page_by_user, AccountView, Accounts, Page},
+    interfaces::user_infos,
     pagination::bounded,
 };
 
-/// Most users `getBatchAccountsByUsers` takes.
-pub const MAX_BATCH_USERS: usize = 500;
+/// Most users `getBatchAccountsByUsers` takes: the reference takes 500,
+/// but a view's cost on Stylus grows faster than its number of items
+/// (measured on arbos-anvil: 100 accounts 6.1M gas, 200 24M), so that a
+/// full batch stays under 10M gas.
+pub const MAX_BATCH_USERS: usize = 100;
 
 /// `getAllAccounts`, `getAccountsByProvider`, `getAccountsByUser`,
 /// `getBatchAccountsByUsers`, `accountExists` and `getPendingRefund` of a
@@ -25,43 +32,69 @@ pub trait AccountViews: HostAccess {
     /// The contract's sub-accounts.
     fn accounts(&self) -> &Accounts;
 
-    /// The account of `user` with `provider` as listed; zeroed when it does
-    /// not exist.
-    ///
-    /// # Errors
-    ///
-    /// What reading the ledger's user info raises.
-    fn item(&self, user: Address, provider: Address) -> Result<Self::Item, Vec<u8>>;
+    /// The LedgerManager.
+    fn ledger(&self) -> Address;
 
-    /// The providers of `user`'s sub-accounts of this contract's kind, as
-    /// the ledger lists them.
-    ///
-    /// # Errors
-    ///
-    /// What reading the ledger's user info raises.
-    fn ledger_providers(&self, user: Address) -> Result<Vec<Address>, Vec<u8>>;
+    /// How the contract lists `account` (zeroed when it does not exist),
+    /// `info` being its user's ledger info.
+    fn show(&self, account: AccountView, info: UserInfo) -> Self::Item;
 
-    /// The items of `pairs`, in order.
+    /// The ledger's info of each of `users`, with `with_providers` the
+    /// providers of this contract's kind they have accounts with.
     ///
     /// # Errors
     ///
-    /// See [`AccountViews::item`].
-    fn items(
+    /// What the ledger's `userInfo` raises.
+    fn ledger_infos(
         &self,
-        pairs: impl Iterator<Item = (Address, Address)>,
-    ) -> Result<Vec<Self::Item>, Vec<u8>> {
-        pairs
-            .map(|(user, provider)| self.item(user, provider))
-            .collect()
+        users: Vec<Address>,
+        with_providers: bool,
+    ) -> Result<Vec<UserInfo>, Vec<u8>> {
+        user_infos(self.vm(), self.ledger(), users, with_providers)
+    }
+
+    /// The items of `pairs`, in order, with one call to the ledger for the
+    /// info of all their users.
+    ///
+    /// # Errors
+    ///
+    /// See [`AccountViews::ledger_infos`].
+    fn items(&self, pairs: Vec<(Address, Address)>) -> Result<Vec<Self::Item>, Vec<u8>> {
+        let users = pairs.iter().map(|(user, _)| *user).collect();
+        let infos = self.ledger_infos(users, false)?;
+        Ok(pairs
+            .into_iter()
+            .zip(infos)
+            .map(|((user, provider), info)| {
+                let account = self.accounts().view(user, provider);
+                let info = if account.user.is_zero() {
+                    UserInfo::default()
+                } else {
+                    info
+                };
+                self.show(account, info)
+            })
+            .collect())
+    }
+
+    /// The account of `user` with `provider` as listed.
+    ///
+    /// # Errors
+    ///
+    /// `AccountNotExists`, or see [`AccountViews::ledger_infos`].
+    fn existing_item(&self, user: Address, provider: Address) -> Result<Self::Item, Vec<u8>> {
+        self.accounts().existing(user, provider)?;
+        let mut items = self.items(alloc::vec![(user, provider)])?;
+        Ok(items.remove(0))
     }
 
     /// The items of a page and the number of items paged.
     ///
     /// # Errors
     ///
-    /// See [`AccountViews::item`].
+    /// See [`AccountViews::ledger_infos`].
     fn paged(&self, (pairs, total): Page) -> Result<(Vec<Self::Item>, U256), Vec<u8>> {
-        Ok((self.items(pairs.into_iter())?, U256::from(total)))
+        Ok((self.items(pairs)?, U256::from(total)))
     }
 
     /// A page of every account and their count.
@@ -102,7 +135,8 @@ pub trait AccountViews: HostAccess {
         offset: U256,
         limit: U256,
     ) -> Result<(Vec<Self::Item>, U256), Vec<u8>> {
-        let providers = self.ledger_providers(user)?;
+        let info = self.ledger_infos(alloc::vec![user], true)?.pop();
+        let providers = info.map(|info| info.providers).unwrap_or_default();
         self.paged(page_by_user(user, &providers, offset, limit)?)
     }
 
@@ -115,7 +149,7 @@ pub trait AccountViews: HostAccess {
     fn get_batch_accounts_by_users(&self, users: Vec<Address>) -> Result<Vec<Self::Item>, Vec<u8>> {
         bounded(users.len(), MAX_BATCH_USERS)?;
         let provider = self.vm().msg_sender();
-        self.items(users.into_iter().map(|user| (user, provider)))
+        self.items(users.into_iter().map(|user| (user, provider)).collect())
     }
 
     /// Whether `user` has an account with `provider`.

@@ -23,9 +23,12 @@
 //! Serving -> ledger (callable only by the two serving contracts):
 //! - `payProvider(provider, amount)`: after a settlement, the ledger pays
 //!   the provider the batch's total once.
-//! - `userInfo(user) -> (signer, additionalInfo, providers)` (view): the
-//!   ledger's signer and info (shown on the user's accounts) and the
-//!   providers of the caller's kind the user has accounts with.
+//! - `userInfo(users, withProviders) -> (signer, additionalInfo,
+//!   providers)[]` (view): for each user, the ledger's signer and info
+//!   (shown on the user's accounts) and, when asked, the providers of the
+//!   caller's kind the user has accounts with. A page of accounts asks once
+//!   for all its users and does not ask for providers, so its cost stays
+//!   that of its accounts.
 
 use alloc::{string::String, vec::Vec};
 
@@ -68,49 +71,67 @@ pub fn view<C: SolCall>(vm: &dyn Host, to: Address, call: &C) -> Result<C::Retur
     C::abi_decode_returns(&output, false).map_err(|_| Vec::new())
 }
 
-/// `ILedger.userInfo(user)` on `ledger`, its return decoded by hand: alloy's
-/// generic decoder of the `UserInfo` tuple adds about 2 KB of wasm to a
-/// program. Errors: the ledger's revert data, or empty data when the
-/// return is malformed.
-pub fn user_info(vm: &dyn Host, ledger: Address, user: Address) -> Result<UserInfo, Vec<u8>> {
+/// `ILedger.userInfo(users, withProviders)` on `ledger`: one call for a
+/// whole page of accounts. Its return is decoded by hand: alloy's generic
+/// decoder of `UserInfo` adds about 2 KB of wasm to a program. Errors: the
+/// ledger's revert data, or empty data when the return is malformed.
+pub fn user_infos(
+    vm: &dyn Host,
+    ledger: Address,
+    users: Vec<Address>,
+    with_providers: bool,
+) -> Result<Vec<UserInfo>, Vec<u8>> {
     let output = vm
         .static_call(
             &Call::new(),
             ledger,
-            &ILedger::userInfoCall { user }.abi_encode(),
+            &ILedger::userInfoCall {
+                users,
+                withProviders: with_providers,
+            }
+            .abi_encode(),
         )
         .map_err(revert_data)?;
-    decode_user_info(&output).ok_or_else(Vec::new)
+    decode_user_infos(&output).ok_or_else(Vec::new)
 }
 
-/// Decodes the ABI encoding of `(UserInfo)`: the tuple's offset, then
-/// `signer[2]`, the offsets of `additionalInfo` and `providers` (from the
-/// tuple's start), and their lengths and contents.
-fn decode_user_info(data: &[u8]) -> Option<UserInfo> {
+/// Decodes the ABI encoding of `(UserInfo[])`: the array's offset, its
+/// length and the offsets of its tuples (from the end of the length word);
+/// each tuple holds `signer[2]`, the offsets of `additionalInfo` and
+/// `providers` (from the tuple's start), and their lengths and contents.
+fn decode_user_infos(data: &[u8]) -> Option<Vec<UserInfo>> {
     let word = |at: usize| data.get(at..at.checked_add(32)?);
     // A word that is an offset or a length: at most the data's length.
     let size = |at: usize| {
         let value = U256::from_be_slice(word(at)?);
         (value <= U256::from(data.len())).then(|| value.to::<usize>())
     };
-    let tuple = size(0)?;
-    let signer = [
-        U256::from_be_slice(word(tuple)?),
-        U256::from_be_slice(word(tuple + 32)?),
-    ];
-    let info = tuple + size(tuple + 64)?;
-    let providers = tuple + size(tuple + 96)?;
-    let info_len = size(info)?;
-    let info_bytes = data.get(info + 32..info + 32 + info_len)?;
-    let count = size(providers)?;
-    let providers = (0..count)
-        .map(|i| Some(Address::from_slice(&word(providers + 32 + 32 * i)?[12..])))
-        .collect::<Option<Vec<_>>>()?;
-    Some(UserInfo {
-        signer,
-        additionalInfo: String::from_utf8(info_bytes.to_vec()).ok()?,
-        providers,
-    })
+    let array = size(0)?;
+    let heads = array + 32;
+    (0..size(array)?)
+        .map(|i| {
+            let tuple = heads + size(heads + 32 * i)?;
+            let signer = [
+                U256::from_be_slice(word(tuple)?),
+                U256::from_be_slice(word(tuple + 32)?),
+            ];
+            let info = tuple + size(tuple + 64)?;
+            let providers = tuple + size(tuple + 96)?;
+            let info_len = size(info)?;
+            let info_bytes = data.get(info + 32..info + 32 + info_len)?;
+            let count = size(providers)?;
+            let providers = (0..count)
+                .map(|i| Some(Address::from_slice(&word(providers + 32 + 32 * i)?[12..])))
+                .collect::<Option<Vec<_>>>()?;
+            Some(UserInfo {
+                signer,
+                // The ledger stores only valid UTF-8 (decoded strings); the
+                // lossy conversion shares its code with alloy's decoder.
+                additionalInfo: String::from_utf8_lossy(info_bytes).into_owned(),
+                providers,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -132,9 +153,25 @@ mod tests {
                 ],
             },
         ] {
-            let encoded = ILedger::userInfoCall::abi_encode_returns(&(info.clone(),));
-            assert_eq!(decode_user_info(&encoded), Some(info));
+            let encoded = ILedger::userInfoCall::abi_encode_returns(&(vec![info.clone()],));
+            assert_eq!(decode_user_infos(&encoded), Some(vec![info.clone()]));
         }
+        let infos = vec![
+            UserInfo::default(),
+            UserInfo {
+                signer: [U256::from(1), U256::from(2)],
+                additionalInfo: "second".into(),
+                providers: vec![Address::repeat_byte(0xcc)],
+            },
+            UserInfo {
+                additionalInfo: "third".into(),
+                ..UserInfo::default()
+            },
+        ];
+        let encoded = ILedger::userInfoCall::abi_encode_returns(&(infos.clone(),));
+        assert_eq!(decode_user_infos(&encoded), Some(infos));
+        let encoded = ILedger::userInfoCall::abi_encode_returns(&(Vec::<UserInfo>::new(),));
+        assert_eq!(decode_user_infos(&encoded), Some(vec![]));
     }
 
     #[test]
@@ -144,16 +181,16 @@ mod tests {
             additionalInfo: "info".into(),
             providers: vec![Address::repeat_byte(1)],
         };
-        let encoded = ILedger::userInfoCall::abi_encode_returns(&(info,));
+        let encoded = ILedger::userInfoCall::abi_encode_returns(&(vec![info],));
         for len in 0..encoded.len() {
             assert_eq!(
-                decode_user_info(&encoded[..len]),
+                decode_user_infos(&encoded[..len]),
                 None,
                 "truncated to {len}"
             );
         }
         let mut huge = encoded.clone();
         huge[..32].copy_from_slice(&U256::MAX.to_be_bytes::<32>());
-        assert_eq!(decode_user_info(&huge), None);
+        assert_eq!(decode_user_infos(&huge), None);
     }
 }

@@ -1,6 +1,7 @@
 //! The paging contract of the reference views: `limit` 0 means "all",
-//! otherwise at most [`MAX_PAGE`]; an offset past the end gives an empty
-//! page. Every paged view also returns the total count.
+//! otherwise at most [`MAX_PAGE`] (a view whose items are heavier may take
+//! fewer: [`page_at_most`]); an offset past the end gives an empty page.
+//! Every paged view also returns the total count.
 
 use alloc::vec::Vec;
 use core::ops::Range;
@@ -15,10 +16,21 @@ pub const MAX_PAGE: usize = 50;
 /// The index range `(offset, limit)` selects out of `total` items.
 /// Errors: `InvalidLimit` when `limit` exceeds [`MAX_PAGE`].
 pub fn page(total: usize, offset: U256, limit: U256) -> Result<Range<usize>, Vec<u8>> {
-    if limit > U256::from(MAX_PAGE) {
+    page_at_most(total, offset, limit, MAX_PAGE)
+}
+
+/// [`page`] for a view that takes at most `max` items a page.
+/// Errors: `InvalidLimit` when `limit` exceeds `max`.
+pub fn page_at_most(
+    total: usize,
+    offset: U256,
+    limit: U256,
+    max: usize,
+) -> Result<Range<usize>, Vec<u8>> {
+    if limit > U256::from(max) {
         return Err(revert(InvalidLimit {
             limit,
-            max: U256::from(MAX_PAGE),
+            max: U256::from(max),
         }));
     }
     let start = offset.saturating_to::<usize>().min(total);

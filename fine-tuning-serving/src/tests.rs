@@ -1292,7 +1292,7 @@ fn batch_accounts_by_users_for_the_calling_provider() {
         .sender(env.provider)
         .get_batch_accounts_by_users(vec![stranger; MAX_BATCH_USERS])
         .motsu_unwrap();
-    assert_eq!(accounts.len(), 500);
+    assert_eq!(accounts.len(), MAX_BATCH_USERS);
     let err = env
         .ft
         .sender(env.provider)
@@ -1301,8 +1301,8 @@ fn batch_accounts_by_users_for_the_calling_provider() {
     assert_eq!(
         err,
         InvalidLimit {
-            limit: u(501),
-            max: u(500)
+            limit: u(101),
+            max: u(100)
         }
         .abi_encode()
     );
@@ -1382,14 +1382,14 @@ fn the_views_fallback_routes_the_paged_and_batch_views() {
         .abi_encode()
     );
     let call = IPagedViews::getBatchAccountsByUsersCall {
-        users: vec![alice; 501],
+        users: vec![alice; 101],
     };
     let err = view.route_views(&call.abi_encode()).motsu_unwrap_err();
     assert_eq!(
         err,
         InvalidLimit {
-            limit: u(501),
-            max: u(500)
+            limit: u(101),
+            max: u(100)
         }
         .abi_encode()
     );

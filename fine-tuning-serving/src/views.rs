@@ -21,7 +21,6 @@ use serving_contracts::{
     },
     account::{AccountView, Accounts},
     account_views::AccountViews,
-    interfaces::user_info,
     storage::StoredString,
 };
 use stylus_sdk::{prelude::*, storage::StorageVec, stylus_core::log, ArbResult};
@@ -29,43 +28,6 @@ use stylus_sdk::{prelude::*, storage::StorageVec, stylus_core::log, ArbResult};
 use crate::FineTuningServing;
 
 impl FineTuningServing {
-    fn ledger_info(&self, user: Address) -> Result<UserInfo, Vec<u8>> {
-        user_info(self.vm(), self.config.ledger(), user)
-    }
-
-    fn additional_info(&self, user: Address) -> Result<String, Vec<u8>> {
-        if user.is_zero() {
-            return Ok(String::new());
-        }
-        Ok(self.ledger_info(user)?.additionalInfo)
-    }
-
-    /// The account as the paged views show it; zeroed when it does not
-    /// exist.
-    fn summary(&self, user: Address, provider: Address) -> Result<AccountSummary, Vec<u8>> {
-        let AccountView {
-            user,
-            provider,
-            nonce,
-            balance,
-            pending_refund,
-            signer,
-            refunds,
-        } = self.accounts.view(user, provider);
-        let (_, count) = self.deliverables.get(user).get(provider).head_and_count();
-        Ok(AccountSummary {
-            user,
-            provider,
-            nonce,
-            balance,
-            pendingRefund: pending_refund,
-            additionalInfo: self.additional_info(user)?,
-            providerSigner: signer,
-            validRefundsLength: U256::from(refunds.len()),
-            deliverablesCount: U256::from(count),
-        })
-    }
-
     fn service(&self, provider: Address) -> Service {
         let service = self.services.get(provider);
         let number = |i: usize| service.numbers.get(i).unwrap();
@@ -140,15 +102,8 @@ impl FineTuningServing {
         if !self.providers.remove(provider) {
             return Err(revert(ServiceNotExist { provider }));
         }
-        let mut service = self.services.setter(provider);
-        for i in 0..5 {
-            service.numbers.setter(i).unwrap().set(U256::ZERO);
-        }
-        service.url.clear();
-        service.gpu_type.clear();
-        service.provider_signer.set(Address::ZERO);
-        service.occupied.set(false);
-        set_models(&mut service.models, &[]);
+        // The record stays, out of reach: only a listed provider's service
+        // is read, and registering again overwrites every field.
         log(self.vm(), ServiceRemoved { service: provider });
         Ok(())
     }
@@ -221,32 +176,33 @@ impl FineTuningServing {
     /// The account of `user` with `provider`, with its refunds and
     /// deliverables. Errors: `AccountNotExists`.
     pub fn get_account(&self, user: Address, provider: Address) -> Result<AccountDetails, Vec<u8>> {
-        self.accounts.existing(user, provider)?;
-        let AccountView {
+        let AccountSummary {
             user,
             provider,
             nonce,
             balance,
-            pending_refund,
-            signer,
-            refunds,
-        } = self.accounts.view(user, provider);
+            pendingRefund,
+            additionalInfo,
+            providerSigner,
+            validRefundsLength,
+            deliverablesCount,
+        } = self.existing_item(user, provider)?;
         let accounts = self.deliverables.get(user);
         let deliverables = accounts.get(provider);
-        let (head, count) = deliverables.head_and_count();
+        let (head, _) = deliverables.head_and_count();
         Ok(AccountDetails {
             user,
             provider,
             nonce,
             balance,
-            pendingRefund: pending_refund,
-            validRefundsLength: U256::from(refunds.len()),
-            refunds,
-            additionalInfo: self.additional_info(user)?,
-            providerSigner: signer,
+            pendingRefund,
+            validRefundsLength,
+            refunds: self.accounts.view(user, provider).refunds,
+            additionalInfo,
+            providerSigner,
             deliverables: deliverables.list(),
             deliverablesHead: U256::from(head),
-            deliverablesCount: U256::from(count),
+            deliverablesCount,
         })
     }
 }
@@ -258,16 +214,39 @@ impl AccountViews for FineTuningServing {
         &self.accounts
     }
 
-    fn item(&self, user: Address, provider: Address) -> Result<AccountSummary, Vec<u8>> {
-        self.summary(user, provider)
+    fn ledger(&self) -> Address {
+        self.config.ledger()
     }
 
-    fn ledger_providers(&self, user: Address) -> Result<Vec<Address>, Vec<u8>> {
-        Ok(self.ledger_info(user)?.providers)
+    /// The account as the paged views show it.
+    fn show(&self, account: AccountView, info: UserInfo) -> AccountSummary {
+        let AccountView {
+            user,
+            provider,
+            nonce,
+            balance,
+            pending_refund,
+            signer,
+            refunds,
+        } = account;
+        let (_, count) = self.deliverables.get(user).get(provider).head_and_count();
+        AccountSummary {
+            user,
+            provider,
+            nonce,
+            balance,
+            pendingRefund: pending_refund,
+            additionalInfo: info.additionalInfo,
+            providerSigner: signer,
+            validRefundsLength: U256::from(refunds.len()),
+            deliverablesCount: U256::from(count),
+        }
     }
 }
 
-/// Stores `models` in `stored`, clearing the entries past their number.
+/// Stores `models` in `stored`. Entries past their number are left in
+/// storage, out of the vector: an entry stored there again overwrites all
+/// of the old one (`StoredString::set` clears its longer tail).
 fn set_models(stored: &mut StorageVec<StoredString>, models: &[String]) {
     let old = stored.len();
     for (i, model) in models.iter().enumerate() {
@@ -277,11 +256,7 @@ fn set_models(stored: &mut StorageVec<StoredString>, models: &[String]) {
             stored.grow().set(model);
         }
     }
-    for _ in models.len()..old {
-        if let Some(mut model) = stored.shrink() {
-            model.clear();
-        }
-    }
+    stored.truncate(models.len());
 }
 
 /// The views program: FineTuningServing's storage, its read-only functions

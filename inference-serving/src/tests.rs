@@ -1050,7 +1050,7 @@ fn batch_accounts_by_users_for_the_calling_provider() {
         .sender(env.provider)
         .get_batch_accounts_by_users(users)
         .motsu_unwrap();
-    assert_eq!(accounts.len(), 500);
+    assert_eq!(accounts.len(), MAX_BATCH_USERS);
     let users = vec![stranger; MAX_BATCH_USERS + 1];
     let err = env
         .inference
@@ -1060,8 +1060,8 @@ fn batch_accounts_by_users_for_the_calling_provider() {
     assert_eq!(
         err,
         InvalidLimit {
-            limit: u(501),
-            max: u(500)
+            limit: u(101),
+            max: u(100)
         }
         .abi_encode()
     );

@@ -12,56 +12,12 @@ use serving_contracts::{
     abi::{revert, Account, IPagedViews, Service, ServiceNotExist, ServiceParams, UserInfo},
     account::{AccountView, Accounts},
     account_views::AccountViews,
-    interfaces::{view, ILedger},
 };
 use stylus_sdk::{prelude::*, ArbResult};
 
 use crate::InferenceServing;
 
 impl InferenceServing {
-    fn ledger_info(&self, user: Address) -> Result<UserInfo, Vec<u8>> {
-        Ok(view(
-            self.vm(),
-            self.config.ledger(),
-            &ILedger::userInfoCall { user },
-        )?
-        .info)
-    }
-
-    /// The account as the ABI shows it; zeroed when it does not exist.
-    fn account(&self, user: Address, provider: Address) -> Result<Account, Vec<u8>> {
-        let AccountView {
-            user,
-            provider,
-            nonce,
-            balance,
-            pending_refund,
-            signer,
-            refunds,
-        } = self.accounts.view(user, provider);
-        let (user_signer, additional_info) = if user.is_zero() {
-            Default::default()
-        } else {
-            let info = self.ledger_info(user)?;
-            (info.signer, info.additionalInfo)
-        };
-        let keys = self.provider_pub_keys.get(user);
-        let key = keys.get(provider);
-        Ok(Account {
-            user,
-            provider,
-            nonce,
-            balance,
-            pendingRefund: pending_refund,
-            signer: user_signer,
-            validRefundsLength: U256::from(refunds.len()),
-            refunds,
-            additionalInfo: additional_info,
-            providerPubKey: [key.get(0).unwrap(), key.get(1).unwrap()],
-            teeSignerAddress: signer,
-        })
-    }
-
     fn service(&self, provider: Address) -> Service {
         let service = self.services.get(provider);
         Service {
@@ -114,8 +70,7 @@ impl InferenceServing {
 
     /// The account of `user` with `provider`. Errors: `AccountNotExists`.
     pub fn get_account(&self, user: Address, provider: Address) -> Result<Account, Vec<u8>> {
-        self.accounts.existing(user, provider)?;
-        self.account(user, provider)
+        self.existing_item(user, provider)
     }
 }
 
@@ -126,12 +81,36 @@ impl AccountViews for InferenceServing {
         &self.accounts
     }
 
-    fn item(&self, user: Address, provider: Address) -> Result<Account, Vec<u8>> {
-        self.account(user, provider)
+    fn ledger(&self) -> Address {
+        self.config.ledger()
     }
 
-    fn ledger_providers(&self, user: Address) -> Result<Vec<Address>, Vec<u8>> {
-        Ok(self.ledger_info(user)?.providers)
+    /// The account as the ABI shows it.
+    fn show(&self, account: AccountView, info: UserInfo) -> Account {
+        let AccountView {
+            user,
+            provider,
+            nonce,
+            balance,
+            pending_refund,
+            signer,
+            refunds,
+        } = account;
+        let keys = self.provider_pub_keys.get(user);
+        let key = keys.get(provider);
+        Account {
+            user,
+            provider,
+            nonce,
+            balance,
+            pendingRefund: pending_refund,
+            signer: info.signer,
+            validRefundsLength: U256::from(refunds.len()),
+            refunds,
+            additionalInfo: info.additionalInfo,
+            providerPubKey: [key.get(0).unwrap(), key.get(1).unwrap()],
+            teeSignerAddress: signer,
+        }
     }
 }
 
@@ -224,7 +203,7 @@ impl InferenceViews {
     }
 
     /// The caller's (a provider's) accounts with `users`, a zeroed account
-    /// for a user without one. Errors: `InvalidLimit` (more than 500).
+    /// for a user without one. Errors: `InvalidLimit` (more than 100).
     pub fn get_batch_accounts_by_users(
         &self,
         users: Vec<Address>,

@@ -11,7 +11,8 @@
 //! Bounds: `retrieveFund` takes at most [`MAX_PROVIDERS_PER_BATCH`]
 //! providers; a ledger has sub-accounts with at most
 //! [`MAX_PROVIDERS_PER_KIND`] providers of each service kind, which bounds
-//! `deleteLedger`.
+//! `deleteLedger` and what a ledger's view reads; a page of
+//! `getAllLedgers` holds at most [`MAX_LEDGER_PAGE`] ledgers.
 #![cfg_attr(not(any(test, feature = "export-abi")), no_main)]
 extern crate alloc;
 
@@ -29,7 +30,7 @@ use serving_contracts::{
     address_set::AddressSet,
     interfaces::{call, view, IServing},
     ownable::Ownable,
-    pagination::page,
+    pagination::page_at_most,
     storage::StoredString,
 };
 use stylus_sdk::{
@@ -44,6 +45,11 @@ use stylus_sdk::{
 pub const MAX_PROVIDERS_PER_BATCH: usize = 20;
 /// Most providers of one service kind a ledger may have sub-accounts with.
 pub const MAX_PROVIDERS_PER_KIND: usize = 64;
+/// Most ledgers a page of `getAllLedgers` holds (`limit` 0 still means
+/// all). A ledger shows up to 128 providers and its total balance, read
+/// from both serving contracts: up to about 0.7M gas, so a full page stays
+/// under 10M gas.
+pub const MAX_LEDGER_PAGE: usize = 10;
 
 /// The two kinds of service, each with its serving contract.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -225,15 +231,15 @@ impl LedgerManager {
         Ok(total)
     }
 
-    /// A page of all ledgers (`limit` 0: all, else at most 50) and their
-    /// count. Errors: `InvalidLimit`.
+    /// A page of all ledgers (`limit` 0: all, else at most
+    /// [`MAX_LEDGER_PAGE`]) and their count. Errors: `InvalidLimit`.
     pub fn get_all_ledgers(
         &self,
         offset: U256,
         limit: U256,
     ) -> Result<(Vec<Ledger>, U256), Vec<u8>> {
         let total = self.users.len();
-        let ledgers = page(total, offset, limit)?
+        let ledgers = page_at_most(total, offset, limit, MAX_LEDGER_PAGE)?
             .map(|i| self.ledger_view(self.users.at(i)))
             .collect::<Result<_, _>>()?;
         Ok((ledgers, U256::from(total)))
@@ -505,24 +511,33 @@ impl LedgerManager {
         self.escrow.get(serving)
     }
 
-    /// Internal view (serving contracts): the ledger's signer and info, and
-    /// the providers of the calling serving contract's kind that `user` has
-    /// sub-accounts with (none for any other caller).
-    pub fn user_info(&self, user: Address) -> UserInfo {
+    /// Internal view (serving contracts): for each of `users`, the ledger's
+    /// signer and info (zero for a user without a ledger), and when
+    /// `withProviders`, the providers of the calling serving contract's
+    /// kind that the user has sub-accounts with (none for any other
+    /// caller).
+    pub fn user_info(&self, users: Vec<Address>, with_providers: bool) -> Vec<UserInfo> {
         let caller = self.vm().msg_sender();
-        let providers = if caller == self.inference_address.get() {
-            self.providers(user, Kind::Inference)
+        let kind = if !with_providers {
+            None
+        } else if caller == self.inference_address.get() {
+            Some(Kind::Inference)
         } else if caller == self.fine_tuning_address.get() {
-            self.providers(user, Kind::FineTuning)
+            Some(Kind::FineTuning)
         } else {
-            Vec::new()
+            None
         };
-        let ledger = self.ledgers.get(user);
-        UserInfo {
-            signer: [ledger.signer.get(0).unwrap(), ledger.signer.get(1).unwrap()],
-            additionalInfo: ledger.additional_info.get(),
-            providers,
-        }
+        users
+            .into_iter()
+            .map(|user| {
+                let ledger = self.ledgers.get(user);
+                UserInfo {
+                    signer: [ledger.signer.get(0).unwrap(), ledger.signer.get(1).unwrap()],
+                    additionalInfo: ledger.additional_info.get(),
+                    providers: kind.map(|kind| ledger.providers(kind)).unwrap_or_default(),
+                }
+            })
+            .collect()
     }
 
     /// Routes `getAllLedgers` (see `IPagedViews`); every other unknown

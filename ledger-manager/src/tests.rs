@@ -1141,7 +1141,7 @@ fn get_all_ledgers_pages_through_every_ledger() {
     assert_eq!(page(0, 0), (users.clone(), u(3)));
     assert_eq!(page(1, 1), (vec![users[1]], u(3)));
     assert_eq!(page(1, 0), (users[1..].to_vec(), u(3)));
-    assert_eq!(page(2, 50), (vec![users[2]], u(3)));
+    assert_eq!(page(2, 10), (vec![users[2]], u(3)));
     assert_eq!(page(3, 1), (vec![], u(3)));
     let (ledgers, total) = env
         .ledger
@@ -1152,13 +1152,13 @@ fn get_all_ledgers_pages_through_every_ledger() {
     let err = env
         .ledger
         .sender(users[0])
-        .get_all_ledgers(U256::ZERO, u(51))
+        .get_all_ledgers(U256::ZERO, u(11))
         .motsu_unwrap_err();
     assert_eq!(
         err,
         InvalidLimit {
-            limit: u(51),
-            max: u(50)
+            limit: u(11),
+            max: u(10)
         }
         .abi_encode()
     );
@@ -1181,7 +1181,7 @@ fn get_all_ledgers_pages_through_every_ledger() {
     );
     let call = IPagedViews::getAllLedgersCall {
         offset: U256::ZERO,
-        limit: u(51),
+        limit: u(11),
     };
     let err = env
         .ledger
@@ -1191,8 +1191,8 @@ fn get_all_ledgers_pages_through_every_ledger() {
     assert_eq!(
         err,
         InvalidLimit {
-            limit: u(51),
-            max: u(50)
+            limit: u(11),
+            max: u(10)
         }
         .abi_encode()
     );
@@ -1346,22 +1346,29 @@ fn pay_provider_and_user_info_serve_only_the_serving_contracts() {
     }
     assert_eq!(wallet(env.provider), u(40));
 
-    // userInfo lists the caller's kind of providers; others get none.
-    let info = env.ledger.sender(env.inference.address()).user_info(alice);
+    // userInfo lists the caller's kind of providers when asked; others get
+    // none.
+    let info = |caller: Address, with_providers: bool| {
+        let stranger = Address::repeat_byte(0x99);
+        let infos = env
+            .ledger
+            .sender(caller)
+            .user_info(vec![alice, stranger], with_providers);
+        assert_eq!(infos[1], UserInfo::default(), "a user without a ledger");
+        infos[0].clone()
+    };
     let expected = UserInfo {
         signer: [u(1), u(2)],
         additionalInfo: "info".into(),
         providers: vec![env.provider],
     };
-    assert_eq!(info, expected);
-    let info = env.ledger.sender(alice).user_info(alice);
-    assert_eq!(
-        info,
-        UserInfo {
-            providers: vec![],
-            ..expected
-        }
-    );
+    assert_eq!(info(env.inference.address(), true), expected);
+    let without = UserInfo {
+        providers: vec![],
+        ..expected.clone()
+    };
+    assert_eq!(info(env.inference.address(), false), without);
+    assert_eq!(info(alice, true), without);
 }
 
 // ------------------------------------------------------------- fine-tuning
@@ -1397,7 +1404,11 @@ fn fine_tuning_funds_live_in_the_fine_tuning_contract() {
             .balance
     };
     assert_eq!((held(&env.inference), held(fine_tuning)), (u(300), u(200)));
-    let info = env.ledger.sender(fine_tuning.address()).user_info(alice);
+    let info = env
+        .ledger
+        .sender(fine_tuning.address())
+        .user_info(vec![alice], true)
+        .remove(0);
     assert_eq!(info.providers, vec![env.provider]);
     env.check_invariants();
 

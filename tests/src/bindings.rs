@@ -205,7 +205,7 @@ mod tests {
         pub(super) const DELETE_ACCOUNTS: &str = "deleteAccounts(address,address[])";
         pub(super) const USER_BALANCE: &str = "userBalance(address,address[])";
         pub(super) const PAY_PROVIDER: &str = "payProvider(address,uint256)";
-        pub(super) const USER_INFO: &str = "userInfo(address)";
+        pub(super) const USER_INFO: &str = "userInfo(address[],bool)";
     }
 
     #[test]

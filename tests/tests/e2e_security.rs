@@ -12,12 +12,15 @@ use alloy::{
     providers::Provider,
     rpc::types::TransactionRequest,
 };
+use inference_serving::MAX_BATCH_USERS;
+use ledger_manager::MAX_LEDGER_PAGE;
+use serving_contracts::pagination::MAX_PAGE;
 use serving_harness::{
     bindings::{
         InferenceServing::{self as IS},
         LedgerManager::{self as LM},
     },
-    chain::ChainError,
+    chain::{ChainError, ReadProvider},
     deploy::{self, ServingConfig},
     e2e::{eth, events, expect_revert, milli_eth, requests_hash, send, Serving, TeeKey, INFERENCE},
     fuzz::{self, CalldataGen},
@@ -367,4 +370,270 @@ async fn random_calldata_gets_a_declared_answer() {
     eprintln!("calldata fuzz (node): {tally}");
     assert!(tally.succeeded > 0 && tally.declared > 0);
     serving.check_invariants().await;
+}
+
+/// Providers registered for the views test, and ledgers at their bound of
+/// providers per kind.
+const MANY_PROVIDERS: u64 = 2_000;
+const PAGE_USERS: u64 = 50;
+const PROVIDERS_PER_LEDGER: u64 = 64;
+/// What a full page of a view may cost: a node's call gas cap is larger.
+const VIEW_GAS_CAP: u64 = 10_000_000;
+
+/// Transactions sent from impersonated accounts with automine off and
+/// mined a few dozen per block (blocks under the gas target, so that the
+/// base fee does not climb past what queued transactions pay): thousands
+/// of transactions in seconds rather than minutes.
+struct Batch {
+    node: ReadProvider,
+    nonces: std::collections::HashMap<Address, u64>,
+    queued: usize,
+}
+
+impl Batch {
+    const PER_BLOCK: usize = 40;
+
+    async fn new(node: ReadProvider) -> Self {
+        for (method, flag) in [
+            ("evm_setAutomine", false),
+            ("anvil_autoImpersonateAccount", true),
+        ] {
+            node.raw_request::<_, serde_json::Value>(method.into(), (flag,))
+                .await
+                .unwrap_or_else(|e| panic!("{method}: {e}"));
+        }
+        Batch {
+            node,
+            nonces: Default::default(),
+            queued: 0,
+        }
+    }
+
+    /// Gives `account` 10 ETH for value and gas.
+    async fn fund(&self, account: Address) {
+        self.node
+            .raw_request::<_, serde_json::Value>("anvil_setBalance".into(), (account, eth(10)))
+            .await
+            .unwrap();
+    }
+
+    /// Queues `input` with `value` to `to` from `from`.
+    async fn send(&mut self, from: Address, to: Address, value: U256, input: Vec<u8>) {
+        let nonce = self.nonces.entry(from).or_default();
+        let tx = TransactionRequest::default()
+            .with_from(from)
+            .with_nonce(*nonce)
+            .with_to(to)
+            .with_value(value)
+            .with_input(Bytes::from(input))
+            .with_gas_limit(1_000_000);
+        *nonce += 1;
+        let _pending = self
+            .node
+            .send_transaction(tx)
+            .await
+            .unwrap_or_else(|e| panic!("sending as {from}: {e}"));
+        self.queued += 1;
+        if self.queued == Self::PER_BLOCK {
+            self.mine().await;
+        }
+    }
+
+    /// Mines what is queued.
+    async fn mine(&mut self) {
+        if self.queued > 0 {
+            self.node
+                .raw_request::<_, serde_json::Value>("evm_mine".into(), ())
+                .await
+                .unwrap();
+            self.queued = 0;
+        }
+    }
+
+    /// Mines what is queued and turns automine back on.
+    async fn finish(mut self) {
+        self.mine().await;
+        self.node
+            .raw_request::<_, serde_json::Value>("evm_setAutomine".into(), (true,))
+            .await
+            .unwrap();
+    }
+}
+
+/// Issue 16, item 4: thousands of providers with free services, and users
+/// with accounts at as many providers as a ledger allows, do not make the
+/// account and ledger views unreadable. With 2,000 providers of each kind,
+/// 50 users with 64 providers of each kind and 50 more users of provider 0,
+/// a full page of every paged view (50 accounts, 10 ledgers of 128
+/// providers) and a full `getBatchAccountsByUsers` (100 users) each cost
+/// under 10M gas: the cost grows with the page, not with the system.
+/// (`getAllServices` has no paging in the reference ABI: see
+/// `docs/security.md`.)
+#[tokio::test]
+async fn thousands_of_providers_cannot_make_the_views_unreadable() {
+    use alloy::sol_types::SolCall;
+    use serving_harness::e2e::{fine_tuning_service, service_params, FINE_TUNING};
+    let serving = serving_or_skip!();
+    let node = serving.reader();
+    let mut batch = Batch::new(node.clone()).await;
+    let started = std::time::Instant::now();
+    let zero = U256::ZERO;
+    let inference = *serving.inference.address();
+    let fine_tuning = serving.fine_tuning_address();
+    let ledger = *serving.ledger.address();
+    let account = |tag: u64, n: u64| Address::left_padding_from(&((tag << 32) + n).to_be_bytes());
+    let providers: Vec<Address> = (0..MANY_PROVIDERS).map(|n| account(0x5e, n)).collect();
+    for &p in &providers {
+        batch.fund(p).await;
+        let url = format!("https://{p}.example");
+        let call = IS::addOrUpdateServiceCall {
+            params: service_params(&url),
+        };
+        batch.send(p, inference, zero, call.abi_encode()).await;
+        let call = fine_tuning_service(&url, p);
+        batch.send(p, fine_tuning, zero, call.abi_encode()).await;
+    }
+    // Each user has accounts of both kinds with provider 0 and 63 others.
+    let users: Vec<Address> = (0..PAGE_USERS).map(|n| account(0x05, n)).collect();
+    for (u, &user) in users.iter().enumerate() {
+        batch.fund(user).await;
+        let call = LM::addLedgerCall {
+            inferenceSigner: [U256::from(1u64), U256::from(2u64)],
+            additionalInfo: "a user of many providers".into(),
+        };
+        batch.send(user, ledger, eth(1), call.abi_encode()).await;
+        let others = (1..PROVIDERS_PER_LEDGER)
+            .map(|k| 1 + (u as u64 * (PROVIDERS_PER_LEDGER - 1) + k - 1) % (MANY_PROVIDERS - 1));
+        for k in std::iter::once(0).chain(others) {
+            for kind in [INFERENCE, FINE_TUNING] {
+                let call = LM::transferFundCall {
+                    provider: providers[k as usize],
+                    serviceType: kind.into(),
+                    amount: U256::from(1_000u64),
+                };
+                batch.send(user, ledger, zero, call.abi_encode()).await;
+            }
+        }
+    }
+    // More users of provider 0, for a full getBatchAccountsByUsers.
+    let batch_users: Vec<Address> = users
+        .iter()
+        .copied()
+        .chain((PAGE_USERS..MAX_BATCH_USERS as u64).map(|n| account(0x05, n)))
+        .collect();
+    for &user in &batch_users[users.len()..] {
+        batch.fund(user).await;
+        let call = LM::addLedgerCall {
+            inferenceSigner: [U256::from(1u64), U256::from(2u64)],
+            additionalInfo: "a user of provider 0".into(),
+        };
+        batch.send(user, ledger, eth(1), call.abi_encode()).await;
+        for kind in [INFERENCE, FINE_TUNING] {
+            let call = LM::transferFundCall {
+                provider: providers[0],
+                serviceType: kind.into(),
+                amount: U256::from(1_000u64),
+            };
+            batch.send(user, ledger, zero, call.abi_encode()).await;
+        }
+    }
+    batch.finish().await;
+    let page = U256::from(MAX_PAGE);
+    let accounts = PAGE_USERS * PROVIDERS_PER_LEDGER + MAX_BATCH_USERS as u64 - PAGE_USERS;
+    eprintln!(
+        "{MANY_PROVIDERS} providers, {accounts} accounts of each kind set up in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    for total in [
+        serving
+            .inference
+            .getAllAccounts(zero, page)
+            .call()
+            .await
+            .unwrap()
+            ._1,
+        serving
+            .ft()
+            .getAllAccounts(zero, page)
+            .call()
+            .await
+            .unwrap()
+            ._1,
+    ] {
+        assert_eq!(total, U256::from(accounts), "every account opened");
+    }
+    let views: Vec<(&str, Address, Address, Vec<u8>)> = {
+        let p0 = providers[0];
+        let u0 = users[0];
+        let mut views = vec![(
+            "getAllLedgers",
+            u0,
+            ledger,
+            LM::getAllLedgersCall {
+                offset: zero,
+                limit: U256::from(MAX_LEDGER_PAGE),
+            }
+            .abi_encode(),
+        )];
+        for to in [inference, fine_tuning] {
+            views.extend([
+                (
+                    "getAllAccounts",
+                    u0,
+                    to,
+                    IS::getAllAccountsCall {
+                        offset: zero,
+                        limit: page,
+                    }
+                    .abi_encode(),
+                ),
+                (
+                    "getAccountsByProvider",
+                    u0,
+                    to,
+                    IS::getAccountsByProviderCall {
+                        key: p0,
+                        offset: zero,
+                        limit: page,
+                    }
+                    .abi_encode(),
+                ),
+                (
+                    "getAccountsByUser",
+                    u0,
+                    to,
+                    IS::getAccountsByUserCall {
+                        key: u0,
+                        offset: zero,
+                        limit: page,
+                    }
+                    .abi_encode(),
+                ),
+                (
+                    "getBatchAccountsByUsers",
+                    p0,
+                    to,
+                    IS::getBatchAccountsByUsersCall {
+                        users: batch_users.clone(),
+                    }
+                    .abi_encode(),
+                ),
+            ]);
+        }
+        views
+    };
+    let mut over = Vec::new();
+    for (name, from, to, input) in views {
+        let tx = TransactionRequest::default()
+            .with_from(from)
+            .with_to(to)
+            .with_input(Bytes::from(input));
+        let gas = node.estimate_gas(&tx).await;
+        eprintln!("{name} on {to}: {gas:?} gas");
+        match gas {
+            Ok(gas) if gas < VIEW_GAS_CAP => {}
+            _ => over.push((name, to, gas)),
+        }
+    }
+    assert!(over.is_empty(), "views over {VIEW_GAS_CAP} gas: {over:?}");
 }
