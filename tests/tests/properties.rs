@@ -169,6 +169,12 @@ struct Market {
     ft_nonces: HashMap<(usize, usize), u64>,
     ft_settled: HashSet<B256>,
     total_money: U256,
+    /// Inference's lock time: motsu's clock stands still, so a replaced TEE
+    /// signer stays valid exactly while it is not zero.
+    lock_time: u64,
+    /// The TEE signer each inference account's signer replaced (what the
+    /// contract keeps for the signer grace), by (user, provider).
+    replaced_signers: HashMap<(Address, Address), Address>,
 }
 
 fn key(seed: u8) -> SigningKey {
@@ -253,6 +259,8 @@ impl Market {
             settled: HashSet::new(),
             ft_nonces: HashMap::new(),
             ft_settled: HashSet::new(),
+            lock_time: 0,
+            replaced_signers: HashMap::new(),
             total_money: U256::from(FUNDS) * U256::from(USERS),
         }
     }
@@ -338,11 +346,14 @@ impl Market {
                     Err(_) => (U256::MAX, U256::ZERO, Address::ZERO),
                 }
             });
-            let signed_by_acknowledged = !entry.2.is_zero()
-                && native::recover(
-                    settlement_digest(record.requestsHash, record.nonce, p, user, record.totalFee),
-                    &record.signature,
-                ) == Some(entry.2);
+            let signer = native::recover(
+                settlement_digest(record.requestsHash, record.nonce, p, user, record.totalFee),
+                &record.signature,
+            )
+            .unwrap_or_default();
+            let replaced = self.replaced_signers.get(&(user, p)).copied();
+            let signed_by_acknowledged = !signer.is_zero()
+                && (signer == entry.2 || (Some(signer) == replaced && self.lock_time > 0));
             let ok = signed_by_acknowledged && record.nonce > entry.0 && record.totalFee <= entry.1;
             if ok {
                 entry.0 = record.nonce;
@@ -506,11 +517,22 @@ impl Market {
                     &self.tee_keys[(provider + 1) % PROVIDERS]
                 };
                 let signer = native::address(key.verifying_key());
-                let _ = self
+                let (u, p) = (self.users[user], self.providers[provider]);
+                let current = self
                     .inference
-                    .sender(self.users[user])
-                    .acknowledge_tee_signer(self.providers[provider], signer)
-                    .motsu_res();
+                    .sender(u)
+                    .get_account(u, p)
+                    .map(|a| a.teeSignerAddress)
+                    .unwrap_or_default();
+                let changed = self
+                    .inference
+                    .sender(u)
+                    .acknowledge_tee_signer(p, signer)
+                    .motsu_res()
+                    .is_ok();
+                if changed && current != signer && !current.is_zero() {
+                    self.replaced_signers.insert((u, p), current);
+                }
             }
             Op::Settle { provider, records } => {
                 let batch = records
@@ -527,14 +549,10 @@ impl Market {
                 }
             }
             Op::LockTime { unlocked } => {
-                let lock = if unlocked {
-                    U256::ZERO
-                } else {
-                    U256::from(86_400)
-                };
+                self.lock_time = if unlocked { 0 } else { 86_400 };
                 self.inference
                     .sender(self.owner)
-                    .update_lock_time(lock)
+                    .update_lock_time(U256::from(self.lock_time))
                     .unwrap();
             }
             Op::DeleteLedger { user } => {
