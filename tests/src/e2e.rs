@@ -55,6 +55,30 @@ use crate::{
     upgrade::{self, ProxiedDeployment},
 };
 
+/// Starts a node and deploys the three contracts with refunds (and signer
+/// changes) locked for `$lock_time` seconds, or skips the test where
+/// arbos-anvil is not found ([`node_or_skip!`](crate::node_or_skip)).
+///
+/// # Panics
+///
+/// If the deployment fails or leaves out FineTuningServing (its artifact
+/// missing: run `cargo xtask build`).
+#[macro_export]
+macro_rules! serving_or_skip {
+    ($lock_time:expr) => {{
+        let node = $crate::node_or_skip!($crate::deploy::node_options());
+        let config = $crate::deploy::ServingConfig::default().lock_time($lock_time);
+        let serving = $crate::e2e::Serving::deploy(node, config)
+            .await
+            .unwrap_or_else(|e| panic!("deployment failed: {e}"));
+        assert!(
+            serving.fine_tuning.is_some(),
+            "FineTuningServing was not deployed: run `cargo xtask build`"
+        );
+        serving
+    }};
+}
+
 /// The service type string of inference.
 pub const INFERENCE: &str = "inference";
 /// The service type string of fine-tuning.

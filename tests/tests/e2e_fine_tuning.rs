@@ -36,28 +36,13 @@ use serving_harness::{
         eth, events, expect_revert, fine_tuning_service, gas_cost, milli_eth, send, Actor, Serving,
         TeeKey, FINE_TUNING, INFERENCE,
     },
-    node_or_skip,
+    node_or_skip, serving_or_skip,
 };
 
 /// Lock time of refunds in these tests (seconds).
 const LOCK_TIME: u64 = 60;
 /// The penalty percentage of these deployments.
 const PENALTY: u64 = DEFAULT_PENALTY_PERCENTAGE;
-
-/// Starts a node and deploys the contracts, or skips the test.
-macro_rules! serving_or_skip {
-    () => {{
-        let node = node_or_skip!(deploy::node_options());
-        let serving = Serving::deploy(node, ServingConfig::default().lock_time(LOCK_TIME))
-            .await
-            .unwrap_or_else(|e| panic!("deployment failed: {e}"));
-        assert!(
-            serving.fine_tuning.is_some(),
-            "FineTuningServing was not deployed: run `cargo xtask build`"
-        );
-        serving
-    }};
-}
 
 /// A model root hash for tests (longer than a word, like a real one).
 fn root(n: u8) -> Vec<u8> {
@@ -108,7 +93,7 @@ fn invalid_reason<T: std::fmt::Debug>(
 
 #[tokio::test]
 async fn deployment_wires_fine_tuning_into_the_ledger() {
-    let serving = serving_or_skip!();
+    let serving = serving_or_skip!(LOCK_TIME);
     let d = &serving.deployment;
     let f = d.fine_tuning.as_ref().unwrap();
     eprintln!(
@@ -251,7 +236,7 @@ async fn without_a_fine_tuning_contract_the_kind_is_refused() {
 
 #[tokio::test]
 async fn a_provider_registers_updates_and_removes_its_service_through_the_views_program() {
-    let serving = serving_or_skip!();
+    let serving = serving_or_skip!(LOCK_TIME);
     let ft = serving.ft();
     let at = serving.fine_tuning_address();
     let signer = TeeKey::random();
@@ -409,7 +394,7 @@ async fn a_provider_registers_updates_and_removes_its_service_through_the_views_
 
 #[tokio::test]
 async fn an_acknowledged_deliverable_settles_for_the_full_fee_and_keeps_the_secret() {
-    let serving = serving_or_skip!();
+    let serving = serving_or_skip!(LOCK_TIME);
     let ft = serving.ft();
     let at = serving.fine_tuning_address();
     let signer = TeeKey::random();
@@ -634,7 +619,7 @@ async fn an_acknowledged_deliverable_settles_for_the_full_fee_and_keeps_the_secr
 
 #[tokio::test]
 async fn an_unacknowledged_deliverable_settles_for_the_penalty_only() {
-    let serving = serving_or_skip!();
+    let serving = serving_or_skip!(LOCK_TIME);
     let ft = serving.ft();
     let at = serving.fine_tuning_address();
     let signer = TeeKey::random();
@@ -727,7 +712,7 @@ async fn an_unacknowledged_deliverable_settles_for_the_penalty_only() {
 
 #[tokio::test]
 async fn deliverables_keep_the_latest_twenty() {
-    let serving = serving_or_skip!();
+    let serving = serving_or_skip!(LOCK_TIME);
     let ft = serving.ft();
     let signer = TeeKey::random();
     let provider = serving.fine_tuning_provider(signer.address()).await;
@@ -766,7 +751,7 @@ async fn deliverables_keep_the_latest_twenty() {
 
 #[tokio::test]
 async fn retrieve_fund_refund_and_delete_ledger_cover_fine_tuning() {
-    let serving = serving_or_skip!();
+    let serving = serving_or_skip!(LOCK_TIME);
     let ft = serving.ft();
     let at = serving.fine_tuning_address();
     let signer = TeeKey::random();

@@ -23,90 +23,23 @@ use serving_harness::{
     bindings::{
         InferenceServing::{self as IS},
         LedgerManager::{self as LM},
-        TEESettlementData,
     },
     chain::{self, ChainError},
-    deploy::{self, ServingConfig},
+    deploy,
     deployment::stylus_deployer::{self, StylusDeployer, STYLUS_DEPLOYER},
     e2e::{
-        self, eth, events, expect_revert, gas_cost, milli_eth, requests_hash, send, Actor, Serving,
-        TeeKey, INFERENCE,
+        self, eth, events, expect_revert, gas_cost, milli_eth, requests_hash, send, TeeKey,
+        INFERENCE,
     },
-    node_or_skip,
+    node_or_skip, serving_or_skip,
 };
 
 /// Lock time of refunds in these tests (seconds).
 const LOCK_TIME: u64 = 60;
 
-/// Starts a node and deploys both contracts, or skips the test.
-macro_rules! serving_or_skip {
-    () => {{
-        let node = node_or_skip!(deploy::node_options());
-        Serving::deploy(node, ServingConfig::default().lock_time(LOCK_TIME))
-            .await
-            .unwrap_or_else(|e| panic!("deployment failed: {e}"))
-    }};
-}
-
-/// The failed users `settleFeesWithTEE` would return for `batch` sent by
-/// `provider` (an `eth_call` against the latest state).
-async fn failed_users(
-    serving: &Serving,
-    provider: Address,
-    batch: &[TEESettlementData],
-) -> Vec<Address> {
-    serving
-        .inference
-        .settleFeesWithTEE(batch.to_vec())
-        .from(provider)
-        .call()
-        .await
-        .expect("settleFeesWithTEE as a call")
-        ._0
-}
-
-/// Settles `batch` as `provider` and returns the receipt.
-async fn settle(
-    serving: &Serving,
-    provider: &Actor,
-    batch: &[TEESettlementData],
-) -> alloy::rpc::types::TransactionReceipt {
-    send(
-        &provider.wallet,
-        serving.inference.settleFeesWithTEE(batch.to_vec()),
-    )
-    .await
-    .expect("settleFeesWithTEE")
-}
-
-/// The (user, reason) of each `TEESettlementFailed` in `receipt`, and the
-/// counts of its `TEESettlementCompleted`.
-fn settlement_events(
-    serving: &Serving,
-    provider: Address,
-    receipt: &alloy::rpc::types::TransactionReceipt,
-) -> (Vec<(Address, String)>, (u64, u64)) {
-    let at = serving.inference_address();
-    let failed = events::<IS::TEESettlementFailed>(receipt, at)
-        .into_iter()
-        .map(|e| {
-            assert_eq!(e.provider, provider);
-            (e.user, e.reason)
-        })
-        .collect();
-    let completed = events::<IS::TEESettlementCompleted>(receipt, at);
-    assert_eq!(completed.len(), 1, "one TEESettlementCompleted per batch");
-    assert_eq!(completed[0].provider, provider);
-    let counts = (
-        completed[0].successCount.to::<u64>(),
-        completed[0].failedCount.to::<u64>(),
-    );
-    (failed, counts)
-}
-
 #[tokio::test]
 async fn deployment_is_configured_in_the_creating_transaction() {
-    let serving = serving_or_skip!();
+    let serving = serving_or_skip!(LOCK_TIME);
     let d = &serving.deployment;
     eprintln!(
         "deployed: InferenceServing {} ({} gas), LedgerManager {} ({} gas)",
@@ -254,7 +187,7 @@ async fn a_failing_constructor_leaves_nothing_deployed() {
 
 #[tokio::test]
 async fn settlement_pays_the_provider_and_reports_failed_records() {
-    let serving = serving_or_skip!();
+    let serving = serving_or_skip!(LOCK_TIME);
     let provider = serving.provider().await;
     let p = provider.address();
     let other_provider = serving.provider().await;
@@ -289,15 +222,15 @@ async fn settlement_pays_the_provider_and_reports_failed_records() {
         tee.record(a.address(), p, milli_eth(100), 1, requests_hash(1)),
         tee.record(b.address(), p, milli_eth(200), 1, requests_hash(2)),
     ];
-    assert!(failed_users(&serving, p, &batch).await.is_empty());
+    assert!(serving.failed_users(p, &batch).await.is_empty());
     let before = serving.balance(p).await;
-    let receipt = settle(&serving, &provider, &batch).await;
+    let receipt = serving.settle(&provider, &batch).await;
     eprintln!("settled 2 records: {} gas", receipt.gas_used);
     assert_eq!(
         serving.balance(p).await,
         before + milli_eth(300) - gas_cost(&receipt)
     );
-    let (failed, counts) = settlement_events(&serving, p, &receipt);
+    let (failed, counts) = serving.settlement_events(p, &receipt);
     assert!(failed.is_empty(), "{failed:?}");
     assert_eq!(counts, (2, 0));
     let account = serving.account(a.address(), p).await;
@@ -357,14 +290,14 @@ async fn settlement_pays_the_provider_and_reports_failed_records() {
         d.address(),
         b.address(),
     ];
-    assert_eq!(failed_users(&serving, p, &batch).await, expected_failed);
+    assert_eq!(serving.failed_users(p, &batch).await, expected_failed);
     let before = serving.balance(p).await;
-    let receipt = settle(&serving, &provider, &batch).await;
+    let receipt = serving.settle(&provider, &batch).await;
     assert_eq!(
         serving.balance(p).await,
         before + milli_eth(50) - gas_cost(&receipt)
     );
-    let (failed, counts) = settlement_events(&serving, p, &receipt);
+    let (failed, counts) = serving.settlement_events(p, &receipt);
     assert_eq!(counts, (1, 7));
     let users: Vec<_> = failed.iter().map(|(u, _)| *u).collect();
     assert_eq!(users, expected_failed);
@@ -397,9 +330,9 @@ async fn settlement_pays_the_provider_and_reports_failed_records() {
     // A batch of failures only: nothing is paid, the provider pays gas.
     let batch = [tee.record(a.address(), p, milli_eth(1), 1, requests_hash(1))];
     let before = serving.balance(p).await;
-    let receipt = settle(&serving, &provider, &batch).await;
+    let receipt = serving.settle(&provider, &batch).await;
     assert_eq!(serving.balance(p).await, before - gas_cost(&receipt));
-    assert_eq!(settlement_events(&serving, p, &receipt).1, (0, 1));
+    assert_eq!(serving.settlement_events(p, &receipt).1, (0, 1));
 
     // An empty batch is refused.
     expect_revert::<IS::InvalidProofInputs, _>(
@@ -417,19 +350,19 @@ async fn refund_after_the_lock_reaches_the_users_wallet() {
     // Reference defect 1: there, retrieveFund has the serving contract send
     // the refund back into the still-running ledger, which reverts on
     // Stylus; here no value moves between the contracts.
-    let serving = serving_or_skip!();
+    let serving = serving_or_skip!(LOCK_TIME);
     let provider = serving.provider().await;
     let p = provider.address();
     let tee = TeeKey::random();
     let user = serving.user(eth(1)).await;
     let u = user.address();
     serving.open_account(&user, p, milli_eth(600), &tee).await;
-    settle(
-        &serving,
-        &provider,
-        &[tee.record(u, p, milli_eth(100), 1, requests_hash(1))],
-    )
-    .await;
+    serving
+        .settle(
+            &provider,
+            &[tee.record(u, p, milli_eth(100), 1, requests_hash(1))],
+        )
+        .await;
     serving.check_invariants().await;
 
     // The whole rest of the sub-account is queued as a refund.
@@ -484,12 +417,12 @@ async fn refund_after_the_lock_reaches_the_users_wallet() {
 
     // The provider can still settle what it served during the lock; the fee
     // comes out of the pending refund.
-    settle(
-        &serving,
-        &provider,
-        &[tee.record(u, p, milli_eth(50), 2, requests_hash(2))],
-    )
-    .await;
+    serving
+        .settle(
+            &provider,
+            &[tee.record(u, p, milli_eth(50), 2, requests_hash(2))],
+        )
+        .await;
     let account = serving.account(u, p).await;
     assert_eq!(
         (account.balance, account.pendingRefund),
@@ -546,7 +479,7 @@ async fn refund_after_the_lock_reaches_the_users_wallet() {
 
 #[tokio::test]
 async fn transfer_into_an_account_cancels_its_pending_refund_first() {
-    let serving = serving_or_skip!();
+    let serving = serving_or_skip!(LOCK_TIME);
     let provider = serving.provider().await;
     let p = provider.address();
     let tee = TeeKey::random();
@@ -582,7 +515,7 @@ async fn transfer_into_an_account_cancels_its_pending_refund_first() {
 #[tokio::test]
 async fn delete_ledger_only_when_it_holds_nothing() {
     // Reference defect 2: deleting a ledger there strands its funds.
-    let serving = serving_or_skip!();
+    let serving = serving_or_skip!(LOCK_TIME);
     let provider = serving.provider().await;
     let p = provider.address();
     let tee = TeeKey::random();
@@ -668,7 +601,7 @@ async fn delete_ledger_only_when_it_holds_nothing() {
 
 #[tokio::test]
 async fn ledgers_take_value_only_through_their_functions() {
-    let serving = serving_or_skip!();
+    let serving = serving_or_skip!(LOCK_TIME);
     let user = serving.user(eth(1)).await;
     let u = user.address();
 
@@ -727,7 +660,7 @@ async fn ledgers_take_value_only_through_their_functions() {
 async fn transfer_fund_needs_a_service_and_the_balance() {
     // Reference defect 11: transferFund there opens an account with any
     // address.
-    let serving = serving_or_skip!();
+    let serving = serving_or_skip!(LOCK_TIME);
     let provider = serving.provider().await;
     let p = provider.address();
     let user = serving.user(eth(1)).await;
@@ -839,7 +772,7 @@ async fn transfer_fund_needs_a_service_and_the_balance() {
 
 #[tokio::test]
 async fn internal_functions_refuse_outsiders() {
-    let serving = serving_or_skip!();
+    let serving = serving_or_skip!(LOCK_TIME);
     let provider = serving.provider().await;
     let p = provider.address();
     let tee = TeeKey::random();
@@ -897,7 +830,7 @@ async fn internal_functions_refuse_outsiders() {
 
 #[tokio::test]
 async fn paged_views_return_what_single_views_return() {
-    let serving = serving_or_skip!();
+    let serving = serving_or_skip!(LOCK_TIME);
     let tee = TeeKey::random();
     let p1 = serving.provider().await;
     let p2 = serving.provider().await;

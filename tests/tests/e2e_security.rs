@@ -1,7 +1,11 @@
 //! Attacks on the contracts, each tried on the real Stylus VM (arbos-anvil)
-//! through the public ABI, one test per attack, named for it. Each fails on
-//! the behaviour it guards against; `docs/security.md` lists them with the
-//! design that closes each.
+//! through the public ABI, one test per attack, named for it: the security
+//! review's (escrow per serving contract, code changes only through the
+//! upgrade authority, signer changes that cannot dodge fees, views bounded
+//! by their page, a calldata fuzz), then the twelve defects of the
+//! reference deployment (`../shared/spec/reference-defects.md`). Each fails
+//! on the behaviour it guards against; `docs/security.md` lists them with
+//! the design that closes each.
 //!
 //! Skipped, with a plain message, when arbos-anvil is not found (a failure
 //! in CI).
@@ -17,29 +21,24 @@ use ledger_manager::MAX_LEDGER_PAGE;
 use serving_contracts::pagination::MAX_PAGE;
 use serving_harness::{
     bindings::{
+        fine_tuning::{FineTuningServing as FT, VerifierInput},
         InferenceServing::{self as IS},
         LedgerManager::{self as LM},
+        TEESettlementData,
     },
     chain::{ChainError, ReadProvider},
     deploy::{self, ServingConfig},
-    e2e::{eth, events, expect_revert, milli_eth, requests_hash, send, Serving, TeeKey, INFERENCE},
+    e2e::{
+        call_error, eth, events, expect_revert, fine_tuning_service, gas_cost, milli_eth,
+        requests_hash, send, service_params, Serving, TeeKey, FINE_TUNING, INFERENCE,
+    },
     fuzz::{self, CalldataGen},
-    node_or_skip,
+    node_or_skip, serving_or_skip,
     upgrade::UpgradeableBeacon,
 };
 
 /// Lock time of refunds and of signer changes in these tests (seconds).
 const LOCK_TIME: u64 = 60;
-
-/// Starts a node and deploys both contracts, or skips the test.
-macro_rules! serving_or_skip {
-    () => {{
-        let node = node_or_skip!(deploy::node_options());
-        Serving::deploy(node, ServingConfig::default().lock_time(LOCK_TIME))
-            .await
-            .unwrap_or_else(|e| panic!("deployment failed: {e}"))
-    }};
-}
 
 /// `payProvider(provider, amount)` to the ledger from `from` (a serving
 /// contract's address, impersonated on the node, given ETH for the gas and
@@ -90,7 +89,7 @@ async fn pay_as(
 /// contract's sub-accounts hold, though the ledger pools every user's funds.
 #[tokio::test]
 async fn a_serving_contract_cannot_pay_out_other_contracts_funds() {
-    let serving = serving_or_skip!();
+    let serving = serving_or_skip!(LOCK_TIME);
     let provider = serving.provider().await;
     let p = provider.address();
     let tee = TeeKey::random();
@@ -137,7 +136,7 @@ async fn a_serving_contract_cannot_pay_out_other_contracts_funds() {
 /// signer during that time is refused.
 #[tokio::test]
 async fn switching_the_tee_signer_does_not_dodge_fees() {
-    let serving = serving_or_skip!();
+    let serving = serving_or_skip!(LOCK_TIME);
     let provider = serving.provider().await;
     let p = provider.address();
     let tee = TeeKey::random();
@@ -300,7 +299,7 @@ async fn a_contract_owner_who_is_not_the_upgrade_authority_cannot_change_the_cod
 async fn random_calldata_gets_a_declared_answer() {
     use alloy::primitives::hex;
     use rand::Rng;
-    let serving = serving_or_skip!();
+    let serving = serving_or_skip!(LOCK_TIME);
     let provider = serving.provider().await;
     let tee = TeeKey::random();
     let user = serving.user(eth(1)).await;
@@ -472,8 +471,7 @@ impl Batch {
 #[tokio::test]
 async fn thousands_of_providers_cannot_make_the_views_unreadable() {
     use alloy::sol_types::SolCall;
-    use serving_harness::e2e::{fine_tuning_service, service_params, FINE_TUNING};
-    let serving = serving_or_skip!();
+    let serving = serving_or_skip!(LOCK_TIME);
     let node = serving.reader();
     let mut batch = Batch::new(node.clone()).await;
     let started = std::time::Instant::now();
@@ -636,4 +634,652 @@ async fn thousands_of_providers_cannot_make_the_views_unreadable() {
         }
     }
     assert!(over.is_empty(), "views over {VIEW_GAS_CAP} gas: {over:?}");
+}
+
+// ------------------------------------------------ the reference's defects
+//
+// One test per defect of `../shared/spec/reference-defects.md`, each named
+// for the attack the defect allowed.
+
+/// The secp256k1 group order: `s` above half of it is the malleable twin.
+const SECP256K1_N: U256 = U256::from_be_bytes(alloy::primitives::hex!(
+    "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141"
+));
+
+/// `signature` (`r || s || v`) with `s` replaced by `n - s` and `v` flipped:
+/// the same signer to `ecrecover`, a second encoding of one signature.
+fn malleable_twin(signature: &[u8]) -> Bytes {
+    let mut twin = signature.to_vec();
+    let s = U256::from_be_slice(&signature[32..64]);
+    twin[32..64].copy_from_slice(&(SECP256K1_N - s).to_be_bytes::<32>());
+    twin[64] ^= 1;
+    Bytes::from(twin)
+}
+
+/// A model root hash for the fine-tuning tests.
+fn model_root(n: u8) -> Vec<u8> {
+    (0..48)
+        .map(|i| n.wrapping_mul(31).wrapping_add(i))
+        .collect()
+}
+
+/// Defect 1: the reference's retrieveFund has the serving contract send the
+/// refund back into the ledger while the ledger runs, which Stylus refuses,
+/// so no refund is ever paid. Here no value moves between contracts: the
+/// serving contract holds none, the refund reaches the wallet.
+#[tokio::test]
+async fn a_refund_cannot_be_blocked_by_value_sent_into_the_running_ledger() {
+    let serving = serving_or_skip!(LOCK_TIME);
+    let provider = serving.provider().await;
+    let p = provider.address();
+    let tee = TeeKey::random();
+    let user = serving.user(eth(1)).await;
+    let u = user.address();
+    serving.open_account(&user, p, milli_eth(600), &tee).await;
+    let retrieve = || {
+        send(
+            &user.wallet,
+            serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
+        )
+    };
+    retrieve().await.unwrap();
+    serving.node.increase_time(LOCK_TIME).await.unwrap();
+    let ledger_held = serving.balance(serving.ledger_address()).await;
+    retrieve().await.unwrap();
+    assert_eq!(
+        serving.balance(serving.inference_address()).await,
+        U256::ZERO
+    );
+    assert_eq!(serving.balance(serving.ledger_address()).await, ledger_held);
+    assert_eq!(serving.ledger_of(u).await.availableBalance, eth(1));
+    let before = serving.balance(u).await;
+    let receipt = send(&user.wallet, serving.ledger.refund(eth(1)))
+        .await
+        .unwrap();
+    assert_eq!(
+        serving.balance(u).await,
+        before + eth(1) - gas_cost(&receipt)
+    );
+    assert_eq!(serving.check_invariants().await, U256::ZERO);
+}
+
+/// Defect 2: the reference's deleteLedger drops a ledger that still holds
+/// funds, in its available balance or its sub-accounts, leaving them with
+/// no owner. Here a ledger holding anything cannot be deleted.
+#[tokio::test]
+async fn deleting_a_ledger_cannot_strand_its_funds() {
+    let serving = serving_or_skip!(LOCK_TIME);
+    let provider = serving.provider().await;
+    let p = provider.address();
+    let tee = TeeKey::random();
+    let user = serving.user(milli_eth(300)).await;
+    let u = user.address();
+    let delete = || send(&user.wallet, serving.ledger.deleteLedger());
+    let refused = expect_revert::<LM::LedgerHasFunds, _>(delete().await);
+    assert_eq!(refused.totalBalance, milli_eth(300));
+    serving.open_account(&user, p, milli_eth(300), &tee).await;
+    let refused = expect_revert::<LM::LedgerHasFunds, _>(delete().await);
+    assert_eq!(
+        refused.totalBalance,
+        milli_eth(300),
+        "held in the sub-account"
+    );
+    let retrieve = || {
+        send(
+            &user.wallet,
+            serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
+        )
+    };
+    retrieve().await.unwrap();
+    serving.node.increase_time(LOCK_TIME).await.unwrap();
+    retrieve().await.unwrap();
+    expect_revert::<LM::LedgerHasFunds, _>(delete().await);
+    send(&user.wallet, serving.ledger.refund(milli_eth(300)))
+        .await
+        .unwrap();
+    delete().await.unwrap();
+    serving.untrack(u);
+    assert!(
+        !serving
+            .inference
+            .accountExists(u, p)
+            .call()
+            .await
+            .unwrap()
+            ._0
+    );
+    assert_eq!(serving.check_invariants().await, U256::ZERO);
+}
+
+/// Defect 3: in the reference, a fee that uses up a pending refund leaves
+/// it live with its old amount; the next retrieveFund underflows and the
+/// user's funds are locked. Here a used-up refund is gone, a partly used
+/// one keeps what is left, and retrieveFund pays exactly the rest.
+#[tokio::test]
+async fn a_fee_that_uses_up_a_refund_cannot_leave_it_live_to_lock_the_funds() {
+    let serving = serving_or_skip!(LOCK_TIME);
+    let provider = serving.provider().await;
+    let p = provider.address();
+    let tee = TeeKey::random();
+    let user = serving.user(eth(1)).await;
+    let u = user.address();
+    serving.open_account(&user, p, milli_eth(100), &tee).await;
+    let retrieve = || {
+        send(
+            &user.wallet,
+            serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
+        )
+    };
+    retrieve().await.unwrap();
+    serving
+        .settle(
+            &provider,
+            &[tee.record(u, p, milli_eth(70), 1, requests_hash(1))],
+        )
+        .await;
+    let account = serving.account(u, p).await;
+    assert_eq!(account.pendingRefund, milli_eth(30));
+    assert_eq!(
+        account.refunds.iter().map(|r| r.amount).collect::<Vec<_>>(),
+        vec![milli_eth(30)]
+    );
+    serving
+        .settle(
+            &provider,
+            &[tee.record(u, p, milli_eth(30), 2, requests_hash(2))],
+        )
+        .await;
+    let account = serving.account(u, p).await;
+    assert_eq!(
+        (
+            account.balance,
+            account.pendingRefund,
+            account.validRefundsLength
+        ),
+        (U256::ZERO, U256::ZERO, U256::ZERO)
+    );
+    assert!(account.refunds.is_empty(), "{:?}", account.refunds);
+    serving.node.increase_time(LOCK_TIME).await.unwrap();
+    retrieve().await.unwrap();
+    assert_eq!(serving.ledger_of(u).await.availableBalance, milli_eth(900));
+    serving.check_invariants().await;
+}
+
+/// Defect 4: the reference's three-argument acknowledgeDeliverable lets
+/// anyone acknowledge a user's deliverable, so a provider can make an
+/// undelivered model look delivered. Here only the named user may.
+#[tokio::test]
+async fn a_provider_cannot_acknowledge_a_deliverable_for_its_user() {
+    let serving = serving_or_skip!(LOCK_TIME);
+    let ft = serving.ft();
+    let signer = TeeKey::random();
+    let provider = serving.fine_tuning_provider(signer.address()).await;
+    let p = provider.address();
+    let user = serving.user(eth(1)).await;
+    let u = user.address();
+    serving
+        .open_fine_tuning_account(&user, p, milli_eth(500), signer.address())
+        .await;
+    send(
+        &provider.wallet,
+        ft.addDeliverable(u, "task-1".into(), Bytes::from(model_root(1))),
+    )
+    .await
+    .unwrap();
+    let stranger = serving.actor(eth(1)).await;
+    for caller in [&provider, &stranger] {
+        let refused = expect_revert::<FT::Unauthorized, _>(
+            send(
+                &caller.wallet,
+                ft.acknowledgeDeliverable_1(u, p, "task-1".into()),
+            )
+            .await,
+        );
+        assert_eq!(refused.caller, caller.address());
+    }
+    let acknowledged = || async {
+        ft.getDeliverable(u, p, "task-1".into())
+            .call()
+            .await
+            .unwrap()
+            ._0
+            .acknowledged
+    };
+    assert!(!acknowledged().await);
+    send(
+        &user.wallet,
+        ft.acknowledgeDeliverable_1(u, p, "task-1".into()),
+    )
+    .await
+    .unwrap();
+    assert!(acknowledged().await);
+}
+
+/// Defect 5: in the reference, an account whose user never acknowledged a
+/// provider signer has signer zero, and a settlement naming signer zero
+/// with an all-zero signature passes (ecrecover gives zero), again and
+/// again. Here signer zero and a zero recovery never settle.
+#[tokio::test]
+async fn a_settlement_forged_for_signer_zero_takes_nothing() {
+    let serving = serving_or_skip!(LOCK_TIME);
+    let ft = serving.ft();
+    let provider = serving.fine_tuning_provider(Address::ZERO).await;
+    let p = provider.address();
+    let user = serving.user(eth(1)).await;
+    let u = user.address();
+    send(
+        &user.wallet,
+        serving
+            .ledger
+            .transferFund(p, FINE_TUNING.into(), milli_eth(500)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        serving.fine_tuning_account(u, p).await.providerSigner,
+        Address::ZERO
+    );
+    send(
+        &provider.wallet,
+        ft.addDeliverable(u, "task-1".into(), Bytes::from(model_root(1))),
+    )
+    .await
+    .unwrap();
+    let paid_before = serving.balance(p).await;
+    for nonce in 1..=2u64 {
+        let forged = VerifierInput {
+            id: "task-1".into(),
+            encryptedSecret: Bytes::new(),
+            modelRootHash: Bytes::from(model_root(1)),
+            nonce: U256::from(nonce),
+            providerSigner: Address::ZERO,
+            signature: Bytes::from(vec![0u8; 65]),
+            taskFee: milli_eth(100),
+            user: u,
+        };
+        expect_revert::<FT::InvalidVerifierInput, _>(
+            send(&provider.wallet, ft.settleFees(forged)).await,
+        );
+    }
+    assert_eq!(
+        serving.fine_tuning_account(u, p).await.balance,
+        milli_eth(500)
+    );
+    assert!(
+        serving.balance(p).await <= paid_before,
+        "the provider took nothing"
+    );
+    serving.check_invariants().await;
+}
+
+/// Defect 6: the reference accepts high-`s` signatures, so one record has
+/// two valid encodings (and its two contracts disagree on `v`). Here a
+/// malleable twin is refused in both contracts, and `v` may be 0, 1, 27
+/// or 28 in both.
+#[tokio::test]
+async fn a_malleable_twin_of_a_signature_is_refused() {
+    let serving = serving_or_skip!(LOCK_TIME);
+    let provider = serving.provider().await;
+    let p = provider.address();
+    let tee = TeeKey::random();
+    let user = serving.user(eth(1)).await;
+    let u = user.address();
+    serving.open_account(&user, p, milli_eth(500), &tee).await;
+    let record = tee.record(u, p, milli_eth(10), 1, requests_hash(1));
+    let twin = TEESettlementData {
+        signature: malleable_twin(&record.signature),
+        ..record.clone()
+    };
+    let receipt = serving.settle(&provider, &[twin]).await;
+    let (failed, counts) = serving.settlement_events(p, &receipt);
+    assert_eq!(
+        (failed, counts),
+        (vec![(u, "Invalid TEE signer".to_string())], (0, 1))
+    );
+    // `v` as 0 or 1 settles the same record.
+    let mut low_v = record.signature.to_vec();
+    low_v[64] -= 27;
+    let low_v = TEESettlementData {
+        signature: Bytes::from(low_v),
+        ..record
+    };
+    let receipt = serving.settle(&provider, &[low_v]).await;
+    assert_eq!(serving.settlement_events(p, &receipt).1, (1, 0));
+
+    // Fine-tuning: the twin of a valid verifier input is refused.
+    let ft = serving.ft();
+    let signer = TeeKey::random();
+    let ft_provider = serving.fine_tuning_provider(signer.address()).await;
+    let fp = ft_provider.address();
+    serving
+        .open_fine_tuning_account(&user, fp, milli_eth(300), signer.address())
+        .await;
+    send(
+        &ft_provider.wallet,
+        ft.addDeliverable(u, "task-1".into(), Bytes::from(model_root(1))),
+    )
+    .await
+    .unwrap();
+    let input = signer.verifier_input(u, "task-1", &model_root(1), &[], 1, milli_eth(10));
+    let twin = VerifierInput {
+        signature: malleable_twin(&input.signature),
+        ..input.clone()
+    };
+    let refused = expect_revert::<FT::InvalidVerifierInput, _>(
+        send(&ft_provider.wallet, ft.settleFees(twin)).await,
+    );
+    assert_eq!(refused.reason, "TEE settlement validation failed");
+    let mut low_v = input.signature.to_vec();
+    low_v[64] -= 27;
+    let low_v = VerifierInput {
+        signature: Bytes::from(low_v),
+        ..input
+    };
+    send(&ft_provider.wallet, ft.settleFees(low_v))
+        .await
+        .unwrap();
+    serving.check_invariants().await;
+}
+
+/// Defect 7: in the reference, one record for a user without an account,
+/// or with a signature of the wrong length, reverts the whole batch, so one
+/// user can hold up a provider's pay for everyone. Here such records fail
+/// with a reason and the rest settle.
+#[tokio::test]
+async fn one_bad_record_cannot_sink_a_settlement_batch() {
+    let serving = serving_or_skip!(LOCK_TIME);
+    let provider = serving.provider().await;
+    let p = provider.address();
+    let tee = TeeKey::random();
+    let good = serving.user(eth(1)).await;
+    let short = serving.user(eth(1)).await;
+    let stranger = serving.actor(eth(1)).await;
+    serving.open_account(&good, p, milli_eth(100), &tee).await;
+    serving.open_account(&short, p, milli_eth(100), &tee).await;
+    let mut cut = tee.record(short.address(), p, milli_eth(10), 1, requests_hash(2));
+    cut.signature = Bytes::copy_from_slice(&cut.signature[..64]);
+    let batch = [
+        tee.record(stranger.address(), p, milli_eth(10), 1, requests_hash(1)),
+        cut,
+        tee.record(good.address(), p, milli_eth(10), 1, requests_hash(3)),
+    ];
+    assert_eq!(
+        serving.failed_users(p, &batch).await,
+        vec![stranger.address(), short.address()]
+    );
+    let receipt = serving.settle(&provider, &batch).await;
+    let (failed, counts) = serving.settlement_events(p, &receipt);
+    assert_eq!(
+        failed,
+        vec![
+            (stranger.address(), "Account not exists".to_string()),
+            (short.address(), "Invalid TEE signer".to_string()),
+        ]
+    );
+    assert_eq!(counts, (1, 2));
+    assert_eq!(
+        serving.account(good.address(), p).await.balance,
+        milli_eth(90)
+    );
+    assert_eq!(
+        serving.account(short.address(), p).await.balance,
+        milli_eth(100)
+    );
+    serving.check_invariants().await;
+}
+
+/// Defect 8: after an account is deleted and opened again, the reference
+/// still finds the old deliverables (an old acknowledgement counts, an old
+/// id is refused) while listing none. Here they go with the account.
+#[tokio::test]
+async fn a_reopened_account_cannot_inherit_old_deliverables() {
+    let serving = serving_or_skip!(0);
+    let ft = serving.ft();
+    let signer = TeeKey::random();
+    let provider = serving.fine_tuning_provider(signer.address()).await;
+    let p = provider.address();
+    let user = serving.user(milli_eth(100)).await;
+    let u = user.address();
+    serving
+        .open_fine_tuning_account(&user, p, milli_eth(100), signer.address())
+        .await;
+    let post = || {
+        send(
+            &provider.wallet,
+            ft.addDeliverable(u, "task-1".into(), Bytes::from(model_root(1))),
+        )
+    };
+    post().await.unwrap();
+    send(
+        &user.wallet,
+        ft.acknowledgeDeliverable_0(p, "task-1".into()),
+    )
+    .await
+    .unwrap();
+    // Lock time 0: the refund is paid at once.
+    send(
+        &user.wallet,
+        serving.ledger.retrieveFund(vec![p], FINE_TUNING.into()),
+    )
+    .await
+    .unwrap();
+    send(&user.wallet, serving.ledger.refund(milli_eth(100)))
+        .await
+        .unwrap();
+    send(&user.wallet, serving.ledger.deleteLedger())
+        .await
+        .unwrap();
+    serving.untrack(u);
+    send(
+        &user.wallet,
+        serving
+            .ledger
+            .addLedger([U256::ZERO; 2], String::new())
+            .value(milli_eth(100)),
+    )
+    .await
+    .unwrap();
+    serving.track(u);
+    serving
+        .open_fine_tuning_account(&user, p, milli_eth(100), signer.address())
+        .await;
+    assert!(serving
+        .fine_tuning_account(u, p)
+        .await
+        .deliverables
+        .is_empty());
+    expect_revert::<FT::DeliverableNotExists, _>(
+        ft.getDeliverable(u, p, "task-1".into())
+            .call()
+            .await
+            .map_err(call_error),
+    );
+    post().await.unwrap();
+    let deliverable = ft
+        .getDeliverable(u, p, "task-1".into())
+        .call()
+        .await
+        .unwrap()
+        ._0;
+    assert!(!deliverable.acknowledged, "the old acknowledgement is gone");
+    serving.check_invariants().await;
+}
+
+/// Defect 9: the reference emits RefundRequested when nothing was queued,
+/// with a wrong index once a slot is reused, and never from fine-tuning, so
+/// wallets and brokers watching events see refunds that do not exist. Here
+/// each refund queued is announced once, with its index, by both.
+#[tokio::test]
+async fn refund_events_cannot_announce_refunds_that_do_not_exist() {
+    let serving = serving_or_skip!(LOCK_TIME);
+    let provider = serving.provider().await;
+    let p = provider.address();
+    let tee = TeeKey::random();
+    let user = serving.user(eth(1)).await;
+    let u = user.address();
+    serving.open_account(&user, p, milli_eth(100), &tee).await;
+    let at = serving.inference_address();
+    let retrieve = |kind: &'static str, provider: Address| {
+        send(
+            &user.wallet,
+            serving.ledger.retrieveFund(vec![provider], kind.into()),
+        )
+    };
+    let indices = |receipt: &alloy::rpc::types::TransactionReceipt| {
+        events::<IS::RefundRequested>(receipt, at)
+            .into_iter()
+            .map(|e| e.index.to::<u64>())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(indices(&retrieve(INFERENCE, p).await.unwrap()), vec![0]);
+    assert_eq!(
+        indices(&retrieve(INFERENCE, p).await.unwrap()),
+        Vec::<u64>::new()
+    );
+    serving.node.increase_time(LOCK_TIME).await.unwrap();
+    assert_eq!(
+        indices(&retrieve(INFERENCE, p).await.unwrap()),
+        Vec::<u64>::new()
+    );
+    // The next refund takes the next slot, and says so.
+    send(
+        &user.wallet,
+        serving
+            .ledger
+            .transferFund(p, INFERENCE.into(), milli_eth(50)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(indices(&retrieve(INFERENCE, p).await.unwrap()), vec![1]);
+    let account = serving.account(u, p).await;
+    assert_eq!(
+        account
+            .refunds
+            .iter()
+            .map(|r| r.index.to::<u64>())
+            .collect::<Vec<_>>(),
+        vec![1]
+    );
+
+    // Fine-tuning announces its refunds too.
+    let signer = TeeKey::random();
+    let ft_provider = serving.fine_tuning_provider(signer.address()).await;
+    let fp = ft_provider.address();
+    serving
+        .open_fine_tuning_account(&user, fp, milli_eth(100), signer.address())
+        .await;
+    let receipt = retrieve(FINE_TUNING, fp).await.unwrap();
+    let requested = events::<FT::RefundRequested>(&receipt, serving.fine_tuning_address());
+    assert_eq!(
+        requested
+            .iter()
+            .map(|e| (e.user, e.provider, e.index.to::<u64>()))
+            .collect::<Vec<_>>(),
+        vec![(u, fp, 0)]
+    );
+    serving.check_invariants().await;
+}
+
+/// Defect 10: the reference stores a new fine-tuning service as not
+/// occupied while its event says it is, so users read a state the provider
+/// did not announce. Here what is stored is what is emitted.
+#[tokio::test]
+async fn a_new_service_cannot_be_stored_otherwise_than_announced() {
+    let serving = serving_or_skip!(LOCK_TIME);
+    let ft = serving.ft();
+    let provider = serving.actor(eth(1)).await;
+    let p = provider.address();
+    let mut service = fine_tuning_service("https://busy.example", p);
+    service.occupied = true;
+    let receipt = send(&provider.wallet, ft.call_builder(&service))
+        .await
+        .unwrap();
+    let updated = events::<FT::ServiceUpdated>(&receipt, serving.fine_tuning_address());
+    assert_eq!(updated.len(), 1);
+    assert!(updated[0].occupied);
+    assert!(ft.getService(p).call().await.unwrap()._0.occupied);
+}
+
+/// Defect 11: the reference bounds neither a settlement batch nor the
+/// accounts a user may open, and opens accounts with providers that offer
+/// no service, so a caller can make a transaction's work grow without
+/// limit. Here every caller-sized loop has a bound, with a custom error.
+#[tokio::test]
+async fn unbounded_work_is_refused_with_a_clear_error() {
+    let serving = serving_or_skip!(LOCK_TIME);
+    let provider = serving.provider().await;
+    let p = provider.address();
+    let tee = TeeKey::random();
+    let user = serving.user(eth(1)).await;
+    let u = user.address();
+    // No account with a provider that has no service of the kind.
+    let nobody = serving.actor(eth(1)).await;
+    let refused = expect_revert::<IS::ServiceNotExist, _>(
+        send(
+            &user.wallet,
+            serving
+                .ledger
+                .transferFund(nobody.address(), INFERENCE.into(), milli_eth(1)),
+        )
+        .await,
+    );
+    assert_eq!(refused.provider, nobody.address());
+    // A settlement batch holds at most 500 records.
+    serving.open_account(&user, p, milli_eth(100), &tee).await;
+    let batch: Vec<_> = (1..=501)
+        .map(|n| tee.record(u, p, U256::from(1u64), n, requests_hash(n)))
+        .collect();
+    let refused = expect_revert::<IS::InvalidLimit, _>(
+        send(&provider.wallet, serving.inference.settleFeesWithTEE(batch)).await,
+    );
+    assert_eq!(
+        (refused.limit, refused.max),
+        (U256::from(501u64), U256::from(500u64))
+    );
+    // retrieveFund takes at most 20 providers.
+    let refused = expect_revert::<LM::TooManyProviders, _>(
+        send(
+            &user.wallet,
+            serving.ledger.retrieveFund(vec![p; 21], INFERENCE.into()),
+        )
+        .await,
+    );
+    assert_eq!(refused.max, U256::from(20u64));
+    serving.check_invariants().await;
+}
+
+/// Defect 12: the reference's initialize may be called by the first
+/// stranger to reach it, who then owns the contract. Here every contract
+/// is configured in the transaction that creates it and refuses
+/// initialize from anyone, its deployer included.
+#[tokio::test]
+async fn initialization_cannot_be_taken_by_a_stranger() {
+    let serving = serving_or_skip!(LOCK_TIME);
+    let stranger = serving.actor(eth(1)).await;
+    let s = stranger.address();
+    expect_revert::<LM::InvalidInitialization, _>(
+        send(&stranger.wallet, serving.ledger.initialize(s, s, s)).await,
+    );
+    expect_revert::<IS::InvalidInitialization, _>(
+        send(
+            &stranger.wallet,
+            serving.inference.initialize(U256::ZERO, s, s),
+        )
+        .await,
+    );
+    expect_revert::<FT::InvalidInitialization, _>(
+        send(
+            &stranger.wallet,
+            serving.ft().initialize(U256::ZERO, s, s, U256::ZERO),
+        )
+        .await,
+    );
+    for owner in [
+        serving.ledger.owner().call().await.unwrap()._0,
+        serving.inference.owner().call().await.unwrap()._0,
+        serving.ft().owner().call().await.unwrap()._0,
+    ] {
+        assert_ne!(owner, s);
+        assert!(!owner.is_zero());
+    }
 }

@@ -247,6 +247,74 @@ impl Serving {
         .expect("acknowledgeTEESigner");
     }
 
+    /// Settles `batch` (inference) as `provider` and returns the receipt.
+    ///
+    /// # Panics
+    ///
+    /// If the transaction fails.
+    pub async fn settle(
+        &self,
+        provider: &Actor,
+        batch: &[TEESettlementData],
+    ) -> TransactionReceipt {
+        send(
+            &provider.wallet,
+            self.inference.settleFeesWithTEE(batch.to_vec()),
+        )
+        .await
+        .expect("settleFeesWithTEE")
+    }
+
+    /// The users `settleFeesWithTEE` would report failed for `batch` sent
+    /// by `provider` (an `eth_call` against the latest state).
+    ///
+    /// # Panics
+    ///
+    /// If the call fails.
+    pub async fn failed_users(
+        &self,
+        provider: Address,
+        batch: &[TEESettlementData],
+    ) -> Vec<Address> {
+        self.inference
+            .settleFeesWithTEE(batch.to_vec())
+            .from(provider)
+            .call()
+            .await
+            .expect("settleFeesWithTEE as a call")
+            ._0
+    }
+
+    /// The (user, reason) of each `TEESettlementFailed` in `receipt`, and
+    /// the (success, failed) counts of its `TEESettlementCompleted`.
+    ///
+    /// # Panics
+    ///
+    /// Unless the receipt holds exactly one `TEESettlementCompleted` and
+    /// every event names `provider`.
+    pub fn settlement_events(
+        &self,
+        provider: Address,
+        receipt: &TransactionReceipt,
+    ) -> (Vec<(Address, String)>, (u64, u64)) {
+        let at = self.inference_address();
+        let failed = events::<InferenceServing::TEESettlementFailed>(receipt, at)
+            .into_iter()
+            .map(|e| {
+                assert_eq!(e.provider, provider);
+                (e.user, e.reason)
+            })
+            .collect();
+        let completed = events::<InferenceServing::TEESettlementCompleted>(receipt, at);
+        assert_eq!(completed.len(), 1, "one TEESettlementCompleted per batch");
+        assert_eq!(completed[0].provider, provider);
+        let counts = (
+            completed[0].successCount.to::<u64>(),
+            completed[0].failedCount.to::<u64>(),
+        );
+        (failed, counts)
+    }
+
     /// The ETH balance of `address`.
     pub async fn balance(&self, address: Address) -> U256 {
         self.ledger
