@@ -22,16 +22,13 @@ use alloy::{
     sol_types::SolCall,
 };
 use serving_harness::{
-    bindings::{
-        fine_tuning::FineTuningServing as FT, InferenceServing as IS, LedgerManager as LM,
-        TEESettlementData,
-    },
+    bindings::{fine_tuning::FineTuningServing as FT, InferenceServing as IS, LedgerManager as LM},
     chain::ChainError,
     deploy::{self, deploy_initialized, ServingConfig},
     deployment::stylus_deployer,
     e2e::{
-        eth, events, expect_revert, gas_cost, milli_eth, requests_hash, send, send_tx, Actor,
-        Serving, TeeKey, FINE_TUNING, INFERENCE,
+        eth, events, expect_revert, gas_cost, milli_eth, requests_hash, send, send_tx, Serving,
+        TeeKey, FINE_TUNING, INFERENCE,
     },
     node_or_skip,
     upgrade::{
@@ -300,20 +297,6 @@ async fn check_only_the_ledger_proxy_holds_value(serving: &Serving, proxied: &Pr
     }
 }
 
-/// Settles `records` through the inference proxy and returns the receipt.
-async fn settle(
-    serving: &Serving,
-    provider: &Actor,
-    records: &[TEESettlementData],
-) -> TransactionReceipt {
-    send(
-        &provider.wallet,
-        serving.inference.settleFeesWithTEE(records.to_vec()),
-    )
-    .await
-    .expect("settleFeesWithTEE")
-}
-
 /// The (success, failed) counts of the batch settled in `receipt`.
 fn settled(serving: &Serving, receipt: &TransactionReceipt) -> (u64, u64) {
     let completed = events::<IS::TEESettlementCompleted>(receipt, serving.inference_address());
@@ -339,12 +322,12 @@ async fn an_upgrade_keeps_ledgers_accounts_balances_and_refunds() {
     let u = user.address();
     serving.open_account(&user, p, milli_eth(600), &tee).await;
     let before = serving.balance(p).await;
-    let receipt = settle(
-        &serving,
-        &provider,
-        &[tee.record(u, p, milli_eth(100), 1, requests_hash(1))],
-    )
-    .await;
+    let receipt = serving
+        .settle(
+            &provider,
+            &[tee.record(u, p, milli_eth(100), 1, requests_hash(1))],
+        )
+        .await;
     assert_eq!(settled(&serving, &receipt), (1, 0));
     assert_eq!(
         serving.balance(p).await,
@@ -471,24 +454,24 @@ async fn an_upgrade_keeps_ledgers_accounts_balances_and_refunds() {
 
     // The flow goes on through the new implementations. A replayed record
     // is refused; the next one settles (from the pending refund).
-    let receipt = settle(
-        &serving,
-        &provider,
-        &[tee.record(u, p, milli_eth(100), 1, requests_hash(1))],
-    )
-    .await;
+    let receipt = serving
+        .settle(
+            &provider,
+            &[tee.record(u, p, milli_eth(100), 1, requests_hash(1))],
+        )
+        .await;
     assert_eq!(
         settled(&serving, &receipt),
         (0, 1),
         "nonce 1 was used before the upgrade"
     );
     let before = serving.balance(p).await;
-    let receipt = settle(
-        &serving,
-        &provider,
-        &[tee.record(u, p, milli_eth(50), 2, requests_hash(2))],
-    )
-    .await;
+    let receipt = serving
+        .settle(
+            &provider,
+            &[tee.record(u, p, milli_eth(50), 2, requests_hash(2))],
+        )
+        .await;
     assert_eq!(settled(&serving, &receipt), (1, 0));
     assert_eq!(
         serving.balance(p).await,
@@ -794,20 +777,20 @@ async fn measure(serving: &Serving) -> Vec<(&'static str, u64)> {
     )
     .await
     .expect("acknowledgeTEESigner");
-    let first = settle(
-        serving,
-        &provider,
-        &[tee.record(u, p, milli_eth(10), 1, requests_hash(1))],
-    )
-    .await
-    .gas_used;
-    let repeat = settle(
-        serving,
-        &provider,
-        &[tee.record(u, p, milli_eth(10), 2, requests_hash(2))],
-    )
-    .await
-    .gas_used;
+    let first = serving
+        .settle(
+            &provider,
+            &[tee.record(u, p, milli_eth(10), 1, requests_hash(1))],
+        )
+        .await
+        .gas_used;
+    let repeat = serving
+        .settle(
+            &provider,
+            &[tee.record(u, p, milli_eth(10), 2, requests_hash(2))],
+        )
+        .await
+        .gas_used;
     let retrieve = send(
         &user.wallet,
         serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
