@@ -92,6 +92,7 @@ interface IInferenceServing {
     function getBatchAccountsByUsers(address[] memory users) external view returns (Account[] memory);
     function getPendingRefund(address user, address provider) external view returns (uint256);
     function getService(address provider) external view returns (Service memory);
+    function getServices(uint256 offset, uint256 limit) external view returns (Service[] memory, uint256);
     function initialize(uint256 lockTime, address ledger, address owner) external;
     function initialized() external view returns (bool);
     function ledgerAddress() external view returns (address);

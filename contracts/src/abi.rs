@@ -119,6 +119,7 @@ sol_items! {
         function getAllAccounts(uint256 offset, uint256 limit) external view returns (Account[] memory accounts, uint256 total);
         function getAccountsByProvider(address provider, uint256 offset, uint256 limit) external view returns (Account[] memory accounts, uint256 total);
         function getAccountsByUser(address user, uint256 offset, uint256 limit) external view returns (Account[] memory accounts, uint256 total);
+        function getServices(uint256 offset, uint256 limit) external view returns (Service[] memory services, uint256 total);
     }
 
     /// Ledger -> serving (see `interfaces`).

@@ -284,12 +284,11 @@ impl Accounts {
         let mut record = users.setter(provider);
         let created = !record.exists();
         let moved = if created {
-            self.providers.insert(provider);
+            let (provider_position, _) = self.providers.insert(provider);
             let index = U32::from(self.all.len());
             let mut key = self.all.grow();
             key.user.set(user);
-            key.provider
-                .set(U32::from(self.providers.position(provider)));
+            key.provider.set(U32::from(provider_position));
             let mut list = self.users_by_provider.setter(provider);
             let mut entry = list.grow();
             entry.user.set(user);

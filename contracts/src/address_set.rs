@@ -27,16 +27,17 @@ impl AddressSet {
         self.positions.get(member).to()
     }
 
-    /// Adds `member`; returns false when it was already there.
-    pub fn insert(&mut self, member: Address) -> bool {
-        if self.contains(member) {
-            return false;
+    /// Adds `member` if it is not there; returns its 1-based position and
+    /// whether it was added.
+    pub fn insert(&mut self, member: Address) -> (usize, bool) {
+        let position = self.position(member);
+        if position != 0 {
+            return (position, false);
         }
         self.members.push(member);
-        self.positions
-            .setter(member)
-            .set(U32::from(self.members.len()));
-        true
+        let position = self.members.len();
+        self.positions.setter(member).set(U32::from(position));
+        (position, true)
     }
 
     /// Removes `member` (the last member takes its place); returns false

@@ -32,6 +32,7 @@ pub mod abi;
 pub mod account;
 pub mod account_views;
 pub mod address_set;
+pub mod calldata;
 #[cfg(feature = "export-abi")]
 pub mod export;
 pub mod interfaces;

@@ -41,6 +41,18 @@ pub fn page_at_most(
     Ok(start..end)
 }
 
+/// The encoding of `(T[] items, uint256 total)` made from `items`, the
+/// encoding of `(T[])`: the array's encoding does not depend on where it
+/// sits, so the head's offset becomes 64 and `total` follows it. A paged
+/// view reuses the encoder of the view that returns every item.
+pub fn with_total(items: &[u8], total: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(items.len() + 32);
+    out.extend_from_slice(&U256::from(64).to_be_bytes::<32>());
+    out.extend_from_slice(&U256::from(total).to_be_bytes::<32>());
+    out.extend_from_slice(items.get(32..).unwrap_or_default());
+    out
+}
+
 /// Checks that a batch of `len` items is at most `max`.
 /// Errors: `InvalidLimit`.
 pub fn bounded(len: usize, max: usize) -> Result<(), Vec<u8>> {

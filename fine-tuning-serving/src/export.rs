@@ -57,11 +57,23 @@ pub fn contract() -> String {
     ];
     let lines = body::<FineTuningServing>()
         .into_iter()
+        .chain(ledger_calls())
         .chain(body::<FineTuningViews>())
         .chain(paged)
         .chain(events)
         .chain(errors);
     interface("IFineTuningServing", lines)
+}
+
+/// The ledger's calls with an `address[]`, routed by the main program's
+/// fallback.
+fn ledger_calls() -> [String; 3] {
+    let args = "address user, address[] calldata providers";
+    [
+        alloc::format!("    function retrieveFunds({args}) external returns (uint256);"),
+        alloc::format!("    function deleteAccounts({args}) external;"),
+        alloc::format!("    function userBalance({args}) external view returns (uint256);"),
+    ]
 }
 
 /// The paged views, routed by the views program's fallback.

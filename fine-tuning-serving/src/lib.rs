@@ -59,7 +59,8 @@ use serving_contracts::{
     },
     account::{Accounts, ChargeError},
     address_set::AddressSet,
-    interfaces::{call, ILedger},
+    calldata,
+    interfaces::{call, ILedger, IServing},
     serving::ServingConfig,
     storage::StoredString,
 };
@@ -193,14 +194,6 @@ impl FineTuningServing {
         let caller = self.vm().msg_sender();
         self.config.update_lock_time(caller, lock_time)
     }
-
-    /// Sets the share of the fee (in percent) charged for a deliverable the
-    /// user did not acknowledge (owner only). Errors:
-    /// `OwnableUnauthorizedAccount`, `InvalidLimit` (above 100).
-    pub fn update_penalty_percentage(&mut self, penalty_percentage: U256) -> Result<(), Vec<u8>> {
-        self.only_owner()?;
-        self.set_penalty_percentage(penalty_percentage)
-    }
 }
 
 #[public]
@@ -250,6 +243,14 @@ impl FineTuningServing {
         self.config.set_views(caller, views)
     }
 
+    /// Sets the share of the fee (in percent) charged for a deliverable the
+    /// user did not acknowledge (owner only). Errors:
+    /// `OwnableUnauthorizedAccount`, `InvalidLimit` (above 100).
+    pub fn update_penalty_percentage(&mut self, penalty_percentage: U256) -> Result<(), Vec<u8>> {
+        self.only_owner()?;
+        self.set_penalty_percentage(penalty_percentage)
+    }
+
     /// Hands ownership to `newOwner`. Errors: `OwnableUnauthorizedAccount`,
     /// `OwnableInvalidOwner`. Emits `OwnershipTransferred`.
     pub fn transfer_ownership(&mut self, new_owner: Address) -> Result<(), Vec<u8>> {
@@ -264,11 +265,38 @@ impl FineTuningServing {
         self.config.ownable.renounce(caller)
     }
 
-    /// Every other selector runs in the views program, on this storage.
-    /// Errors: `NotInitialized` when no views program is set.
+    /// Routes the ledger's `retrieveFunds`, `deleteAccounts` and
+    /// `userBalance`; every other selector runs in the views program, on
+    /// this storage. Errors: those of the functions; empty data for their
+    /// malformed calls; `NotInitialized` when no views program is set.
     #[fallback]
     fn fallback(&mut self, input: &[u8]) -> ArbResult {
-        self.config.delegate_to_views(input)
+        use alloy_sol_types::SolCall;
+        use IServing::*;
+        let selector: [u8; 4] = input
+            .get(..4)
+            .and_then(|s| s.try_into().ok())
+            .unwrap_or_default();
+        let args = || {
+            let user = calldata::address(input, 0);
+            user.zip(calldata::addresses(input, 1)).ok_or_else(Vec::new)
+        };
+        let word = |value: U256| value.to_be_bytes::<32>().to_vec();
+        match selector {
+            retrieveFundsCall::SELECTOR => {
+                let (user, providers) = args()?;
+                self.retrieve_funds(user, providers).map(word)
+            }
+            deleteAccountsCall::SELECTOR => {
+                let (user, providers) = args()?;
+                self.delete_accounts(user, providers).map(|()| Vec::new())
+            }
+            userBalanceCall::SELECTOR => {
+                let (user, providers) = args()?;
+                Ok(word(self.user_balance(user, providers)))
+            }
+            _ => self.config.delegate_to_views(input),
+        }
     }
 
     /// The caller (a provider) posts the deliverable `id` with its model
@@ -443,7 +471,13 @@ impl FineTuningServing {
         }
         self.accounts.fund(user, provider, amount)
     }
+}
 
+/// The ledger's calls that take an `address[]`, routed by the main
+/// program's fallback with their arguments read by hand
+/// (`serving_contracts::calldata`): alloy's decoder of `(address,
+/// address[])` would cost about 1.5 KB here.
+impl FineTuningServing {
     /// Internal (ledger only): for each provider, pays the user's matured
     /// refunds and queues the rest; returns the total paid. Errors:
     /// `Unauthorized`, `AccountNotExists`, `TooManyRefunds`. Emits

@@ -34,9 +34,7 @@ use serving_contracts::{
 };
 use serving_verifier::{native, verifier_input_digest};
 
-use crate::{
-    penalty, views::addresses, AccountViews, FineTuningServing, MAX_BATCH_USERS, MAX_DELIVERABLES,
-};
+use crate::{penalty, AccountViews, FineTuningServing, MAX_BATCH_USERS, MAX_DELIVERABLES};
 
 /// motsu's fixed block timestamp.
 const NOW: u64 = 1_735_689_600;
@@ -1410,38 +1408,6 @@ fn the_views_fallback_routes_the_paged_and_batch_views() {
         Vec::<u8>::new()
     );
     assert_eq!(view.route_views(&[]).motsu_unwrap_err(), Vec::<u8>::new());
-}
-
-#[test]
-fn addresses_are_decoded_like_alloy_encodes_them() {
-    for users in [
-        vec![],
-        vec![Address::repeat_byte(1)],
-        (0..7).map(Address::with_last_byte).collect(),
-    ] {
-        let encoded = IPagedViews::getBatchAccountsByUsersCall {
-            users: users.clone(),
-        }
-        .abi_encode();
-        assert_eq!(addresses(&encoded), Some(users.clone()));
-        if !users.is_empty() {
-            assert_eq!(addresses(&encoded[..encoded.len() - 1]), None);
-        }
-    }
-    // A length past the data, an offset past the data, nothing at all.
-    let mut long = IPagedViews::getBatchAccountsByUsersCall {
-        users: vec![Address::ZERO],
-    }
-    .abi_encode();
-    long[4 + 63] = 2;
-    assert_eq!(addresses(&long), None);
-    let mut far = long.clone();
-    far[4 + 31] = 0xff;
-    assert_eq!(addresses(&far), None);
-    let mut huge = long;
-    huge[4 + 32..4 + 64].copy_from_slice(&[0xff; 32]);
-    assert_eq!(addresses(&huge), None);
-    assert_eq!(addresses(&[1, 2, 3]), None);
 }
 
 #[motsu::test]

@@ -21,6 +21,7 @@ use serving_contracts::{
     },
     account::{AccountView, Accounts},
     account_views::AccountViews,
+    calldata,
     storage::StoredString,
 };
 use stylus_sdk::{prelude::*, storage::StorageVec, stylus_core::log, ArbResult};
@@ -290,13 +291,6 @@ impl FineTuningViews {
         self.state.update_lock_time(lock_time)
     }
 
-    /// Sets the share of the fee (in percent) charged for a deliverable the
-    /// user did not acknowledge (owner only). Errors:
-    /// `OwnableUnauthorizedAccount`, `InvalidLimit` (above 100).
-    pub fn update_penalty_percentage(&mut self, penalty_percentage: U256) -> Result<(), Vec<u8>> {
-        self.state.update_penalty_percentage(penalty_percentage)
-    }
-
     /// Whether `initialize` ran.
     pub fn initialized(&self) -> bool {
         self.state.initialized()
@@ -410,7 +404,8 @@ impl FineTuningServing {
     /// `fine_tuning::IPagedViews`, getAllAccounts, getAccountsByProvider,
     /// getAccountsByUser (two return values, one dynamic, which the SDK's
     /// router would encode unlike Solidity) and getBatchAccountsByUsers
-    /// (see [`addresses`]), and encodes their returns as Solidity does.
+    /// (its `address[]` read by `serving_contracts::calldata`), and encodes
+    /// their returns as Solidity does.
     /// Errors: those of the views; empty data for a malformed call or any
     /// other selector.
     pub fn route_views(&self, input: &[u8]) -> ArbResult {
@@ -440,7 +435,7 @@ impl FineTuningServing {
                 Ok(getAccountsByUserCall::abi_encode_returns(&page))
             }
             getBatchAccountsByUsersCall::SELECTOR => {
-                let users = addresses(input).ok_or_else(Vec::new)?;
+                let users = calldata::addresses(input, 0).ok_or_else(Vec::new)?;
                 let accounts = self.get_batch_accounts_by_users(users)?;
                 Ok(getBatchAccountsByUsersCall::abi_encode_returns(
                     &(accounts,),
@@ -449,23 +444,4 @@ impl FineTuningServing {
             _ => Err(Vec::new()),
         }
     }
-}
-
-/// The `address[]` that is the only argument of the call `input`: its
-/// offset, its length and its items, each an address in the low 20 bytes of
-/// its word. `None` when the input is too short for them.
-pub(crate) fn addresses(input: &[u8]) -> Option<Vec<Address>> {
-    let args = input.get(4..)?;
-    let word = |at: usize| args.get(at..at.checked_add(32)?);
-    let size = |at: usize| usize::try_from(U256::from_be_slice(word(at)?)).ok();
-    let start = size(0)?;
-    // Each item is read before the next, so a length past the input stops
-    // at the input's end.
-    (0..size(start)?)
-        .map(|i| {
-            Some(Address::from_slice(
-                &word(start.checked_add(32 * (i + 1))?)?[12..],
-            ))
-        })
-        .collect()
 }

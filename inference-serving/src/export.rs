@@ -9,7 +9,7 @@ use serving_contracts::{
         paged_view_declaration, Account, AccountExists, AccountHasFunds, AccountNotExists,
         AmountTooLarge, BalanceUpdated, IPagedViews, InsufficientBalance, InvalidInitialization,
         InvalidLimit, InvalidProofInputs, InvalidTEESignature, NotInitialized, RefundRequested,
-        ServiceNotExist, ServiceRemoved, ServiceUpdated, SignerChangePending,
+        Service, ServiceNotExist, ServiceRemoved, ServiceUpdated, SignerChangePending,
         TEESettlementCompleted, TEESettlementFailed, TooManyRefunds, Unauthorized, ViewsUpgraded,
     },
     export::{body, error, event, interface},
@@ -63,12 +63,13 @@ pub fn contract() -> String {
 }
 
 /// The paged views, routed by the views program's fallback.
-fn paged() -> [String; 3] {
+fn paged() -> [String; 4] {
     let account = Account::ABI.as_str();
     [
         paged_view_declaration::<IPagedViews::getAllAccountsCall>(account),
         paged_view_declaration::<IPagedViews::getAccountsByProviderCall>(account),
         paged_view_declaration::<IPagedViews::getAccountsByUserCall>(account),
+        paged_view_declaration::<IPagedViews::getServicesCall>(Service::ABI.as_str()),
     ]
 }
 

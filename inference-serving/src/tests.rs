@@ -12,15 +12,15 @@
 use core::cell::RefCell;
 
 use alloy_primitives::{hex, Address, LogData, B256, U256};
-use alloy_sol_types::{SolError, SolEvent};
+use alloy_sol_types::{SolCall, SolError, SolEvent};
 use k256::ecdsa::SigningKey;
 use ledger_manager::LedgerManager;
 use motsu::prelude::*;
 use serving_contracts::{
     abi::{
-        Account, AccountNotExists, InvalidInitialization, InvalidLimit, InvalidProofInputs,
-        NotInitialized, Refund, RefundRequested, Service, ServiceNotExist, ServiceParams,
-        ServiceRemoved, ServiceUpdated, SignerChangePending, TEESettlementCompleted,
+        Account, AccountNotExists, IPagedViews, InvalidInitialization, InvalidLimit,
+        InvalidProofInputs, NotInitialized, Refund, RefundRequested, Service, ServiceNotExist,
+        ServiceParams, ServiceRemoved, ServiceUpdated, SignerChangePending, TEESettlementCompleted,
         TEESettlementData, TEESettlementFailed, TooManyRefunds, Unauthorized, ViewsUpgraded,
     },
     account::MAX_REFUNDS,
@@ -676,6 +676,35 @@ fn services_are_added_updated_listed_and_removed() {
     assert_eq!(
         all,
         vec![expected(p1, &short), expected(p2, &service("https://p2"))]
+    );
+    // getServices pages the same list, encoded as Solidity encodes it.
+    let page = |offset: u64, limit: u64| {
+        let encoded = env
+            .inference
+            .sender(p1)
+            .get_services(u(offset), u(limit))
+            .motsu_unwrap();
+        let got = IPagedViews::getServicesCall::abi_decode_returns(&encoded, true).unwrap();
+        let page = (got.services, got.total);
+        assert_eq!(
+            encoded,
+            IPagedViews::getServicesCall::abi_encode_returns(&page)
+        );
+        page
+    };
+    assert_eq!(page(0, 0), (all.clone(), u(2)));
+    assert_eq!(page(1, 1), (all[1..].to_vec(), u(2)));
+    assert_eq!(page(2, 50), (vec![], u(2)));
+    assert_eq!(
+        env.inference
+            .sender(p1)
+            .get_services(U256::ZERO, u(51))
+            .motsu_unwrap_err(),
+        InvalidLimit {
+            limit: u(51),
+            max: u(50)
+        }
+        .abi_encode()
     );
 
     env.inference.sender(p1).remove_service().motsu_unwrap();

@@ -12,6 +12,7 @@ use serving_contracts::{
     abi::{revert, Account, IPagedViews, Service, ServiceNotExist, ServiceParams, UserInfo},
     account::{AccountView, Accounts},
     account_views::AccountViews,
+    pagination::{page, with_total},
 };
 use stylus_sdk::{prelude::*, ArbResult};
 
@@ -63,9 +64,21 @@ impl InferenceServing {
 
     /// Every service.
     pub fn get_all_services(&self) -> Vec<Service> {
-        (0..self.providers.len())
-            .map(|i| self.service(self.providers.at(i)))
-            .collect()
+        self.services_in(0..self.providers.len())
+    }
+
+    fn services_in(&self, range: core::ops::Range<usize>) -> Vec<Service> {
+        range.map(|i| self.service(self.providers.at(i))).collect()
+    }
+
+    /// A page of the services (`limit` 0: all, else at most 50) and their
+    /// number, ABI-encoded as `getServices` returns them: what a client
+    /// reads when `getAllServices` would cost too much. Errors:
+    /// `InvalidLimit`.
+    pub fn get_services(&self, offset: U256, limit: U256) -> Result<Vec<u8>, Vec<u8>> {
+        let total = self.providers.len();
+        let services = self.services_in(page(total, offset, limit)?);
+        Ok(with_total(&stylus_sdk::abi::encode(&services), total))
     }
 
     /// The account of `user` with `provider`. Errors: `AccountNotExists`.
@@ -222,8 +235,8 @@ impl InferenceViews {
     }
 
     /// Routes the paged views (see `IPagedViews`): getAllAccounts,
-    /// getAccountsByProvider, getAccountsByUser. Every other unknown
-    /// selector reverts.
+    /// getAccountsByProvider, getAccountsByUser, getServices. Every other
+    /// unknown selector reverts.
     #[fallback]
     fn fallback(&mut self, input: &[u8]) -> ArbResult {
         use IPagedViews::*;
@@ -249,6 +262,10 @@ impl InferenceViews {
                 let call = getAccountsByUserCall::abi_decode(input, true).map_err(bad)?;
                 let page = state.get_accounts_by_user(call.user, call.offset, call.limit)?;
                 Ok(getAccountsByUserCall::abi_encode_returns(&page))
+            }
+            getServicesCall::SELECTOR => {
+                let call = getServicesCall::abi_decode(input, true).map_err(bad)?;
+                state.get_services(call.offset, call.limit)
             }
             _ => Err(Vec::new()),
         }

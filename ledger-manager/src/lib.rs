@@ -312,7 +312,7 @@ impl LedgerManager {
     ) -> Result<(U256, U256), Vec<u8>> {
         self.only_initialized()?;
         let user = self.vm().msg_sender();
-        if !self.users.insert(user) {
+        if !self.users.insert(user).1 {
             return Err(revert(LedgerExists { user }));
         }
         let value = self.vm().msg_value();
