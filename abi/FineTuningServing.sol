@@ -113,6 +113,7 @@ interface IFineTuningServing {
     function getDeliverables(address user, address provider) external view returns (Deliverable[] memory);
     function getPendingRefund(address user, address provider) external view returns (uint256);
     function getService(address provider) external view returns (Service memory);
+    function getServices(uint256 offset, uint256 limit) external view returns (Service[] memory, uint256);
     function initialize(uint256 lockTime, address ledger, address owner, uint256 penaltyPercentage) external;
     function initialized() external view returns (bool);
     function ledgerAddress() external view returns (address);

@@ -331,14 +331,20 @@ pub mod fine_tuning {
         }
 
         /// The views of FineTuningServing routed by its views program's
-        /// fallback: the paged ones (see the parent module's `IPagedViews`)
-        /// and `getBatchAccountsByUsers`, whose `address[]` argument is
-        /// decoded by hand there (alloy's decoder does not fit).
+        /// fallback, their arguments read by hand (alloy's decoders do not
+        /// fit): the paged ones (see the parent module's `IPagedViews`),
+        /// `getBatchAccountsByUsers` and the views of one account (with
+        /// `getAccount`, whose return holds a struct of the parent module
+        /// that this `sol!` cannot name: see `GET_ACCOUNT` there).
         interface IPagedViews {
             function getBatchAccountsByUsers(address[] calldata users) external view returns (AccountSummary[] memory accounts);
             function getAllAccounts(uint256 offset, uint256 limit) external view returns (AccountSummary[] memory accounts, uint256 total);
             function getAccountsByProvider(address provider, uint256 offset, uint256 limit) external view returns (AccountSummary[] memory accounts, uint256 total);
             function getAccountsByUser(address user, uint256 offset, uint256 limit) external view returns (AccountSummary[] memory accounts, uint256 total);
+            function getServices(uint256 offset, uint256 limit) external view returns (Service[] memory services, uint256 total);
+            function getDeliverables(address user, address provider) external view returns (Deliverable[] memory deliverables);
+            function accountExists(address user, address provider) external view returns (bool exists);
+            function getPendingRefund(address user, address provider) external view returns (uint256 pending);
         }
 
         /// A fine-tuning service was added or updated.

@@ -7,7 +7,8 @@ use alloc::string::String;
 use serving_contracts::{
     abi::{
         fine_tuning::{
-            AccountSummary, DeliverableExists, DeliverableNotExists, IPagedViews, ServiceUpdated,
+            AccountDetails, AccountSummary, Deliverable, DeliverableExists, DeliverableNotExists,
+            IPagedViews, Service, ServiceUpdated,
         },
         paged_view_declaration, AccountExists, AccountHasFunds, AccountNotExists, AmountTooLarge,
         BalanceUpdated, InsufficientBalance, InvalidInitialization, InvalidLimit,
@@ -77,12 +78,22 @@ fn ledger_calls() -> [String; 3] {
 }
 
 /// The paged views, routed by the views program's fallback.
-fn paged() -> [String; 4] {
+fn paged() -> [String; 9] {
     let account = AccountSummary::ABI.as_str();
+    let details = AccountDetails::ABI.as_str();
+    let deliverable = Deliverable::ABI.as_str();
+    let args = "address user, address provider";
     [
         paged_view_declaration::<IPagedViews::getAllAccountsCall>(account),
         paged_view_declaration::<IPagedViews::getAccountsByProviderCall>(account),
         paged_view_declaration::<IPagedViews::getAccountsByUserCall>(account),
+        paged_view_declaration::<IPagedViews::getServicesCall>(Service::ABI.as_str()),
+        alloc::format!("    function getAccount({args}) external view returns ({details} memory);"),
+        alloc::format!(
+            "    function getDeliverables({args}) external view returns ({deliverable}[] memory);"
+        ),
+        alloc::format!("    function accountExists({args}) external view returns (bool);"),
+        alloc::format!("    function getPendingRefund({args}) external view returns (uint256);"),
         alloc::format!(
             "    function getBatchAccountsByUsers(address[] calldata users) external view returns ({account}[] memory);"
         ),

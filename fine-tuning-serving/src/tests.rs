@@ -15,7 +15,7 @@
 use core::cell::RefCell;
 
 use alloy_primitives::{Address, Bytes, LogData, U256};
-use alloy_sol_types::{SolCall, SolError, SolEvent};
+use alloy_sol_types::{SolCall, SolError, SolEvent, SolValue};
 use k256::ecdsa::SigningKey;
 use ledger_manager::LedgerManager;
 use motsu::prelude::*;
@@ -835,12 +835,44 @@ fn services_are_added_updated_listed_and_removed() {
 
     let p2 = Address::from_tag("p2");
     env.register(p2, "https://p2", true, &["a", "b"]);
+    let all = env.ft.sender(p1).get_all_services();
     assert_eq!(
-        env.ft.sender(p1).get_all_services(),
+        all,
         vec![
             expected(p1, "u", false, &[]),
             expected(p2, "https://p2", true, &["a", "b"])
         ]
+    );
+    // getServices pages the same list, through the views program's
+    // fallback, encoded as Solidity encodes it.
+    let page = |offset: u64, limit: u64| {
+        let call = IPagedViews::getServicesCall {
+            offset: u(offset),
+            limit: u(limit),
+        };
+        let encoded = env.ft.sender(p1).route_views(&call.abi_encode());
+        let encoded = encoded.motsu_unwrap();
+        let got = IPagedViews::getServicesCall::abi_decode_returns(&encoded, true).unwrap();
+        let page = (got.services, got.total);
+        assert_eq!(
+            encoded,
+            IPagedViews::getServicesCall::abi_encode_returns(&page)
+        );
+        page
+    };
+    assert_eq!(page(0, 0), (all.clone(), u(2)));
+    assert_eq!(page(1, 1), (all[1..].to_vec(), u(2)));
+    assert_eq!(page(2, 50), (vec![], u(2)));
+    assert_eq!(
+        env.ft
+            .sender(p1)
+            .get_services(U256::ZERO, u(51))
+            .motsu_unwrap_err(),
+        InvalidLimit {
+            limit: u(51),
+            max: u(50)
+        }
+        .abi_encode()
     );
 
     env.ft.sender(p1).remove_service().motsu_unwrap();
@@ -1316,6 +1348,55 @@ fn the_views_fallback_routes_the_paged_and_batch_views() {
     let bob = env.customer("bob", 50);
     env.deliver(alice, "t");
     let view = env.ft.sender(env.provider);
+
+    // The views of one account: what the functions return, encoded as
+    // Solidity encodes it.
+    let details = view.get_account(alice, env.provider).motsu_unwrap();
+    let call = [
+        &stylus_sdk::function_selector!("getAccount", Address, Address)[..],
+        &(alice, env.provider).abi_encode_params(),
+    ]
+    .concat();
+    let output = view.route_views(&call).motsu_unwrap();
+    assert_eq!(output, (details.clone(),).abi_encode_params());
+    let call = IPagedViews::getDeliverablesCall {
+        user: alice,
+        provider: env.provider,
+    };
+    let output = view.route_views(&call.abi_encode()).motsu_unwrap();
+    assert_eq!(
+        output,
+        IPagedViews::getDeliverablesCall::abi_encode_returns(&(details.deliverables,))
+    );
+    for (user, exists) in [(alice, true), (env.owner, false)] {
+        let call = IPagedViews::accountExistsCall {
+            user,
+            provider: env.provider,
+        };
+        let output = view.route_views(&call.abi_encode()).motsu_unwrap();
+        assert_eq!(output, exists.abi_encode());
+        let call = IPagedViews::getPendingRefundCall {
+            user,
+            provider: env.provider,
+        };
+        let output = view.route_views(&call.abi_encode()).motsu_unwrap();
+        assert_eq!(
+            output,
+            view.get_pending_refund(user, env.provider).abi_encode()
+        );
+    }
+    let call = IPagedViews::getDeliverablesCall {
+        user: env.owner,
+        provider: env.provider,
+    };
+    assert_eq!(
+        view.route_views(&call.abi_encode()).motsu_unwrap_err(),
+        AccountNotExists {
+            user: env.owner,
+            provider: env.provider
+        }
+        .abi_encode()
+    );
 
     let call = IPagedViews::getAllAccountsCall {
         offset: u(1),

@@ -22,6 +22,7 @@ use serving_contracts::{
     account::{AccountView, Accounts},
     account_views::AccountViews,
     calldata,
+    pagination::{page, with_total},
     storage::StoredString,
 };
 use stylus_sdk::{prelude::*, storage::StorageVec, stylus_core::log, ArbResult};
@@ -145,9 +146,21 @@ impl FineTuningServing {
 
     /// Every service.
     pub fn get_all_services(&self) -> Vec<Service> {
-        (0..self.providers.len())
-            .map(|i| self.service(self.providers.at(i)))
-            .collect()
+        self.services_in(0..self.providers.len())
+    }
+
+    fn services_in(&self, range: core::ops::Range<usize>) -> Vec<Service> {
+        range.map(|i| self.service(self.providers.at(i))).collect()
+    }
+
+    /// A page of the services (`limit` 0: all, else at most 50) and their
+    /// number, ABI-encoded as `getServices` returns them: what a client
+    /// reads when `getAllServices` would cost too much. Errors:
+    /// `InvalidLimit`.
+    pub fn get_services(&self, offset: U256, limit: U256) -> Result<Vec<u8>, Vec<u8>> {
+        let total = self.providers.len();
+        let services = self.services_in(page(total, offset, limit)?);
+        Ok(with_total(&stylus_sdk::abi::encode(&services), total))
     }
 
     /// The deliverable `id` of `user`'s account with `provider`. Errors:
@@ -365,31 +378,6 @@ impl FineTuningViews {
         self.state.get_deliverable(user, provider, id)
     }
 
-    /// The deliverables of `user`'s account with `provider`, oldest first.
-    /// Errors: `AccountNotExists`.
-    pub fn get_deliverables(
-        &self,
-        user: Address,
-        provider: Address,
-    ) -> Result<Vec<Deliverable>, Vec<u8>> {
-        self.state.get_deliverables(user, provider)
-    }
-
-    /// The account of `user` with `provider`. Errors: `AccountNotExists`.
-    pub fn get_account(&self, user: Address, provider: Address) -> Result<AccountDetails, Vec<u8>> {
-        self.state.get_account(user, provider)
-    }
-
-    /// Whether `user` has an account with `provider`.
-    pub fn account_exists(&self, user: Address, provider: Address) -> bool {
-        self.state.account_exists(user, provider)
-    }
-
-    /// The pending refund of the account (zero when it does not exist).
-    pub fn get_pending_refund(&self, user: Address, provider: Address) -> U256 {
-        self.state.get_pending_refund(user, provider)
-    }
-
     /// Routes the views of `fine_tuning::IPagedViews` (see
     /// [`FineTuningServing::route_views`]). Every other unknown selector
     /// reverts.
@@ -398,6 +386,9 @@ impl FineTuningViews {
         self.state.route_views(input)
     }
 }
+
+/// `getAccount(address,address)`, routed by [`FineTuningServing::route_views`].
+const GET_ACCOUNT: [u8; 4] = stylus_sdk::function_selector!("getAccount", Address, Address);
 
 impl FineTuningServing {
     /// The views program's fallback: routes the views of
@@ -433,6 +424,23 @@ impl FineTuningServing {
             getAccountsByUserCall::SELECTOR => {
                 let page = self.get_accounts_by_user(address(0)?, number(1)?, number(2)?)?;
                 Ok(getAccountsByUserCall::abi_encode_returns(&page))
+            }
+            getServicesCall::SELECTOR => self.get_services(number(0)?, number(1)?),
+            GET_ACCOUNT => {
+                let account = self.get_account(address(0)?, address(1)?)?;
+                Ok(stylus_sdk::abi::encode(&account))
+            }
+            getDeliverablesCall::SELECTOR => {
+                let deliverables = self.get_deliverables(address(0)?, address(1)?)?;
+                Ok(getDeliverablesCall::abi_encode_returns(&(deliverables,)))
+            }
+            accountExistsCall::SELECTOR => {
+                let exists = self.account_exists(address(0)?, address(1)?);
+                Ok(U256::from(exists as u8).to_be_bytes::<32>().to_vec())
+            }
+            getPendingRefundCall::SELECTOR => {
+                let pending = self.get_pending_refund(address(0)?, address(1)?);
+                Ok(pending.to_be_bytes::<32>().to_vec())
             }
             getBatchAccountsByUsersCall::SELECTOR => {
                 let users = calldata::addresses(input, 0).ok_or_else(Vec::new)?;

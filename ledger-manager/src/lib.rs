@@ -27,10 +27,11 @@ use serving_contracts::{
         LedgerNotExists, NotInitialized, TooManyProviders, Unauthorized, UserInfo,
         ValueNotAccepted,
     },
+    account_views::MAX_BATCH_USERS,
     address_set::AddressSet,
     interfaces::{call, view, IServing},
     ownable::Ownable,
-    pagination::page_at_most,
+    pagination::{bounded, page_at_most},
     storage::StoredString,
 };
 use stylus_sdk::{
@@ -511,12 +512,18 @@ impl LedgerManager {
         self.escrow.get(serving)
     }
 
-    /// Internal view (serving contracts): for each of `users`, the ledger's
-    /// signer and info (zero for a user without a ledger), and when
-    /// `withProviders`, the providers of the calling serving contract's
-    /// kind that the user has sub-accounts with (none for any other
-    /// caller).
-    pub fn user_info(&self, users: Vec<Address>, with_providers: bool) -> Vec<UserInfo> {
+    /// Internal view (serving contracts): for each of `users` (at most
+    /// [`MAX_BATCH_USERS`], what a serving contract's page or batch holds),
+    /// the ledger's signer and info (zero for a user without a ledger), and
+    /// when `withProviders`, the providers of the calling serving
+    /// contract's kind that the user has sub-accounts with (none for any
+    /// other caller). Errors: `InvalidLimit`.
+    pub fn user_info(
+        &self,
+        users: Vec<Address>,
+        with_providers: bool,
+    ) -> Result<Vec<UserInfo>, Vec<u8>> {
+        bounded(users.len(), MAX_BATCH_USERS)?;
         let caller = self.vm().msg_sender();
         let kind = if !with_providers {
             None
@@ -527,7 +534,7 @@ impl LedgerManager {
         } else {
             None
         };
-        users
+        Ok(users
             .into_iter()
             .map(|user| {
                 let ledger = self.ledgers.get(user);
@@ -537,7 +544,7 @@ impl LedgerManager {
                     providers: kind.map(|kind| ledger.providers(kind)).unwrap_or_default(),
                 }
             })
-            .collect()
+            .collect())
     }
 
     /// Routes `getAllLedgers` (see `IPagedViews`); every other unknown

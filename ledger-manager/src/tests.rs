@@ -1353,7 +1353,8 @@ fn pay_provider_and_user_info_serve_only_the_serving_contracts() {
         let infos = env
             .ledger
             .sender(caller)
-            .user_info(vec![alice, stranger], with_providers);
+            .user_info(vec![alice, stranger], with_providers)
+            .motsu_unwrap();
         assert_eq!(infos[1], UserInfo::default(), "a user without a ledger");
         infos[0].clone()
     };
@@ -1369,6 +1370,19 @@ fn pay_provider_and_user_info_serve_only_the_serving_contracts() {
     };
     assert_eq!(info(env.inference.address(), false), without);
     assert_eq!(info(alice, true), without);
+    // At most a batch of users at once.
+    let users = vec![alice; serving_contracts::account_views::MAX_BATCH_USERS + 1];
+    assert_eq!(
+        env.ledger
+            .sender(env.inference.address())
+            .user_info(users, false)
+            .motsu_unwrap_err(),
+        InvalidLimit {
+            limit: u(101),
+            max: u(100)
+        }
+        .abi_encode()
+    );
 }
 
 // ------------------------------------------------------------- fine-tuning
@@ -1408,6 +1422,7 @@ fn fine_tuning_funds_live_in_the_fine_tuning_contract() {
         .ledger
         .sender(fine_tuning.address())
         .user_info(vec![alice], true)
+        .motsu_unwrap()
         .remove(0);
     assert_eq!(info.providers, vec![env.provider]);
     env.check_invariants();
