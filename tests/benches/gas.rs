@@ -7,7 +7,7 @@
 //! cargo test -p serving-harness --bench gas          # same run, dev build (faster to compile)
 //! ```
 //!
-//! Measures `settleFeesWithTEE` at batch sizes 1, 10 and 100 (one record per
+//! Measures `settleFeesWithTEE` at batch sizes 1, 10, 100, 250 and 500 (one record per
 //! user; the first settlement of each user, then a repeat), `addLedger`,
 //! `transferFund` to a new and to an existing sub-account, `retrieveFund`
 //! (queueing a refund, then paying matured refunds), `refund` and
@@ -39,7 +39,7 @@ use serving_harness::{
 /// Refund lock time of the benchmark deployment (seconds).
 const LOCK_TIME: u64 = 60;
 /// Settlement batch sizes.
-const BATCHES: [usize; 3] = [1, 10, 100];
+const BATCHES: [usize; 5] = [1, 10, 100, 250, 500];
 /// Fine-tuning accounts measured (half settle acknowledged, half at the
 /// penalty).
 const FINE_TUNING_USERS: usize = 10;
