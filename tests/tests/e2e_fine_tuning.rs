@@ -789,12 +789,7 @@ async fn retrieve_fund_refund_and_delete_ledger_cover_fine_tuning() {
     );
 
     // The whole sub-account is queued as a refund.
-    let receipt = send(
-        &user.wallet,
-        serving.ledger.retrieveFund(vec![p], FINE_TUNING.into()),
-    )
-    .await
-    .unwrap();
+    let receipt = serving.retrieve_fund(&user, vec![p], FINE_TUNING).await;
     let requested = events::<FT::RefundRequested>(&receipt, at);
     assert_eq!(requested.len(), 1, "one refund queued");
     assert_eq!((requested[0].user, requested[0].provider), (u, p));
@@ -821,12 +816,7 @@ async fn retrieve_fund_refund_and_delete_ledger_cover_fine_tuning() {
     serving.check_invariants().await;
 
     // Before the lock ends nothing is paid.
-    send(
-        &user.wallet,
-        serving.ledger.retrieveFund(vec![p], FINE_TUNING.into()),
-    )
-    .await
-    .unwrap();
+    serving.retrieve_fund(&user, vec![p], FINE_TUNING).await;
     assert_eq!(serving.ledger_of(u).await.availableBalance, milli_eth(300));
 
     // A ledger with funds cannot be deleted.
@@ -837,12 +827,7 @@ async fn retrieve_fund_refund_and_delete_ledger_cover_fine_tuning() {
 
     // After the lock the refund is paid back to the ledger...
     serving.node.increase_time(LOCK_TIME).await.unwrap();
-    send(
-        &user.wallet,
-        serving.ledger.retrieveFund(vec![p], FINE_TUNING.into()),
-    )
-    .await
-    .unwrap();
+    serving.retrieve_fund(&user, vec![p], FINE_TUNING).await;
     let account = serving.fine_tuning_account(u, p).await;
     assert_eq!(
         (
@@ -856,19 +841,9 @@ async fn retrieve_fund_refund_and_delete_ledger_cover_fine_tuning() {
     assert_eq!(serving.ledger_of(u).await.availableBalance, back);
     serving.check_invariants().await;
     // ...and the inference one too.
-    send(
-        &user.wallet,
-        serving.ledger.retrieveFund(vec![ip], INFERENCE.into()),
-    )
-    .await
-    .unwrap();
+    serving.retrieve_fund(&user, vec![ip], INFERENCE).await;
     serving.node.increase_time(LOCK_TIME).await.unwrap();
-    send(
-        &user.wallet,
-        serving.ledger.retrieveFund(vec![ip], INFERENCE.into()),
-    )
-    .await
-    .unwrap();
+    serving.retrieve_fund(&user, vec![ip], INFERENCE).await;
     let total = eth(1) - charged;
     let ledger = serving.ledger_of(u).await;
     assert_eq!(

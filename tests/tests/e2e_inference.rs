@@ -366,12 +366,7 @@ async fn refund_after_the_lock_reaches_the_users_wallet() {
     serving.check_invariants().await;
 
     // The whole rest of the sub-account is queued as a refund.
-    let receipt = send(
-        &user.wallet,
-        serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
-    )
-    .await
-    .unwrap();
+    let receipt = serving.retrieve_fund(&user, vec![p], INFERENCE).await;
     let requested = events::<IS::RefundRequested>(&receipt, serving.inference_address());
     assert_eq!(requested.len(), 1, "one refund queued");
     assert_eq!((requested[0].user, requested[0].provider), (u, p));
@@ -405,12 +400,7 @@ async fn refund_after_the_lock_reaches_the_users_wallet() {
     serving.check_invariants().await;
 
     // Before the lock ends nothing is paid and nothing more is queued.
-    let receipt = send(
-        &user.wallet,
-        serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
-    )
-    .await
-    .unwrap();
+    let receipt = serving.retrieve_fund(&user, vec![p], INFERENCE).await;
     assert!(events::<IS::RefundRequested>(&receipt, serving.inference_address()).is_empty());
     assert_eq!(serving.ledger_of(u).await.availableBalance, milli_eth(400));
     assert_eq!(serving.account(u, p).await.pendingRefund, milli_eth(500));
@@ -433,12 +423,7 @@ async fn refund_after_the_lock_reaches_the_users_wallet() {
     // After the lock, retrieveFund pays the matured refund into the
     // available balance...
     serving.node.increase_time(LOCK_TIME).await.unwrap();
-    send(
-        &user.wallet,
-        serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
-    )
-    .await
-    .unwrap();
+    serving.retrieve_fund(&user, vec![p], INFERENCE).await;
     let account = serving.account(u, p).await;
     assert_eq!(
         (account.balance, account.pendingRefund),
@@ -486,12 +471,7 @@ async fn transfer_into_an_account_cancels_its_pending_refund_first() {
     let user = serving.user(eth(1)).await;
     let u = user.address();
     serving.open_account(&user, p, milli_eth(300), &tee).await;
-    send(
-        &user.wallet,
-        serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
-    )
-    .await
-    .unwrap();
+    serving.retrieve_fund(&user, vec![p], INFERENCE).await;
     assert_eq!(serving.account(u, p).await.pendingRefund, milli_eth(300));
     serving.check_invariants().await;
     // 400 more: 300 come from the cancelled refund, 100 from the ledger.
@@ -537,19 +517,9 @@ async fn delete_ledger_only_when_it_holds_nothing() {
     serving.check_invariants().await;
 
     // Take it all back to the wallet.
-    send(
-        &user.wallet,
-        serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
-    )
-    .await
-    .unwrap();
+    serving.retrieve_fund(&user, vec![p], INFERENCE).await;
     serving.node.increase_time(LOCK_TIME).await.unwrap();
-    send(
-        &user.wallet,
-        serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
-    )
-    .await
-    .unwrap();
+    serving.retrieve_fund(&user, vec![p], INFERENCE).await;
     send(&user.wallet, serving.ledger.refund(eth(1)))
         .await
         .unwrap();
@@ -761,12 +731,7 @@ async fn transfer_fund_needs_a_service_and_the_balance() {
     )
     .await
     .unwrap();
-    send(
-        &user.wallet,
-        serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
-    )
-    .await
-    .unwrap();
+    serving.retrieve_fund(&user, vec![p], INFERENCE).await;
     serving.check_invariants().await;
 }
 

@@ -160,12 +160,7 @@ async fn switching_the_tee_signer_does_not_dodge_fees() {
         serving.account(u, p).await.teeSignerAddress,
         other.address()
     );
-    send(
-        &user.wallet,
-        serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
-    )
-    .await
-    .unwrap();
+    serving.retrieve_fund(&user, vec![p], INFERENCE).await;
     let third = TeeKey::random();
     let error = expect_revert::<IS::SignerChangePending, _>(
         send(
@@ -198,12 +193,7 @@ async fn switching_the_tee_signer_does_not_dodge_fees() {
 
     // After the lock the user gets back only what it did not spend.
     serving.node.increase_time(LOCK_TIME).await.unwrap();
-    send(
-        &user.wallet,
-        serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
-    )
-    .await
-    .unwrap();
+    serving.retrieve_fund(&user, vec![p], INFERENCE).await;
     let account = serving.account(u, p).await;
     assert_eq!(
         (account.balance, account.pendingRefund),
@@ -701,16 +691,11 @@ async fn a_refund_cannot_be_blocked_by_value_sent_into_the_running_ledger() {
     let user = serving.user(eth(1)).await;
     let u = user.address();
     serving.open_account(&user, p, milli_eth(600), &tee).await;
-    let retrieve = || {
-        send(
-            &user.wallet,
-            serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
-        )
-    };
-    retrieve().await.unwrap();
+    let retrieve = || serving.retrieve_fund(&user, vec![p], INFERENCE);
+    retrieve().await;
     serving.node.increase_time(LOCK_TIME).await.unwrap();
     let ledger_held = serving.balance(serving.ledger_address()).await;
-    retrieve().await.unwrap();
+    retrieve().await;
     assert_eq!(
         serving.balance(serving.inference_address()).await,
         U256::ZERO
@@ -749,15 +734,10 @@ async fn deleting_a_ledger_cannot_strand_its_funds() {
         milli_eth(300),
         "held in the sub-account"
     );
-    let retrieve = || {
-        send(
-            &user.wallet,
-            serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
-        )
-    };
-    retrieve().await.unwrap();
+    let retrieve = || serving.retrieve_fund(&user, vec![p], INFERENCE);
+    retrieve().await;
     serving.node.increase_time(LOCK_TIME).await.unwrap();
-    retrieve().await.unwrap();
+    retrieve().await;
     expect_revert::<LM::LedgerHasFunds, _>(delete().await);
     send(&user.wallet, serving.ledger.refund(milli_eth(300)))
         .await
@@ -789,13 +769,8 @@ async fn a_fee_that_uses_up_a_refund_cannot_leave_it_live_to_lock_the_funds() {
     let user = serving.user(eth(1)).await;
     let u = user.address();
     serving.open_account(&user, p, milli_eth(100), &tee).await;
-    let retrieve = || {
-        send(
-            &user.wallet,
-            serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
-        )
-    };
-    retrieve().await.unwrap();
+    let retrieve = || serving.retrieve_fund(&user, vec![p], INFERENCE);
+    retrieve().await;
     serving
         .settle(
             &provider,
@@ -825,7 +800,7 @@ async fn a_fee_that_uses_up_a_refund_cannot_leave_it_live_to_lock_the_funds() {
     );
     assert!(account.refunds.is_empty(), "{:?}", account.refunds);
     serving.node.increase_time(LOCK_TIME).await.unwrap();
-    retrieve().await.unwrap();
+    retrieve().await;
     assert_eq!(serving.ledger_of(u).await.availableBalance, milli_eth(900));
     serving.check_invariants().await;
 }
@@ -1082,12 +1057,7 @@ async fn a_reopened_account_cannot_inherit_old_deliverables() {
     .await
     .unwrap();
     // Lock time 0: the refund is paid at once.
-    send(
-        &user.wallet,
-        serving.ledger.retrieveFund(vec![p], FINE_TUNING.into()),
-    )
-    .await
-    .unwrap();
+    serving.retrieve_fund(&user, vec![p], FINE_TUNING).await;
     send(&user.wallet, serving.ledger.refund(milli_eth(100)))
         .await
         .unwrap();
@@ -1144,28 +1114,18 @@ async fn refund_events_cannot_announce_refunds_that_do_not_exist() {
     let u = user.address();
     serving.open_account(&user, p, milli_eth(100), &tee).await;
     let at = serving.inference_address();
-    let retrieve = |kind: &'static str, provider: Address| {
-        send(
-            &user.wallet,
-            serving.ledger.retrieveFund(vec![provider], kind.into()),
-        )
-    };
+    let retrieve =
+        |kind: &'static str, provider: Address| serving.retrieve_fund(&user, vec![provider], kind);
     let indices = |receipt: &alloy::rpc::types::TransactionReceipt| {
         events::<IS::RefundRequested>(receipt, at)
             .into_iter()
             .map(|e| e.index.to::<u64>())
             .collect::<Vec<_>>()
     };
-    assert_eq!(indices(&retrieve(INFERENCE, p).await.unwrap()), vec![0]);
-    assert_eq!(
-        indices(&retrieve(INFERENCE, p).await.unwrap()),
-        Vec::<u64>::new()
-    );
+    assert_eq!(indices(&retrieve(INFERENCE, p).await), vec![0]);
+    assert_eq!(indices(&retrieve(INFERENCE, p).await), Vec::<u64>::new());
     serving.node.increase_time(LOCK_TIME).await.unwrap();
-    assert_eq!(
-        indices(&retrieve(INFERENCE, p).await.unwrap()),
-        Vec::<u64>::new()
-    );
+    assert_eq!(indices(&retrieve(INFERENCE, p).await), Vec::<u64>::new());
     // The next refund takes the next slot, and says so.
     send(
         &user.wallet,
@@ -1175,7 +1135,7 @@ async fn refund_events_cannot_announce_refunds_that_do_not_exist() {
     )
     .await
     .unwrap();
-    assert_eq!(indices(&retrieve(INFERENCE, p).await.unwrap()), vec![1]);
+    assert_eq!(indices(&retrieve(INFERENCE, p).await), vec![1]);
     let account = serving.account(u, p).await;
     assert_eq!(
         account
@@ -1193,7 +1153,7 @@ async fn refund_events_cannot_announce_refunds_that_do_not_exist() {
     serving
         .open_fine_tuning_account(&user, fp, milli_eth(100), signer.address())
         .await;
-    let receipt = retrieve(FINE_TUNING, fp).await.unwrap();
+    let receipt = retrieve(FINE_TUNING, fp).await;
     let requested = events::<FT::RefundRequested>(&receipt, serving.fine_tuning_address());
     assert_eq!(
         requested

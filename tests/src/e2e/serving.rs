@@ -247,6 +247,26 @@ impl Serving {
         .expect("acknowledgeTEESigner");
     }
 
+    /// `user` calls `retrieveFund(providers, kind)`: matured refunds paid
+    /// back to its ledger, the rest queued.
+    ///
+    /// # Panics
+    ///
+    /// If the transaction fails.
+    pub async fn retrieve_fund(
+        &self,
+        user: &Actor,
+        providers: Vec<Address>,
+        kind: &str,
+    ) -> TransactionReceipt {
+        send(
+            &user.wallet,
+            self.ledger.retrieveFund(providers, kind.into()),
+        )
+        .await
+        .expect("retrieveFund")
+    }
+
     /// Settles `batch` (inference) as `provider` and returns the receipt.
     ///
     /// # Panics
