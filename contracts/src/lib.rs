@@ -39,6 +39,7 @@ pub mod interfaces;
 pub mod ownable;
 pub mod pagination;
 pub mod program;
+pub mod service_views;
 pub mod serving;
 pub mod storage;
 #[cfg(feature = "testing")]

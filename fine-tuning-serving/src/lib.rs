@@ -77,7 +77,10 @@ mod deliverables;
 mod views;
 
 pub use deliverables::{Deliverables, MAX_DELIVERABLES};
-pub use serving_contracts::account_views::{AccountViews, MAX_BATCH_USERS};
+pub use serving_contracts::{
+    account_views::{AccountViews, MAX_BATCH_USERS},
+    service_views::ServiceViews,
+};
 pub use views::{views_program, FineTuningViews};
 /// Largest penalty percentage.
 pub const MAX_PENALTY: u8 = 100;

@@ -34,7 +34,9 @@ use serving_contracts::{
 };
 use serving_verifier::{native, verifier_input_digest};
 
-use crate::{penalty, AccountViews, FineTuningServing, MAX_BATCH_USERS, MAX_DELIVERABLES};
+use crate::{
+    penalty, AccountViews, FineTuningServing, ServiceViews, MAX_BATCH_USERS, MAX_DELIVERABLES,
+};
 
 /// motsu's fixed block timestamp.
 const NOW: u64 = 1_735_689_600;

@@ -21,8 +21,9 @@ use serving_contracts::{
     },
     account::{AccountView, Accounts},
     account_views::AccountViews,
+    address_set::AddressSet,
     calldata,
-    pagination::{page, with_total},
+    service_views::ServiceViews,
     storage::StoredString,
 };
 use stylus_sdk::{prelude::*, storage::StorageVec, stylus_core::log, ArbResult};
@@ -30,28 +31,6 @@ use stylus_sdk::{prelude::*, storage::StorageVec, stylus_core::log, ArbResult};
 use crate::FineTuningServing;
 
 impl FineTuningServing {
-    fn service(&self, provider: Address) -> Service {
-        let service = self.services.get(provider);
-        let number = |i: usize| service.numbers.get(i).unwrap();
-        Service {
-            provider,
-            url: service.url.get(),
-            quota: Quota {
-                cpuCount: number(1),
-                nodeMemory: number(2),
-                gpuCount: number(3),
-                nodeStorage: number(4),
-                gpuType: service.gpu_type.get(),
-            },
-            pricePerToken: number(0),
-            providerSigner: service.provider_signer.get(),
-            occupied: service.occupied.get(),
-            models: (0..service.models.len())
-                .map(|i| service.models.getter(i).unwrap().get())
-                .collect(),
-        }
-    }
-
     /// Registers or updates the caller's service, storing `occupied` as
     /// given. Errors: `NotInitialized`. Emits `ServiceUpdated`.
     pub fn add_or_update_service(
@@ -136,33 +115,6 @@ impl FineTuningServing {
         U256::from(self.penalty_percentage.get())
     }
 
-    /// The service of `provider`. Errors: `ServiceNotExist`.
-    pub fn get_service(&self, provider: Address) -> Result<Service, Vec<u8>> {
-        if !self.providers.contains(provider) {
-            return Err(revert(ServiceNotExist { provider }));
-        }
-        Ok(self.service(provider))
-    }
-
-    /// Every service.
-    pub fn get_all_services(&self) -> Vec<Service> {
-        self.services_in(0..self.providers.len())
-    }
-
-    fn services_in(&self, range: core::ops::Range<usize>) -> Vec<Service> {
-        range.map(|i| self.service(self.providers.at(i))).collect()
-    }
-
-    /// A page of the services (`limit` 0: all, else at most 50) and their
-    /// number, ABI-encoded as `getServices` returns them: what a client
-    /// reads when `getAllServices` would cost too much. Errors:
-    /// `InvalidLimit`.
-    pub fn get_services(&self, offset: U256, limit: U256) -> Result<Vec<u8>, Vec<u8>> {
-        let total = self.providers.len();
-        let services = self.services_in(page(total, offset, limit)?);
-        Ok(with_total(&stylus_sdk::abi::encode(&services), total))
-    }
-
     /// The deliverable `id` of `user`'s account with `provider`. Errors:
     /// `AccountNotExists`, `DeliverableNotExists`.
     pub fn get_deliverable(
@@ -218,6 +170,36 @@ impl FineTuningServing {
             deliverablesHead: U256::from(head),
             deliverablesCount,
         })
+    }
+}
+
+impl ServiceViews for FineTuningServing {
+    type Service = Service;
+
+    fn providers(&self) -> &AddressSet {
+        &self.providers
+    }
+
+    fn service(&self, provider: Address) -> Service {
+        let service = self.services.get(provider);
+        let number = |i: usize| service.numbers.get(i).unwrap();
+        Service {
+            provider,
+            url: service.url.get(),
+            quota: Quota {
+                cpuCount: number(1),
+                nodeMemory: number(2),
+                gpuCount: number(3),
+                nodeStorage: number(4),
+                gpuType: service.gpu_type.get(),
+            },
+            pricePerToken: number(0),
+            providerSigner: service.provider_signer.get(),
+            occupied: service.occupied.get(),
+            models: (0..service.models.len())
+                .map(|i| service.models.getter(i).unwrap().get())
+                .collect(),
+        }
     }
 }
 

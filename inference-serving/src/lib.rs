@@ -49,7 +49,10 @@ use stylus_sdk::{
 
 /// Most records in one settlement batch.
 pub const MAX_BATCH: usize = 500;
-pub use serving_contracts::account_views::{AccountViews, MAX_BATCH_USERS};
+pub use serving_contracts::{
+    account_views::{AccountViews, MAX_BATCH_USERS},
+    service_views::ServiceViews,
+};
 
 /// An inference service as stored.
 #[storage]

@@ -28,7 +28,7 @@ use serving_contracts::{
 };
 use serving_verifier::{native, settlement_digest};
 
-use crate::{AccountViews, InferenceServing, MAX_BATCH, MAX_BATCH_USERS};
+use crate::{AccountViews, InferenceServing, ServiceViews, MAX_BATCH, MAX_BATCH_USERS};
 
 /// motsu's fixed block timestamp.
 const NOW: u64 = 1_735_689_600;

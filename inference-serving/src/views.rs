@@ -9,31 +9,17 @@ use alloc::{vec, vec::Vec};
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolCall;
 use serving_contracts::{
-    abi::{revert, Account, IPagedViews, Service, ServiceNotExist, ServiceParams, UserInfo},
+    abi::{Account, IPagedViews, Service, ServiceParams, UserInfo},
     account::{AccountView, Accounts},
     account_views::AccountViews,
-    pagination::{page, with_total},
+    address_set::AddressSet,
+    service_views::ServiceViews,
 };
 use stylus_sdk::{prelude::*, ArbResult};
 
 use crate::InferenceServing;
 
 impl InferenceServing {
-    fn service(&self, provider: Address) -> Service {
-        let service = self.services.get(provider);
-        Service {
-            provider,
-            serviceType: service.service_type.get(),
-            url: service.url.get(),
-            inputPrice: service.input_price.get(),
-            outputPrice: service.output_price.get(),
-            updatedAt: U256::from(service.updated_at.get()),
-            model: service.model.get(),
-            verifiability: service.verifiability.get(),
-            additionalInfo: service.additional_info.get(),
-        }
-    }
-
     /// Whether `initialize` ran.
     pub fn initialized(&self) -> bool {
         self.config.initialized()
@@ -54,36 +40,32 @@ impl InferenceServing {
         self.config.ownable.owner()
     }
 
-    /// The service of `provider`. Errors: `ServiceNotExist`.
-    pub fn get_service(&self, provider: Address) -> Result<Service, Vec<u8>> {
-        if !self.providers.contains(provider) {
-            return Err(revert(ServiceNotExist { provider }));
-        }
-        Ok(self.service(provider))
-    }
-
-    /// Every service.
-    pub fn get_all_services(&self) -> Vec<Service> {
-        self.services_in(0..self.providers.len())
-    }
-
-    fn services_in(&self, range: core::ops::Range<usize>) -> Vec<Service> {
-        range.map(|i| self.service(self.providers.at(i))).collect()
-    }
-
-    /// A page of the services (`limit` 0: all, else at most 50) and their
-    /// number, ABI-encoded as `getServices` returns them: what a client
-    /// reads when `getAllServices` would cost too much. Errors:
-    /// `InvalidLimit`.
-    pub fn get_services(&self, offset: U256, limit: U256) -> Result<Vec<u8>, Vec<u8>> {
-        let total = self.providers.len();
-        let services = self.services_in(page(total, offset, limit)?);
-        Ok(with_total(&stylus_sdk::abi::encode(&services), total))
-    }
-
     /// The account of `user` with `provider`. Errors: `AccountNotExists`.
     pub fn get_account(&self, user: Address, provider: Address) -> Result<Account, Vec<u8>> {
         self.existing_item(user, provider)
+    }
+}
+
+impl ServiceViews for InferenceServing {
+    type Service = Service;
+
+    fn providers(&self) -> &AddressSet {
+        &self.providers
+    }
+
+    fn service(&self, provider: Address) -> Service {
+        let service = self.services.get(provider);
+        Service {
+            provider,
+            serviceType: service.service_type.get(),
+            url: service.url.get(),
+            inputPrice: service.input_price.get(),
+            outputPrice: service.output_price.get(),
+            updatedAt: U256::from(service.updated_at.get()),
+            model: service.model.get(),
+            verifiability: service.verifiability.get(),
+            additionalInfo: service.additional_info.get(),
+        }
     }
 }
 
