@@ -30,10 +30,10 @@ use alloy::{
     rpc::types::TransactionReceipt,
 };
 use serving_harness::{
-    bindings::{fine_tuning::VerifierInput, TEESettlementData},
+    bindings::TEESettlementData,
     chain::{self, DEFAULT_CODE_SIZE_LIMIT},
     deploy::{self, ServingConfig, E2E_CODE_SIZE_LIMIT},
-    e2e::{eth, milli_eth, requests_hash, send, Actor, Serving, TeeKey, FINE_TUNING, INFERENCE},
+    e2e::{eth, milli_eth, requests_hash, Actor, Serving, TeeKey, FINE_TUNING, INFERENCE},
 };
 
 /// Refund lock time of the benchmark deployment (seconds).
@@ -72,69 +72,91 @@ fn intrinsic(input: &[u8]) -> u64 {
             .sum::<u64>()
 }
 
-/// Gas used and intrinsic gas of a receipt's transaction.
-async fn measure(serving: &Serving, receipt: &TransactionReceipt) -> (u64, u64) {
-    use alloy::{consensus::Transaction as _, providers::Provider};
-    let tx = serving
-        .reader()
-        .get_transaction_by_hash(receipt.transaction_hash)
-        .await
-        .expect("eth_getTransactionByHash")
-        .expect("the transaction exists");
-    (receipt.gas_used, intrinsic(tx.input()))
-}
-
-fn mean(values: &[(u64, u64)]) -> (u64, u64) {
-    let n = values.len() as u64;
-    let (a, b) = values
-        .iter()
-        .fold((0u64, 0u64), |(a, b), (x, y)| (a + x, b + y));
-    (a / n, b / n)
-}
-
 /// Gas limit of set-up transactions: a fixed limit skips estimation (the
 /// node runs a Stylus transaction about ten times to estimate it), and a
 /// failure still shows as a failed receipt.
 const SETUP_GAS: u64 = 2_000_000;
 
-/// A user with a ledger and a sub-account with `provider` whose TEE signer
-/// is acknowledged; returns the receipts of addLedger and transferFund.
-async fn onboard(
-    serving: &Serving,
-    provider: Address,
-    tee: &TeeKey,
-) -> (Actor, TransactionReceipt, TransactionReceipt) {
-    let user = serving.actor(eth(3)).await;
-    let add = send(
-        &user.wallet,
-        serving
-            .ledger
-            .addLedger([U256::from(1u64), U256::from(2u64)], "bench".into())
-            .value(eth(1))
-            .gas(SETUP_GAS),
-    )
-    .await
-    .expect("addLedger");
-    serving.track(user.address());
-    let transfer = send(
-        &user.wallet,
-        serving
-            .ledger
-            .transferFund(provider, INFERENCE.into(), milli_eth(500))
-            .gas(SETUP_GAS),
-    )
-    .await
-    .expect("transferFund");
-    send(
-        &user.wallet,
-        serving
-            .inference
-            .acknowledgeTEESigner(provider, tee.address())
-            .gas(SETUP_GAS),
-    )
-    .await
-    .expect("acknowledgeTEESigner");
-    (user, add, transfer)
+/// The benchmark's deployment and the rows measured on it.
+struct Bench {
+    serving: Serving,
+    rows: Vec<Row>,
+}
+
+impl Bench {
+    /// Gas used and intrinsic gas of a receipt's transaction.
+    async fn measure(&self, receipt: &TransactionReceipt) -> (u64, u64) {
+        use alloy::{consensus::Transaction as _, providers::Provider};
+        let tx = self
+            .serving
+            .reader()
+            .get_transaction_by_hash(receipt.transaction_hash)
+            .await
+            .expect("eth_getTransactionByHash")
+            .expect("the transaction exists");
+        (receipt.gas_used, intrinsic(tx.input()))
+    }
+
+    /// A row of the mean of `measured` (gas, intrinsic gas) per transaction
+    /// of `records` records.
+    fn push(
+        &mut self,
+        what: String,
+        measured: &[(u64, u64)],
+        records: u64,
+        target: Option<(u64, u64)>,
+    ) {
+        let n = measured.len() as u64;
+        let (gas, intrinsic) = measured
+            .iter()
+            .fold((0u64, 0u64), |(a, b), (x, y)| (a + x, b + y));
+        self.rows.push(Row {
+            what,
+            gas: gas / n,
+            intrinsic: intrinsic / n,
+            records,
+            target,
+        });
+    }
+
+    /// A row of one call's receipt.
+    async fn row(&mut self, what: &str, receipt: &TransactionReceipt, target: Option<(u64, u64)>) {
+        let measured = self.measure(receipt).await;
+        self.push(what.into(), &[measured], 1, target);
+    }
+
+    /// A fresh user with a ledger; returns the receipt of its addLedger.
+    async fn user(&self) -> (Actor, TransactionReceipt) {
+        let serving = &self.serving;
+        let user = serving.actor(eth(3)).await;
+        let add = user
+            .transact(
+                "addLedger",
+                serving
+                    .ledger
+                    .addLedger([U256::from(1u64), U256::from(2u64)], "bench".into())
+                    .value(eth(1))
+                    .gas(SETUP_GAS),
+            )
+            .await;
+        serving.track(user.address());
+        (user, add)
+    }
+
+    /// `user` moves 0.5 ETH to a new sub-account with `provider` of
+    /// `service` (measured).
+    async fn open(&self, user: &Actor, provider: Address, service: &str) -> (u64, u64) {
+        let transfer = user
+            .transact(
+                "transferFund",
+                self.serving
+                    .ledger
+                    .transferFund(provider, service.into(), milli_eth(500))
+                    .gas(SETUP_GAS),
+            )
+            .await;
+        self.measure(&transfer).await
+    }
 }
 
 fn batch(tee: &TeeKey, users: &[Actor], provider: Address, nonce: u64) -> Vec<TEESettlementData> {
@@ -166,164 +188,24 @@ async fn main() {
     let serving = Serving::deploy(node, ServingConfig::default().lock_time(LOCK_TIME))
         .await
         .unwrap_or_else(|e| panic!("deployment failed: {e}"));
-    let mut rows = Vec::new();
-
-    let provider = serving.provider().await;
-    let p = provider.address();
-    let tee = TeeKey::random();
-
-    // Users for every batch size; addLedger and transferFund (new account)
-    // are measured on all of them.
-    let mut adds = Vec::new();
-    let mut transfers = Vec::new();
-    let mut groups = Vec::new();
-    for size in BATCHES {
-        let mut users = Vec::new();
-        for _ in 0..size {
-            let (user, add, transfer) = onboard(&serving, p, &tee).await;
-            adds.push(measure(&serving, &add).await);
-            transfers.push(measure(&serving, &transfer).await);
-            users.push(user);
-        }
-        groups.push(users);
-    }
-    let n = adds.len();
-    let (gas, intrinsic) = mean(&adds);
-    rows.push(Row {
-        what: format!("addLedger (mean of {n})"),
-        gas,
-        intrinsic,
-        records: 1,
-        target: None,
-    });
-    let (gas, intrinsic) = mean(&transfers);
-    rows.push(Row {
-        what: format!("transferFund, new account (mean of {n})"),
-        gas,
-        intrinsic,
-        records: 1,
-        target: Some((150_000, 574_000)),
-    });
-
-    // Settlement: first, then repeat, per batch size.
-    for (size, users) in BATCHES.iter().zip(&groups) {
-        for (nonce, kind) in [(1u64, "first"), (2, "repeat")] {
-            let records = batch(&tee, users, p, nonce);
-            let receipt = send(
-                &provider.wallet,
-                serving.inference.settleFeesWithTEE(records),
-            )
-            .await
-            .expect("settleFeesWithTEE");
-            let (gas, intrinsic) = measure(&serving, &receipt).await;
-            let target = match (*size, kind) {
-                (100, "first") => Some((28_000, 67_800)),
-                (100, "repeat") => Some((20_000, 50_700)),
-                _ => None,
-            };
-            rows.push(Row {
-                what: format!("settleFeesWithTEE, batch {size}, {kind}"),
-                gas,
-                intrinsic,
-                records: *size as u64,
-                target,
-            });
-        }
-    }
-    serving.check_invariants().await;
-
-    // More operations on the first user.
-    let user = &groups[0][0];
-    let receipt = send(
-        &user.wallet,
-        serving
-            .ledger
-            .transferFund(p, INFERENCE.into(), milli_eth(100)),
-    )
-    .await
-    .expect("transferFund");
-    let (gas, intrinsic) = measure(&serving, &receipt).await;
-    rows.push(Row {
-        what: "transferFund, existing account".into(),
-        gas,
-        intrinsic,
-        records: 1,
-        target: None,
-    });
-    let receipt = send(
-        &user.wallet,
-        serving.ledger.depositFund().value(milli_eth(100)),
-    )
-    .await
-    .expect("depositFund");
-    let (gas, intrinsic) = measure(&serving, &receipt).await;
-    rows.push(Row {
-        what: "depositFund".into(),
-        gas,
-        intrinsic,
-        records: 1,
-        target: None,
-    });
-    let receipt = send(
-        &user.wallet,
-        serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
-    )
-    .await
-    .expect("retrieveFund");
-    let (gas, intrinsic) = measure(&serving, &receipt).await;
-    rows.push(Row {
-        what: "retrieveFund, 1 provider, queue refund".into(),
-        gas,
-        intrinsic,
-        records: 1,
-        target: None,
-    });
-    serving
-        .node
-        .increase_time(LOCK_TIME)
-        .await
-        .expect("increase_time");
-    let receipt = send(
-        &user.wallet,
-        serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
-    )
-    .await
-    .expect("retrieveFund");
-    let (gas, intrinsic) = measure(&serving, &receipt).await;
-    rows.push(Row {
-        what: "retrieveFund, 1 provider, pay matured".into(),
-        gas,
-        intrinsic,
-        records: 1,
-        target: None,
-    });
-    let available = serving.ledger_of(user.address()).await.availableBalance;
-    let receipt = send(&user.wallet, serving.ledger.refund(available))
-        .await
-        .expect("refund");
-    let (gas, intrinsic) = measure(&serving, &receipt).await;
-    rows.push(Row {
-        what: "refund (to the wallet)".into(),
-        gas,
-        intrinsic,
-        records: 1,
-        target: None,
-    });
-    serving.check_invariants().await;
-
-    if serving.fine_tuning.is_some() {
-        fine_tuning_rows(&serving, &mut rows).await;
-        serving.check_invariants().await;
+    let mut bench = Bench {
+        serving,
+        rows: Vec::new(),
+    };
+    inference_rows(&mut bench).await;
+    bench.serving.check_invariants().await;
+    if bench.serving.fine_tuning.is_some() {
+        fine_tuning_rows(&mut bench).await;
+        bench.serving.check_invariants().await;
     } else {
         println!("FineTuningServing not deployed (no artifacts): its rows are skipped");
     }
 
-    print_table(&rows, &serving);
+    print_table(&bench.rows, &bench.serving);
+    let row = |what: &str| bench.rows.iter().find(|r| r.what == what);
     let (one, hundred) = (
-        rows.iter()
-            .find(|r| r.what == "settleFeesWithTEE, batch 1, repeat"),
-        rows.iter()
-            .find(|r| r.what == "settleFeesWithTEE, batch 100, repeat"),
+        row("settleFeesWithTEE, batch 1, repeat"),
+        row("settleFeesWithTEE, batch 100, repeat"),
     );
     if let (Some(one), Some(hundred)) = (one, hundred) {
         println!(
@@ -334,249 +216,280 @@ async fn main() {
     println!("benchmark took {:.1?}", started.elapsed());
 }
 
+/// The ledger's and InferenceServing's rows.
+async fn inference_rows(bench: &mut Bench) {
+    let provider = bench.serving.provider().await;
+    let p = provider.address();
+    let tee = TeeKey::random();
+
+    // Users for every batch size, each with an acknowledged sub-account;
+    // addLedger and transferFund (new account) are measured on all of them.
+    let mut adds = Vec::new();
+    let mut transfers = Vec::new();
+    let mut groups = Vec::new();
+    for size in BATCHES {
+        let mut users = Vec::new();
+        for _ in 0..size {
+            let (user, add) = bench.user().await;
+            adds.push(bench.measure(&add).await);
+            transfers.push(bench.open(&user, p, INFERENCE).await);
+            user.transact(
+                "acknowledgeTEESigner",
+                bench
+                    .serving
+                    .inference
+                    .acknowledgeTEESigner(p, tee.address())
+                    .gas(SETUP_GAS),
+            )
+            .await;
+            users.push(user);
+        }
+        groups.push(users);
+    }
+    let n = adds.len();
+    bench.push(format!("addLedger (mean of {n})"), &adds, 1, None);
+    bench.push(
+        format!("transferFund, new account (mean of {n})"),
+        &transfers,
+        1,
+        Some((150_000, 574_000)),
+    );
+
+    // Settlement: first, then repeat, per batch size.
+    for (size, users) in BATCHES.iter().zip(&groups) {
+        for (nonce, kind) in [(1u64, "first"), (2, "repeat")] {
+            let records = batch(&tee, users, p, nonce);
+            let receipt = provider
+                .transact(
+                    "settleFeesWithTEE",
+                    bench.serving.inference.settleFeesWithTEE(records),
+                )
+                .await;
+            let measured = bench.measure(&receipt).await;
+            let target = match (*size, kind) {
+                (100, "first") => Some((28_000, 67_800)),
+                (100, "repeat") => Some((20_000, 50_700)),
+                _ => None,
+            };
+            bench.push(
+                format!("settleFeesWithTEE, batch {size}, {kind}"),
+                &[measured],
+                *size as u64,
+                target,
+            );
+        }
+    }
+
+    // More operations on the first user.
+    let user = &groups[0][0];
+    let ledger = bench.serving.ledger.clone();
+    let receipt = user
+        .transact(
+            "transferFund",
+            ledger.transferFund(p, INFERENCE.into(), milli_eth(100)),
+        )
+        .await;
+    bench
+        .row("transferFund, existing account", &receipt, None)
+        .await;
+    let receipt = user
+        .transact("depositFund", ledger.depositFund().value(milli_eth(100)))
+        .await;
+    bench.row("depositFund", &receipt, None).await;
+    let retrieve = ledger.retrieveFund(vec![p], INFERENCE.into());
+    let receipt = user.transact("retrieveFund", retrieve.clone()).await;
+    bench
+        .row("retrieveFund, 1 provider, queue refund", &receipt, None)
+        .await;
+    bench
+        .serving
+        .node
+        .increase_time(LOCK_TIME)
+        .await
+        .expect("increase_time");
+    let receipt = user.transact("retrieveFund", retrieve).await;
+    bench
+        .row("retrieveFund, 1 provider, pay matured", &receipt, None)
+        .await;
+    let available = bench
+        .serving
+        .ledger_of(user.address())
+        .await
+        .availableBalance;
+    let receipt = user.transact("refund", ledger.refund(available)).await;
+    bench.row("refund (to the wallet)", &receipt, None).await;
+}
+
 /// A model root hash for the benchmark.
 fn root(n: usize) -> Vec<u8> {
     (0..ROOT_LEN).map(|i| (n * 7 + i) as u8 | 1).collect()
 }
 
-/// Sends a fine-tuning settlement and returns its receipt.
-async fn settle_fees(
-    serving: &Serving,
-    provider: &Actor,
-    input: VerifierInput,
-) -> TransactionReceipt {
-    send(
-        &provider.wallet,
-        serving.ft().settleFees(input).gas(SETUP_GAS),
-    )
-    .await
-    .expect("settleFees")
-}
+/// The target of a fine-tuning settlement and the reference's figure.
+const SETTLE_FEES_TARGET: Option<(u64, u64)> = Some((60_000, 149_000));
 
 /// The fine-tuning rows: transferFund to a new fine-tuning account,
 /// addDeliverable and settleFees (acknowledged and at the penalty).
-async fn fine_tuning_rows(serving: &Serving, rows: &mut Vec<Row>) {
-    let ft = serving.ft();
+async fn fine_tuning_rows(bench: &mut Bench) {
+    let ft = bench.serving.ft().clone();
     let signer = TeeKey::random();
-    let provider = serving.fine_tuning_provider(signer.address()).await;
+    let provider = bench.serving.fine_tuning_provider(signer.address()).await;
     let p = provider.address();
     let secret: Vec<u8> = (0..SECRET_LEN).map(|i| i as u8 ^ 0x5a).collect();
+    let deliver = |user: Address, id: String, root: Vec<u8>| {
+        ft.addDeliverable(user, id, root.into()).gas(SETUP_GAS)
+    };
+    let acknowledge = |id: &str| ft.acknowledgeDeliverable_0(p, id.into()).gas(SETUP_GAS);
+    let settle = |user: Address, id: &str, root: &[u8], secret: &[u8], nonce: u64, fee: U256| {
+        let input = signer.verifier_input(user, id, root, secret, nonce, fee);
+        ft.settleFees(input).gas(SETUP_GAS)
+    };
 
     let mut users = Vec::new();
     let mut transfers = Vec::new();
     let mut adds = Vec::new();
     for i in 0..FINE_TUNING_USERS {
-        let user = serving.actor(eth(3)).await;
-        send(
-            &user.wallet,
-            serving
-                .ledger
-                .addLedger([U256::from(1u64), U256::from(2u64)], "bench".into())
-                .value(eth(1))
-                .gas(SETUP_GAS),
-        )
-        .await
-        .expect("addLedger");
-        serving.track(user.address());
-        let receipt = send(
-            &user.wallet,
-            serving
-                .ledger
-                .transferFund(p, FINE_TUNING.into(), milli_eth(500))
-                .gas(SETUP_GAS),
-        )
-        .await
-        .expect("transferFund (fine-tuning)");
-        transfers.push(measure(serving, &receipt).await);
-        send(
-            &user.wallet,
+        let (user, _) = bench.user().await;
+        transfers.push(bench.open(&user, p, FINE_TUNING).await);
+        user.transact(
+            "acknowledgeProviderSigner",
             ft.acknowledgeProviderSigner(p, signer.address())
                 .gas(SETUP_GAS),
         )
-        .await
-        .expect("acknowledgeProviderSigner");
-        let receipt = send(
-            &provider.wallet,
-            ft.addDeliverable(user.address(), format!("task-{i}-1"), root(i).into())
-                .gas(SETUP_GAS),
-        )
-        .await
-        .expect("addDeliverable");
-        adds.push(measure(serving, &receipt).await);
+        .await;
+        let receipt = provider
+            .transact(
+                "addDeliverable",
+                deliver(user.address(), format!("task-{i}-1"), root(i)),
+            )
+            .await;
+        adds.push(bench.measure(&receipt).await);
         users.push(user);
     }
     let n = users.len();
-    let (gas, intrinsic) = mean(&transfers);
-    rows.push(Row {
-        what: format!("transferFund, new fine-tuning account ({n})"),
-        gas,
-        intrinsic,
-        records: 1,
-        target: None,
-    });
-    let (gas, intrinsic) = mean(&adds);
-    rows.push(Row {
-        what: format!("addDeliverable, first of the account ({n})"),
-        gas,
-        intrinsic,
-        records: 1,
-        target: None,
-    });
+    bench.push(
+        format!("transferFund, new fine-tuning account ({n})"),
+        &transfers,
+        1,
+        None,
+    );
+    bench.push(
+        format!("addDeliverable, first of the account ({n})"),
+        &adds,
+        1,
+        None,
+    );
 
     // Settlement: the first half acknowledged (full fee, secret stored),
     // the second half not (penalty, no secret).
     let (acked, penalised) = users.split_at(n / 2);
     let mut full = Vec::new();
-    for (i, user) in acked.iter().enumerate() {
-        let id = format!("task-{i}-1");
-        send(
-            &user.wallet,
-            ft.acknowledgeDeliverable_0(p, id.clone()).gas(SETUP_GAS),
-        )
-        .await
-        .expect("acknowledgeDeliverable");
-        let input = signer.verifier_input(user.address(), &id, &root(i), &secret, 1, milli_eth(10));
-        let receipt = settle_fees(serving, &provider, input).await;
-        full.push(measure(serving, &receipt).await);
-    }
-    let (gas, intrinsic) = mean(&full);
-    rows.push(Row {
-        what: format!("settleFees, acknowledged, first ({})", full.len()),
-        gas,
-        intrinsic,
-        records: 1,
-        target: Some((60_000, 149_000)),
-    });
     let mut penalty = Vec::new();
-    for (j, user) in penalised.iter().enumerate() {
-        let i = acked.len() + j;
-        let input = signer.verifier_input(
-            user.address(),
-            &format!("task-{i}-1"),
-            &root(i),
-            &[],
-            1,
-            milli_eth(10),
-        );
-        let receipt = settle_fees(serving, &provider, input).await;
-        penalty.push(measure(serving, &receipt).await);
+    for (i, user) in users.iter().enumerate() {
+        let id = format!("task-{i}-1");
+        let secret: &[u8] = if i < acked.len() {
+            user.transact("acknowledgeDeliverable", acknowledge(&id))
+                .await;
+            &secret
+        } else {
+            &[]
+        };
+        let receipt = provider
+            .transact(
+                "settleFees",
+                settle(user.address(), &id, &root(i), secret, 1, milli_eth(10)),
+            )
+            .await;
+        let measured = bench.measure(&receipt).await;
+        if i < acked.len() {
+            &mut full
+        } else {
+            &mut penalty
+        }
+        .push(measured);
     }
-    let (gas, intrinsic) = mean(&penalty);
-    rows.push(Row {
-        what: format!("settleFees, penalty, first ({})", penalty.len()),
-        gas,
-        intrinsic,
-        records: 1,
-        target: Some((60_000, 149_000)),
-    });
+    bench.push(
+        format!("settleFees, acknowledged, first ({})", full.len()),
+        &full,
+        1,
+        SETTLE_FEES_TARGET,
+    );
+    bench.push(
+        format!("settleFees, penalty, first ({})", penalty.len()),
+        &penalty,
+        1,
+        SETTLE_FEES_TARGET,
+    );
 
     // A second deliverable of the first user, acknowledged: the account's
-    // nonce is no longer zero.
-    let user = &acked[0];
-    let u = user.address();
-    send(
-        &provider.wallet,
-        ft.addDeliverable(u, "task-0-2".into(), root(100).into())
-            .gas(SETUP_GAS),
-    )
-    .await
-    .expect("addDeliverable");
-    send(
-        &user.wallet,
-        ft.acknowledgeDeliverable_0(p, "task-0-2".into())
-            .gas(SETUP_GAS),
-    )
-    .await
-    .expect("acknowledgeDeliverable");
-    let input = signer.verifier_input(u, "task-0-2", &root(100), &secret, 2, milli_eth(10));
-    let receipt = settle_fees(serving, &provider, input).await;
-    let (gas, intrinsic) = measure(serving, &receipt).await;
-    rows.push(Row {
-        what: "settleFees, acknowledged, second".into(),
-        gas,
-        intrinsic,
-        records: 1,
-        target: Some((60_000, 149_000)),
-    });
+    // nonce is no longer zero. Then, as diagnostics, the same with a
+    // one-word secret (the secret's storage is 22.1k per fresh 32-byte
+    // word).
+    let u = acked[0].address();
+    for (nonce, secret, what, target) in [
+        (
+            2,
+            &secret[..],
+            "settleFees, acknowledged, second",
+            SETTLE_FEES_TARGET,
+        ),
+        (
+            3,
+            &secret[..32],
+            "settleFees, acknowledged, 32-byte secret",
+            None,
+        ),
+    ] {
+        let id = format!("task-0-{nonce}");
+        let root = root(100 + nonce as usize);
+        provider
+            .transact("addDeliverable", deliver(u, id.clone(), root.clone()))
+            .await;
+        acked[0]
+            .transact("acknowledgeDeliverable", acknowledge(&id))
+            .await;
+        let receipt = provider
+            .transact(
+                "settleFees",
+                settle(u, &id, &root, secret, nonce, milli_eth(10)),
+            )
+            .await;
+        bench.row(what, &receipt, target).await;
+    }
 
-    // Diagnostics: the same with a one-word secret (the secret's storage
-    // is 22.1k per fresh 32-byte word), and a settlement whose penalty
-    // rounds to zero (no payment through the ledger).
-    send(
-        &provider.wallet,
-        ft.addDeliverable(u, "task-0-3".into(), root(103).into())
-            .gas(SETUP_GAS),
-    )
-    .await
-    .expect("addDeliverable");
-    send(
-        &user.wallet,
-        ft.acknowledgeDeliverable_0(p, "task-0-3".into())
-            .gas(SETUP_GAS),
-    )
-    .await
-    .expect("acknowledgeDeliverable");
-    let input = signer.verifier_input(u, "task-0-3", &root(103), &secret[..32], 3, milli_eth(10));
-    let receipt = settle_fees(serving, &provider, input).await;
-    let (gas, intrinsic) = measure(serving, &receipt).await;
-    rows.push(Row {
-        what: "settleFees, acknowledged, 32-byte secret".into(),
-        gas,
-        intrinsic,
-        records: 1,
-        target: None,
-    });
-    let other = &penalised[0];
-    send(
-        &provider.wallet,
-        ft.addDeliverable(other.address(), "task-p-2".into(), root(200).into())
-            .gas(SETUP_GAS),
-    )
-    .await
-    .expect("addDeliverable");
-    let input = signer.verifier_input(
-        other.address(),
-        "task-p-2",
-        &root(200),
-        &[],
-        2,
-        U256::from(1u64),
-    );
-    let receipt = settle_fees(serving, &provider, input).await;
-    let (gas, intrinsic) = measure(serving, &receipt).await;
-    rows.push(Row {
-        what: "settleFees, penalty rounding to 0 (no payment)".into(),
-        gas,
-        intrinsic,
-        records: 1,
-        target: None,
-    });
+    // A settlement whose penalty rounds to zero (no payment through the
+    // ledger).
+    let other = penalised[0].address();
+    provider
+        .transact(
+            "addDeliverable",
+            deliver(other, "task-p-2".into(), root(200)),
+        )
+        .await;
+    let receipt = provider
+        .transact(
+            "settleFees",
+            settle(other, "task-p-2", &root(200), &[], 2, U256::from(1u64)),
+        )
+        .await;
+    bench
+        .row(
+            "settleFees, penalty rounding to 0 (no payment)",
+            &receipt,
+            None,
+        )
+        .await;
 
     // Fill the first user's ring (20) and add the 21st, evicting the oldest.
-    for k in 4..=20 {
-        send(
-            &provider.wallet,
-            ft.addDeliverable(u, format!("task-0-{k}"), root(100 + k).into())
-                .gas(SETUP_GAS),
-        )
-        .await
-        .expect("addDeliverable");
+    let mut receipt = None;
+    for k in 4..=21 {
+        let call = deliver(u, format!("task-0-{k}"), root(100 + k));
+        receipt = Some(provider.transact("addDeliverable", call).await);
     }
-    let receipt = send(
-        &provider.wallet,
-        ft.addDeliverable(u, "task-0-21".into(), root(121).into())
-            .gas(SETUP_GAS),
-    )
-    .await
-    .expect("addDeliverable");
-    let (gas, intrinsic) = measure(serving, &receipt).await;
-    rows.push(Row {
-        what: "addDeliverable, 21st (evicts the oldest)".into(),
-        gas,
-        intrinsic,
-        records: 1,
-        target: None,
-    });
+    let receipt = receipt.expect("the 21st deliverable");
+    bench
+        .row("addDeliverable, 21st (evicts the oldest)", &receipt, None)
+        .await;
 }
 
 fn print_table(rows: &[Row], serving: &Serving) {

@@ -114,6 +114,27 @@ impl Actor {
     pub fn address(&self) -> Address {
         self.signer.address()
     }
+
+    /// Sends `call` from this account (see [`send`]) and returns its
+    /// successful receipt.
+    ///
+    /// # Panics
+    ///
+    /// If the transaction fails; the message starts with `what`.
+    pub async fn transact<T, P, D>(
+        &self,
+        what: &str,
+        call: CallBuilder<T, P, D, Ethereum>,
+    ) -> TransactionReceipt
+    where
+        T: Transport + Clone,
+        P: Provider<T, Ethereum>,
+        D: CallDecoder,
+    {
+        send(&self.wallet, call)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"))
+    }
 }
 
 /// A key inside a provider's TEE: signs settlement records.

@@ -622,14 +622,8 @@ async fn an_unacknowledged_deliverable_settles_for_the_penalty_only() {
     let serving = serving_or_skip!(LOCK_TIME);
     let ft = serving.ft();
     let at = serving.fine_tuning_address();
-    let signer = TeeKey::random();
-    let provider = serving.fine_tuning_provider(signer.address()).await;
-    let p = provider.address();
-    let user = serving.user(eth(1)).await;
-    let u = user.address();
-    serving
-        .open_fine_tuning_account(&user, p, milli_eth(500), signer.address())
-        .await;
+    let (provider, signer, user) = serving.opened_fine_tuning(eth(1), milli_eth(500)).await;
+    let (p, u) = (provider.address(), user.address());
     let receipt = add_deliverable(&serving, &provider, u, "task-1", &root(1)).await;
     eprintln!("addDeliverable: {} gas", receipt.gas_used);
 
@@ -714,14 +708,8 @@ async fn an_unacknowledged_deliverable_settles_for_the_penalty_only() {
 async fn deliverables_keep_the_latest_twenty() {
     let serving = serving_or_skip!(LOCK_TIME);
     let ft = serving.ft();
-    let signer = TeeKey::random();
-    let provider = serving.fine_tuning_provider(signer.address()).await;
-    let p = provider.address();
-    let user = serving.user(eth(1)).await;
-    let u = user.address();
-    serving
-        .open_fine_tuning_account(&user, p, milli_eth(100), signer.address())
-        .await;
+    let (provider, _, user) = serving.opened_fine_tuning(eth(1), milli_eth(100)).await;
+    let (p, u) = (provider.address(), user.address());
     for i in 0..21u8 {
         add_deliverable(&serving, &provider, u, &format!("task-{i}"), &root(i)).await;
     }

@@ -351,12 +351,8 @@ async fn refund_after_the_lock_reaches_the_users_wallet() {
     // the refund back into the still-running ledger, which reverts on
     // Stylus; here no value moves between the contracts.
     let serving = serving_or_skip!(LOCK_TIME);
-    let provider = serving.provider().await;
-    let p = provider.address();
-    let tee = TeeKey::random();
-    let user = serving.user(eth(1)).await;
-    let u = user.address();
-    serving.open_account(&user, p, milli_eth(600), &tee).await;
+    let (provider, tee, user) = serving.opened(eth(1), milli_eth(600)).await;
+    let (p, u) = (provider.address(), user.address());
     serving
         .settle(
             &provider,
@@ -465,12 +461,8 @@ async fn refund_after_the_lock_reaches_the_users_wallet() {
 #[tokio::test]
 async fn transfer_into_an_account_cancels_its_pending_refund_first() {
     let serving = serving_or_skip!(LOCK_TIME);
-    let provider = serving.provider().await;
-    let p = provider.address();
-    let tee = TeeKey::random();
-    let user = serving.user(eth(1)).await;
-    let u = user.address();
-    serving.open_account(&user, p, milli_eth(300), &tee).await;
+    let (provider, _, user) = serving.opened(eth(1), milli_eth(300)).await;
+    let (p, u) = (provider.address(), user.address());
     serving.retrieve_fund(&user, vec![p], INFERENCE).await;
     assert_eq!(serving.account(u, p).await.pendingRefund, milli_eth(300));
     serving.check_invariants().await;
@@ -738,12 +730,8 @@ async fn transfer_fund_needs_a_service_and_the_balance() {
 #[tokio::test]
 async fn internal_functions_refuse_outsiders() {
     let serving = serving_or_skip!(LOCK_TIME);
-    let provider = serving.provider().await;
-    let p = provider.address();
-    let tee = TeeKey::random();
-    let user = serving.user(eth(1)).await;
-    let u = user.address();
-    serving.open_account(&user, p, milli_eth(500), &tee).await;
+    let (provider, _, user) = serving.opened(eth(1), milli_eth(500)).await;
+    let (p, u) = (provider.address(), user.address());
     let stranger = serving.actor(eth(1)).await;
     let s = stranger.address();
 

@@ -90,11 +90,8 @@ async fn pay_as(
 #[tokio::test]
 async fn a_serving_contract_cannot_pay_out_other_contracts_funds() {
     let serving = serving_or_skip!(LOCK_TIME);
-    let provider = serving.provider().await;
+    let (provider, _, _) = serving.opened(eth(1), milli_eth(300)).await;
     let p = provider.address();
-    let tee = TeeKey::random();
-    let user = serving.user(eth(1)).await;
-    serving.open_account(&user, p, milli_eth(300), &tee).await;
     let inference = *serving.inference.address();
     let escrow = |of: Address| {
         let ledger = serving.ledger.clone();
@@ -137,12 +134,8 @@ async fn a_serving_contract_cannot_pay_out_other_contracts_funds() {
 #[tokio::test]
 async fn switching_the_tee_signer_does_not_dodge_fees() {
     let serving = serving_or_skip!(LOCK_TIME);
-    let provider = serving.provider().await;
-    let p = provider.address();
-    let tee = TeeKey::random();
-    let user = serving.user(eth(1)).await;
-    let u = user.address();
-    serving.open_account(&user, p, milli_eth(500), &tee).await;
+    let (provider, tee, user) = serving.opened(eth(1), milli_eth(500)).await;
+    let (p, u) = (provider.address(), user.address());
     let served = [
         tee.record(u, p, milli_eth(100), 1, requests_hash(1)),
         tee.record(u, p, milli_eth(50), 2, requests_hash(2)),
@@ -685,12 +678,8 @@ fn model_root(n: u8) -> Vec<u8> {
 #[tokio::test]
 async fn a_refund_cannot_be_blocked_by_value_sent_into_the_running_ledger() {
     let serving = serving_or_skip!(LOCK_TIME);
-    let provider = serving.provider().await;
-    let p = provider.address();
-    let tee = TeeKey::random();
-    let user = serving.user(eth(1)).await;
-    let u = user.address();
-    serving.open_account(&user, p, milli_eth(600), &tee).await;
+    let (provider, _, user) = serving.opened(eth(1), milli_eth(600)).await;
+    let (p, u) = (provider.address(), user.address());
     let retrieve = || serving.retrieve_fund(&user, vec![p], INFERENCE);
     retrieve().await;
     serving.node.increase_time(LOCK_TIME).await.unwrap();
@@ -763,12 +752,8 @@ async fn deleting_a_ledger_cannot_strand_its_funds() {
 #[tokio::test]
 async fn a_fee_that_uses_up_a_refund_cannot_leave_it_live_to_lock_the_funds() {
     let serving = serving_or_skip!(LOCK_TIME);
-    let provider = serving.provider().await;
-    let p = provider.address();
-    let tee = TeeKey::random();
-    let user = serving.user(eth(1)).await;
-    let u = user.address();
-    serving.open_account(&user, p, milli_eth(100), &tee).await;
+    let (provider, tee, user) = serving.opened(eth(1), milli_eth(100)).await;
+    let (p, u) = (provider.address(), user.address());
     let retrieve = || serving.retrieve_fund(&user, vec![p], INFERENCE);
     retrieve().await;
     serving
@@ -812,14 +797,8 @@ async fn a_fee_that_uses_up_a_refund_cannot_leave_it_live_to_lock_the_funds() {
 async fn a_provider_cannot_acknowledge_a_deliverable_for_its_user() {
     let serving = serving_or_skip!(LOCK_TIME);
     let ft = serving.ft();
-    let signer = TeeKey::random();
-    let provider = serving.fine_tuning_provider(signer.address()).await;
-    let p = provider.address();
-    let user = serving.user(eth(1)).await;
-    let u = user.address();
-    serving
-        .open_fine_tuning_account(&user, p, milli_eth(500), signer.address())
-        .await;
+    let (provider, _, user) = serving.opened_fine_tuning(eth(1), milli_eth(500)).await;
+    let (p, u) = (provider.address(), user.address());
     send(
         &provider.wallet,
         ft.addDeliverable(u, "task-1".into(), Bytes::from(model_root(1))),
@@ -919,12 +898,8 @@ async fn a_settlement_forged_for_signer_zero_takes_nothing() {
 #[tokio::test]
 async fn a_malleable_twin_of_a_signature_is_refused() {
     let serving = serving_or_skip!(LOCK_TIME);
-    let provider = serving.provider().await;
-    let p = provider.address();
-    let tee = TeeKey::random();
-    let user = serving.user(eth(1)).await;
-    let u = user.address();
-    serving.open_account(&user, p, milli_eth(500), &tee).await;
+    let (provider, tee, user) = serving.opened(eth(1), milli_eth(500)).await;
+    let (p, u) = (provider.address(), user.address());
     let record = tee.record(u, p, milli_eth(10), 1, requests_hash(1));
     let twin = TEESettlementData {
         signature: malleable_twin(&record.signature),
@@ -1035,14 +1010,10 @@ async fn one_bad_record_cannot_sink_a_settlement_batch() {
 async fn a_reopened_account_cannot_inherit_old_deliverables() {
     let serving = serving_or_skip!(0);
     let ft = serving.ft();
-    let signer = TeeKey::random();
-    let provider = serving.fine_tuning_provider(signer.address()).await;
-    let p = provider.address();
-    let user = serving.user(milli_eth(100)).await;
-    let u = user.address();
-    serving
-        .open_fine_tuning_account(&user, p, milli_eth(100), signer.address())
+    let (provider, signer, user) = serving
+        .opened_fine_tuning(milli_eth(100), milli_eth(100))
         .await;
+    let (p, u) = (provider.address(), user.address());
     let post = || {
         send(
             &provider.wallet,
@@ -1107,12 +1078,8 @@ async fn a_reopened_account_cannot_inherit_old_deliverables() {
 #[tokio::test]
 async fn refund_events_cannot_announce_refunds_that_do_not_exist() {
     let serving = serving_or_skip!(LOCK_TIME);
-    let provider = serving.provider().await;
-    let p = provider.address();
-    let tee = TeeKey::random();
-    let user = serving.user(eth(1)).await;
-    let u = user.address();
-    serving.open_account(&user, p, milli_eth(100), &tee).await;
+    let (provider, _, user) = serving.opened(eth(1), milli_eth(100)).await;
+    let (p, u) = (provider.address(), user.address());
     let at = serving.inference_address();
     let retrieve =
         |kind: &'static str, provider: Address| serving.retrieve_fund(&user, vec![provider], kind);

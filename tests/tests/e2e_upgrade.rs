@@ -315,12 +315,8 @@ async fn an_upgrade_keeps_ledgers_accounts_balances_and_refunds() {
     // The flow, through the proxies: a ledger, an inference account with a
     // settlement, a fine-tuning account with a settled deliverable, and a
     // refund queued.
-    let provider = serving.provider().await;
-    let p = provider.address();
-    let tee = TeeKey::random();
-    let user = serving.user(eth(2)).await;
-    let u = user.address();
-    serving.open_account(&user, p, milli_eth(600), &tee).await;
+    let (provider, tee, user) = serving.opened(eth(2), milli_eth(600)).await;
+    let (p, u) = (provider.address(), user.address());
     let before = serving.balance(p).await;
     let receipt = serving
         .settle(

@@ -189,29 +189,30 @@ impl Spec {
 }
 
 /// Structs of a code block: `Name (type field, ...)`, possibly over
-/// several lines. Stops at the first thing that is not one.
+/// several lines, with their field types. Stops at the first thing that is
+/// not one.
 fn parse_structs(block: &str) -> Vec<(String, Vec<String>)> {
-    let mut out = Vec::new();
-    let mut rest = block.trim_start();
-    while !rest.is_empty() {
-        let (name, r) = split_ident(rest);
-        let r = r.trim_start();
-        if name.is_empty() || !r.starts_with('(') {
-            break;
-        }
-        let Ok(end) = closing(r) else { break };
-        let Ok(fields) = list(&r[1..end], true) else {
-            break;
-        };
-        out.push((name.to_string(), fields));
-        rest = r[end + 1..].trim_start();
-    }
-    out
+    parse_struct_fields(block, |fields| list(fields, true))
 }
 
 /// The field names of the structs of a code block, as [`parse_structs`]
 /// reads them (a field without a name gets an empty one).
 fn parse_struct_names(block: &str) -> Vec<(String, Vec<String>)> {
+    parse_struct_fields(block, |fields| {
+        split_top(fields)
+            .into_iter()
+            .map(|p| param_name(p, true))
+            .collect()
+    })
+}
+
+/// The structs of a code block, each struct's fields (the text between its
+/// parentheses) read by `fields`; stops at the first thing that is not a
+/// struct or whose fields `fields` refuses.
+fn parse_struct_fields<E>(
+    block: &str,
+    fields: impl Fn(&str) -> Result<Vec<String>, E>,
+) -> Vec<(String, Vec<String>)> {
     let mut out = Vec::new();
     let mut rest = block.trim_start();
     while !rest.is_empty() {
@@ -221,11 +222,7 @@ fn parse_struct_names(block: &str) -> Vec<(String, Vec<String>)> {
             break;
         }
         let Ok(end) = closing(r) else { break };
-        let Ok(fields) = split_top(&r[1..end])
-            .into_iter()
-            .map(|p| param_name(p, true))
-            .collect::<Result<Vec<_>, _>>()
-        else {
+        let Ok(fields) = fields(&r[1..end]) else {
             break;
         };
         out.push((name.to_string(), fields));

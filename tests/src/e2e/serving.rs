@@ -29,6 +29,29 @@ pub struct Serving {
 }
 
 impl Serving {
+    /// A fresh inference provider with a fresh TEE key, and a fresh user
+    /// with a ledger of `deposit` that moves `amount` to a sub-account with
+    /// the provider and acknowledges the key: `(provider, key, user)`.
+    pub async fn opened(&self, deposit: U256, amount: U256) -> (Actor, TeeKey, Actor) {
+        let tee = TeeKey::random();
+        let provider = self.provider().await;
+        let user = self.user(deposit).await;
+        self.open_account(&user, provider.address(), amount, &tee)
+            .await;
+        (provider, tee, user)
+    }
+
+    /// [`Serving::opened`] for fine-tuning: the key is the service's
+    /// provider signer.
+    pub async fn opened_fine_tuning(&self, deposit: U256, amount: U256) -> (Actor, TeeKey, Actor) {
+        let tee = TeeKey::random();
+        let provider = self.fine_tuning_provider(tee.address()).await;
+        let user = self.user(deposit).await;
+        self.open_fine_tuning_account(&user, provider.address(), amount, tee.address())
+            .await;
+        (provider, tee, user)
+    }
+
     /// Deploys both contracts from the artifacts with dev account 0 (see
     /// [`deploy::deploy_serving`]).
     pub async fn deploy(node: Node, config: ServingConfig) -> Result<Self, ChainError> {

@@ -77,6 +77,21 @@ pub struct Settlement {
     pub gas: Option<Gas>,
 }
 
+/// A fine-tuning service as a provider registers it.
+#[derive(Clone, Debug)]
+pub struct FineTuningService {
+    /// Where users reach it.
+    pub url: String,
+    /// The resources of a task.
+    pub quota: Quota,
+    /// Price per token, wei.
+    pub price_per_token: U256,
+    /// The provider signer users acknowledge.
+    pub signer: Address,
+    /// The models it fine-tunes.
+    pub models: Vec<String>,
+}
+
 /// A sub-account as `getAccount` returns it (the fields the market uses).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AccountState {
@@ -91,6 +106,25 @@ pub struct AccountState {
     /// The acknowledged signer (TEE signer for inference, provider signer
     /// for fine-tuning; zero: none).
     pub signer: Address,
+}
+
+impl AccountState {
+    /// An account's state from its fields.
+    pub fn new(
+        nonce: U256,
+        balance: U256,
+        pending_refund: U256,
+        refunds: Vec<U256>,
+        signer: Address,
+    ) -> Self {
+        Self {
+            nonce,
+            balance,
+            pending_refund,
+            refunds,
+            signer,
+        }
+    }
 }
 
 /// A ledger as `getLedger` returns it.
@@ -136,15 +170,12 @@ pub trait Backend {
 
     /// `InferenceServing.addOrUpdateService(params)` by `provider`.
     fn add_inference_service(&mut self, provider: Address, params: ServiceParams) -> Outcome<()>;
-    /// `FineTuningServing.addOrUpdateService(...)` by `provider`.
+    /// `FineTuningServing.addOrUpdateService(...)` by `provider`, not
+    /// occupied.
     fn add_fine_tuning_service(
         &mut self,
         provider: Address,
-        url: String,
-        quota: Quota,
-        price_per_token: U256,
-        signer: Address,
-        models: Vec<String>,
+        service: FineTuningService,
     ) -> Outcome<()>;
 
     /// `LedgerManager.addLedger` by `user` with `amount` as value.

@@ -14,16 +14,14 @@ use inference_serving::{AccountViews, InferenceServing};
 use ledger_manager::LedgerManager;
 use motsu::prelude::*;
 use serving_contracts::{
-    abi::{
-        fine_tuning::{Quota, VerifierInput},
-        ServiceParams, TEESettlementData, TEESettlementFailed,
-    },
+    abi::{fine_tuning::VerifierInput, ServiceParams, TEESettlementData, TEESettlementFailed},
     account::Accounts,
     testing::Wallet,
 };
 
 use super::backend::{
-    describe_revert, AccountState, Backend, Failure, Gas, Kind, LedgerState, Outcome, Settlement,
+    describe_revert, AccountState, Backend, Failure, FineTuningService, Gas, Kind, LedgerState,
+    Outcome, Settlement,
 };
 
 /// The three contracts deployed and initialized in this thread's motsu VM.
@@ -102,13 +100,14 @@ impl InProcess {
 /// (unit tests, and the same market on a chain).
 fn account_state(accounts: &Accounts, user: Address, provider: Address) -> AccountState {
     let view = accounts.view(user, provider);
-    AccountState {
-        nonce: view.nonce,
-        balance: view.balance,
-        pending_refund: view.pending_refund,
-        refunds: view.refunds.iter().map(|r| r.amount).collect(),
-        signer: view.signer,
-    }
+    let refunds = view.refunds.iter().map(|r| r.amount).collect();
+    AccountState::new(
+        view.nonce,
+        view.balance,
+        view.pending_refund,
+        refunds,
+        view.signer,
+    )
 }
 
 /// The native balance of `account` in this thread's VM.
@@ -179,18 +178,10 @@ impl Backend for InProcess {
             .map_err(reverted)
     }
 
-    fn add_fine_tuning_service(
-        &mut self,
-        provider: Address,
-        url: String,
-        quota: Quota,
-        price_per_token: U256,
-        signer: Address,
-        models: Vec<String>,
-    ) -> Outcome<()> {
+    fn add_fine_tuning_service(&mut self, provider: Address, s: FineTuningService) -> Outcome<()> {
         self.fine_tuning
             .sender(provider)
-            .add_or_update_service(url, quota, price_per_token, signer, false, models)
+            .add_or_update_service(s.url, s.quota, s.price_per_token, s.signer, false, s.models)
             .motsu_res()
             .map_err(reverted)
     }

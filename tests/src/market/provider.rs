@@ -33,7 +33,7 @@ use alloy_primitives::{keccak256, Address, B256, U256};
 use serving_contracts::abi::{ServiceParams, TEESettlementData};
 
 use super::{
-    backend::{AccountState, Backend, Kind, Outcome, Settlement},
+    backend::{AccountState, Backend, FineTuningService, Kind, Outcome, Settlement},
     tee::{AttestationReport, AttestationRoot, TeeSigner},
 };
 
@@ -208,20 +208,20 @@ impl Provider {
     /// Registers its inference and fine-tuning services.
     pub fn register(&self, backend: &mut dyn Backend) -> Outcome<()> {
         backend.add_inference_service(self.address, self.service())?;
-        backend.add_fine_tuning_service(
-            self.address,
-            format!("https://{}.trainer.example", self.address),
-            serving_contracts::abi::fine_tuning::Quota {
+        let service = FineTuningService {
+            url: format!("https://{}.trainer.example", self.address),
+            quota: serving_contracts::abi::fine_tuning::Quota {
                 cpuCount: U256::from(16),
                 nodeMemory: U256::from(128),
                 gpuCount: U256::from(1),
                 nodeStorage: U256::from(1000),
                 gpuType: "H100".into(),
             },
-            self.fine_tuning_price,
-            self.tee.address(),
-            vec!["llama-3.3-70b-instruct".into()],
-        )
+            price_per_token: self.fine_tuning_price,
+            signer: self.tee.address(),
+            models: vec!["llama-3.3-70b-instruct".into()],
+        };
+        backend.add_fine_tuning_service(self.address, service)
     }
 
     /// The attestation endpoint.

@@ -69,16 +69,13 @@ use alloy::{
     sol_types::{SolCall, SolEvent, SolValue},
     transports::http::{reqwest::Url, Client, Http},
 };
-use serving_contracts::abi::{
-    fine_tuning::{Quota, VerifierInput},
-    ServiceParams, TEESettlementData,
-};
+use serving_contracts::abi::{fine_tuning::VerifierInput, ServiceParams, TEESettlementData};
 use tokio::runtime::Runtime;
 
 use super::{
     backend::{
-        describe_revert, AccountState, Backend, Failure, Gas, Kind, LedgerState, Outcome,
-        Settlement,
+        describe_revert, AccountState, Backend, Failure, FineTuningService, Gas, Kind, LedgerState,
+        Outcome, Settlement,
     },
     provider::MAX_BATCH,
     Config,
@@ -265,24 +262,24 @@ where
     B::abi_decode(&value.abi_encode(), true).expect("both types have the same ABI")
 }
 
-fn account_state(account: bindings::Account) -> AccountState {
-    AccountState {
-        nonce: account.nonce,
-        balance: account.balance,
-        pending_refund: account.pendingRefund,
-        refunds: account.refunds.iter().map(|r| r.amount).collect(),
-        signer: account.teeSignerAddress,
-    }
+/// The [`AccountState`] of an account view, whose signer is the field
+/// `signer`.
+macro_rules! account_state {
+    ($account:expr, $signer:ident) => {{
+        let a = $account;
+        let refunds = a.refunds.iter().map(|r| r.amount).collect();
+        AccountState::new(a.nonce, a.balance, a.pendingRefund, refunds, a.$signer)
+    }};
 }
 
+/// The state of an inference account.
+fn account_state(account: bindings::Account) -> AccountState {
+    account_state!(account, teeSignerAddress)
+}
+
+/// The state of a fine-tuning account.
 fn details_state(account: ft::AccountDetails) -> AccountState {
-    AccountState {
-        nonce: account.nonce,
-        balance: account.balance,
-        pending_refund: account.pendingRefund,
-        refunds: account.refunds.iter().map(|r| r.amount).collect(),
-        signer: account.providerSigner,
-    }
+    account_state!(account, providerSigner)
 }
 
 /// A signing provider for `signer` on `url` over the shared client. Its
@@ -337,6 +334,19 @@ async fn view<C: SolCall>(
     }
 }
 
+/// `call` answered by the contract at `at`, which a revert shows is not
+/// `what`.
+async fn answer<C: SolCall>(
+    reader: &ReadProvider,
+    what: &str,
+    at: Address,
+    call: C,
+) -> Result<C::Return, Failure> {
+    view(reader, at, Address::ZERO, &call)
+        .await?
+        .map_err(|revert| backend(format!("{at} does not answer as {what}: {revert}")))
+}
+
 /// What `Rpc::connect` learns about given contracts: the clock's lock time
 /// and the penalty.
 async fn inspect(reader: &ReadProvider, contracts: &Contracts) -> Result<(u64, u8), Failure> {
@@ -351,50 +361,59 @@ async fn inspect(reader: &ReadProvider, contracts: &Contracts) -> Result<(u64, u
             return Err(backend(format!("no contract at {address} ({flag})")));
         }
     }
-    let zero = Address::ZERO;
-    let wired = |what: &str, found: Result<Address, String>, given: Address| match found {
-        Ok(found) if found == given => Ok(()),
-        Ok(found) => Err(backend(format!(
-            "the ledger at {} works with {what} {found}, not {given}",
-            contracts.ledger
-        ))),
-        Err(revert) => Err(backend(format!(
-            "{} does not answer as a LedgerManager: {revert}",
-            contracts.ledger
-        ))),
-    };
-    let inference = view(reader, contracts.ledger, zero, &LM::inferenceAddressCall {})
+    let ledger = contracts.ledger;
+    let wiring = [
+        (
+            "InferenceServing",
+            answer(
+                reader,
+                "a LedgerManager",
+                ledger,
+                LM::inferenceAddressCall {},
+            )
+            .await?
+            ._0,
+            contracts.inference,
+        ),
+        (
+            "FineTuningServing",
+            answer(
+                reader,
+                "a LedgerManager",
+                ledger,
+                LM::fineTuningAddressCall {},
+            )
+            .await?
+            ._0,
+            contracts.fine_tuning,
+        ),
+    ];
+    for (what, found, given) in wiring {
+        if found != given {
+            return Err(backend(format!(
+                "the ledger at {ledger} works with {what} {found}, not {given}"
+            )));
+        }
+    }
+    let (inference, fine_tuning) = (contracts.inference, contracts.fine_tuning);
+    let inference_lock = answer(reader, "InferenceServing", inference, IS::lockTimeCall {})
         .await?
-        .map(|r| r._0);
-    wired("InferenceServing", inference, contracts.inference)?;
-    let fine_tuning = view(
+        ._0;
+    let fine_tuning_lock = answer(
         reader,
-        contracts.ledger,
-        zero,
-        &LM::fineTuningAddressCall {},
+        "FineTuningServing",
+        fine_tuning,
+        FT::lockTimeCall {},
     )
     .await?
-    .map(|r| r._0);
-    wired("FineTuningServing", fine_tuning, contracts.fine_tuning)?;
-    let not = |what: &str, address: Address, revert: String| {
-        backend(format!("{address} does not answer as {what}: {revert}"))
-    };
-    let inference_lock = view(reader, contracts.inference, zero, &IS::lockTimeCall {})
-        .await?
-        .map_err(|r| not("InferenceServing", contracts.inference, r))?
-        ._0;
-    let fine_tuning_lock = view(reader, contracts.fine_tuning, zero, &FT::lockTimeCall {})
-        .await?
-        .map_err(|r| not("FineTuningServing", contracts.fine_tuning, r))?
-        ._0;
-    let penalty = view(
+    ._0;
+    let penalty = answer(
         reader,
-        contracts.fine_tuning,
-        zero,
-        &FT::penaltyPercentageCall {},
+        "FineTuningServing",
+        fine_tuning,
+        FT::penaltyPercentageCall {},
     )
     .await?
-    .map_err(|r| not("FineTuningServing", contracts.fine_tuning, r))?
     ._0;
     let lock = inference_lock.max(fine_tuning_lock).saturating_to::<u64>();
     Ok((lock, penalty.saturating_to::<u8>()))

@@ -124,22 +124,14 @@ impl Backend for Rpc {
             .map(drop)
     }
 
-    fn add_fine_tuning_service(
-        &mut self,
-        provider: Address,
-        url: String,
-        quota: Quota,
-        price_per_token: U256,
-        signer: Address,
-        models: Vec<String>,
-    ) -> Outcome<()> {
+    fn add_fine_tuning_service(&mut self, provider: Address, s: FineTuningService) -> Outcome<()> {
         let call = FT::addOrUpdateServiceCall {
-            url,
-            quota: convert(&quota),
-            pricePerToken: price_per_token,
-            providerSigner: signer,
+            url: s.url,
+            quota: convert(&s.quota),
+            pricePerToken: s.price_per_token,
+            providerSigner: s.signer,
             occupied: false,
-            models,
+            models: s.models,
         };
         self.call(provider, self.contracts.fine_tuning, U256::ZERO, call)
             .map(drop)
