@@ -64,14 +64,14 @@ async fn add_deliverable(
     id: &str,
     root: &[u8],
 ) -> TransactionReceipt {
-    send(
-        &provider.wallet,
-        serving
-            .ft()
-            .addDeliverable(user, id.into(), Bytes::copy_from_slice(root)),
-    )
-    .await
-    .expect("addDeliverable")
+    provider
+        .transact(
+            "addDeliverable",
+            serving
+                .ft()
+                .addDeliverable(user, id.into(), Bytes::copy_from_slice(root)),
+        )
+        .await
 }
 
 /// Settles `input` as `provider`.
@@ -290,9 +290,9 @@ async fn a_provider_registers_updates_and_removes_its_service_through_the_views_
         occupied: true,
         models: vec!["only-one".into()],
     };
-    let receipt = send(&provider.wallet, ft.call_builder(&update))
-        .await
-        .unwrap();
+    let receipt = provider
+        .transact("call_builder", ft.call_builder(&update))
+        .await;
     eprintln!("addOrUpdateService (update): {} gas", receipt.gas_used);
     let got = serving_harness::e2e::strict_call(ft.getService(p)).await._0;
     assert_eq!(
@@ -347,14 +347,9 @@ async fn a_provider_registers_updates_and_removes_its_service_through_the_views_
         .await,
     );
     assert_eq!(missing.provider, p);
-    send(
-        &user.wallet,
-        serving
-            .ledger
-            .transferFund(other.address(), FINE_TUNING.into(), milli_eth(10)),
-    )
-    .await
-    .unwrap();
+    serving
+        .transfer_fund(&user, other.address(), FINE_TUNING, milli_eth(10))
+        .await;
     // An inference provider is not a fine-tuning one, and the other way.
     let inference_provider = serving.provider().await;
     expect_revert::<LM::ServiceNotExist, _>(
@@ -379,9 +374,9 @@ async fn a_provider_registers_updates_and_removes_its_service_through_the_views_
     );
 
     // Registering again works.
-    send(&provider.wallet, ft.call_builder(&service))
-        .await
-        .unwrap();
+    provider
+        .transact("call_builder", ft.call_builder(&service))
+        .await;
     assert_eq!(
         serving_harness::e2e::strict_call(ft.getService(p))
             .await
@@ -405,14 +400,9 @@ async fn an_acknowledged_deliverable_settles_for_the_full_fee_and_keeps_the_secr
     let u = user.address();
 
     // Funding through the ledger opens the fine-tuning sub-account.
-    let receipt = send(
-        &user.wallet,
-        serving
-            .ledger
-            .transferFund(p, FINE_TUNING.into(), milli_eth(500)),
-    )
-    .await
-    .unwrap();
+    let receipt = serving
+        .transfer_fund(&user, p, FINE_TUNING, milli_eth(500))
+        .await;
     eprintln!(
         "transferFund fine-tuning (new account): {} gas",
         receipt.gas_used
@@ -440,12 +430,11 @@ async fn an_acknowledged_deliverable_settles_for_the_full_fee_and_keeps_the_secr
         invalid_reason(settle(&serving, &provider, &early).await),
         "provider signing address is not acknowledged"
     );
-    send(
-        &user.wallet,
+    user.transact(
+        "acknowledgeProviderSigner",
         ft.acknowledgeProviderSigner(p, signer.address()),
     )
-    .await
-    .unwrap();
+    .await;
     let account = serving.fine_tuning_account(u, p).await;
     assert_eq!(account.providerSigner, signer.address());
     assert_eq!(account.additionalInfo, "user");
@@ -495,12 +484,11 @@ async fn an_acknowledged_deliverable_settles_for_the_full_fee_and_keeps_the_secr
         .await,
     );
     assert_eq!(missing.id, "task-404");
-    send(
-        &user.wallet,
+    user.transact(
+        "acknowledgeDeliverable_0",
         ft.acknowledgeDeliverable_0(p, "task-1".into()),
     )
-    .await
-    .unwrap();
+    .await;
     assert!(
         ft.getDeliverable(u, p, "task-1".into())
             .call()
@@ -670,12 +658,11 @@ async fn an_unacknowledged_deliverable_settles_for_the_penalty_only() {
     // A deliverable acknowledged later settles for the full fee at a new
     // nonce.
     add_deliverable(&serving, &provider, u, "task-2", &root(2)).await;
-    send(
-        &user.wallet,
+    user.transact(
+        "acknowledgeDeliverable_1",
         ft.acknowledgeDeliverable_1(u, p, "task-2".into()),
     )
-    .await
-    .unwrap();
+    .await;
     let before = serving.balance(p).await;
     let input = signer.verifier_input(u, "task-2", &root(2), &secret(2), 2, milli_eth(10));
     let receipt = settle(&serving, &provider, &input).await.unwrap();
@@ -752,14 +739,9 @@ async fn retrieve_fund_refund_and_delete_ledger_cover_fine_tuning() {
     serving
         .open_fine_tuning_account(&user, p, milli_eth(500), signer.address())
         .await;
-    send(
-        &user.wallet,
-        serving
-            .ledger
-            .transferFund(ip, INFERENCE.into(), milli_eth(200)),
-    )
-    .await
-    .unwrap();
+    serving
+        .transfer_fund(&user, ip, INFERENCE, milli_eth(200))
+        .await;
     let ledger = serving.ledger_of(u).await;
     assert_eq!(ledger.fineTuningProviders, vec![p]);
     assert_eq!(ledger.inferenceProviders, vec![ip]);
@@ -842,9 +824,7 @@ async fn retrieve_fund_refund_and_delete_ledger_cover_fine_tuning() {
 
     // Refund reaches the wallet.
     let wallet_before = serving.balance(u).await;
-    let receipt = send(&user.wallet, serving.ledger.refund(total))
-        .await
-        .unwrap();
+    let receipt = user.transact("refund", serving.ledger.refund(total)).await;
     assert_eq!(
         serving.balance(u).await,
         wallet_before + total - gas_cost(&receipt)
@@ -853,9 +833,8 @@ async fn retrieve_fund_refund_and_delete_ledger_cover_fine_tuning() {
 
     // deleteLedger deletes the fine-tuning account and its deliverables.
     serving.check_fine_tuning_paged_views().await;
-    send(&user.wallet, serving.ledger.deleteLedger())
-        .await
-        .unwrap();
+    user.transact("deleteLedger", serving.ledger.deleteLedger())
+        .await;
     serving.untrack(u);
     assert!(!ft.accountExists(u, p).call().await.unwrap()._0);
     assert!(
@@ -891,15 +870,14 @@ async fn retrieve_fund_refund_and_delete_ledger_cover_fine_tuning() {
     );
 
     // A new ledger and account start clean: no old deliverable remains.
-    send(
-        &user.wallet,
+    user.transact(
+        "addLedger",
         serving
             .ledger
             .addLedger([U256::ZERO; 2], String::new())
             .value(milli_eth(100)),
     )
-    .await
-    .unwrap();
+    .await;
     serving.track(u);
     serving
         .open_fine_tuning_account(&user, p, milli_eth(50), signer.address())

@@ -202,14 +202,9 @@ async fn settlement_pays_the_provider_and_reports_failed_records() {
     let d = serving.user(eth(1)).await;
     serving.open_account(&a, p, milli_eth(500), &tee).await;
     serving.open_account(&b, p, milli_eth(500), &tee).await;
-    send(
-        &c.wallet,
-        serving
-            .ledger
-            .transferFund(p, INFERENCE.into(), milli_eth(500)),
-    )
-    .await
-    .unwrap();
+    serving
+        .transfer_fund(&c, p, INFERENCE, milli_eth(500))
+        .await;
     serving.check_invariants().await;
     assert_eq!(
         serving.account(a.address(), p).await.teeSignerAddress,
@@ -439,9 +434,9 @@ async fn refund_after_the_lock_reaches_the_users_wallet() {
     );
     let wallet_before = serving.balance(u).await;
     let ledger_before = serving.balance(serving.ledger_address()).await;
-    let receipt = send(&user.wallet, serving.ledger.refund(milli_eth(850)))
-        .await
-        .unwrap();
+    let receipt = user
+        .transact("refund", serving.ledger.refund(milli_eth(850)))
+        .await;
     assert_eq!(
         serving.balance(u).await,
         wallet_before + milli_eth(850) - gas_cost(&receipt)
@@ -467,14 +462,9 @@ async fn transfer_into_an_account_cancels_its_pending_refund_first() {
     assert_eq!(serving.account(u, p).await.pendingRefund, milli_eth(300));
     serving.check_invariants().await;
     // 400 more: 300 come from the cancelled refund, 100 from the ledger.
-    send(
-        &user.wallet,
-        serving
-            .ledger
-            .transferFund(p, INFERENCE.into(), milli_eth(400)),
-    )
-    .await
-    .unwrap();
+    serving
+        .transfer_fund(&user, p, INFERENCE, milli_eth(400))
+        .await;
     let account = serving.account(u, p).await;
     assert_eq!(
         (account.balance, account.pendingRefund),
@@ -512,15 +502,12 @@ async fn delete_ledger_only_when_it_holds_nothing() {
     serving.retrieve_fund(&user, vec![p], INFERENCE).await;
     serving.node.increase_time(LOCK_TIME).await.unwrap();
     serving.retrieve_fund(&user, vec![p], INFERENCE).await;
-    send(&user.wallet, serving.ledger.refund(eth(1)))
-        .await
-        .unwrap();
+    user.transact("refund", serving.ledger.refund(eth(1))).await;
     serving.check_invariants().await;
 
     // Empty: deleted, with its sub-account.
-    send(&user.wallet, serving.ledger.deleteLedger())
-        .await
-        .unwrap();
+    user.transact("deleteLedger", serving.ledger.deleteLedger())
+        .await;
     serving.untrack(u);
     expect_revert::<LM::LedgerNotExists, _>(
         serving
@@ -545,15 +532,14 @@ async fn delete_ledger_only_when_it_holds_nothing() {
     assert_eq!(serving.check_invariants().await, U256::ZERO);
 
     // The user can start again from scratch.
-    send(
-        &user.wallet,
+    user.transact(
+        "addLedger",
         serving
             .ledger
             .addLedger([U256::ZERO; 2], String::new())
             .value(milli_eth(10)),
     )
-    .await
-    .unwrap();
+    .await;
     serving.track(u);
     let ledger = serving.ledger_of(u).await;
     assert!(ledger.inferenceProviders.is_empty());
@@ -588,12 +574,11 @@ async fn ledgers_take_value_only_through_their_functions() {
     serving.check_invariants().await;
 
     // depositFund adds to the ledger; a second addLedger is refused.
-    send(
-        &user.wallet,
+    user.transact(
+        "depositFund",
         serving.ledger.depositFund().value(milli_eth(250)),
     )
-    .await
-    .unwrap();
+    .await;
     let ledger = serving.ledger_of(u).await;
     assert_eq!(
         (ledger.availableBalance, ledger.totalBalance),
@@ -702,9 +687,9 @@ async fn transfer_fund_needs_a_service_and_the_balance() {
     // for the user but no new account opens.
     let tee = TeeKey::random();
     serving.open_account(&user, p, milli_eth(100), &tee).await;
-    send(&provider.wallet, serving.inference.removeService())
-        .await
-        .unwrap();
+    provider
+        .transact("removeService", serving.inference.removeService())
+        .await;
     let other = serving.user(eth(1)).await;
     expect_revert::<IS::ServiceNotExist, _>(
         send(
@@ -715,14 +700,9 @@ async fn transfer_fund_needs_a_service_and_the_balance() {
         )
         .await,
     );
-    send(
-        &user.wallet,
-        serving
-            .ledger
-            .transferFund(p, INFERENCE.into(), milli_eth(1)),
-    )
-    .await
-    .unwrap();
+    serving
+        .transfer_fund(&user, p, INFERENCE, milli_eth(1))
+        .await;
     serving.retrieve_fund(&user, vec![p], INFERENCE).await;
     serving.check_invariants().await;
 }

@@ -143,12 +143,11 @@ async fn switching_the_tee_signer_does_not_dodge_fees() {
 
     // The user switches to a signer of its choice and asks everything back.
     let other = TeeKey::random();
-    send(
-        &user.wallet,
+    user.transact(
+        "acknowledgeTEESigner",
         serving.inference.acknowledgeTEESigner(p, other.address()),
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(
         serving.account(u, p).await.teeSignerAddress,
         other.address()
@@ -175,12 +174,12 @@ async fn switching_the_tee_signer_does_not_dodge_fees() {
         .unwrap()
         ._0;
     assert!(failed.is_empty(), "refused: {failed:?}");
-    let receipt = send(
-        &provider.wallet,
-        serving.inference.settleFeesWithTEE(served.to_vec()),
-    )
-    .await
-    .unwrap();
+    let receipt = provider
+        .transact(
+            "settleFeesWithTEE",
+            serving.inference.settleFeesWithTEE(served.to_vec()),
+        )
+        .await;
     assert!(receipt.status());
     serving.check_invariants().await;
 
@@ -258,9 +257,9 @@ async fn a_contract_owner_who_is_not_the_upgrade_authority_cannot_change_the_cod
     );
 
     // The upgrade authority: accepted and announced.
-    let receipt = send(&authority.wallet, serving.inference.setViews(views))
-        .await
-        .unwrap();
+    let receipt = authority
+        .transact("setViews", serving.inference.setViews(views))
+        .await;
     let announced = events::<IS::ViewsUpgraded>(&receipt, inference.proxy);
     assert_eq!(announced.len(), 1);
     assert_eq!(announced[0].views, views);
@@ -692,9 +691,7 @@ async fn a_refund_cannot_be_blocked_by_value_sent_into_the_running_ledger() {
     assert_eq!(serving.balance(serving.ledger_address()).await, ledger_held);
     assert_eq!(serving.ledger_of(u).await.availableBalance, eth(1));
     let before = serving.balance(u).await;
-    let receipt = send(&user.wallet, serving.ledger.refund(eth(1)))
-        .await
-        .unwrap();
+    let receipt = user.transact("refund", serving.ledger.refund(eth(1))).await;
     assert_eq!(
         serving.balance(u).await,
         before + eth(1) - gas_cost(&receipt)
@@ -728,9 +725,8 @@ async fn deleting_a_ledger_cannot_strand_its_funds() {
     serving.node.increase_time(LOCK_TIME).await.unwrap();
     retrieve().await;
     expect_revert::<LM::LedgerHasFunds, _>(delete().await);
-    send(&user.wallet, serving.ledger.refund(milli_eth(300)))
-        .await
-        .unwrap();
+    user.transact("refund", serving.ledger.refund(milli_eth(300)))
+        .await;
     delete().await.unwrap();
     serving.untrack(u);
     assert!(
@@ -799,12 +795,12 @@ async fn a_provider_cannot_acknowledge_a_deliverable_for_its_user() {
     let ft = serving.ft();
     let (provider, _, user) = serving.opened_fine_tuning(eth(1), milli_eth(500)).await;
     let (p, u) = (provider.address(), user.address());
-    send(
-        &provider.wallet,
-        ft.addDeliverable(u, "task-1".into(), Bytes::from(model_root(1))),
-    )
-    .await
-    .unwrap();
+    provider
+        .transact(
+            "addDeliverable",
+            ft.addDeliverable(u, "task-1".into(), Bytes::from(model_root(1))),
+        )
+        .await;
     let stranger = serving.actor(eth(1)).await;
     for caller in [&provider, &stranger] {
         let refused = expect_revert::<FT::Unauthorized, _>(
@@ -825,12 +821,11 @@ async fn a_provider_cannot_acknowledge_a_deliverable_for_its_user() {
             .acknowledged
     };
     assert!(!acknowledged().await);
-    send(
-        &user.wallet,
+    user.transact(
+        "acknowledgeDeliverable_1",
         ft.acknowledgeDeliverable_1(u, p, "task-1".into()),
     )
-    .await
-    .unwrap();
+    .await;
     assert!(acknowledged().await);
 }
 
@@ -846,24 +841,19 @@ async fn a_settlement_forged_for_signer_zero_takes_nothing() {
     let p = provider.address();
     let user = serving.user(eth(1)).await;
     let u = user.address();
-    send(
-        &user.wallet,
-        serving
-            .ledger
-            .transferFund(p, FINE_TUNING.into(), milli_eth(500)),
-    )
-    .await
-    .unwrap();
+    serving
+        .transfer_fund(&user, p, FINE_TUNING, milli_eth(500))
+        .await;
     assert_eq!(
         serving.fine_tuning_account(u, p).await.providerSigner,
         Address::ZERO
     );
-    send(
-        &provider.wallet,
-        ft.addDeliverable(u, "task-1".into(), Bytes::from(model_root(1))),
-    )
-    .await
-    .unwrap();
+    provider
+        .transact(
+            "addDeliverable",
+            ft.addDeliverable(u, "task-1".into(), Bytes::from(model_root(1))),
+        )
+        .await;
     let paid_before = serving.balance(p).await;
     for nonce in 1..=2u64 {
         let forged = VerifierInput {
@@ -923,18 +913,15 @@ async fn a_malleable_twin_of_a_signature_is_refused() {
 
     // Fine-tuning: the twin of a valid verifier input is refused.
     let ft = serving.ft();
-    let signer = TeeKey::random();
-    let ft_provider = serving.fine_tuning_provider(signer.address()).await;
-    let fp = ft_provider.address();
-    serving
-        .open_fine_tuning_account(&user, fp, milli_eth(300), signer.address())
+    let (ft_provider, signer) = serving
+        .open_with_new_fine_tuning_provider(&user, milli_eth(300))
         .await;
-    send(
-        &ft_provider.wallet,
-        ft.addDeliverable(u, "task-1".into(), Bytes::from(model_root(1))),
-    )
-    .await
-    .unwrap();
+    ft_provider
+        .transact(
+            "addDeliverable",
+            ft.addDeliverable(u, "task-1".into(), Bytes::from(model_root(1))),
+        )
+        .await;
     let input = signer.verifier_input(u, "task-1", &model_root(1), &[], 1, milli_eth(10));
     let twin = VerifierInput {
         signature: malleable_twin(&input.signature),
@@ -950,9 +937,9 @@ async fn a_malleable_twin_of_a_signature_is_refused() {
         signature: Bytes::from(low_v),
         ..input
     };
-    send(&ft_provider.wallet, ft.settleFees(low_v))
-        .await
-        .unwrap();
+    ft_provider
+        .transact("settleFees", ft.settleFees(low_v))
+        .await;
     serving.check_invariants().await;
 }
 
@@ -1021,30 +1008,26 @@ async fn a_reopened_account_cannot_inherit_old_deliverables() {
         )
     };
     post().await.unwrap();
-    send(
-        &user.wallet,
+    user.transact(
+        "acknowledgeDeliverable_0",
         ft.acknowledgeDeliverable_0(p, "task-1".into()),
     )
-    .await
-    .unwrap();
+    .await;
     // Lock time 0: the refund is paid at once.
     serving.retrieve_fund(&user, vec![p], FINE_TUNING).await;
-    send(&user.wallet, serving.ledger.refund(milli_eth(100)))
-        .await
-        .unwrap();
-    send(&user.wallet, serving.ledger.deleteLedger())
-        .await
-        .unwrap();
+    user.transact("refund", serving.ledger.refund(milli_eth(100)))
+        .await;
+    user.transact("deleteLedger", serving.ledger.deleteLedger())
+        .await;
     serving.untrack(u);
-    send(
-        &user.wallet,
+    user.transact(
+        "addLedger",
         serving
             .ledger
             .addLedger([U256::ZERO; 2], String::new())
             .value(milli_eth(100)),
     )
-    .await
-    .unwrap();
+    .await;
     serving.track(u);
     serving
         .open_fine_tuning_account(&user, p, milli_eth(100), signer.address())
@@ -1094,14 +1077,9 @@ async fn refund_events_cannot_announce_refunds_that_do_not_exist() {
     serving.node.increase_time(LOCK_TIME).await.unwrap();
     assert_eq!(indices(&retrieve(INFERENCE, p).await), Vec::<u64>::new());
     // The next refund takes the next slot, and says so.
-    send(
-        &user.wallet,
-        serving
-            .ledger
-            .transferFund(p, INFERENCE.into(), milli_eth(50)),
-    )
-    .await
-    .unwrap();
+    serving
+        .transfer_fund(&user, p, INFERENCE, milli_eth(50))
+        .await;
     assert_eq!(indices(&retrieve(INFERENCE, p).await), vec![1]);
     let account = serving.account(u, p).await;
     assert_eq!(
@@ -1114,12 +1092,10 @@ async fn refund_events_cannot_announce_refunds_that_do_not_exist() {
     );
 
     // Fine-tuning announces its refunds too.
-    let signer = TeeKey::random();
-    let ft_provider = serving.fine_tuning_provider(signer.address()).await;
-    let fp = ft_provider.address();
-    serving
-        .open_fine_tuning_account(&user, fp, milli_eth(100), signer.address())
+    let (ft_provider, _) = serving
+        .open_with_new_fine_tuning_provider(&user, milli_eth(100))
         .await;
+    let fp = ft_provider.address();
     let receipt = retrieve(FINE_TUNING, fp).await;
     let requested = events::<FT::RefundRequested>(&receipt, serving.fine_tuning_address());
     assert_eq!(
@@ -1143,9 +1119,9 @@ async fn a_new_service_cannot_be_stored_otherwise_than_announced() {
     let p = provider.address();
     let mut service = fine_tuning_service("https://busy.example", p);
     service.occupied = true;
-    let receipt = send(&provider.wallet, ft.call_builder(&service))
-        .await
-        .unwrap();
+    let receipt = provider
+        .transact("call_builder", ft.call_builder(&service))
+        .await;
     let updated = events::<FT::ServiceUpdated>(&receipt, serving.fine_tuning_address());
     assert_eq!(updated.len(), 1);
     assert!(updated[0].occupied);

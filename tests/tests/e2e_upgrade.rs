@@ -331,36 +331,33 @@ async fn an_upgrade_keeps_ledgers_accounts_balances_and_refunds() {
         "the ledger proxy paid the provider"
     );
 
-    let signer = TeeKey::random();
-    let ft_provider = serving.fine_tuning_provider(signer.address()).await;
-    let fp = ft_provider.address();
-    serving
-        .open_fine_tuning_account(&user, fp, milli_eth(500), signer.address())
+    let (ft_provider, signer) = serving
+        .open_with_new_fine_tuning_provider(&user, milli_eth(500))
         .await;
+    let fp = ft_provider.address();
     let root = [7u8; 40];
-    send(
-        &ft_provider.wallet,
-        ft.addDeliverable(u, "task-1".into(), Bytes::copy_from_slice(&root)),
-    )
-    .await
-    .expect("addDeliverable");
-    send(
-        &user.wallet,
+    ft_provider
+        .transact(
+            "addDeliverable",
+            ft.addDeliverable(u, "task-1".into(), Bytes::copy_from_slice(&root)),
+        )
+        .await;
+    user.transact(
+        "acknowledgeDeliverable",
         ft.acknowledgeDeliverable_0(fp, "task-1".into()),
     )
-    .await
-    .expect("acknowledgeDeliverable");
+    .await;
     let input = signer.verifier_input(u, "task-1", &root, b"secret", 1, milli_eth(200));
-    send(&ft_provider.wallet, ft.settleFees(input))
-        .await
-        .expect("settleFees");
+    ft_provider
+        .transact("settleFees", ft.settleFees(input))
+        .await;
 
-    let receipt = send(
-        &user.wallet,
-        serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
-    )
-    .await
-    .expect("retrieveFund");
+    let receipt = user
+        .transact(
+            "retrieveFund",
+            serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
+        )
+        .await;
     assert_eq!(
         events::<IS::RefundRequested>(&receipt, serving.inference_address()).len(),
         1,
@@ -494,12 +491,11 @@ async fn an_upgrade_keeps_ledgers_accounts_balances_and_refunds() {
 
     // The refund queued before the upgrade matures and is paid out.
     serving.node.increase_time(LOCK_TIME).await.unwrap();
-    send(
-        &user.wallet,
+    user.transact(
+        "retrieveFund (matured)",
         serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
     )
-    .await
-    .expect("retrieveFund (matured)");
+    .await;
     let account = serving.account(u, p).await;
     assert_eq!(
         (account.balance, account.pendingRefund),
@@ -510,9 +506,9 @@ async fn an_upgrade_keeps_ledgers_accounts_balances_and_refunds() {
     assert_eq!(ledger.availableBalance, milli_eth(1350));
     let before = serving.balance(u).await;
     // Paid out from the ledger proxy, but for 100 kept for fine-tuning.
-    let receipt = send(&user.wallet, serving.ledger.refund(milli_eth(1250)))
-        .await
-        .expect("refund");
+    let receipt = user
+        .transact("refund", serving.ledger.refund(milli_eth(1250)))
+        .await;
     assert_eq!(
         serving.balance(u).await,
         before + milli_eth(1250) - gas_cost(&receipt)
@@ -520,39 +516,33 @@ async fn an_upgrade_keeps_ledgers_accounts_balances_and_refunds() {
 
     // Fine-tuning goes on too: a new deliverable, settled with the next
     // nonce; the old input is refused.
-    send(
-        &ft_provider.wallet,
-        ft.addDeliverable(u, "task-2".into(), Bytes::copy_from_slice(&root)),
-    )
-    .await
-    .expect("addDeliverable after the upgrade");
+    ft_provider
+        .transact(
+            "addDeliverable after the upgrade",
+            ft.addDeliverable(u, "task-2".into(), Bytes::copy_from_slice(&root)),
+        )
+        .await;
     let replay = signer.verifier_input(u, "task-1", &root, b"secret", 1, milli_eth(200));
     expect_revert::<FT::InvalidVerifierInput, _>(
         send(&ft_provider.wallet, ft.settleFees(replay)).await,
     );
-    send(
-        &user.wallet,
+    user.transact(
+        "acknowledgeDeliverable after the upgrade",
         ft.acknowledgeDeliverable_0(fp, "task-2".into()),
     )
-    .await
-    .expect("acknowledgeDeliverable after the upgrade");
+    .await;
     let input = signer.verifier_input(u, "task-2", &root, b"secret", 2, milli_eth(100));
-    send(&ft_provider.wallet, ft.settleFees(input))
-        .await
-        .expect("settleFees after the upgrade");
+    ft_provider
+        .transact("settleFees after the upgrade", ft.settleFees(input))
+        .await;
     let ft_account = serving.fine_tuning_account(u, fp).await;
     assert_eq!(
         (ft_account.nonce, ft_account.balance),
         (U256::from(2u64), milli_eth(200))
     );
-    send(
-        &user.wallet,
-        serving
-            .ledger
-            .transferFund(fp, FINE_TUNING.into(), milli_eth(100)),
-    )
-    .await
-    .expect("transferFund after the upgrade");
+    serving
+        .transfer_fund(&user, fp, FINE_TUNING, milli_eth(100))
+        .await;
     check_only_the_ledger_proxy_holds_value(&serving, &proxied).await;
     serving.check_paged_views().await;
     serving.check_fine_tuning_paged_views().await;
@@ -669,15 +659,14 @@ async fn what_a_proxy_meets_on_the_node() {
     let user = serving.actor(eth(10)).await;
     let signer = [U256::from(1u64), U256::from(2u64)];
     // Through the deployment's EVM ledger proxy the same is credited.
-    send(
-        &user.wallet,
+    user.transact(
+        "addLedger through the EVM proxy",
         serving
             .ledger
             .addLedger(signer, "user".into())
             .value(eth(1)),
     )
-    .await
-    .expect("addLedger through the EVM proxy");
+    .await;
     serving.track(user.address());
     assert_eq!(
         serving.ledger_of(user.address()).await.availableBalance,
@@ -741,15 +730,15 @@ async fn measure(serving: &Serving) -> Vec<(&'static str, u64)> {
     let u = user.address();
     let add_ledger = {
         let other = serving.actor(eth(2)).await;
-        let receipt = send(
-            &other.wallet,
-            serving
-                .ledger
-                .addLedger([U256::from(1u64), U256::from(2u64)], "user".into())
-                .value(eth(1)),
-        )
-        .await
-        .expect("addLedger");
+        let receipt = other
+            .transact(
+                "addLedger",
+                serving
+                    .ledger
+                    .addLedger([U256::from(1u64), U256::from(2u64)], "user".into())
+                    .value(eth(1)),
+            )
+            .await;
         serving.track(other.address());
         receipt.gas_used
     };
@@ -767,12 +756,11 @@ async fn measure(serving: &Serving) -> Vec<(&'static str, u64)> {
         .await
         .expect("transferFund")
         .gas_used;
-    send(
-        &user.wallet,
+    user.transact(
+        "acknowledgeTEESigner",
         serving.inference.acknowledgeTEESigner(p, tee.address()),
     )
-    .await
-    .expect("acknowledgeTEESigner");
+    .await;
     let first = serving
         .settle(
             &provider,
@@ -787,13 +775,13 @@ async fn measure(serving: &Serving) -> Vec<(&'static str, u64)> {
         )
         .await
         .gas_used;
-    let retrieve = send(
-        &user.wallet,
-        serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
-    )
-    .await
-    .expect("retrieveFund")
-    .gas_used;
+    let retrieve = user
+        .transact(
+            "retrieveFund",
+            serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
+        )
+        .await
+        .gas_used;
     serving.check_invariants().await;
     vec![
         ("addLedger", add_ledger),

@@ -33,23 +33,41 @@ impl Serving {
     /// with a ledger of `deposit` that moves `amount` to a sub-account with
     /// the provider and acknowledges the key: `(provider, key, user)`.
     pub async fn opened(&self, deposit: U256, amount: U256) -> (Actor, TeeKey, Actor) {
-        let tee = TeeKey::random();
-        let provider = self.provider().await;
         let user = self.user(deposit).await;
-        self.open_account(&user, provider.address(), amount, &tee)
-            .await;
+        let (provider, tee) = self.open_with_new_provider(&user, amount).await;
         (provider, tee, user)
     }
 
     /// [`Serving::opened`] for fine-tuning: the key is the service's
     /// provider signer.
     pub async fn opened_fine_tuning(&self, deposit: U256, amount: U256) -> (Actor, TeeKey, Actor) {
-        let tee = TeeKey::random();
-        let provider = self.fine_tuning_provider(tee.address()).await;
         let user = self.user(deposit).await;
-        self.open_fine_tuning_account(&user, provider.address(), amount, tee.address())
+        let (provider, signer) = self.open_with_new_fine_tuning_provider(&user, amount).await;
+        (provider, signer, user)
+    }
+
+    /// A fresh inference provider with a fresh TEE key; `user` moves
+    /// `amount` to a sub-account with it and acknowledges the key.
+    pub async fn open_with_new_provider(&self, user: &Actor, amount: U256) -> (Actor, TeeKey) {
+        let tee = TeeKey::random();
+        let provider = self.provider().await;
+        self.open_account(user, provider.address(), amount, &tee)
             .await;
-        (provider, tee, user)
+        (provider, tee)
+    }
+
+    /// A fresh fine-tuning provider with a fresh provider signer; `user`
+    /// moves `amount` to a sub-account with it and acknowledges the signer.
+    pub async fn open_with_new_fine_tuning_provider(
+        &self,
+        user: &Actor,
+        amount: U256,
+    ) -> (Actor, TeeKey) {
+        let signer = TeeKey::random();
+        let provider = self.fine_tuning_provider(signer.address()).await;
+        self.open_fine_tuning_account(user, provider.address(), amount, signer.address())
+            .await;
+        (provider, signer)
     }
 
     /// Deploys both contracts from the artifacts with dev account 0 (see
@@ -152,19 +170,11 @@ impl Serving {
         amount: U256,
         signer: Address,
     ) {
-        send(
-            &user.wallet,
-            self.ledger
-                .transferFund(provider, FINE_TUNING.into(), amount),
-        )
-        .await
-        .expect("transferFund (fine-tuning)");
-        send(
-            &user.wallet,
-            self.ft().acknowledgeProviderSigner(provider, signer),
-        )
-        .await
-        .expect("acknowledgeProviderSigner");
+        self.transfer_fund(user, provider, FINE_TUNING, amount)
+            .await;
+        let acknowledge = self.ft().acknowledgeProviderSigner(provider, signer);
+        user.transact("acknowledgeProviderSigner", acknowledge)
+            .await;
     }
 
     /// The fine-tuning sub-account of `user` with `provider` (its encoding
@@ -253,21 +263,29 @@ impl Serving {
         self.users.lock().unwrap().clone()
     }
 
+    /// `user` moves `amount` from its ledger to its sub-account of `kind`
+    /// ([`INFERENCE`] or [`FINE_TUNING`]) with `provider`.
+    ///
+    /// # Panics
+    ///
+    /// If the transaction fails.
+    pub async fn transfer_fund(
+        &self,
+        user: &Actor,
+        provider: Address,
+        kind: &str,
+        amount: U256,
+    ) -> TransactionReceipt {
+        let call = self.ledger.transferFund(provider, kind.into(), amount);
+        user.transact("transferFund", call).await
+    }
+
     /// `user` moves `amount` to a sub-account with `provider` and
     /// acknowledges `tee` as its signer.
     pub async fn open_account(&self, user: &Actor, provider: Address, amount: U256, tee: &TeeKey) {
-        send(
-            &user.wallet,
-            self.ledger.transferFund(provider, INFERENCE.into(), amount),
-        )
-        .await
-        .expect("transferFund");
-        send(
-            &user.wallet,
-            self.inference.acknowledgeTEESigner(provider, tee.address()),
-        )
-        .await
-        .expect("acknowledgeTEESigner");
+        self.transfer_fund(user, provider, INFERENCE, amount).await;
+        let acknowledge = self.inference.acknowledgeTEESigner(provider, tee.address());
+        user.transact("acknowledgeTEESigner", acknowledge).await;
     }
 
     /// `user` calls `retrieveFund(providers, kind)`: matured refunds paid
