@@ -127,19 +127,8 @@ impl Bench {
 
     /// A fresh user with a ledger; returns the receipt of its addLedger.
     async fn user(&self) -> (Actor, TransactionReceipt) {
-        let serving = &self.serving;
-        let user = serving.actor(eth(3)).await;
-        let add = user
-            .transact(
-                "addLedger",
-                serving
-                    .ledger
-                    .addLedger([U256::from(1u64), U256::from(2u64)], "bench".into())
-                    .value(eth(1))
-                    .gas(SETUP_GAS),
-            )
-            .await;
-        serving.track(user.address());
+        let user = self.serving.actor(eth(3)).await;
+        let add = self.serving.add_ledger(&user, eth(1)).await;
         (user, add)
     }
 

@@ -74,6 +74,36 @@ mod tests {
         )+};
     }
 
+    /// The selectors both serving contracts share.
+    macro_rules! serving_selectors {
+        ($($contract:ident)::+) => {{
+            use $($contract)::+::*;
+            selectors! {
+                removeServiceCall => "bbee42d9",
+                getServiceCall => "15a52302",
+                getAllServicesCall => "21fe0f30",
+                getAccountCall => "fd590847",
+                getAllAccountsCall => "5bd7ace2",
+                getAccountsByProviderCall => "1d73b9f5",
+                getAccountsByUserCall => "4fe63f4d",
+                getBatchAccountsByUsersCall => "ba16a750",
+                accountExistsCall => "147500e3",
+                getPendingRefundCall => "264173d6",
+                lockTimeCall => "0d668087",
+                updateLockTimeCall => "fbfa4e11",
+                ledgerAddressCall => "d1d20056",
+                initializedCall => "158ef93e",
+                ownerCall => "8da5cb5b",
+                transferOwnershipCall => "f2fde38b",
+                renounceOwnershipCall => "715018a6",
+                AccountNotExists => "08ca03ac",
+                AccountExists => "b3c19d64",
+                ServiceNotExist => "098eda7e",
+                TooManyRefunds => "9edd285f",
+            }
+        }};
+    }
+
     #[test]
     fn ledger_selectors_are_the_specs() {
         use LedgerManager::*;
@@ -111,35 +141,13 @@ mod tests {
     #[test]
     fn inference_selectors_are_the_specs() {
         use InferenceServing::*;
+        serving_selectors!(InferenceServing);
         selectors! {
             settleFeesWithTEECall => "8be74119",
             addOrUpdateServiceCall => "94842d14",
-            removeServiceCall => "bbee42d9",
-            getServiceCall => "15a52302",
-            getAllServicesCall => "21fe0f30",
             acknowledgeTEESignerCall => "154d75ef",
             acknowledgeProviderSignerCall => "d9f4140b",
-            getAccountCall => "fd590847",
-            getAllAccountsCall => "5bd7ace2",
-            getAccountsByProviderCall => "1d73b9f5",
-            getAccountsByUserCall => "4fe63f4d",
-            getBatchAccountsByUsersCall => "ba16a750",
-            accountExistsCall => "147500e3",
-            getPendingRefundCall => "264173d6",
-            lockTimeCall => "0d668087",
-            updateLockTimeCall => "fbfa4e11",
-            ledgerAddressCall => "d1d20056",
             initializeCall => "b4988fd0",
-            initializedCall => "158ef93e",
-            ownerCall => "8da5cb5b",
-            transferOwnershipCall => "f2fde38b",
-            renounceOwnershipCall => "715018a6",
-        }
-        selectors! {
-            AccountNotExists => "08ca03ac",
-            AccountExists => "b3c19d64",
-            ServiceNotExist => "098eda7e",
-            TooManyRefunds => "9edd285f",
             InvalidProofInputs => "885e2879",
             InvalidTEESignature => "48f72277",
         }
@@ -209,115 +217,75 @@ mod tests {
     }
 
     #[test]
-    fn struct_parameters_enter_selectors_as_the_specs_tuples() {
-        assert_eq!(
-            InferenceServing::settleFeesWithTEECall::SIGNATURE,
-            "settleFeesWithTEE((address,address,uint256,bytes32,uint256,bytes)[])"
-        );
-        assert_eq!(
-            InferenceServing::addOrUpdateServiceCall::SIGNATURE,
-            "addOrUpdateService((string,string,string,string,uint256,uint256,string))"
-        );
-    }
-
-    #[test]
     fn fine_tuning_selectors_are_the_specs() {
         use fine_tuning::FineTuningServing::*;
+        serving_selectors!(fine_tuning::FineTuningServing);
         selectors! {
             settleFeesCall => "95e21362",
             addOrUpdateServiceCall => "389f68ee",
-            removeServiceCall => "bbee42d9",
-            getServiceCall => "15a52302",
-            getAllServicesCall => "21fe0f30",
             addDeliverableCall => "6dc7513d",
             acknowledgeDeliverable_0Call => "a296bf4f",
             acknowledgeDeliverable_1Call => "f7a433c8",
             getDeliverableCall => "a134f9e1",
             getDeliverablesCall => "9622e934",
             acknowledgeProviderSignerCall => "f2c6741a",
-            getAccountCall => "fd590847",
-            getAllAccountsCall => "5bd7ace2",
-            getAccountsByProviderCall => "1d73b9f5",
-            getAccountsByUserCall => "4fe63f4d",
-            getBatchAccountsByUsersCall => "ba16a750",
-            accountExistsCall => "147500e3",
-            getPendingRefundCall => "264173d6",
             penaltyPercentageCall => "15908d51",
             updatePenaltyPercentageCall => "eb961693",
-            lockTimeCall => "0d668087",
-            updateLockTimeCall => "fbfa4e11",
-            ledgerAddressCall => "d1d20056",
             initializeCall => "e37259e9",
-            initializedCall => "158ef93e",
-            ownerCall => "8da5cb5b",
-            transferOwnershipCall => "f2fde38b",
-            renounceOwnershipCall => "715018a6",
-        }
-        selectors! {
-            AccountNotExists => "08ca03ac",
-            AccountExists => "b3c19d64",
-            ServiceNotExist => "098eda7e",
-            TooManyRefunds => "9edd285f",
             InvalidVerifierInput => "de83c543",
         }
         assert_eq!(
             ServiceUpdated::SIGNATURE_HASH,
             b256!("9657518f02d23efc8a15c042c006a06464dd791f65394ff87310a287c6949462")
         );
-        // The events shared with inference have inference's topics.
-        assert_eq!(
+        // The events and internal functions shared with inference are
+        // inference's.
+        macro_rules! inference_s {
+            ($($item:ident::$what:ident),+) => {$(
+                assert_eq!($item::$what, InferenceServing::$item::$what, stringify!($item));
+            )+};
+        }
+        inference_s!(
             BalanceUpdated::SIGNATURE_HASH,
-            InferenceServing::BalanceUpdated::SIGNATURE_HASH
-        );
-        assert_eq!(
             RefundRequested::SIGNATURE_HASH,
-            InferenceServing::RefundRequested::SIGNATURE_HASH
-        );
-        assert_eq!(
             ServiceRemoved::SIGNATURE_HASH,
-            InferenceServing::ServiceRemoved::SIGNATURE_HASH
-        );
-        assert_eq!(
             OwnershipTransferred::SIGNATURE_HASH,
-            InferenceServing::OwnershipTransferred::SIGNATURE_HASH
-        );
-        // The internal functions are inference's.
-        assert_eq!(
             fundAccountCall::SELECTOR,
-            InferenceServing::fundAccountCall::SELECTOR
-        );
-        assert_eq!(
             retrieveFundsCall::SELECTOR,
-            InferenceServing::retrieveFundsCall::SELECTOR
-        );
-        assert_eq!(
             deleteAccountsCall::SELECTOR,
-            InferenceServing::deleteAccountsCall::SELECTOR
-        );
-        assert_eq!(
-            userBalanceCall::SELECTOR,
-            InferenceServing::userBalanceCall::SELECTOR
+            userBalanceCall::SELECTOR
         );
     }
 
     #[test]
-    fn fine_tuning_structs_are_the_specs_tuples() {
-        use fine_tuning::*;
-        assert_eq!(
-            FineTuningServing::settleFeesCall::SIGNATURE,
-            "settleFees((string,bytes,bytes,uint256,address,bytes,uint256,address))"
-        );
-        assert_eq!(
-            FineTuningServing::addOrUpdateServiceCall::SIGNATURE,
-            "addOrUpdateService(string,(uint256,uint256,uint256,uint256,string),uint256,address,bool,string[])"
-        );
-        assert_eq!(
-            FineTuningServing::acknowledgeDeliverable_1Call::SIGNATURE,
-            "acknowledgeDeliverable(address,address,string)"
-        );
-        assert_eq!(
-            FineTuningServing::setViewsCall::SELECTOR,
-            InferenceServing::setViewsCall::SELECTOR
-        );
+    fn struct_parameters_enter_selectors_as_the_specs_tuples() {
+        use fine_tuning::FineTuningServing as FT;
+        use InferenceServing as IS;
+        let signatures = [
+            (
+                IS::settleFeesWithTEECall::SIGNATURE,
+                "settleFeesWithTEE((address,address,uint256,bytes32,uint256,bytes)[])",
+            ),
+            (
+                IS::addOrUpdateServiceCall::SIGNATURE,
+                "addOrUpdateService((string,string,string,string,uint256,uint256,string))",
+            ),
+            (
+                FT::settleFeesCall::SIGNATURE,
+                "settleFees((string,bytes,bytes,uint256,address,bytes,uint256,address))",
+            ),
+            (
+                FT::addOrUpdateServiceCall::SIGNATURE,
+                "addOrUpdateService(string,(uint256,uint256,uint256,uint256,string),uint256,address,bool,string[])",
+            ),
+            (
+                FT::acknowledgeDeliverable_1Call::SIGNATURE,
+                "acknowledgeDeliverable(address,address,string)",
+            ),
+        ];
+        for (got, want) in signatures {
+            assert_eq!(got, want);
+        }
+        assert_eq!(FT::setViewsCall::SELECTOR, IS::setViewsCall::SELECTOR);
     }
 }

@@ -870,15 +870,7 @@ async fn retrieve_fund_refund_and_delete_ledger_cover_fine_tuning() {
     );
 
     // A new ledger and account start clean: no old deliverable remains.
-    user.transact(
-        "addLedger",
-        serving
-            .ledger
-            .addLedger([U256::ZERO; 2], String::new())
-            .value(milli_eth(100)),
-    )
-    .await;
-    serving.track(u);
+    serving.add_ledger(&user, milli_eth(100)).await;
     serving
         .open_fine_tuning_account(&user, p, milli_eth(50), signer.address())
         .await;

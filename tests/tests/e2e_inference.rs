@@ -532,15 +532,7 @@ async fn delete_ledger_only_when_it_holds_nothing() {
     assert_eq!(serving.check_invariants().await, U256::ZERO);
 
     // The user can start again from scratch.
-    user.transact(
-        "addLedger",
-        serving
-            .ledger
-            .addLedger([U256::ZERO; 2], String::new())
-            .value(milli_eth(10)),
-    )
-    .await;
-    serving.track(u);
+    serving.add_ledger(&user, milli_eth(10)).await;
     let ledger = serving.ledger_of(u).await;
     assert!(ledger.inferenceProviders.is_empty());
     assert_eq!(ledger.totalBalance, milli_eth(10));

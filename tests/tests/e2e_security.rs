@@ -1020,15 +1020,7 @@ async fn a_reopened_account_cannot_inherit_old_deliverables() {
     user.transact("deleteLedger", serving.ledger.deleteLedger())
         .await;
     serving.untrack(u);
-    user.transact(
-        "addLedger",
-        serving
-            .ledger
-            .addLedger([U256::ZERO; 2], String::new())
-            .value(milli_eth(100)),
-    )
-    .await;
-    serving.track(u);
+    serving.add_ledger(&user, milli_eth(100)).await;
     serving
         .open_fine_tuning_account(&user, p, milli_eth(100), signer.address())
         .await;

@@ -730,17 +730,7 @@ async fn measure(serving: &Serving) -> Vec<(&'static str, u64)> {
     let u = user.address();
     let add_ledger = {
         let other = serving.actor(eth(2)).await;
-        let receipt = other
-            .transact(
-                "addLedger",
-                serving
-                    .ledger
-                    .addLedger([U256::from(1u64), U256::from(2u64)], "user".into())
-                    .value(eth(1)),
-            )
-            .await;
-        serving.track(other.address());
-        receipt.gas_used
+        serving.add_ledger(&other, eth(1)).await.gas_used
     };
     let transfer = |amount: U256| {
         send(

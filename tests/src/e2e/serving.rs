@@ -1,6 +1,8 @@
 //! [`Serving`]: the contracts deployed on a node of their own, with the
 //! readers, actors and money invariants the end-to-end tests use.
 
+use std::collections::BTreeSet;
+
 use super::*;
 
 /// LedgerManager and InferenceServing deployed on a node of their own.
@@ -26,6 +28,39 @@ pub struct Serving {
     /// One HTTP client for every provider made here: building a client
     /// loads the TLS roots, which takes tens of milliseconds.
     http: HttpClient,
+}
+
+/// Checks a serving contract's `getAllAccounts`, `getAccountsByUser`,
+/// `getAccountsByProvider` (limit 0: all) and `getBatchAccountsByUsers`
+/// against `accounts`, every account of the contract.
+macro_rules! check_account_views {
+    ($contract:expr, $accounts:expr, $label:literal) => {{
+        let (contract, accounts, all) = (&$contract, &$accounts, U256::ZERO);
+        let got = strict_call(contract.getAllAccounts(all, all)).await;
+        check_page(got._0, got._1, accounts, concat!("getAllAccounts ", $label));
+        for user in accounts.iter().map(|a| a.user).collect::<BTreeSet<_>>() {
+            let got = strict_call(contract.getAccountsByUser(user, all, all)).await;
+            let want = matching(accounts, |a| a.user == user);
+            check_page(got._0, got._1, &want, concat!("getAccountsByUser ", $label));
+        }
+        for provider in accounts.iter().map(|a| a.provider).collect::<BTreeSet<_>>() {
+            let got = strict_call(contract.getAccountsByProvider(provider, all, all)).await;
+            let want = matching(accounts, |a| a.provider == provider);
+            check_page(
+                got._0,
+                got._1,
+                &want,
+                concat!("getAccountsByProvider ", $label),
+            );
+            let users = want.iter().map(|a| a.user).collect();
+            let got = strict_call(contract.getBatchAccountsByUsers(users).from(provider)).await;
+            assert_eq!(
+                got._0, want,
+                "getBatchAccountsByUsers as {provider} {}",
+                $label
+            );
+        }
+    }};
 }
 
 impl Serving {
@@ -232,16 +267,22 @@ impl Serving {
     /// `deposit`.
     pub async fn user(&self, deposit: U256) -> Actor {
         let user = self.actor(deposit + eth(10)).await;
-        send(
-            &user.wallet,
-            self.ledger
-                .addLedger([U256::from(1u64), U256::from(2u64)], "user".into())
-                .value(deposit),
-        )
-        .await
-        .expect("addLedger");
-        self.track(user.address());
+        self.add_ledger(&user, deposit).await;
         user
+    }
+
+    /// `user` creates its ledger with `deposit` (and records it, see
+    /// [`Serving::track`]).
+    ///
+    /// # Panics
+    ///
+    /// If the transaction fails.
+    pub async fn add_ledger(&self, user: &Actor, deposit: U256) -> TransactionReceipt {
+        let signer = [U256::from(1u64), U256::from(2u64)];
+        let call = self.ledger.addLedger(signer, "user".into()).value(deposit);
+        let receipt = user.transact("addLedger", call).await;
+        self.track(user.address());
+        receipt
     }
 
     /// Records that `user` has a ledger (done by [`Serving::user`]; call it
@@ -479,7 +520,6 @@ impl Serving {
     ///
     /// When they differ or a view fails.
     pub async fn check_fine_tuning_paged_views(&self) {
-        let all = U256::ZERO;
         let mut accounts = Vec::new();
         for user in self.users() {
             let ledger = self.ledger_of(user).await;
@@ -487,57 +527,7 @@ impl Serving {
                 accounts.push(summary(&self.fine_tuning_account(user, provider).await));
             }
         }
-        let key = |a: &ft::AccountSummary| (a.user, a.provider);
-        accounts.sort_by_key(key);
-        let ft = self.ft();
-
-        let got = strict_call(ft.getAllAccounts(all, all)).await;
-        assert_eq!(got._1, U256::from(accounts.len()), "getAllAccounts total");
-        let mut got = got._0;
-        got.sort_by_key(key);
-        assert_eq!(got, accounts, "getAllAccounts (fine-tuning)");
-
-        let mut users: Vec<_> = accounts.iter().map(|a| a.user).collect();
-        users.dedup();
-        for user in users {
-            let got = strict_call(ft.getAccountsByUser(user, all, all)).await;
-            let want: Vec<_> = accounts
-                .iter()
-                .filter(|a| a.user == user)
-                .cloned()
-                .collect();
-            assert_eq!(got._1, U256::from(want.len()), "getAccountsByUser total");
-            let mut got = got._0;
-            got.sort_by_key(key);
-            assert_eq!(got, want, "getAccountsByUser({user}) (fine-tuning)");
-        }
-        let mut providers: Vec<_> = accounts.iter().map(|a| a.provider).collect();
-        providers.sort();
-        providers.dedup();
-        for provider in providers {
-            let got = strict_call(ft.getAccountsByProvider(provider, all, all)).await;
-            let want: Vec<_> = accounts
-                .iter()
-                .filter(|a| a.provider == provider)
-                .cloned()
-                .collect();
-            assert_eq!(
-                got._1,
-                U256::from(want.len()),
-                "getAccountsByProvider total"
-            );
-            let mut got = got._0;
-            got.sort_by_key(key);
-            assert_eq!(got, want, "getAccountsByProvider({provider}) (fine-tuning)");
-            let users: Vec<_> = want.iter().map(|a| a.user).collect();
-            let got = strict_call(ft.getBatchAccountsByUsers(users).from(provider))
-                .await
-                ._0;
-            assert_eq!(
-                got, want,
-                "getBatchAccountsByUsers as {provider} (fine-tuning)"
-            );
-        }
+        check_account_views!(self.ft(), accounts, "(fine-tuning)");
     }
 
     /// Checks the paged and batch views against the ledgers of
@@ -560,60 +550,55 @@ impl Serving {
             }
             ledgers.push(ledger);
         }
-        let key = |a: &crate::bindings::Account| (a.user, a.provider);
-
         let got = strict_call(self.ledger.getAllLedgers(all, all)).await;
-        assert_eq!(got._1, U256::from(ledgers.len()), "getAllLedgers total");
-        let mut got = got._0;
-        got.sort_by_key(|l| l.user);
-        ledgers.sort_by_key(|l| l.user);
-        assert_eq!(got, ledgers, "getAllLedgers");
-
-        let got = strict_call(self.inference.getAllAccounts(all, all)).await;
-        assert_eq!(got._1, U256::from(accounts.len()), "getAllAccounts total");
-        let mut got = got._0;
-        got.sort_by_key(key);
-        accounts.sort_by_key(key);
-        assert_eq!(got, accounts, "getAllAccounts");
-
-        for ledger in &ledgers {
-            let got = strict_call(self.inference.getAccountsByUser(ledger.user, all, all)).await;
-            let want: Vec<_> = accounts
-                .iter()
-                .filter(|a| a.user == ledger.user)
-                .cloned()
-                .collect();
-            assert_eq!(got._1, U256::from(want.len()), "getAccountsByUser total");
-            let mut got = got._0;
-            got.sort_by_key(key);
-            assert_eq!(got, want, "getAccountsByUser({})", ledger.user);
-        }
-        let mut providers: Vec<_> = accounts.iter().map(|a| a.provider).collect();
-        providers.sort();
-        providers.dedup();
-        for provider in providers {
-            let got = strict_call(self.inference.getAccountsByProvider(provider, all, all)).await;
-            let want: Vec<_> = accounts
-                .iter()
-                .filter(|a| a.provider == provider)
-                .cloned()
-                .collect();
-            assert_eq!(
-                got._1,
-                U256::from(want.len()),
-                "getAccountsByProvider total"
-            );
-            let mut got = got._0;
-            got.sort_by_key(key);
-            assert_eq!(got, want, "getAccountsByProvider({provider})");
-
-            let users: Vec<_> = want.iter().map(|a| a.user).collect();
-            let got = strict_call(self.inference.getBatchAccountsByUsers(users).from(provider))
-                .await
-                ._0;
-            assert_eq!(got, want, "getBatchAccountsByUsers as {provider}");
-        }
+        check_page(got._0, got._1, &ledgers, "getAllLedgers");
+        check_account_views!(self.inference, accounts, "(inference)");
     }
+}
+
+/// The items of `all` that `keep` keeps, in order.
+fn matching<T: Clone>(all: &[T], keep: impl Fn(&T) -> bool) -> Vec<T> {
+    all.iter().filter(|&item| keep(item)).cloned().collect()
+}
+
+/// Checks a whole page `(got, total)` of a paged view: it lists `want`,
+/// in any order.
+///
+/// # Panics
+///
+/// When it does not.
+fn check_page<T: PartialEq + std::fmt::Debug>(got: Vec<T>, total: U256, want: &[T], view: &str) {
+    assert_eq!(total, U256::from(want.len()), "{view}: total");
+    let mut missing: Vec<&T> = want.iter().collect();
+    for item in &got {
+        let found = missing.iter().position(|w| *w == item);
+        let found = found.unwrap_or_else(|| panic!("{view}: {item:?} is not expected"));
+        missing.swap_remove(found);
+    }
+    assert!(missing.is_empty(), "{view}: missing {missing:?}");
+}
+
+/// The refund checks of [`check_account`], on either kind of account.
+macro_rules! check_refunds {
+    ($account:expr) => {{
+        let account = $account;
+        let pending = account.pendingRefund;
+        assert!(
+            pending <= account.balance,
+            "pending refund above balance: {account:?}"
+        );
+        let live: Vec<U256> = (account.refunds.iter())
+            .filter(|r| !r.processed)
+            .map(|r| r.amount)
+            .collect();
+        let live_sum = live.iter().fold(U256::ZERO, |s, r| s + r);
+        assert_eq!(live_sum, pending, "live refunds: {account:?}");
+        let valid = U256::from(live.len());
+        assert_eq!(
+            account.validRefundsLength, valid,
+            "validRefundsLength: {account:?}"
+        );
+    }};
 }
 
 /// Checks one sub-account: `pendingRefund` <= `balance`, the live refunds
@@ -623,18 +608,7 @@ impl Serving {
 ///
 /// When it does not hold.
 pub fn check_account(account: &crate::bindings::Account) {
-    assert!(
-        account.pendingRefund <= account.balance,
-        "pending refund above balance: {account:?}"
-    );
-    let live: Vec<_> = account.refunds.iter().filter(|r| !r.processed).collect();
-    let live_sum = live.iter().fold(U256::ZERO, |s, r| s + r.amount);
-    assert_eq!(live_sum, account.pendingRefund, "live refunds: {account:?}");
-    assert_eq!(
-        account.validRefundsLength,
-        U256::from(live.len()),
-        "validRefundsLength: {account:?}"
-    );
+    check_refunds!(account);
 }
 
 /// Checks one fine-tuning sub-account like [`check_account`], and that it
@@ -644,18 +618,7 @@ pub fn check_account(account: &crate::bindings::Account) {
 ///
 /// When it does not hold.
 pub fn check_fine_tuning_account(account: &ft::AccountDetails) {
-    assert!(
-        account.pendingRefund <= account.balance,
-        "pending refund above balance: {account:?}"
-    );
-    let live: Vec<_> = account.refunds.iter().filter(|r| !r.processed).collect();
-    let live_sum = live.iter().fold(U256::ZERO, |s, r| s + r.amount);
-    assert_eq!(live_sum, account.pendingRefund, "live refunds: {account:?}");
-    assert_eq!(
-        account.validRefundsLength,
-        U256::from(live.len()),
-        "validRefundsLength: {account:?}"
-    );
+    check_refunds!(account);
     assert_eq!(
         account.deliverablesCount,
         U256::from(account.deliverables.len()),
