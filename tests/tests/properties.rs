@@ -31,7 +31,10 @@ use serving_contracts::{
     },
     testing::Wallet,
 };
-use serving_harness::fuzz::{self, CalldataGen, Outcome};
+use serving_harness::{
+    fuzz::{self, CalldataGen, Outcome},
+    market::in_process::MotsuDeployment,
+};
 use serving_verifier::{native, settlement_digest, verifier_input_digest};
 
 const USERS: usize = 4;
@@ -98,18 +101,23 @@ enum Op {
         provider: usize,
         id: u8,
     },
-    FtSettle {
-        user: usize,
-        provider: usize,
-        id: u8,
-        fee: u64,
-        step: u8,
-        with_secret: bool,
-    },
+    FtSettle(FtSettle),
     FtRetrieve {
         user: usize,
         provider: usize,
     },
+}
+
+/// A fine-tuning settlement of deliverable `id` by `provider` for `user`:
+/// `fee`, the nonce `step` past the last, a secret or none.
+#[derive(Clone, Debug)]
+struct FtSettle {
+    user: usize,
+    provider: usize,
+    id: u8,
+    fee: u64,
+    step: u8,
+    with_secret: bool,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -145,21 +153,35 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (user.clone(), provider.clone(), 0..4u8)
             .prop_map(|(user, provider, id)| Op::FtAcknowledge { user, provider, id }),
         3 => (user.clone(), provider.clone(), 0..4u8, 0..15_000u64, 0..3u8, any::<bool>())
-            .prop_map(|(user, provider, id, fee, step, with_secret)| Op::FtSettle {
+            .prop_map(|(user, provider, id, fee, step, with_secret)| Op::FtSettle(FtSettle {
                 user, provider, id, fee, step, with_secret
-            }),
+            })),
         1 => (user, provider).prop_map(|(user, provider)| Op::FtRetrieve { user, provider }),
     ]
 }
 
+/// Checks a sub-account of either kind (`getAccount`'s result): its
+/// refunds sum to its pending refund, which its balance covers; returns its
+/// balance.
+macro_rules! check_account {
+    ($account:expr) => {{
+        let account = $account.unwrap();
+        let pending = account.pendingRefund;
+        assert!(pending <= account.balance, "pending above balance");
+        let refunds: U256 = account.refunds.iter().map(|r| r.amount).sum();
+        assert_eq!(refunds, pending, "refunds do not sum to pending");
+        assert!(account.refunds.len() <= 30);
+        let live = U256::from(account.refunds.len());
+        assert_eq!(account.validRefundsLength, live);
+        account.balance
+    }};
+}
+
 struct Market {
-    /// The ecrecover precompile (dropped with the market).
-    _precompiles: Box<dyn std::any::Any>,
+    /// The contracts, with the ecrecover precompile (dropped with the
+    /// market).
+    contracts: MotsuDeployment,
     _wallets: Vec<Contract<Wallet>>,
-    ledger: Contract<LedgerManager>,
-    inference: Contract<InferenceServing>,
-    fine_tuning: Contract<FineTuningServing>,
-    owner: Address,
     users: Vec<Address>,
     providers: Vec<Address>,
     tee_keys: Vec<SigningKey>,
@@ -195,23 +217,8 @@ fn service() -> ServiceParams {
 
 impl Market {
     fn new() -> Self {
-        let precompiles = Box::new(deploy_precompiles());
-        let ledger = Contract::<LedgerManager>::new_at(Address::repeat_byte(0xa1));
-        let inference = Contract::<InferenceServing>::new_at(Address::repeat_byte(0xa2));
-        let fine_tuning = Contract::<FineTuningServing>::new_at(Address::repeat_byte(0xa3));
-        let owner = Address::repeat_byte(0xa0);
-        ledger
-            .sender(owner)
-            .initialize(inference.address(), fine_tuning.address(), owner)
-            .unwrap();
-        fine_tuning
-            .sender(owner)
-            .initialize(U256::ZERO, ledger.address(), owner, U256::from(30))
-            .unwrap();
-        inference
-            .sender(owner)
-            .initialize(U256::ZERO, ledger.address(), owner)
-            .unwrap();
+        let contracts = MotsuDeployment::new(0, 30);
+        let (inference, fine_tuning) = (&contracts.inference, &contracts.fine_tuning);
         let wallets: Vec<Contract<Wallet>> = (0..USERS + PROVIDERS)
             .map(|i| Contract::new_at(Address::repeat_byte(0xb0 + i as u8)))
             .collect();
@@ -245,14 +252,10 @@ impl Market {
                 .unwrap();
         }
         Market {
-            _precompiles: precompiles,
+            contracts,
             _wallets: wallets,
-            ledger,
-            inference,
-            owner,
             users,
             providers,
-            fine_tuning,
             tee_keys,
             nonces: HashMap::new(),
             last_batch: HashMap::new(),
@@ -321,6 +324,7 @@ impl Market {
                 });
                 let signer = native::address(self.tee_keys[provider].verifying_key());
                 let _ = self
+                    .contracts
                     .fine_tuning
                     .sender(self.users[user])
                     .acknowledge_provider_signer(self.providers[provider], signer)
@@ -341,7 +345,13 @@ impl Market {
         for record in &batch {
             let user = record.user;
             let entry = state.entry(user).or_insert_with(|| {
-                match self.inference.sender(p).get_account(user, p).motsu_res() {
+                match self
+                    .contracts
+                    .inference
+                    .sender(p)
+                    .get_account(user, p)
+                    .motsu_res()
+                {
                     Ok(a) => (a.nonce, a.balance, a.teeSignerAddress),
                     Err(_) => (U256::MAX, U256::ZERO, Address::ZERO),
                 }
@@ -372,6 +382,7 @@ impl Market {
         }
         let paid_before = native_balance(p);
         let failed = self
+            .contracts
             .inference
             .sender(p)
             .settle_fees_with_tee(batch.clone())
@@ -394,15 +405,15 @@ impl Market {
     /// Settles a deliverable with a signed verifier input; whether it is
     /// accepted is the contract's call, but an input never settles twice
     /// and the provider is paid exactly what the account lost.
-    fn settle_fine_tuning(
-        &mut self,
-        user: usize,
-        provider: usize,
-        id: u8,
-        fee: u64,
-        step: u8,
-        with_secret: bool,
-    ) {
+    fn settle_fine_tuning(&mut self, settle: FtSettle) {
+        let FtSettle {
+            user,
+            provider,
+            id,
+            fee,
+            step,
+            with_secret,
+        } = settle;
         let (u, p) = (self.users[user], self.providers[provider]);
         let nonce = self.ft_nonces.entry((user, provider)).or_insert(0);
         *nonce += u64::from(step);
@@ -427,6 +438,7 @@ impl Market {
             user: u,
         };
         let balance_before = self
+            .contracts
             .fine_tuning
             .sender(u)
             .get_account(u, p)
@@ -434,6 +446,7 @@ impl Market {
             .map(|a| a.balance);
         let paid_before = native_balance(p);
         if self
+            .contracts
             .fine_tuning
             .sender(p)
             .settle_fees(input)
@@ -445,6 +458,7 @@ impl Market {
                 "a verifier input settled twice"
             );
             let balance = self
+                .contracts
                 .fine_tuning
                 .sender(u)
                 .get_account(u, p)
@@ -460,10 +474,27 @@ impl Market {
         }
     }
 
+    /// `transferFund` by user `user` to provider `provider` of `kind`.
+    fn transfer(&self, user: usize, provider: usize, kind: &str, amount: u64) {
+        let (user, provider) = (self.users[user], self.providers[provider]);
+        let mut call = self.contracts.ledger.sender(user);
+        let _ = call
+            .transfer_fund(provider, kind.into(), U256::from(amount))
+            .motsu_res();
+    }
+
+    /// `retrieveFund` by user `user` from providers `providers` of `kind`.
+    fn retrieve(&self, user: usize, providers: Vec<usize>, kind: &str) {
+        let providers = providers.into_iter().map(|p| self.providers[p]).collect();
+        let mut call = self.contracts.ledger.sender(self.users[user]);
+        let _ = call.retrieve_fund(providers, kind.into()).motsu_res();
+    }
+
     fn apply(&mut self, op: Op) {
         match op {
             Op::AddLedger { user, amount } => {
                 let _ = self
+                    .contracts
                     .ledger
                     .sender_and_value(self.users[user], U256::from(amount))
                     .add_ledger([U256::ZERO; 2], String::new())
@@ -471,6 +502,7 @@ impl Market {
             }
             Op::Deposit { user, amount } => {
                 let _ = self
+                    .contracts
                     .ledger
                     .sender_and_value(self.users[user], U256::from(amount))
                     .deposit_fund()
@@ -478,6 +510,7 @@ impl Market {
             }
             Op::Refund { user, amount } => {
                 let _ = self
+                    .contracts
                     .ledger
                     .sender(self.users[user])
                     .refund(U256::from(amount))
@@ -487,25 +520,8 @@ impl Market {
                 user,
                 provider,
                 amount,
-            } => {
-                let _ = self
-                    .ledger
-                    .sender(self.users[user])
-                    .transfer_fund(
-                        self.providers[provider],
-                        "inference".into(),
-                        U256::from(amount),
-                    )
-                    .motsu_res();
-            }
-            Op::Retrieve { user, providers } => {
-                let providers = providers.into_iter().map(|p| self.providers[p]).collect();
-                let _ = self
-                    .ledger
-                    .sender(self.users[user])
-                    .retrieve_fund(providers, "inference".into())
-                    .motsu_res();
-            }
+            } => self.transfer(user, provider, "inference", amount),
+            Op::Retrieve { user, providers } => self.retrieve(user, providers, "inference"),
             Op::Acknowledge {
                 user,
                 provider,
@@ -519,12 +535,14 @@ impl Market {
                 let signer = native::address(key.verifying_key());
                 let (u, p) = (self.users[user], self.providers[provider]);
                 let current = self
+                    .contracts
                     .inference
                     .sender(u)
                     .get_account(u, p)
                     .map(|a| a.teeSignerAddress)
                     .unwrap_or_default();
                 let changed = self
+                    .contracts
                     .inference
                     .sender(u)
                     .acknowledge_tee_signer(p, signer)
@@ -550,13 +568,15 @@ impl Market {
             }
             Op::LockTime { unlocked } => {
                 self.lock_time = if unlocked { 0 } else { 86_400 };
-                self.inference
-                    .sender(self.owner)
+                self.contracts
+                    .inference
+                    .sender(self.contracts.owner)
                     .update_lock_time(U256::from(self.lock_time))
                     .unwrap();
             }
             Op::DeleteLedger { user } => {
                 let _ = self
+                    .contracts
                     .ledger
                     .sender(self.users[user])
                     .delete_ledger()
@@ -566,19 +586,10 @@ impl Market {
                 user,
                 provider,
                 amount,
-            } => {
-                let _ = self
-                    .ledger
-                    .sender(self.users[user])
-                    .transfer_fund(
-                        self.providers[provider],
-                        "fine-tuning".into(),
-                        U256::from(amount),
-                    )
-                    .motsu_res();
-            }
+            } => self.transfer(user, provider, "fine-tuning", amount),
             Op::FtDeliver { user, provider, id } => {
                 let _ = self
+                    .contracts
                     .fine_tuning
                     .sender(self.providers[provider])
                     .add_deliverable(
@@ -590,37 +601,28 @@ impl Market {
             }
             Op::FtAcknowledge { user, provider, id } => {
                 let _ = self
+                    .contracts
                     .fine_tuning
                     .sender(self.users[user])
                     .acknowledge_deliverable(self.providers[provider], id.to_string())
                     .motsu_res();
             }
-            Op::FtSettle {
-                user,
-                provider,
-                id,
-                fee,
-                step,
-                with_secret,
-            } => {
-                self.settle_fine_tuning(user, provider, id, fee, step, with_secret);
-            }
-            Op::FtRetrieve { user, provider } => {
-                let _ = self
-                    .ledger
-                    .sender(self.users[user])
-                    .retrieve_fund(vec![self.providers[provider]], "fine-tuning".into())
-                    .motsu_res();
-            }
+            Op::FtSettle(settle) => self.settle_fine_tuning(settle),
+            Op::FtRetrieve { user, provider } => self.retrieve(user, vec![provider], "fine-tuning"),
             Op::Service { provider, present } => {
                 let p = self.providers[provider];
                 let _ = if present {
-                    self.inference
+                    self.contracts
+                        .inference
                         .sender(p)
                         .add_or_update_service(service())
                         .motsu_res()
                 } else {
-                    self.inference.sender(p).remove_service().motsu_res()
+                    self.contracts
+                        .inference
+                        .sender(p)
+                        .remove_service()
+                        .motsu_res()
                 };
             }
         }
@@ -632,11 +634,19 @@ impl Market {
         let mut held = [U256::ZERO; 2];
         let mut pairs = [Vec::new(), Vec::new()];
         for &user in &self.users {
-            let Ok(ledger) = self.ledger.sender(user).get_ledger(user) else {
+            let Ok(ledger) = self.contracts.ledger.sender(user).get_ledger(user) else {
                 // No ledger: no sub-account may hold funds.
                 for &p in &self.providers {
-                    assert!(!self.inference.sender(user).account_exists(user, p));
-                    assert!(!self.fine_tuning.sender(user).account_exists(user, p));
+                    assert!(!self
+                        .contracts
+                        .inference
+                        .sender(user)
+                        .account_exists(user, p));
+                    assert!(!self
+                        .contracts
+                        .fine_tuning
+                        .sender(user)
+                        .account_exists(user, p));
                 }
                 continue;
             };
@@ -645,46 +655,33 @@ impl Market {
             // the totals count every account in them (also with providers
             // the market did not make: the calldata fuzz registers some).
             for &p in &self.providers {
-                if self.inference.sender(user).account_exists(user, p) {
+                if self
+                    .contracts
+                    .inference
+                    .sender(user)
+                    .account_exists(user, p)
+                {
                     assert!(ledger.inferenceProviders.contains(&p));
                 }
-                if self.fine_tuning.sender(user).account_exists(user, p) {
+                if self
+                    .contracts
+                    .fine_tuning
+                    .sender(user)
+                    .account_exists(user, p)
+                {
                     assert!(ledger.fineTuningProviders.contains(&p));
                 }
             }
             for &p in &ledger.inferenceProviders {
-                let account = self.inference.sender(user).get_account(user, p).unwrap();
-                assert!(
-                    account.pendingRefund <= account.balance,
-                    "pending above balance"
-                );
-                let refunds: U256 = account.refunds.iter().map(|r| r.amount).sum();
-                assert_eq!(
-                    refunds, account.pendingRefund,
-                    "refunds do not sum to pending"
-                );
-                assert!(account.refunds.len() <= 30);
-                assert_eq!(
-                    account.validRefundsLength,
-                    U256::from(account.refunds.len())
-                );
-                sum += account.balance;
-                held[0] += account.balance;
+                let balance =
+                    check_account!(self.contracts.inference.sender(user).get_account(user, p));
+                (sum, held[0]) = (sum + balance, held[0] + balance);
                 pairs[0].push((user, p));
             }
             for &p in &ledger.fineTuningProviders {
-                let account = self.fine_tuning.sender(user).get_account(user, p).unwrap();
-                assert!(
-                    account.pendingRefund <= account.balance,
-                    "pending above balance"
-                );
-                let refunds: U256 = account.refunds.iter().map(|r| r.amount).sum();
-                assert_eq!(
-                    refunds, account.pendingRefund,
-                    "refunds do not sum to pending"
-                );
-                sum += account.balance;
-                held[1] += account.balance;
+                let balance =
+                    check_account!(self.contracts.fine_tuning.sender(user).get_account(user, p));
+                (sum, held[1]) = (sum + balance, held[1] + balance);
                 pairs[1].push((user, p));
             }
             assert_eq!(
@@ -696,7 +693,7 @@ impl Market {
             available += ledger.availableBalance;
         }
         assert_eq!(
-            self.ledger.balance(),
+            self.contracts.ledger.balance(),
             ledgers_total,
             "ledger holds the sum of totals"
         );
@@ -704,11 +701,19 @@ impl Market {
         // sub-accounts hold; the ledger holds the available balances and
         // the escrows.
         self.check_account_lists(pairs);
-        let escrows = [self.inference.address(), self.fine_tuning.address()]
-            .map(|serving| self.ledger.sender(self.owner).escrow_of(serving));
+        let escrows = [
+            self.contracts.inference.address(),
+            self.contracts.fine_tuning.address(),
+        ]
+        .map(|serving| {
+            self.contracts
+                .ledger
+                .sender(self.contracts.owner)
+                .escrow_of(serving)
+        });
         assert_eq!(escrows, held, "escrow = sub-accounts");
         assert_eq!(
-            self.ledger.balance(),
+            self.contracts.ledger.balance(),
             available + escrows[0] + escrows[1],
             "ledger = available + escrows"
         );
@@ -719,17 +724,17 @@ impl Market {
             .map(|a| native_balance(*a))
             .sum();
         assert_eq!(
-            wallets + self.ledger.balance(),
+            wallets + self.contracts.ledger.balance(),
             self.total_money,
             "money created or lost"
         );
         assert_eq!(
-            self.inference.balance(),
+            self.contracts.inference.balance(),
             U256::ZERO,
             "serving contract holds no value"
         );
         assert_eq!(
-            self.fine_tuning.balance(),
+            self.contracts.fine_tuning.balance(),
             U256::ZERO,
             "serving contract holds no value"
         );
@@ -740,8 +745,8 @@ impl Market {
     /// per serving contract.
     fn check_account_lists(&self, mut pairs: [Vec<(Address, Address)>; 2]) {
         let all = U256::ZERO;
-        let inference = self.inference.sender(self.owner);
-        let fine_tuning = self.fine_tuning.sender(self.owner);
+        let inference = self.contracts.inference.sender(self.contracts.owner);
+        let fine_tuning = self.contracts.fine_tuning.sender(self.contracts.owner);
         let listed = [
             inference
                 .get_all_accounts(all, all)
@@ -794,10 +799,16 @@ impl Market {
         for u in 0..USERS {
             for p in 0..PROVIDERS {
                 let (user, provider) = (self.users[u], self.providers[p]);
-                if self.inference.sender(user).account_exists(user, provider) {
+                if self
+                    .contracts
+                    .inference
+                    .sender(user)
+                    .account_exists(user, provider)
+                {
                     out.insert(
                         (u, p),
-                        self.inference
+                        self.contracts
+                            .inference
                             .sender(user)
                             .get_account(user, provider)
                             .unwrap()
@@ -949,17 +960,17 @@ impl Market {
         // Dereferencing a call sets motsu's sender, value and contract.
         let result = match contract {
             0 => {
-                let mut call = self.ledger.sender_and_value(sender, value);
+                let mut call = self.contracts.ledger.sender_and_value(sender, value);
                 let _: &mut LedgerManager = &mut call;
                 route(input, host())
             }
             1 => {
-                let mut call = self.inference.sender_and_value(sender, value);
+                let mut call = self.contracts.inference.sender_and_value(sender, value);
                 let _: &mut InferenceServing = &mut call;
                 route(input, host())
             }
             _ => {
-                let mut call = self.fine_tuning.sender_and_value(sender, value);
+                let mut call = self.contracts.fine_tuning.sender_and_value(sender, value);
                 let _: &mut FineTuningServing = &mut call;
                 route(input, host())
             }
@@ -981,7 +992,7 @@ fn raw_calldata_succeeds_or_reverts_with_a_declared_error() {
         let programs = fuzzed_programs();
         let mut senders: Vec<Address> = market.users.clone();
         senders.extend(&market.providers);
-        senders.extend([market.owner, Address::repeat_byte(0x5e)]);
+        senders.extend([market.contracts.owner, Address::repeat_byte(0x5e)]);
         // The owner and the stranger can receive value too (a refund of a
         // ledger one of them opened): motsu sends value only to contracts.
         let _wallets: Vec<Contract<Wallet>> = senders[USERS + PROVIDERS..]
@@ -993,9 +1004,9 @@ fn raw_calldata_succeeds_or_reverts_with_a_declared_error() {
         let mut addresses = senders.clone();
         addresses.extend([
             Address::ZERO,
-            market.ledger.address(),
-            market.inference.address(),
-            market.fine_tuning.address(),
+            market.contracts.ledger.address(),
+            market.contracts.inference.address(),
+            market.contracts.fine_tuning.address(),
         ]);
         let mut gen = CalldataGen::new(16, addresses);
         let mut tally = fuzz::Tally::default();

@@ -26,29 +26,27 @@ use super::backend::{
 
 /// The three contracts deployed and initialized in this thread's motsu VM.
 pub struct InProcess {
-    /// The ecrecover precompile (dropped with the backend).
-    _precompiles: Box<dyn std::any::Any>,
+    contracts: MotsuDeployment,
     wallets: Vec<Contract<Wallet>>,
-    ledger: Contract<LedgerManager>,
-    inference: Contract<InferenceServing>,
-    fine_tuning: Contract<FineTuningServing>,
-    owner: Address,
     lock_time: u64,
 }
 
-/// Where the `i`-th wallet lives (clear of the precompiles and contracts).
-fn wallet_address(i: usize) -> Address {
-    let mut bytes = [0u8; 20];
-    bytes[0] = 0x5e;
-    bytes[12..].copy_from_slice(&(i as u64).to_be_bytes());
-    Address::from(bytes)
+/// The three contracts deployed and initialized in this thread's motsu VM
+/// by their owner, with the ecrecover precompile.
+pub struct MotsuDeployment {
+    /// The ecrecover precompile (dropped with the contracts).
+    _precompiles: Box<dyn std::any::Any>,
+    /// LedgerManager.
+    pub ledger: Contract<LedgerManager>,
+    /// InferenceServing.
+    pub inference: Contract<InferenceServing>,
+    /// FineTuningServing.
+    pub fine_tuning: Contract<FineTuningServing>,
+    /// Their owner.
+    pub owner: Address,
 }
 
-fn reverted(data: Vec<u8>) -> Failure {
-    Failure::Reverted(describe_revert(&data))
-}
-
-impl InProcess {
+impl MotsuDeployment {
     /// Deploys and initializes the three contracts: refunds lock for
     /// `lock_time` seconds, an unacknowledged deliverable costs
     /// `penalty_percentage` percent of its fee.
@@ -70,22 +68,39 @@ impl InProcess {
             .sender(owner)
             .initialize(U256::from(lock_time), ledger.address(), owner)
             .expect("initialize InferenceServing");
+        let penalty = U256::from(penalty_percentage);
         fine_tuning
             .sender(owner)
-            .initialize(
-                U256::from(lock_time),
-                ledger.address(),
-                owner,
-                U256::from(penalty_percentage),
-            )
+            .initialize(U256::from(lock_time), ledger.address(), owner, penalty)
             .expect("initialize FineTuningServing");
         Self {
             _precompiles: precompiles,
-            wallets: Vec::new(),
             ledger,
             inference,
             fine_tuning,
             owner,
+        }
+    }
+}
+
+/// Where the `i`-th wallet lives (clear of the precompiles and contracts).
+fn wallet_address(i: usize) -> Address {
+    let mut bytes = [0u8; 20];
+    bytes[0] = 0x5e;
+    bytes[12..].copy_from_slice(&(i as u64).to_be_bytes());
+    Address::from(bytes)
+}
+
+fn reverted(data: Vec<u8>) -> Failure {
+    Failure::Reverted(describe_revert(&data))
+}
+
+impl InProcess {
+    /// The three contracts (see [`MotsuDeployment::new`]) and no wallets yet.
+    pub fn new(lock_time: u64, penalty_percentage: u8) -> Self {
+        Self {
+            contracts: MotsuDeployment::new(lock_time, penalty_percentage),
+            wallets: Vec::new(),
             lock_time,
         }
     }
@@ -139,17 +154,17 @@ impl Backend for InProcess {
 
     fn contract_balances(&mut self) -> Outcome<[U256; 3]> {
         Ok([
-            self.ledger.balance(),
-            self.inference.balance(),
-            self.fine_tuning.balance(),
+            self.contracts.ledger.balance(),
+            self.contracts.inference.balance(),
+            self.contracts.fine_tuning.balance(),
         ])
     }
 
     fn escrows(&mut self) -> Outcome<[U256; 2]> {
-        let ledger = self.ledger.sender(self.owner);
+        let ledger = self.contracts.ledger.sender(self.contracts.owner);
         Ok([
-            ledger.escrow_of(self.inference.address()),
-            ledger.escrow_of(self.fine_tuning.address()),
+            ledger.escrow_of(self.contracts.inference.address()),
+            ledger.escrow_of(self.contracts.fine_tuning.address()),
         ])
     }
 
@@ -158,12 +173,14 @@ impl Backend for InProcess {
     }
 
     fn elapse_lock(&mut self) -> Outcome<()> {
-        self.inference
-            .sender(self.owner)
+        self.contracts
+            .inference
+            .sender(self.contracts.owner)
             .update_lock_time(U256::ZERO)
             .map_err(reverted)?;
-        self.fine_tuning
-            .sender(self.owner)
+        self.contracts
+            .fine_tuning
+            .sender(self.contracts.owner)
             .update_lock_time(U256::ZERO)
             .map_err(reverted)?;
         self.lock_time = 0;
@@ -171,7 +188,8 @@ impl Backend for InProcess {
     }
 
     fn add_inference_service(&mut self, provider: Address, params: ServiceParams) -> Outcome<()> {
-        self.inference
+        self.contracts
+            .inference
             .sender(provider)
             .add_or_update_service(params)
             .motsu_res()
@@ -179,7 +197,8 @@ impl Backend for InProcess {
     }
 
     fn add_fine_tuning_service(&mut self, provider: Address, s: FineTuningService) -> Outcome<()> {
-        self.fine_tuning
+        self.contracts
+            .fine_tuning
             .sender(provider)
             .add_or_update_service(s.url, s.quota, s.price_per_token, s.signer, false, s.models)
             .motsu_res()
@@ -187,7 +206,8 @@ impl Backend for InProcess {
     }
 
     fn add_ledger(&mut self, user: Address, amount: U256) -> Outcome<()> {
-        self.ledger
+        self.contracts
+            .ledger
             .sender_and_value(user, amount)
             .add_ledger([U256::ZERO; 2], String::new())
             .motsu_res()
@@ -196,7 +216,8 @@ impl Backend for InProcess {
     }
 
     fn deposit_fund(&mut self, user: Address, amount: U256) -> Outcome<()> {
-        self.ledger
+        self.contracts
+            .ledger
             .sender_and_value(user, amount)
             .deposit_fund()
             .motsu_res()
@@ -204,7 +225,8 @@ impl Backend for InProcess {
     }
 
     fn refund(&mut self, user: Address, amount: U256) -> Outcome<()> {
-        self.ledger
+        self.contracts
+            .ledger
             .sender(user)
             .refund(amount)
             .motsu_res()
@@ -218,7 +240,8 @@ impl Backend for InProcess {
         kind: Kind,
         amount: U256,
     ) -> Outcome<()> {
-        self.ledger
+        self.contracts
+            .ledger
             .sender(user)
             .transfer_fund(provider, kind.service_type().into(), amount)
             .motsu_res()
@@ -226,7 +249,8 @@ impl Backend for InProcess {
     }
 
     fn retrieve_fund(&mut self, user: Address, providers: Vec<Address>, kind: Kind) -> Outcome<()> {
-        self.ledger
+        self.contracts
+            .ledger
             .sender(user)
             .retrieve_fund(providers, kind.service_type().into())
             .motsu_res()
@@ -235,6 +259,7 @@ impl Backend for InProcess {
 
     fn ledger(&mut self, user: Address) -> Outcome<Option<LedgerState>> {
         Ok(self
+            .contracts
             .ledger
             .sender(user)
             .get_ledger(user)
@@ -256,11 +281,13 @@ impl Backend for InProcess {
     ) -> Outcome<()> {
         match kind {
             Kind::Inference => self
+                .contracts
                 .inference
                 .sender(user)
                 .acknowledge_tee_signer(provider, signer)
                 .motsu_res(),
             Kind::FineTuning => self
+                .contracts
                 .fine_tuning
                 .sender(user)
                 .acknowledge_provider_signer(provider, signer)
@@ -281,8 +308,8 @@ impl Backend for InProcess {
                 .then(|| account_state(accounts, user, provider))
         };
         Ok(match kind {
-            Kind::Inference => read(self.inference.sender(user).accounts()),
-            Kind::FineTuning => read(self.fine_tuning.sender(user).accounts()),
+            Kind::Inference => read(self.contracts.inference.sender(user).accounts()),
+            Kind::FineTuning => read(self.contracts.fine_tuning.sender(user).accounts()),
         })
     }
 
@@ -291,7 +318,7 @@ impl Backend for InProcess {
         provider: Address,
         users: &[Address],
     ) -> Outcome<Vec<AccountState>> {
-        let inference = self.inference.sender(provider);
+        let inference = self.contracts.inference.sender(provider);
         let accounts = inference.accounts();
         Ok(users
             .iter()
@@ -305,6 +332,7 @@ impl Backend for InProcess {
         records: Vec<TEESettlementData>,
     ) -> Outcome<Settlement> {
         let failed_users = self
+            .contracts
             .inference
             .sender(provider)
             .settle_fees_with_tee(records)
@@ -317,6 +345,7 @@ impl Backend for InProcess {
             Vec::new()
         } else {
             let mut failed: Vec<_> = self
+                .contracts
                 .inference
                 .all_events()
                 .iter()
@@ -338,7 +367,8 @@ impl Backend for InProcess {
         id: String,
         root: Vec<u8>,
     ) -> Outcome<()> {
-        self.fine_tuning
+        self.contracts
+            .fine_tuning
             .sender(provider)
             .add_deliverable(user, id, root.into())
             .motsu_res()
@@ -351,7 +381,8 @@ impl Backend for InProcess {
         provider: Address,
         id: String,
     ) -> Outcome<()> {
-        self.fine_tuning
+        self.contracts
+            .fine_tuning
             .sender(user)
             .acknowledge_deliverable(provider, id)
             .motsu_res()
@@ -363,7 +394,8 @@ impl Backend for InProcess {
         provider: Address,
         input: VerifierInput,
     ) -> Outcome<Option<Gas>> {
-        self.fine_tuning
+        self.contracts
+            .fine_tuning
             .sender(provider)
             .settle_fees(input)
             .motsu_res()
