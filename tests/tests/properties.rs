@@ -629,24 +629,21 @@ impl Market {
     }
 
     fn check_invariants(&self) {
+        let (ledger_contract, inference, fine_tuning) = (
+            &self.contracts.ledger,
+            &self.contracts.inference,
+            &self.contracts.fine_tuning,
+        );
         let mut ledgers_total = U256::ZERO;
         let mut available = U256::ZERO;
         let mut held = [U256::ZERO; 2];
         let mut pairs = [Vec::new(), Vec::new()];
         for &user in &self.users {
-            let Ok(ledger) = self.contracts.ledger.sender(user).get_ledger(user) else {
+            let Ok(ledger) = ledger_contract.sender(user).get_ledger(user) else {
                 // No ledger: no sub-account may hold funds.
                 for &p in &self.providers {
-                    assert!(!self
-                        .contracts
-                        .inference
-                        .sender(user)
-                        .account_exists(user, p));
-                    assert!(!self
-                        .contracts
-                        .fine_tuning
-                        .sender(user)
-                        .account_exists(user, p));
+                    assert!(!inference.sender(user).account_exists(user, p));
+                    assert!(!fine_tuning.sender(user).account_exists(user, p));
                 }
                 continue;
             };
@@ -655,32 +652,20 @@ impl Market {
             // the totals count every account in them (also with providers
             // the market did not make: the calldata fuzz registers some).
             for &p in &self.providers {
-                if self
-                    .contracts
-                    .inference
-                    .sender(user)
-                    .account_exists(user, p)
-                {
+                if inference.sender(user).account_exists(user, p) {
                     assert!(ledger.inferenceProviders.contains(&p));
                 }
-                if self
-                    .contracts
-                    .fine_tuning
-                    .sender(user)
-                    .account_exists(user, p)
-                {
+                if fine_tuning.sender(user).account_exists(user, p) {
                     assert!(ledger.fineTuningProviders.contains(&p));
                 }
             }
             for &p in &ledger.inferenceProviders {
-                let balance =
-                    check_account!(self.contracts.inference.sender(user).get_account(user, p));
+                let balance = check_account!(inference.sender(user).get_account(user, p));
                 (sum, held[0]) = (sum + balance, held[0] + balance);
                 pairs[0].push((user, p));
             }
             for &p in &ledger.fineTuningProviders {
-                let balance =
-                    check_account!(self.contracts.fine_tuning.sender(user).get_account(user, p));
+                let balance = check_account!(fine_tuning.sender(user).get_account(user, p));
                 (sum, held[1]) = (sum + balance, held[1] + balance);
                 pairs[1].push((user, p));
             }
@@ -693,7 +678,7 @@ impl Market {
             available += ledger.availableBalance;
         }
         assert_eq!(
-            self.contracts.ledger.balance(),
+            ledger_contract.balance(),
             ledgers_total,
             "ledger holds the sum of totals"
         );
@@ -701,19 +686,14 @@ impl Market {
         // sub-accounts hold; the ledger holds the available balances and
         // the escrows.
         self.check_account_lists(pairs);
-        let escrows = [
-            self.contracts.inference.address(),
-            self.contracts.fine_tuning.address(),
-        ]
-        .map(|serving| {
-            self.contracts
-                .ledger
+        let escrows = [inference.address(), fine_tuning.address()].map(|serving| {
+            ledger_contract
                 .sender(self.contracts.owner)
                 .escrow_of(serving)
         });
         assert_eq!(escrows, held, "escrow = sub-accounts");
         assert_eq!(
-            self.contracts.ledger.balance(),
+            ledger_contract.balance(),
             available + escrows[0] + escrows[1],
             "ledger = available + escrows"
         );
@@ -724,17 +704,17 @@ impl Market {
             .map(|a| native_balance(*a))
             .sum();
         assert_eq!(
-            wallets + self.contracts.ledger.balance(),
+            wallets + ledger_contract.balance(),
             self.total_money,
             "money created or lost"
         );
         assert_eq!(
-            self.contracts.inference.balance(),
+            inference.balance(),
             U256::ZERO,
             "serving contract holds no value"
         );
         assert_eq!(
-            self.contracts.fine_tuning.balance(),
+            fine_tuning.balance(),
             U256::ZERO,
             "serving contract holds no value"
         );
