@@ -484,22 +484,20 @@ mod tests {
         assert_eq!(initcode_code(&other[..10]), None);
     }
 
+    /// The ERC-1967 slot of `name`: keccak256(name) - 1.
+    fn erc1967_slot(name: &[u8]) -> B256 {
+        let hash = alloy_primitives::U256::from_be_bytes(keccak256(name).0);
+        B256::from(hash - alloy_primitives::U256::from(1u64))
+    }
+
     #[test]
     fn the_beacon_slot_is_erc_1967s() {
-        let hash = alloy_primitives::U256::from_be_bytes(keccak256(b"eip1967.proxy.beacon").0);
-        assert_eq!(
-            BEACON_SLOT,
-            B256::from(hash - alloy_primitives::U256::from(1u64))
-        );
+        assert_eq!(BEACON_SLOT, erc1967_slot(b"eip1967.proxy.beacon"));
     }
 
     #[test]
     fn the_views_slot_is_the_contracts() {
-        let hash = alloy_primitives::U256::from_be_bytes(keccak256(b"serving.views").0);
-        assert_eq!(
-            VIEWS_SLOT,
-            B256::from(hash - alloy_primitives::U256::from(1u64))
-        );
+        assert_eq!(VIEWS_SLOT, erc1967_slot(b"serving.views"));
     }
 
     #[test]

@@ -237,23 +237,23 @@ mod tests {
         let wasm = strip(&sample()).unwrap();
         let code = compress(&wasm);
         assert_eq!(code[..4], [0xEF, 0xF0, 0x00, 0x00]);
+        assert_eq!(decompress(&code), wasm);
+    }
+
+    /// The wasm of stored code.
+    fn decompress(code: &[u8]) -> Vec<u8> {
         let mut back = Vec::new();
         brotli::Decompressor::new(&code[4..], 4096)
             .read_to_end(&mut back)
             .unwrap();
-        assert_eq!(back, wasm);
+        back
     }
 
     #[test]
     fn compress_round_trips_large_input() {
         // Larger than one buffer and than the default window of small inputs.
         let data: Vec<u8> = (0..200_000u32).map(|i| (i * 7919 % 251) as u8).collect();
-        let code = compress(&data);
-        let mut back = Vec::new();
-        brotli::Decompressor::new(&code[4..], 4096)
-            .read_to_end(&mut back)
-            .unwrap();
-        assert_eq!(back, data);
+        assert_eq!(decompress(&compress(&data)), data);
     }
 
     #[test]

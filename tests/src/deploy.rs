@@ -367,58 +367,38 @@ pub async fn deploy_serving(
     };
     let ledger = at(if with_fine_tuning { 4 } else { 2 });
 
-    let views_receipt = stylus_deployer::deploy_at(
-        wallet,
-        &program(INFERENCE_VIEWS_ARTIFACT),
-        Bytes::new(),
-        inference_views,
-    )
-    .await?;
-    let inference_receipt = stylus_deployer::deploy_at(
-        wallet,
-        &program(INFERENCE_ARTIFACT),
-        stylus_deployer::inference_constructor(config.lock_time, ledger, owner, inference_views),
-        inference,
-    )
-    .await?;
+    let deploy = |artifact: &str, constructor: Bytes, at: Address| {
+        let program = program(artifact);
+        async move { stylus_deployer::deploy_at(wallet, &program, constructor, at).await }
+    };
+    let views_receipt = deploy(INFERENCE_VIEWS_ARTIFACT, Bytes::new(), inference_views).await?;
+    let constructor =
+        stylus_deployer::inference_constructor(config.lock_time, ledger, owner, inference_views);
+    let inference_receipt = deploy(INFERENCE_ARTIFACT, constructor, inference).await?;
     let fine_tuning = if with_fine_tuning {
-        let views_receipt = stylus_deployer::deploy_at(
-            wallet,
-            &program(FINE_TUNING_VIEWS_ARTIFACT),
-            Bytes::new(),
+        let views_receipt =
+            deploy(FINE_TUNING_VIEWS_ARTIFACT, Bytes::new(), fine_tuning_views).await?;
+        let penalty = config.penalty_percentage;
+        let constructor = stylus_deployer::fine_tuning_constructor(
+            config.lock_time,
+            ledger,
+            owner,
+            penalty,
             fine_tuning_views,
-        )
-        .await?;
-        let receipt = stylus_deployer::deploy_at(
-            wallet,
-            &program(FINE_TUNING_ARTIFACT),
-            stylus_deployer::fine_tuning_constructor(
-                config.lock_time,
-                ledger,
-                owner,
-                config.penalty_percentage,
-                fine_tuning_views,
-            ),
-            fine_tuning_address,
-        )
-        .await?;
+        );
+        let receipt = deploy(FINE_TUNING_ARTIFACT, constructor, fine_tuning_address).await?;
         Some(FineTuningDeployment {
             address: fine_tuning_address,
             views: Some(fine_tuning_views),
-            penalty_percentage: config.penalty_percentage,
+            penalty_percentage: penalty,
             views_receipt: Some(views_receipt),
             receipt,
         })
     } else {
         None
     };
-    let ledger_receipt = stylus_deployer::deploy_at(
-        wallet,
-        &program(LEDGER_ARTIFACT),
-        stylus_deployer::ledger_constructor(inference, fine_tuning_address, owner),
-        ledger,
-    )
-    .await?;
+    let constructor = stylus_deployer::ledger_constructor(inference, fine_tuning_address, owner);
+    let ledger_receipt = deploy(LEDGER_ARTIFACT, constructor, ledger).await?;
     Ok(ServingDeployment {
         ledger,
         inference,

@@ -59,16 +59,19 @@ pub fn decls(items: &[Item]) -> Vec<Decl> {
             })
             .collect()
     }
+    let plain = |params: &[Param]| {
+        args(
+            params
+                .iter()
+                .map(|p| (p.name.as_str(), p.selector_type().into_owned(), false)),
+        )
+    };
     items
         .iter()
         .map(|item| match item {
             Item::Function(f) => Decl::Function {
                 name: f.name.clone(),
-                inputs: args(
-                    f.inputs
-                        .iter()
-                        .map(|p| (p.name.as_str(), p.selector_type().into_owned(), false)),
-                ),
+                inputs: plain(&f.inputs),
                 mutability: f.state_mutability.into(),
                 outputs: f
                     .outputs
@@ -86,11 +89,7 @@ pub fn decls(items: &[Item]) -> Vec<Decl> {
             },
             Item::Error(e) => Decl::Error {
                 name: e.name.clone(),
-                inputs: args(
-                    e.inputs
-                        .iter()
-                        .map(|p| (p.name.as_str(), p.selector_type().into_owned(), false)),
-                ),
+                inputs: plain(&e.inputs),
             },
         })
         .collect()

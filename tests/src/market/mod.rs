@@ -261,46 +261,25 @@ mod tests {
 
     #[test]
     fn impossible_parameters_are_refused_in_one_line() {
+        let with = |change: fn(&mut Config)| {
+            let mut config = Config::default();
+            change(&mut config);
+            config
+        };
         let bad = [
-            Config {
-                providers: 0,
-                ..Config::default()
-            },
-            Config {
-                users: 0,
-                ..Config::default()
-            },
-            Config {
-                requests: 0,
-                ..Config::default()
-            },
-            Config {
-                batch_size: 501,
-                ..Config::default()
-            },
-            Config {
-                tick: 0,
-                ..Config::default()
-            },
-            Config {
-                user_funds: U256::ZERO,
-                ..Config::default()
-            },
-            Config {
-                requests: 10_000_000,
-                ..Config::default()
-            },
+            with(|c| c.providers = 0),
+            with(|c| c.users = 0),
+            with(|c| c.requests = 0),
+            with(|c| c.batch_size = 501),
+            with(|c| c.tick = 0),
+            with(|c| c.user_funds = U256::ZERO),
+            with(|c| c.requests = 10_000_000),
         ];
         for config in bad {
             let error = config.validate().unwrap_err().to_string();
             assert!(!error.contains('\n'), "{error}");
         }
-        let error = Config {
-            requests: 10_000_000,
-            ..Config::default()
-        }
-        .validate()
-        .unwrap_err();
+        let error = with(|c| c.requests = 10_000_000).validate().unwrap_err();
         assert!(error.0.contains("cannot be funded"), "{error}");
     }
 
