@@ -471,42 +471,28 @@ pub async fn deploy_programs_with_proxies(
     };
 
     let mut nonce = first;
-    let inference = deploy_proxied(
-        wallet,
-        &mut nonce,
-        &programs.inference,
-        &programs.beacon,
-        owner,
-        &addresses.initialize(Kind::Inference),
-        |views| addresses.constructor(Kind::Inference, views),
-    )
-    .await?;
+    let mut deploy = async |program, kind| {
+        let initialize = addresses.initialize(kind);
+        let constructor = |views| addresses.constructor(kind, views);
+        let beacon = &programs.beacon;
+        deploy_proxied(
+            wallet,
+            &mut nonce,
+            program,
+            beacon,
+            owner,
+            &initialize,
+            constructor,
+        )
+        .await
+    };
+    let inference = deploy(&programs.inference, Kind::Inference).await?;
     debug_assert_eq!(inference.proxy, addresses.inference);
     let fine_tuning = match &programs.fine_tuning {
-        Some(fine_tuning) => Some(
-            deploy_proxied(
-                wallet,
-                &mut nonce,
-                fine_tuning,
-                &programs.beacon,
-                owner,
-                &addresses.initialize(Kind::FineTuning),
-                |views| addresses.constructor(Kind::FineTuning, views),
-            )
-            .await?,
-        ),
+        Some(fine_tuning) => Some(deploy(fine_tuning, Kind::FineTuning).await?),
         None => None,
     };
-    let ledger = deploy_proxied(
-        wallet,
-        &mut nonce,
-        &programs.ledger,
-        &programs.beacon,
-        owner,
-        &addresses.initialize(Kind::Ledger),
-        |views| addresses.constructor(Kind::Ledger, views),
-    )
-    .await?;
+    let ledger = deploy(&programs.ledger, Kind::Ledger).await?;
     debug_assert_eq!((ledger.proxy, nonce), (addresses.ledger, ledger_end));
     Ok(ProxiedDeployment {
         owner,

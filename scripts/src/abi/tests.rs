@@ -316,12 +316,9 @@ error Bad(string);\n}\n";
         let abi = json_abi(&spec, "C", "IC", &decls(&parse_items(IFACE).unwrap())).unwrap();
         let (json, sol) = render(&abi, "IC").unwrap();
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-        let get = v
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["name"] == "getAccount")
-            .unwrap();
+        let items = v.as_array().unwrap();
+        let find = |key: &str, value: &str| items.iter().find(|i| i[key] == value).unwrap();
+        let get = find("name", "getAccount");
         // The spec row's output names the struct among equal tuples.
         assert_eq!(get["outputs"][0]["internalType"], "struct IC.Other");
         assert_eq!(get["outputs"][0]["components"][1]["name"], "refunds");
@@ -330,27 +327,15 @@ error Bad(string);\n}\n";
             get["outputs"][0]["components"][1]["components"][0]["name"],
             "index"
         );
-        let put = v
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["name"] == "put")
-            .unwrap();
+        let put = find("name", "put");
         assert_eq!(put["stateMutability"], "payable");
         assert_eq!(put["inputs"][0]["internalType"], "struct IC.Account[]");
         // A tuple the spec does not name gets a struct of its own.
         assert_eq!(put["inputs"][1]["internalType"], "struct IC.Flags");
-        let ev = v
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["type"] == "event")
-            .unwrap();
+        let ev = find("type", "event");
         assert_eq!(ev["inputs"][0]["indexed"], true);
         assert_eq!(ev["inputs"][1]["indexed"], false);
-        assert!(v
-            .as_array()
-            .unwrap()
+        assert!(items
             .iter()
             .any(|i| i["type"] == "error" && i["name"] == "Bad"));
         assert!(sol.contains("struct Other {"), "{sol}");

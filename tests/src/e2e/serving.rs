@@ -367,6 +367,21 @@ impl Serving {
         .expect("settleFeesWithTEE")
     }
 
+    /// Awaits `transaction`, sent by `account`, and returns its receipt and
+    /// what `account` received in it: the change of its balance plus the
+    /// gas it paid.
+    pub async fn received(
+        &self,
+        account: Address,
+        transaction: impl std::future::Future<Output = TransactionReceipt>,
+    ) -> (TransactionReceipt, U256) {
+        let before = self.balance(account).await;
+        let receipt = transaction.await;
+        let after = self.balance(account).await;
+        let received = after + gas_cost(&receipt) - before;
+        (receipt, received)
+    }
+
     /// The users `settleFeesWithTEE` would report failed for `batch` sent
     /// by `provider` (an `eth_call` against the latest state).
     ///

@@ -136,12 +136,15 @@ fn chain_options(
     key_file: Option<PathBuf>,
     contracts: [Option<Address>; 3],
 ) -> Result<Option<Box<ChainOptions>>, ConfigError> {
-    let given: Vec<&str> = CONTRACT_FLAGS
-        .iter()
-        .zip(contracts)
-        .filter(|(_, c)| c.is_some())
-        .map(|(flag, _)| *flag)
-        .collect();
+    // The contract flags given (`true`) or missing (`false`).
+    let flags = |given: bool| -> Vec<&str> {
+        let flags = CONTRACT_FLAGS.iter().zip(contracts);
+        flags
+            .filter(|(_, c)| c.is_some() == given)
+            .map(|(flag, _)| *flag)
+            .collect()
+    };
+    let given = flags(true);
     let Some(url) = rpc else {
         if key_file.is_some() {
             return Err(ConfigError("--key-file needs --rpc URL".into()));
@@ -162,12 +165,7 @@ fn chain_options(
         }
         [None, None, None] => None,
         _ => {
-            let missing: Vec<&str> = CONTRACT_FLAGS
-                .iter()
-                .zip(contracts)
-                .filter(|(_, c)| c.is_none())
-                .map(|(flag, _)| *flag)
-                .collect();
+            let missing = flags(false);
             return Err(ConfigError(format!(
                 "--ledger, --inference and --fine-tuning go together: {} given, {} missing",
                 given.join(" and "),
