@@ -81,3 +81,52 @@ pub fn error<E: JsonAbiExt<Abi = alloy_json_abi::Error>>() -> String {
         .collect();
     alloc::format!("    error {}({});", error.name, params.join(", "))
 }
+
+/// The interface lines of `sol!` events and errors, in order:
+/// `declarations!(events: [A, B], errors: [C, D])`.
+#[macro_export]
+macro_rules! declarations {
+    (events: [$($event:ty),* $(,)?], errors: [$($error:ty),* $(,)?]) => {
+        [$($crate::export::event::<$event>(),)* $($crate::export::error::<$error>(),)*]
+    };
+}
+
+/// The events and errors every contract declares: ownership,
+/// initialization, bounds, and the account errors the ledger shares with
+/// the serving contracts.
+pub fn common_declarations() -> Vec<String> {
+    use crate::{abi::*, ownable::*};
+    declarations!(
+        events: [OwnershipTransferred],
+        errors: [
+            AccountNotExists, ServiceNotExist, InsufficientBalance, AmountTooLarge, Unauthorized,
+            InvalidInitialization, NotInitialized, InvalidLimit, OwnableUnauthorizedAccount,
+            OwnableInvalidOwner,
+        ]
+    )
+    .into()
+}
+
+/// The interface `name` of a serving contract as users see it at its
+/// address: `functions` (both programs' and those its fallbacks route),
+/// [`serving_declarations`], then the contract's own `declarations`.
+pub fn serving_interface(
+    name: &str,
+    functions: impl IntoIterator<Item = String>,
+    declarations: impl IntoIterator<Item = String>,
+) -> String {
+    let declarations = serving_declarations().into_iter().chain(declarations);
+    interface(name, functions.into_iter().chain(declarations))
+}
+
+/// [`common_declarations`] and the events and errors of the sub-accounts
+/// and the views program, which both serving contracts declare.
+pub fn serving_declarations() -> Vec<String> {
+    use crate::abi::*;
+    let mut lines = common_declarations();
+    lines.extend(declarations!(
+        events: [BalanceUpdated, RefundRequested, ServiceRemoved, ViewsUpgraded],
+        errors: [AccountExists, AccountHasFunds, TooManyRefunds, SignerChangePending]
+    ));
+    lines
+}

@@ -10,13 +10,10 @@ use serving_contracts::{
             AccountDetails, AccountSummary, Deliverable, DeliverableExists, DeliverableNotExists,
             IPagedViews, Service, ServiceUpdated,
         },
-        paged_view_declaration, AccountExists, AccountHasFunds, AccountNotExists, AmountTooLarge,
-        BalanceUpdated, InsufficientBalance, InvalidInitialization, InvalidLimit,
-        InvalidVerifierInput, LedgerHasFunds, NotInitialized, RefundRequested, ServiceNotExist,
-        ServiceRemoved, SignerChangePending, TooManyRefunds, Unauthorized, ViewsUpgraded,
+        paged_view_declaration, InvalidVerifierInput, LedgerHasFunds,
     },
-    export::{body, error, event, interface},
-    ownable::{OwnableInvalidOwner, OwnableUnauthorizedAccount, OwnershipTransferred},
+    declarations,
+    export::{body, interface, serving_interface},
 };
 use stylus_sdk::abi::AbiType;
 
@@ -26,44 +23,15 @@ use crate::{FineTuningServing, FineTuningViews};
 /// the functions of both programs, the views the views program routes in
 /// its fallback, the events and errors.
 pub fn contract() -> String {
-    let paged = paged();
-    // The events and errors the contract emits, from their `sol!` declarations.
-    let events = [
-        event::<BalanceUpdated>(),
-        event::<RefundRequested>(),
-        event::<ServiceUpdated>(),
-        event::<ServiceRemoved>(),
-        event::<OwnershipTransferred>(),
-        event::<ViewsUpgraded>(),
-    ];
-    let errors = [
-        error::<AccountNotExists>(),
-        error::<AccountExists>(),
-        error::<AccountHasFunds>(),
-        error::<ServiceNotExist>(),
-        error::<TooManyRefunds>(),
-        error::<SignerChangePending>(),
-        error::<InsufficientBalance>(),
-        error::<AmountTooLarge>(),
-        error::<LedgerHasFunds>(),
-        error::<InvalidVerifierInput>(),
-        error::<DeliverableNotExists>(),
-        error::<DeliverableExists>(),
-        error::<Unauthorized>(),
-        error::<InvalidInitialization>(),
-        error::<NotInitialized>(),
-        error::<InvalidLimit>(),
-        error::<OwnableUnauthorizedAccount>(),
-        error::<OwnableInvalidOwner>(),
-    ];
-    let lines = body::<FineTuningServing>()
+    let declarations = declarations!(
+        events: [ServiceUpdated],
+        errors: [LedgerHasFunds, InvalidVerifierInput, DeliverableNotExists, DeliverableExists]
+    );
+    let functions = body::<FineTuningServing>()
         .into_iter()
-        .chain(ledger_calls())
-        .chain(body::<FineTuningViews>())
-        .chain(paged)
-        .chain(events)
-        .chain(errors);
-    interface("IFineTuningServing", lines)
+        .chain(ledger_calls());
+    let functions = functions.chain(body::<FineTuningViews>()).chain(paged());
+    serving_interface("IFineTuningServing", functions, declarations)
 }
 
 /// The ledger's calls with an `address[]`, routed by the main program's

@@ -6,14 +6,11 @@ use alloc::string::String;
 
 use serving_contracts::{
     abi::{
-        paged_view_declaration, Account, AccountExists, AccountHasFunds, AccountNotExists,
-        AmountTooLarge, BalanceUpdated, IPagedViews, InsufficientBalance, InvalidInitialization,
-        InvalidLimit, InvalidProofInputs, InvalidTEESignature, NotInitialized, RefundRequested,
-        Service, ServiceNotExist, ServiceRemoved, ServiceUpdated, SignerChangePending,
-        TEESettlementCompleted, TEESettlementFailed, TooManyRefunds, Unauthorized, ViewsUpgraded,
+        paged_view_declaration, Account, IPagedViews, InvalidProofInputs, InvalidTEESignature,
+        Service, ServiceUpdated, TEESettlementCompleted, TEESettlementFailed,
     },
-    export::{body, error, event, interface},
-    ownable::{OwnableInvalidOwner, OwnableUnauthorizedAccount, OwnershipTransferred},
+    declarations,
+    export::{body, interface, serving_interface},
 };
 use stylus_sdk::abi::AbiType;
 
@@ -23,43 +20,13 @@ use crate::{InferenceServing, InferenceViews};
 /// the functions of both programs, the views the views program routes in
 /// its fallback, the events and errors.
 pub fn contract() -> String {
-    let paged = paged();
-    // The events and errors the contract emits, from their `sol!` declarations.
-    let events = [
-        event::<BalanceUpdated>(),
-        event::<RefundRequested>(),
-        event::<ServiceUpdated>(),
-        event::<ServiceRemoved>(),
-        event::<TEESettlementCompleted>(),
-        event::<TEESettlementFailed>(),
-        event::<OwnershipTransferred>(),
-        event::<ViewsUpgraded>(),
-    ];
-    let errors = [
-        error::<AccountNotExists>(),
-        error::<AccountExists>(),
-        error::<AccountHasFunds>(),
-        error::<ServiceNotExist>(),
-        error::<TooManyRefunds>(),
-        error::<SignerChangePending>(),
-        error::<InsufficientBalance>(),
-        error::<AmountTooLarge>(),
-        error::<InvalidProofInputs>(),
-        error::<InvalidTEESignature>(),
-        error::<Unauthorized>(),
-        error::<InvalidInitialization>(),
-        error::<NotInitialized>(),
-        error::<InvalidLimit>(),
-        error::<OwnableUnauthorizedAccount>(),
-        error::<OwnableInvalidOwner>(),
-    ];
-    let lines = body::<InferenceServing>()
-        .into_iter()
-        .chain(body::<InferenceViews>())
-        .chain(paged)
-        .chain(events)
-        .chain(errors);
-    interface("IInferenceServing", lines)
+    let declarations = declarations!(
+        events: [ServiceUpdated, TEESettlementCompleted, TEESettlementFailed],
+        errors: [InvalidProofInputs, InvalidTEESignature]
+    );
+    let functions = body::<InferenceServing>().into_iter();
+    let functions = functions.chain(body::<InferenceViews>()).chain(paged());
+    serving_interface("IInferenceServing", functions, declarations)
 }
 
 /// The paged views, routed by the views program's fallback.

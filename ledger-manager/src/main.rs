@@ -5,13 +5,11 @@
 use ledger_manager::LedgerManager;
 use serving_contracts::{
     abi::{
-        paged_view_declaration, AccountNotExists, AmountTooLarge, EscrowExceeded, IPagedViews,
-        InsufficientBalance, InvalidInitialization, InvalidLimit, InvalidServiceType, Ledger,
-        LedgerExists, LedgerHasFunds, LedgerNotExists, NotInitialized, ServiceNotExist,
-        TooManyProviders, Unauthorized, ValueNotAccepted,
+        paged_view_declaration, EscrowExceeded, IPagedViews, InvalidServiceType, Ledger,
+        LedgerExists, LedgerHasFunds, LedgerNotExists, TooManyProviders, ValueNotAccepted,
     },
-    export::{body, error, event, interface},
-    ownable::{OwnableInvalidOwner, OwnableUnauthorizedAccount, OwnershipTransferred},
+    declarations,
+    export::{body, common_declarations, interface},
 };
 use stylus_sdk::abi::AbiType;
 
@@ -22,31 +20,17 @@ fn main() {
 /// The interface, with `getAllLedgers` and the events and errors.
 fn contract() -> String {
     let paged = paged_view_declaration::<IPagedViews::getAllLedgersCall>(Ledger::ABI.as_str());
-    // The events and errors the contract emits, from their `sol!` declarations.
-    let events = [event::<OwnershipTransferred>()];
-    let errors = [
-        error::<LedgerNotExists>(),
-        error::<LedgerExists>(),
-        error::<InsufficientBalance>(),
-        error::<TooManyProviders>(),
-        error::<InvalidServiceType>(),
-        error::<LedgerHasFunds>(),
-        error::<AccountNotExists>(),
-        error::<ServiceNotExist>(),
-        error::<AmountTooLarge>(),
-        error::<Unauthorized>(),
-        error::<EscrowExceeded>(),
-        error::<InvalidInitialization>(),
-        error::<NotInitialized>(),
-        error::<InvalidLimit>(),
-        error::<ValueNotAccepted>(),
-        error::<OwnableUnauthorizedAccount>(),
-        error::<OwnableInvalidOwner>(),
-    ];
+    let errors = declarations!(
+        events: [],
+        errors: [
+            LedgerNotExists, LedgerExists, TooManyProviders, InvalidServiceType, LedgerHasFunds,
+            EscrowExceeded, ValueNotAccepted,
+        ]
+    );
     let lines = body::<LedgerManager>()
         .into_iter()
         .chain([paged])
-        .chain(events)
+        .chain(common_declarations())
         .chain(errors);
     interface("ILedgerManager", lines)
 }
