@@ -30,7 +30,7 @@ use alloy_primitives::{keccak256, Address, U256};
 use serving_contracts::abi::{ServiceParams, TEESettlementData};
 use serving_harness::market::{
     tee::{AttestationRoot, TeeSigner},
-    Backend, Failure, InProcess, Kind,
+    Backend, Failure, InProcess, Kind, SubAccount,
 };
 
 /// Users, one record each per batch.
@@ -76,8 +76,9 @@ fn setup() -> Result<Market, Failure> {
     for _ in 0..USERS {
         let user = backend.new_account(U256::from(SUB_ACCOUNT))?;
         backend.add_ledger(user, U256::from(SUB_ACCOUNT))?;
-        backend.transfer_fund(user, provider, Kind::Inference, U256::from(SUB_ACCOUNT))?;
-        backend.acknowledge_signer(user, provider, Kind::Inference, tee.address())?;
+        let account = SubAccount::new(user, provider, Kind::Inference);
+        backend.transfer_fund(account, U256::from(SUB_ACCOUNT))?;
+        backend.acknowledge_signer(account, tee.address())?;
         users.push(user);
     }
     Ok(Market {

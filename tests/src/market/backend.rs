@@ -77,6 +77,28 @@ pub struct Settlement {
     pub gas: Option<Gas>,
 }
 
+/// A sub-account: its user, its provider and its kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SubAccount {
+    /// The user.
+    pub user: Address,
+    /// The provider.
+    pub provider: Address,
+    /// Inference or fine-tuning.
+    pub kind: Kind,
+}
+
+impl SubAccount {
+    /// The sub-account of `kind` of `user` with `provider`.
+    pub fn new(user: Address, provider: Address, kind: Kind) -> Self {
+        Self {
+            user,
+            provider,
+            kind,
+        }
+    }
+}
+
 /// A fine-tuning service as a provider registers it.
 #[derive(Clone, Debug)]
 pub struct FineTuningService {
@@ -184,35 +206,20 @@ pub trait Backend {
     fn deposit_fund(&mut self, user: Address, amount: U256) -> Outcome<()>;
     /// `LedgerManager.refund(amount)` by `user`.
     fn refund(&mut self, user: Address, amount: U256) -> Outcome<()>;
-    /// `LedgerManager.transferFund(provider, kind, amount)` by `user`.
-    fn transfer_fund(
-        &mut self,
-        user: Address,
-        provider: Address,
-        kind: Kind,
-        amount: U256,
-    ) -> Outcome<()>;
+    /// `LedgerManager.transferFund(provider, kind, amount)` by `user` into
+    /// the sub-account `to`.
+    fn transfer_fund(&mut self, to: SubAccount, amount: U256) -> Outcome<()>;
     /// `LedgerManager.retrieveFund(providers, kind)` by `user`.
     fn retrieve_fund(&mut self, user: Address, providers: Vec<Address>, kind: Kind) -> Outcome<()>;
     /// `getLedger(user)`; `None` when the user has no ledger.
     fn ledger(&mut self, user: Address) -> Outcome<Option<LedgerState>>;
 
     /// `acknowledgeTEESigner(provider, signer)` (inference) or
-    /// `acknowledgeProviderSigner(provider, signer)` (fine-tuning) by `user`.
-    fn acknowledge_signer(
-        &mut self,
-        user: Address,
-        provider: Address,
-        kind: Kind,
-        signer: Address,
-    ) -> Outcome<()>;
+    /// `acknowledgeProviderSigner(provider, signer)` (fine-tuning) by the
+    /// user of `account`.
+    fn acknowledge_signer(&mut self, account: SubAccount, signer: Address) -> Outcome<()>;
     /// `getAccount(user, provider)`; `None` when there is no account.
-    fn account(
-        &mut self,
-        user: Address,
-        provider: Address,
-        kind: Kind,
-    ) -> Outcome<Option<AccountState>>;
+    fn account(&mut self, account: SubAccount) -> Outcome<Option<AccountState>>;
     /// `InferenceServing.getBatchAccountsByUsers(users)` by `provider`: a
     /// zeroed state for a user without an account.
     fn inference_accounts(
@@ -224,21 +231,12 @@ pub trait Backend {
     fn settle(&mut self, provider: Address, records: Vec<TEESettlementData>)
         -> Outcome<Settlement>;
 
-    /// `FineTuningServing.addDeliverable(user, id, root)` by `provider`.
-    fn add_deliverable(
-        &mut self,
-        provider: Address,
-        user: Address,
-        id: String,
-        root: Vec<u8>,
-    ) -> Outcome<()>;
-    /// `FineTuningServing.acknowledgeDeliverable(provider, id)` by `user`.
-    fn acknowledge_deliverable(
-        &mut self,
-        user: Address,
-        provider: Address,
-        id: String,
-    ) -> Outcome<()>;
+    /// `FineTuningServing.addDeliverable(user, id, root)` by the provider
+    /// of the fine-tuning sub-account `to`.
+    fn add_deliverable(&mut self, to: SubAccount, id: String, root: Vec<u8>) -> Outcome<()>;
+    /// `FineTuningServing.acknowledgeDeliverable(provider, id)` by the user
+    /// of the fine-tuning sub-account `of`.
+    fn acknowledge_deliverable(&mut self, of: SubAccount, id: String) -> Outcome<()>;
     /// `FineTuningServing.settleFees(input)` by `provider`: the gas on a
     /// real chain.
     fn settle_fine_tuning(

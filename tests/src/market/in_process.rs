@@ -21,7 +21,7 @@ use serving_contracts::{
 
 use super::backend::{
     describe_revert, AccountState, Backend, Failure, FineTuningService, Gas, Kind, LedgerState,
-    Outcome, Settlement,
+    Outcome, Settlement, SubAccount,
 };
 
 /// The three contracts deployed and initialized in this thread's motsu VM.
@@ -233,13 +233,12 @@ impl Backend for InProcess {
             .map_err(reverted)
     }
 
-    fn transfer_fund(
-        &mut self,
-        user: Address,
-        provider: Address,
-        kind: Kind,
-        amount: U256,
-    ) -> Outcome<()> {
+    fn transfer_fund(&mut self, to: SubAccount, amount: U256) -> Outcome<()> {
+        let SubAccount {
+            user,
+            provider,
+            kind,
+        } = to;
         self.contracts
             .ledger
             .sender(user)
@@ -272,14 +271,9 @@ impl Backend for InProcess {
             }))
     }
 
-    fn acknowledge_signer(
-        &mut self,
-        user: Address,
-        provider: Address,
-        kind: Kind,
-        signer: Address,
-    ) -> Outcome<()> {
-        match kind {
+    fn acknowledge_signer(&mut self, account: SubAccount, signer: Address) -> Outcome<()> {
+        let (user, provider) = (account.user, account.provider);
+        match account.kind {
             Kind::Inference => self
                 .contracts
                 .inference
@@ -296,12 +290,12 @@ impl Backend for InProcess {
         .map_err(reverted)
     }
 
-    fn account(
-        &mut self,
-        user: Address,
-        provider: Address,
-        kind: Kind,
-    ) -> Outcome<Option<AccountState>> {
+    fn account(&mut self, account: SubAccount) -> Outcome<Option<AccountState>> {
+        let SubAccount {
+            user,
+            provider,
+            kind,
+        } = account;
         let read = |accounts: &Accounts| {
             accounts
                 .exists(user, provider)
@@ -360,31 +354,20 @@ impl Backend for InProcess {
         Ok(Settlement { failed, gas: None })
     }
 
-    fn add_deliverable(
-        &mut self,
-        provider: Address,
-        user: Address,
-        id: String,
-        root: Vec<u8>,
-    ) -> Outcome<()> {
+    fn add_deliverable(&mut self, to: SubAccount, id: String, root: Vec<u8>) -> Outcome<()> {
         self.contracts
             .fine_tuning
-            .sender(provider)
-            .add_deliverable(user, id, root.into())
+            .sender(to.provider)
+            .add_deliverable(to.user, id, root.into())
             .motsu_res()
             .map_err(reverted)
     }
 
-    fn acknowledge_deliverable(
-        &mut self,
-        user: Address,
-        provider: Address,
-        id: String,
-    ) -> Outcome<()> {
+    fn acknowledge_deliverable(&mut self, of: SubAccount, id: String) -> Outcome<()> {
         self.contracts
             .fine_tuning
-            .sender(user)
-            .acknowledge_deliverable(provider, id)
+            .sender(of.user)
+            .acknowledge_deliverable(of.provider, id)
             .motsu_res()
             .map_err(reverted)
     }

@@ -34,7 +34,7 @@ pub mod user;
 use std::fmt;
 
 use alloy_primitives::U256;
-pub use backend::{Backend, Failure, Kind};
+pub use backend::{Backend, Failure, Kind, SubAccount};
 pub use in_process::InProcess;
 pub use report::Report;
 #[cfg(feature = "chain")]

@@ -33,7 +33,7 @@ use alloy_primitives::{keccak256, Address, B256, U256};
 use serving_contracts::abi::{ServiceParams, TEESettlementData};
 
 use super::{
-    backend::{AccountState, Backend, FineTuningService, Kind, Outcome, Settlement},
+    backend::{AccountState, Backend, FineTuningService, Kind, Outcome, Settlement, SubAccount},
     tee::{AttestationReport, AttestationRoot, TeeSigner},
 };
 
@@ -268,7 +268,7 @@ impl Provider {
         }
         if !covers(customer, fee) {
             customer.known = backend
-                .account(request.user, self.address, Kind::Inference)?
+                .account(SubAccount::new(request.user, self.address, Kind::Inference))?
                 .unwrap_or_default();
             if !covers(customer, fee) {
                 return Ok(Err(Refusal::NotCovered));
@@ -474,10 +474,16 @@ mod tests {
         let user = backend.new_account(U256::from(100)).unwrap();
         backend.add_ledger(user, U256::from(100)).unwrap();
         backend
-            .transfer_fund(user, address, Kind::Inference, U256::from(100))
+            .transfer_fund(
+                SubAccount::new(user, address, Kind::Inference),
+                U256::from(100),
+            )
             .unwrap();
         backend
-            .acknowledge_signer(user, address, Kind::Inference, provider.tee_address())
+            .acknowledge_signer(
+                SubAccount::new(user, address, Kind::Inference),
+                provider.tee_address(),
+            )
             .unwrap();
 
         assert!(provider

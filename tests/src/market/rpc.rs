@@ -75,7 +75,7 @@ use tokio::runtime::Runtime;
 use super::{
     backend::{
         describe_revert, AccountState, Backend, Failure, FineTuningService, Gas, Kind, LedgerState,
-        Outcome, Settlement,
+        Outcome, Settlement, SubAccount,
     },
     provider::MAX_BATCH,
     Config,

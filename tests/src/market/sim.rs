@@ -12,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use serving_verifier::settlement_digest;
 
 use super::{
-    backend::{Backend, Failure, Kind, Outcome, Settlement},
+    backend::{Backend, Failure, Kind, Outcome, Settlement, SubAccount},
     provider::{Batch, Provider, Refusal},
     report::{
         ConfigReport, FaultsReport, FineTuningReport, GasReport, InvariantsReport, ProviderReport,
@@ -311,9 +311,10 @@ impl<'a> Market<'a> {
         if amount.is_zero() {
             return Ok(false);
         }
-        let outcome =
-            self.backend
-                .transfer_fund(user, self.providers[p].address, Kind::Inference, amount);
+        let outcome = self.backend.transfer_fund(
+            SubAccount::new(user, self.providers[p].address, Kind::Inference),
+            amount,
+        );
         let done = self.expect("transferFund (top-up)", outcome)?;
         self.check(&[user])?;
         self.requests.top_ups += u64::from(done);
@@ -534,16 +535,15 @@ impl<'a> Market<'a> {
         }
         let id = format!("task-{}", self.fine_tuning.tasks);
         let root = keccak256([id.as_bytes(), user.as_slice()].concat()).to_vec();
+        let account = SubAccount::new(user, provider, Kind::FineTuning);
         let outcome = self
             .backend
-            .add_deliverable(provider, user, id.clone(), root.clone());
+            .add_deliverable(account, id.clone(), root.clone());
         if !self.expect("addDeliverable", outcome)? {
             return Ok(());
         }
         if acknowledge {
-            let outcome = self
-                .backend
-                .acknowledge_deliverable(user, provider, id.clone());
+            let outcome = self.backend.acknowledge_deliverable(account, id.clone());
             self.expect("acknowledgeDeliverable", outcome)?;
         }
         let secret = if acknowledge {
@@ -554,7 +554,7 @@ impl<'a> Market<'a> {
         let input = self.providers[p].verifier_input(user, &id, &root, &secret, fee);
         let before = self
             .backend
-            .account(user, provider, Kind::FineTuning)?
+            .account(SubAccount::new(user, provider, Kind::FineTuning))?
             .unwrap_or_default()
             .balance;
         let paid_before = self.backend.balance(provider)?;
@@ -568,7 +568,7 @@ impl<'a> Market<'a> {
         };
         let after = self
             .backend
-            .account(user, provider, Kind::FineTuning)?
+            .account(SubAccount::new(user, provider, Kind::FineTuning))?
             .unwrap_or_default()
             .balance;
         let paid =

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use alloy_primitives::{Address, U256};
 
 use super::{
-    backend::{Backend, Kind, Outcome},
+    backend::{Backend, Kind, Outcome, SubAccount},
     provider::{Provider, Request, Response},
 };
 
@@ -75,8 +75,9 @@ impl User {
         if !report.verify(self.trusted_root) {
             return Ok(false);
         }
-        backend.transfer_fund(self.address, provider.address, kind, amount)?;
-        backend.acknowledge_signer(self.address, provider.address, kind, report.signing_address)?;
+        let account = SubAccount::new(self.address, provider.address, kind);
+        backend.transfer_fund(account, amount)?;
+        backend.acknowledge_signer(account, report.signing_address)?;
         if kind == Kind::Inference {
             self.links.insert(
                 index,

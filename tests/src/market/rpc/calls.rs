@@ -161,19 +161,13 @@ impl Backend for Rpc {
         .map(drop)
     }
 
-    fn transfer_fund(
-        &mut self,
-        user: Address,
-        provider: Address,
-        kind: Kind,
-        amount: U256,
-    ) -> Outcome<()> {
+    fn transfer_fund(&mut self, to: SubAccount, amount: U256) -> Outcome<()> {
         let call = LM::transferFundCall {
-            provider,
-            serviceType: kind.service_type().into(),
+            provider: to.provider,
+            serviceType: to.kind.service_type().into(),
             amount,
         };
-        self.call(user, self.contracts.ledger, U256::ZERO, call)
+        self.call(to.user, self.contracts.ledger, U256::ZERO, call)
             .map(drop)
     }
 
@@ -198,15 +192,9 @@ impl Backend for Rpc {
             }))
     }
 
-    fn acknowledge_signer(
-        &mut self,
-        user: Address,
-        provider: Address,
-        kind: Kind,
-        signer: Address,
-    ) -> Outcome<()> {
-        let c = self.contracts;
-        match kind {
+    fn acknowledge_signer(&mut self, account: SubAccount, signer: Address) -> Outcome<()> {
+        let (c, user, provider) = (self.contracts, account.user, account.provider);
+        match account.kind {
             Kind::Inference => self.call(
                 user,
                 c.inference,
@@ -226,14 +214,9 @@ impl Backend for Rpc {
         .map(drop)
     }
 
-    fn account(
-        &mut self,
-        user: Address,
-        provider: Address,
-        kind: Kind,
-    ) -> Outcome<Option<AccountState>> {
-        let c = self.contracts;
-        Ok(match kind {
+    fn account(&mut self, account: SubAccount) -> Outcome<Option<AccountState>> {
+        let (c, user, provider) = (self.contracts, account.user, account.provider);
+        Ok(match account.kind {
             Kind::Inference => self
                 .view(user, c.inference, IS::getAccountCall { user, provider })?
                 .ok()
@@ -294,30 +277,22 @@ impl Backend for Rpc {
         })
     }
 
-    fn add_deliverable(
-        &mut self,
-        provider: Address,
-        user: Address,
-        id: String,
-        root: Vec<u8>,
-    ) -> Outcome<()> {
+    fn add_deliverable(&mut self, to: SubAccount, id: String, root: Vec<u8>) -> Outcome<()> {
         let call = FT::addDeliverableCall {
-            user,
+            user: to.user,
             id,
             modelRootHash: Bytes::from(root),
         };
-        self.call(provider, self.contracts.fine_tuning, U256::ZERO, call)
+        self.call(to.provider, self.contracts.fine_tuning, U256::ZERO, call)
             .map(drop)
     }
 
-    fn acknowledge_deliverable(
-        &mut self,
-        user: Address,
-        provider: Address,
-        id: String,
-    ) -> Outcome<()> {
-        let call = FT::acknowledgeDeliverable_0Call { provider, id };
-        self.call(user, self.contracts.fine_tuning, U256::ZERO, call)
+    fn acknowledge_deliverable(&mut self, of: SubAccount, id: String) -> Outcome<()> {
+        let call = FT::acknowledgeDeliverable_0Call {
+            provider: of.provider,
+            id,
+        };
+        self.call(of.user, self.contracts.fine_tuning, U256::ZERO, call)
             .map(drop)
     }
 

@@ -157,7 +157,7 @@ impl Checker {
         for (kind, providers) in Kind::ALL.into_iter().zip(&ledger.providers) {
             for &provider in providers {
                 let at = format!("{} account of {user} with {provider}", kind.service_type());
-                let Some(account) = backend.account(user, provider, kind)? else {
+                let Some(account) = backend.account(SubAccount::new(user, provider, kind))? else {
                     self.violation(format!("{at}: listed by the ledger, missing"));
                     continue;
                 };
