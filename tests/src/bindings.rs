@@ -53,6 +53,21 @@ pub mod fine_tuning {
     };
 }
 
+/// The same ABI value as another `sol!` type (the contracts' and the
+/// client bindings' structs are distinct Rust types of one ABI).
+///
+/// # Panics
+///
+/// If the two types' ABIs differ.
+pub fn convert<A, B>(value: &A) -> B
+where
+    A: alloy::sol_types::SolValue,
+    B: alloy::sol_types::SolValue
+        + From<<<B as alloy::sol_types::SolValue>::SolType as alloy::sol_types::SolType>::RustType>,
+{
+    B::abi_decode(&value.abi_encode(), true).expect("both types have the same ABI")
+}
+
 #[cfg(test)]
 mod tests {
     use alloy::{

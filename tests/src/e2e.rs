@@ -34,7 +34,6 @@ use alloy::{
         Transport,
     },
 };
-use k256::ecdsa::SigningKey;
 
 mod serving;
 
@@ -42,6 +41,7 @@ pub use serving::{check_account, check_fine_tuning_account, summary, Serving};
 
 use crate::{
     bindings::{
+        convert,
         fine_tuning::{
             self as ft,
             FineTuningServing::{self, FineTuningServingInstance},
@@ -52,6 +52,7 @@ use crate::{
     },
     chain::{ChainError, HttpTransport, Node, ReadProvider, WalletProvider},
     deploy::{self, ServingConfig, ServingDeployment},
+    market::tee,
     upgrade::{self, ProxiedDeployment},
 };
 
@@ -137,23 +138,28 @@ impl Actor {
     }
 }
 
-/// A key inside a provider's TEE: signs settlement records.
-pub struct TeeKey(pub SigningKey);
+/// A key inside a provider's TEE: signs settlement records and
+/// fine-tuning verifier inputs (a [`tee::TeeSigner`], with the end-to-end
+/// tests' argument order and client types).
+pub struct TeeKey(tee::TeeSigner);
 
 impl TeeKey {
     /// A fresh random key.
     pub fn random() -> Self {
-        let key = PrivateKeySigner::random().to_bytes();
-        Self(SigningKey::from_slice(key.as_slice()).expect("a valid secp256k1 key"))
+        let root = tee::AttestationRoot::from_seed(b"end-to-end tests");
+        Self(tee::TeeSigner::boot(
+            &root,
+            PrivateKeySigner::random().to_bytes().as_slice(),
+        ))
     }
 
     /// Its Ethereum address (what users acknowledge).
     pub fn address(&self) -> Address {
-        serving_verifier::native::address(self.0.verifying_key())
+        self.0.address()
     }
 
     /// A settlement record of `fee` for `user` at `nonce`, signed by this
-    /// key as the contract checks it (EIP-191 over the packed fields).
+    /// key as the contract checks it (see [`tee::TeeSigner::sign_record`]).
     pub fn record(
         &self,
         user: Address,
@@ -163,25 +169,18 @@ impl TeeKey {
         requests_hash: B256,
     ) -> TEESettlementData {
         let nonce = U256::from(nonce);
-        let digest = serving_verifier::settlement_digest(requests_hash, nonce, provider, user, fee);
-        let signature = serving_verifier::native::sign(&self.0, digest);
-        TEESettlementData {
-            user,
-            provider,
-            totalFee: fee,
-            requestsHash: requests_hash,
-            nonce,
-            signature: Bytes::copy_from_slice(&signature),
-        }
+        convert(
+            &self
+                .0
+                .sign_record(provider, user, requests_hash, nonce, fee),
+        )
     }
-}
 
-impl TeeKey {
     /// A fine-tuning verifier input settling the deliverable `id` (model
     /// root hash `root`) of `user` at `nonce` for `fee`, carrying `secret`
     /// (empty for a deliverable the user did not acknowledge), signed by
-    /// this key as the provider signer (EIP-191 over the packed fields,
-    /// `serving_verifier::verifier_input_digest`).
+    /// this key as the provider signer (see
+    /// [`tee::TeeSigner::sign_verifier_input`]).
     pub fn verifier_input(
         &self,
         user: Address,
@@ -192,20 +191,11 @@ impl TeeKey {
         fee: U256,
     ) -> ft::VerifierInput {
         let nonce = U256::from(nonce);
-        let signer = self.address();
-        let digest =
-            serving_verifier::verifier_input_digest(secret, root, nonce, signer, fee, user);
-        let signature = serving_verifier::native::sign(&self.0, digest);
-        ft::VerifierInput {
-            id: id.into(),
-            encryptedSecret: Bytes::copy_from_slice(secret),
-            modelRootHash: Bytes::copy_from_slice(root),
-            nonce,
-            providerSigner: signer,
-            signature: Bytes::copy_from_slice(&signature),
-            taskFee: fee,
-            user,
-        }
+        convert(
+            &self
+                .0
+                .sign_verifier_input(user, id, root, secret, nonce, fee),
+        )
     }
 }
 

@@ -66,7 +66,7 @@ use alloy::{
         types::{BlockNumberOrTag, TransactionReceipt, TransactionRequest},
     },
     signers::local::PrivateKeySigner,
-    sol_types::{SolCall, SolEvent, SolValue},
+    sol_types::{SolCall, SolEvent},
     transports::http::{reqwest::Url, Client, Http},
 };
 use serving_contracts::abi::{fine_tuning::VerifierInput, ServiceParams, TEESettlementData};
@@ -82,7 +82,7 @@ use super::{
 };
 use crate::{
     bindings::{
-        self,
+        self, convert,
         fine_tuning::{self as ft, FineTuningServing as FT},
         InferenceServing as IS, LedgerManager as LM,
     },
@@ -250,16 +250,6 @@ fn derive_key(seed: u64, salt: B256, index: u64) -> PrivateKeySigner {
             PrivateKeySigner::from_bytes(&word).ok()
         })
         .expect("a valid key within a few tries")
-}
-
-/// The same ABI value as another `sol!` type (the contracts' and the
-/// client bindings' structs are distinct Rust types of one ABI).
-fn convert<A, B>(value: &A) -> B
-where
-    A: SolValue,
-    B: SolValue + From<<<B as SolValue>::SolType as alloy::sol_types::SolType>::RustType>,
-{
-    B::abi_decode(&value.abi_encode(), true).expect("both types have the same ABI")
 }
 
 /// The [`AccountState`] of an account view, whose signer is the field

@@ -158,8 +158,9 @@ impl TeeSigner {
         self.signatures.get(response_id)
     }
 
-    /// A settlement record for `user`'s requests with `provider`, signed
-    /// with the digest the contract checks.
+    /// A settlement record of `total_fee` for `user`'s requests with
+    /// `provider`, signed with the digest the contract checks (EIP-191 over
+    /// the packed fields, `serving_verifier::settlement_digest`).
     pub fn sign_record(
         &self,
         provider: Address,
@@ -179,8 +180,11 @@ impl TeeSigner {
         }
     }
 
-    /// A fine-tuning verifier input for deliverable `id`, signed with the
-    /// digest the contract checks.
+    /// A fine-tuning verifier input settling deliverable `id` (model root
+    /// hash `model_root_hash`) of `user` at `nonce` for `task_fee`,
+    /// carrying `encrypted_secret` (empty for a deliverable the user did not
+    /// acknowledge), signed as the provider signer (EIP-191 over the packed
+    /// fields, `serving_verifier::verifier_input_digest`).
     pub fn sign_verifier_input(
         &self,
         user: Address,
@@ -190,20 +194,14 @@ impl TeeSigner {
         nonce: U256,
         task_fee: U256,
     ) -> VerifierInput {
-        let digest = verifier_input_digest(
-            encrypted_secret,
-            model_root_hash,
-            nonce,
-            self.address,
-            task_fee,
-            user,
-        );
+        let (root, secret, signer) = (model_root_hash, encrypted_secret, self.address);
+        let digest = verifier_input_digest(secret, root, nonce, signer, task_fee, user);
         VerifierInput {
             id: id.into(),
-            encryptedSecret: encrypted_secret.to_vec().into(),
-            modelRootHash: model_root_hash.to_vec().into(),
+            encryptedSecret: secret.to_vec().into(),
+            modelRootHash: root.to_vec().into(),
             nonce,
-            providerSigner: self.address,
+            providerSigner: signer,
             signature: native::sign(&self.key, digest).to_vec().into(),
             taskFee: task_fee,
             user,
