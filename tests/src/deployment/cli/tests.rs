@@ -372,6 +372,18 @@ pub(crate) fn check_printed_plan(text: &str, owner: Address) -> Vec<(String, Add
     addresses
 }
 
+/// The address a printed plan lists for `name`.
+fn address_of(addresses: &[(String, Address)], name: &str) -> Address {
+    addresses.iter().find(|(n, _)| n == name).unwrap().1
+}
+
+/// What `run` prints for `options`.
+async fn dry_run(options: &Options) -> String {
+    let mut out = Vec::new();
+    run(options, &mut out).await.unwrap();
+    String::from_utf8(out).unwrap()
+}
+
 fn write_artifacts(dir: &Path) {
     for program in fake_proxied_artifacts().programs() {
         std::fs::write(
@@ -388,33 +400,17 @@ async fn a_dry_run_prints_every_transaction_without_a_network() {
     write_artifacts(&dir);
     let dir_arg = dir.to_str().unwrap();
     let owner = "0x000000000000000000000000000000000000dEaD";
-    let o = options(&[
-        "--dry-run",
-        "--from",
-        FROM,
-        "--nonce",
-        "3",
-        "--owner",
-        owner,
-        "--lock-time",
-        "120",
-        "--penalty",
-        "40",
-        "--artifacts",
-        dir_arg,
-    ]);
-    let mut out = Vec::new();
-    run(&o, &mut out).await.unwrap();
-    let text = String::from_utf8(out).unwrap();
+    let line = format!(
+        "--dry-run --from {FROM} --nonce 3 --owner {owner} --lock-time 120 --penalty 40 \
+         --artifacts {dir_arg}"
+    );
+    let o = options(&line.split_whitespace().collect::<Vec<_>>());
+    let text = dry_run(&o).await;
     assert!(text.starts_with("Dry run without a network: nothing is sent."));
     assert!(text.contains("The first nonce is 3 (given by --nonce)"));
     let addresses = check_printed_plan(&text, owner.parse().unwrap());
     let from: Address = FROM.parse().unwrap();
-    let ledger = addresses
-        .iter()
-        .find(|(n, _)| n == "LedgerManager")
-        .unwrap()
-        .1;
+    let ledger = address_of(&addresses, "LedgerManager");
     assert_eq!(ledger, stylus_deployer::STYLUS_DEPLOYER.create(4));
     // The printed plan is the library's plan.
     let settings = Settings {
@@ -439,18 +435,12 @@ async fn a_dry_run_prints_every_transaction_without_a_network() {
         "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
     )
     .unwrap();
-    let o = options(&[
-        "--dry-run",
-        "--key-file",
-        key.to_str().unwrap(),
-        "--deployer-nonce",
-        "7",
-        "--artifacts",
-        dir_arg,
-    ]);
-    let mut out = Vec::new();
-    run(&o, &mut out).await.unwrap();
-    let text = String::from_utf8(out).unwrap();
+    let line = format!(
+        "--dry-run --key-file {} --deployer-nonce 7 --artifacts {dir_arg}",
+        key.display()
+    );
+    let o = options(&line.split_whitespace().collect::<Vec<_>>());
+    let text = dry_run(&o).await;
     assert!(text.contains("The first nonce is 0 (the default"));
     assert!(text.contains("the StylusDeployer's 7"));
     let dev0: Address = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
@@ -473,9 +463,7 @@ async fn a_dry_run_prints_every_transaction_without_a_network() {
         "--artifacts",
         dir_arg,
     ]);
-    let mut out = Vec::new();
-    run(&o, &mut out).await.unwrap();
-    let text = String::from_utf8(out).unwrap();
+    let text = dry_run(&o).await;
     let (steps, addresses) = read_printed(&text);
     assert_eq!(steps.len(), 11);
     assert!(steps[10]
@@ -483,11 +471,7 @@ async fn a_dry_run_prints_every_transaction_without_a_network() {
         .starts_with("11/11 LedgerManager (beacon proxy) (evm-beacon-proxy)"));
     assert_eq!(addresses.len(), 12);
     let from: Address = FROM.parse().unwrap();
-    let ledger = addresses
-        .iter()
-        .find(|(n, _)| n == "LedgerManager")
-        .unwrap()
-        .1;
+    let ledger = address_of(&addresses, "LedgerManager");
     assert_eq!(ledger, deploy::created_address(from, 10));
 
     // A missing artifact is one clear error.
