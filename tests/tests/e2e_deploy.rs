@@ -54,11 +54,28 @@ fn settings(owner: Address) -> Settings {
 }
 
 /// Runs the built `deploy` binary.
-fn deploy_binary(args: &[&str]) -> Output {
+fn deploy_binary(command_line: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_deploy"))
-        .args(args)
+        .args(command_line.split_whitespace())
         .output()
         .expect("the deploy binary runs")
+}
+
+/// What the deploy binary prints to stdout for `command_line`.
+///
+/// # Panics
+///
+/// If it fails or prints anything to stderr.
+fn deployed(command_line: &str) -> String {
+    let output = deploy_binary(command_line);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "deploy {command_line} failed: {stderr}\n{stdout}"
+    );
+    assert!(stderr.is_empty(), "{stderr}");
+    stdout
 }
 
 /// The addresses a run printed (`name address` lines).
@@ -132,78 +149,57 @@ async fn call_every_contract(node: &Node, contracts: &Contracts, settings: &Sett
     let inference = InferenceServing::new(contracts.inference, &reader);
     let fine_tuning = FineTuningServing::new(contracts.fine_tuning, &reader);
 
-    assert!(ledger.initialized().call().await.unwrap()._0);
-    assert_eq!(ledger.owner().call().await.unwrap()._0, settings.owner);
-    assert_eq!(
-        ledger.inferenceAddress().call().await.unwrap()._0,
-        contracts.inference
+    macro_rules! view {
+        ($call:expr) => {
+            $call.call().await.unwrap()._0
+        };
+    }
+    let (owner, lock_time) = (settings.owner, settings.lock_time);
+    let wiring = (
+        view!(ledger.inferenceAddress()),
+        view!(ledger.fineTuningAddress()),
     );
+    assert_eq!(wiring, (contracts.inference, contracts.fine_tuning));
     assert_eq!(
-        ledger.fineTuningAddress().call().await.unwrap()._0,
-        contracts.fine_tuning
+        (view!(ledger.initialized()), view!(ledger.owner())),
+        (true, owner)
     );
-
-    assert!(inference.initialized().call().await.unwrap()._0);
-    assert_eq!(inference.owner().call().await.unwrap()._0, settings.owner);
-    assert_eq!(
-        inference.ledgerAddress().call().await.unwrap()._0,
-        contracts.ledger
-    );
-    assert_eq!(
-        inference.lockTime().call().await.unwrap()._0,
-        settings.lock_time
-    );
-
-    assert!(fine_tuning.initialized().call().await.unwrap()._0);
-    assert_eq!(fine_tuning.owner().call().await.unwrap()._0, settings.owner);
-    assert_eq!(
-        fine_tuning.ledgerAddress().call().await.unwrap()._0,
-        contracts.ledger
-    );
-    assert_eq!(
-        fine_tuning.lockTime().call().await.unwrap()._0,
-        settings.lock_time
-    );
-    assert_eq!(
-        fine_tuning.penaltyPercentage().call().await.unwrap()._0,
-        settings.penalty_percentage
-    );
+    for (initialized, owner_of, ledger_of, lock_time_of) in [
+        (
+            view!(inference.initialized()),
+            view!(inference.owner()),
+            view!(inference.ledgerAddress()),
+            view!(inference.lockTime()),
+        ),
+        (
+            view!(fine_tuning.initialized()),
+            view!(fine_tuning.owner()),
+            view!(fine_tuning.ledgerAddress()),
+            view!(fine_tuning.lockTime()),
+        ),
+    ] {
+        assert!(initialized);
+        assert_eq!(
+            (owner_of, ledger_of, lock_time_of),
+            (owner, contracts.ledger, lock_time)
+        );
+    }
+    let penalty = view!(fine_tuning.penaltyPercentage());
+    assert_eq!(penalty, settings.penalty_percentage);
 
     // Configured at creation: initialize is refused, from anyone.
     let stranger = node.funded_account(eth(1)).await.unwrap().1;
     let anyone = stranger.default_signer_address();
-    for wallet in [&stranger] {
-        e2e::expect_revert::<LedgerManager::InvalidInitialization, _>(
-            send(
-                wallet,
-                LedgerManager::new(contracts.ledger, wallet).initialize(anyone, anyone, anyone),
-            )
-            .await,
-        );
-        e2e::expect_revert::<InferenceServing::InvalidInitialization, _>(
-            send(
-                wallet,
-                InferenceServing::new(contracts.inference, wallet).initialize(
-                    U256::ZERO,
-                    anyone,
-                    anyone,
-                ),
-            )
-            .await,
-        );
-        e2e::expect_revert::<FineTuningServing::InvalidInitialization, _>(
-            send(
-                wallet,
-                FineTuningServing::new(contracts.fine_tuning, wallet).initialize(
-                    U256::ZERO,
-                    anyone,
-                    anyone,
-                    U256::ZERO,
-                ),
-            )
-            .await,
-        );
-    }
+    let (zero, w) = (U256::ZERO, &stranger);
+    let at = LedgerManager::new(contracts.ledger, w);
+    let init = at.initialize(anyone, anyone, anyone);
+    e2e::expect_revert::<LedgerManager::InvalidInitialization, _>(send(w, init).await);
+    let at = InferenceServing::new(contracts.inference, w);
+    let init = at.initialize(zero, anyone, anyone);
+    e2e::expect_revert::<InferenceServing::InvalidInitialization, _>(send(w, init).await);
+    let at = FineTuningServing::new(contracts.fine_tuning, w);
+    let init = at.initialize(zero, anyone, anyone, zero);
+    e2e::expect_revert::<FineTuningServing::InvalidInitialization, _>(send(w, init).await);
 
     // A provider with both services (the fine-tuning registry is in the
     // views program, reached through the main program's fallback).
@@ -224,11 +220,10 @@ async fn call_every_contract(node: &Node, contracts: &Contracts, settings: &Sett
     )
     .await
     .expect("addOrUpdateService (fine-tuning)");
-    let services = inference.getAllServices().call().await.unwrap()._0;
+    let services = view!(inference.getAllServices());
     assert_eq!(services.len(), 1);
     assert_eq!(services[0].provider, provider_address);
-    let services = fine_tuning.getAllServices().call().await.unwrap()._0;
-    assert_eq!(services.len(), 1);
+    assert_eq!(view!(fine_tuning.getAllServices()).len(), 1);
 
     // A user: a ledger, then a sub-account with each service.
     let user = node.funded_account(eth(10)).await.unwrap().1;
@@ -254,19 +249,9 @@ async fn call_every_contract(node: &Node, contracts: &Contracts, settings: &Sett
     )
     .await
     .expect("transferFund (fine-tuning)");
-    let account = inference
-        .getAccount(user_address, provider_address)
-        .call()
-        .await
-        .unwrap()
-        ._0;
+    let account = view!(inference.getAccount(user_address, provider_address));
     assert_eq!(account.balance, milli_eth(100));
-    let account = fine_tuning
-        .getAccount(user_address, provider_address)
-        .call()
-        .await
-        .unwrap()
-        ._0;
+    let account = view!(fine_tuning.getAccount(user_address, provider_address));
     assert_eq!(account.balance, milli_eth(200));
     let held = reader.get_balance(contracts.ledger).await.unwrap();
     assert!(held >= eth(1), "the ledger holds the deposit");
@@ -326,27 +311,12 @@ async fn the_library_and_the_binary_deploy_working_contracts() {
     // ...while the built binary, surveying the chain, deploys a second set
     // without activating anything.
     let key = key_file(&dir, "dev2", &node.dev_keys()[2]);
-    let output = deploy_binary(&[
-        "--rpc",
-        node.url().as_str(),
-        "--key-file",
-        key.to_str().unwrap(),
-        "--artifacts",
-        artifacts_dir().to_str().unwrap(),
-        "--lock-time",
-        "3600",
-        "--penalty",
-        "25",
-        "--owner",
-        &owner.to_string(),
-    ]);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "deploy failed: {}\n{stdout}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.stderr.is_empty());
+    let (url, artifacts) = (node.url(), artifacts_dir());
+    let stdout = deployed(&format!(
+        "--rpc {url} --key-file {} --artifacts {} --lock-time 3600 --penalty 25 --owner {owner}",
+        key.display(),
+        artifacts.display(),
+    ));
     assert_eq!(
         stdout
             .matches("no activation: the code hash is activated already")
@@ -403,28 +373,13 @@ async fn the_binary_deploys_behind_beacon_proxies() {
     let dir = scratch_dir("e2e-deploy", "proxies");
     let key = key_file(&dir, "dev7", &node.dev_keys()[7]);
     let owner = node.dev_address(8);
-    let output = deploy_binary(&[
-        "--proxies",
-        "--local",
-        "--rpc",
-        node.url().as_str(),
-        "--key-file",
-        key.to_str().unwrap(),
-        "--artifacts",
-        artifacts_dir().to_str().unwrap(),
-        "--owner",
-        &owner.to_string(),
-        "--lock-time",
-        "3600",
-        "--penalty",
-        "25",
-    ]);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "deploy --proxies failed: {}\n{stdout}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let (url, artifacts) = (node.url(), artifacts_dir());
+    let stdout = deployed(&format!(
+        "--proxies --local --rpc {url} --key-file {} --artifacts {} --owner {owner} --lock-time \
+         3600 --penalty 25",
+        key.display(),
+        artifacts.display(),
+    ));
     assert!(stdout.contains("11/11 sent 0x"), "{stdout}");
     let contracts = printed_contracts(&stdout);
     let proxies = contracts
@@ -524,100 +479,56 @@ async fn bad_input_is_refused_with_one_line_and_no_transaction() {
     };
 
     let missing = dir.join("missing");
-    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
+    let (missing, malformed) = (missing.display(), malformed.display());
+    let cases = [
         (
-            vec![
-                "--rpc",
-                &url,
-                "--key-file",
-                missing.to_str().unwrap(),
-                "--artifacts",
-                artifacts,
-            ],
+            format!("--rpc {url} --key-file {missing} --artifacts {artifacts}"),
             1,
             "missing: not found",
         ),
         (
-            vec![
-                "--rpc",
-                &url,
-                "--key-file",
-                malformed.to_str().unwrap(),
-                "--artifacts",
-                artifacts,
-            ],
+            format!("--rpc {url} --key-file {malformed} --artifacts {artifacts}"),
             1,
             "not a private key",
         ),
         (
-            vec![
-                "--rpc",
-                &closed,
-                "--key-file",
-                key,
-                "--artifacts",
-                artifacts,
-            ],
+            format!("--rpc {closed} --key-file {key} --artifacts {artifacts}"),
             1,
             "the endpoint does not answer",
         ),
         (
-            vec![
-                "--dry-run",
-                "--rpc",
-                &closed,
-                "--key-file",
-                key,
-                "--artifacts",
-                artifacts,
-            ],
+            format!("--dry-run --rpc {closed} --key-file {key} --artifacts {artifacts}"),
             1,
             "the endpoint does not answer",
         ),
         (
-            vec![
-                "--rpc",
-                &url,
-                "--key-file",
-                key,
-                "--nonce",
-                "3",
-                "--artifacts",
-                artifacts,
-            ],
+            format!("--rpc {url} --key-file {key} --nonce 3 --artifacts {artifacts}"),
             2,
             "--nonce and --deployer-nonce are only for --dry-run",
         ),
         (
-            vec!["--rpc", &url, "--key-file", key, "--from", &from],
+            format!("--rpc {url} --key-file {key} --from {from}"),
             2,
             "--from is only for --dry-run",
         ),
         (
-            vec!["--dry-run", "--key-file", key, "--from", &from],
+            format!("--dry-run --key-file {key} --from {from}"),
             2,
             "both name the sender",
         ),
         (
-            vec!["--rpc", &url, "--key-file", key, "--penalty", "150"],
+            format!("--rpc {url} --key-file {key} --penalty 150"),
             2,
             "--penalty: 150 is above 100",
         ),
         (
-            vec![
-                "--rpc",
-                &url,
-                "--key-file",
-                key,
-                "--artifacts",
-                missing.to_str().unwrap(),
-            ],
+            format!("--rpc {url} --key-file {key} --artifacts {missing}"),
             1,
             "run `cargo xtask build` first",
         ),
     ];
-    for (args, status, expected) in &cases {
-        let output = deploy_binary(args);
+    for (line, status, expected) in &cases {
+        let output = deploy_binary(line);
         assert_refused(&output, *status, expected);
     }
     // Nothing was sent, nothing deployed.
@@ -634,15 +545,9 @@ async fn bad_input_is_refused_with_one_line_and_no_transaction() {
 
     // A dry run against the node prints the plan of the library (nonce and
     // activation from the chain) and sends nothing either.
-    let output = deploy_binary(&[
-        "--dry-run",
-        "--rpc",
-        &url,
-        "--key-file",
-        key,
-        "--artifacts",
-        artifacts,
-    ]);
+    let output = deploy_binary(&format!(
+        "--dry-run --rpc {url} --key-file {key} --artifacts {artifacts}"
+    ));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
