@@ -312,44 +312,33 @@ struct Addresses {
 }
 
 impl Addresses {
+    /// The `initialize` call of contract `kind`, which its proxy's creation
+    /// makes.
     fn initialize(&self, kind: Kind) -> Bytes {
+        let (ledger, owner, lock) = (self.ledger, self.owner, self.lock_time);
         match kind {
-            Kind::Ledger => deploy::ledger_initialize(self.inference, self.fine_tuning, self.owner),
-            Kind::Inference => {
-                deploy::inference_initialize(self.lock_time, self.ledger, self.owner)
+            Kind::Ledger => deploy::ledger_initialize(self.inference, self.fine_tuning, owner),
+            Kind::Inference => deploy::inference_initialize(lock, ledger, owner),
+            Kind::FineTuning => {
+                deploy::fine_tuning_initialize(lock, ledger, owner, self.penalty_percentage)
             }
-            Kind::FineTuning => deploy::fine_tuning_initialize(
-                self.lock_time,
-                self.ledger,
-                self.owner,
-                self.penalty_percentage,
-            ),
         }
     }
-}
 
-impl Addresses {
     /// The constructor of contract `kind`'s implementation with `views`
     /// (ignored by LedgerManager): the proxy's configuration, so that
     /// nobody can claim the implementation.
     fn constructor(&self, kind: Kind, views: Address) -> Bytes {
+        let (ledger, owner, lock) = (self.ledger, self.owner, self.lock_time);
+        let penalty = self.penalty_percentage;
         match kind {
             Kind::Ledger => {
-                stylus_deployer::ledger_constructor(self.inference, self.fine_tuning, self.owner)
+                stylus_deployer::ledger_constructor(self.inference, self.fine_tuning, owner)
             }
-            Kind::Inference => stylus_deployer::inference_constructor(
-                self.lock_time,
-                self.ledger,
-                self.owner,
-                views,
-            ),
-            Kind::FineTuning => stylus_deployer::fine_tuning_constructor(
-                self.lock_time,
-                self.ledger,
-                self.owner,
-                self.penalty_percentage,
-                views,
-            ),
+            Kind::Inference => stylus_deployer::inference_constructor(lock, ledger, owner, views),
+            Kind::FineTuning => {
+                stylus_deployer::fine_tuning_constructor(lock, ledger, owner, penalty, views)
+            }
         }
     }
 }

@@ -66,6 +66,16 @@ fn word(n: u64) -> Bytes {
     Bytes::from(U256::from(n).to_be_bytes::<32>())
 }
 
+/// Deploys `code` from dev account 0 and checks that it is stored as is.
+async fn deploy_code(node: &chain::Node, code: &[u8]) -> Address {
+    let at = chain::deploy(&node.wallet(0), &serving_scripts::evm::initcode(code))
+        .await
+        .unwrap();
+    let stored = node.provider().get_code_at(at).await.unwrap();
+    assert_eq!(stored, Bytes::copy_from_slice(code));
+    at
+}
+
 async fn call(node: &chain::Node, to: Address) -> Result<Bytes, alloy::transports::TransportError> {
     node.provider()
         .call(&TransactionRequest::default().with_to(to))
@@ -103,14 +113,7 @@ async fn node_starts_with_funded_dev_accounts() {
 #[tokio::test]
 async fn deploys_and_calls_an_evm_contract() {
     let node = node_or_skip!();
-    let owner = node.wallet(0);
-    let contract = chain::deploy(&owner, &serving_scripts::evm::initcode(&RUNTIME_42))
-        .await
-        .unwrap();
-    assert_eq!(
-        node.provider().get_code_at(contract).await.unwrap(),
-        Bytes::from(RUNTIME_42)
-    );
+    let contract = deploy_code(&node, &RUNTIME_42).await;
     assert_eq!(call(&node, contract).await.unwrap(), word(42));
 }
 
@@ -201,13 +204,7 @@ async fn the_code_size_limit_is_mainnets() {
 async fn stylus_program_is_activated_by_its_first_call() {
     let node = node_or_skip!();
     let owner = node.wallet(0);
-    let program = chain::deploy(&owner, &serving_scripts::evm::initcode(&STYLUS_42))
-        .await
-        .unwrap();
-    assert_eq!(
-        node.provider().get_code_at(program).await.unwrap(),
-        Bytes::from(STYLUS_42)
-    );
+    let program = deploy_code(&node, &STYLUS_42).await;
     // First call: activation by the node, then execution.
     assert_eq!(call(&node, program).await.unwrap(), word(42));
     // As a transaction: Stylus gas in the receipt.

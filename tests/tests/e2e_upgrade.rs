@@ -27,8 +27,8 @@ use serving_harness::{
     deploy::{self, deploy_initialized, ServingConfig},
     deployment::stylus_deployer,
     e2e::{
-        eth, events, expect_revert, gas_cost, milli_eth, requests_hash, send, send_tx, Serving,
-        TeeKey, FINE_TUNING, INFERENCE,
+        eth, events, expect_revert, milli_eth, requests_hash, send, send_tx, Serving, TeeKey,
+        FINE_TUNING, INFERENCE,
     },
     node_or_skip,
     upgrade::{
@@ -317,17 +317,18 @@ async fn an_upgrade_keeps_ledgers_accounts_balances_and_refunds() {
     // refund queued.
     let (provider, tee, user) = serving.opened(eth(2), milli_eth(600)).await;
     let (p, u) = (provider.address(), user.address());
-    let before = serving.balance(p).await;
-    let receipt = serving
-        .settle(
-            &provider,
-            &[tee.record(u, p, milli_eth(100), 1, requests_hash(1))],
-        )
-        .await;
+    // `provider` settles one record of `fee` at `nonce`.
+    let settle_one = async |fee: U256, nonce: u64| {
+        let record = tee.record(u, p, fee, nonce, requests_hash(nonce));
+        serving
+            .received(p, serving.settle(&provider, &[record]))
+            .await
+    };
+    let (receipt, received) = settle_one(milli_eth(100), 1).await;
     assert_eq!(settled(&serving, &receipt), (1, 0));
     assert_eq!(
-        serving.balance(p).await,
-        before + milli_eth(100) - gas_cost(&receipt),
+        received,
+        milli_eth(100),
         "the ledger proxy paid the provider"
     );
 
@@ -336,21 +337,20 @@ async fn an_upgrade_keeps_ledgers_accounts_balances_and_refunds() {
         .await;
     let fp = ft_provider.address();
     let root = [7u8; 40];
-    ft_provider
-        .transact(
-            "addDeliverable",
-            ft.addDeliverable(u, "task-1".into(), Bytes::copy_from_slice(&root)),
-        )
-        .await;
-    user.transact(
-        "acknowledgeDeliverable",
-        ft.acknowledgeDeliverable_0(fp, "task-1".into()),
-    )
-    .await;
-    let input = signer.verifier_input(u, "task-1", &root, b"secret", 1, milli_eth(200));
-    ft_provider
-        .transact("settleFees", ft.settleFees(input))
-        .await;
+    // The provider delivers model `id`, the user acknowledges it, the
+    // provider settles it at `nonce` for `fee`.
+    let deliver = async |id: &str, nonce: u64, fee: U256| {
+        let model = Bytes::copy_from_slice(&root);
+        let add = ft.addDeliverable(u, id.into(), model);
+        ft_provider.transact("addDeliverable", add).await;
+        let acknowledge = ft.acknowledgeDeliverable_0(fp, id.into());
+        user.transact("acknowledgeDeliverable", acknowledge).await;
+        let input = signer.verifier_input(u, id, &root, b"secret", nonce, fee);
+        ft_provider
+            .transact("settleFees", ft.settleFees(input))
+            .await;
+    };
+    deliver("task-1", 1, milli_eth(200)).await;
 
     let receipt = user
         .transact(
@@ -447,28 +447,17 @@ async fn an_upgrade_keeps_ledgers_accounts_balances_and_refunds() {
 
     // The flow goes on through the new implementations. A replayed record
     // is refused; the next one settles (from the pending refund).
-    let receipt = serving
-        .settle(
-            &provider,
-            &[tee.record(u, p, milli_eth(100), 1, requests_hash(1))],
-        )
-        .await;
+    let (receipt, received) = settle_one(milli_eth(100), 1).await;
+    let refused = (settled(&serving, &receipt), received);
     assert_eq!(
-        settled(&serving, &receipt),
-        (0, 1),
+        refused,
+        ((0, 1), U256::ZERO),
         "nonce 1 was used before the upgrade"
     );
-    let before = serving.balance(p).await;
-    let receipt = serving
-        .settle(
-            &provider,
-            &[tee.record(u, p, milli_eth(50), 2, requests_hash(2))],
-        )
-        .await;
-    assert_eq!(settled(&serving, &receipt), (1, 0));
+    let (receipt, received) = settle_one(milli_eth(50), 2).await;
     assert_eq!(
-        serving.balance(p).await,
-        before + milli_eth(50) - gas_cost(&receipt)
+        (settled(&serving, &receipt), received),
+        ((1, 0), milli_eth(50))
     );
     // It ran the new implementations: the inference proxy delegated to
     // InferenceServing's new main program, the ledger proxy (paying the
@@ -515,25 +504,11 @@ async fn an_upgrade_keeps_ledgers_accounts_balances_and_refunds() {
 
     // Fine-tuning goes on too: a new deliverable, settled with the next
     // nonce; the old input is refused.
-    ft_provider
-        .transact(
-            "addDeliverable after the upgrade",
-            ft.addDeliverable(u, "task-2".into(), Bytes::copy_from_slice(&root)),
-        )
-        .await;
     let replay = signer.verifier_input(u, "task-1", &root, b"secret", 1, milli_eth(200));
     expect_revert::<FT::InvalidVerifierInput, _>(
         send(&ft_provider.wallet, ft.settleFees(replay)).await,
     );
-    user.transact(
-        "acknowledgeDeliverable after the upgrade",
-        ft.acknowledgeDeliverable_0(fp, "task-2".into()),
-    )
-    .await;
-    let input = signer.verifier_input(u, "task-2", &root, b"secret", 2, milli_eth(100));
-    ft_provider
-        .transact("settleFees after the upgrade", ft.settleFees(input))
-        .await;
+    deliver("task-2", 2, milli_eth(100)).await;
     let ft_account = serving.fine_tuning_account(u, fp).await;
     assert_eq!(
         (ft_account.nonce, ft_account.balance),
@@ -731,46 +706,18 @@ async fn measure(serving: &Serving) -> Vec<(&'static str, u64)> {
         let other = serving.actor(eth(2)).await;
         serving.add_ledger(&other, eth(1)).await.gas_used
     };
-    let transfer = |amount: U256| {
-        send(
-            &user.wallet,
-            serving.ledger.transferFund(p, INFERENCE.into(), amount),
-        )
+    let transfer = async |amount| serving.transfer_fund(&user, p, INFERENCE, amount).await;
+    let new_account = transfer(milli_eth(500)).await.gas_used;
+    let existing_account = transfer(milli_eth(100)).await.gas_used;
+    let acknowledge = serving.inference.acknowledgeTEESigner(p, tee.address());
+    user.transact("acknowledgeTEESigner", acknowledge).await;
+    let settle = async |nonce| {
+        let record = tee.record(u, p, milli_eth(10), nonce, requests_hash(nonce));
+        serving.settle(&provider, &[record]).await.gas_used
     };
-    let new_account = transfer(milli_eth(500))
-        .await
-        .expect("transferFund")
-        .gas_used;
-    let existing_account = transfer(milli_eth(100))
-        .await
-        .expect("transferFund")
-        .gas_used;
-    user.transact(
-        "acknowledgeTEESigner",
-        serving.inference.acknowledgeTEESigner(p, tee.address()),
-    )
-    .await;
-    let first = serving
-        .settle(
-            &provider,
-            &[tee.record(u, p, milli_eth(10), 1, requests_hash(1))],
-        )
-        .await
-        .gas_used;
-    let repeat = serving
-        .settle(
-            &provider,
-            &[tee.record(u, p, milli_eth(10), 2, requests_hash(2))],
-        )
-        .await
-        .gas_used;
-    let retrieve = user
-        .transact(
-            "retrieveFund",
-            serving.ledger.retrieveFund(vec![p], INFERENCE.into()),
-        )
-        .await
-        .gas_used;
+    let (first, repeat) = (settle(1).await, settle(2).await);
+    let retrieve = serving.ledger.retrieveFund(vec![p], INFERENCE.into());
+    let retrieve = user.transact("retrieveFund", retrieve).await.gas_used;
     serving.check_invariants().await;
     vec![
         ("addLedger", add_ledger),
