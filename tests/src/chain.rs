@@ -367,30 +367,6 @@ impl Default for NodeOptions {
 }
 
 impl NodeOptions {
-    /// Sets `--code-size-limit` (bytes).
-    pub fn code_size_limit(mut self, bytes: usize) -> Self {
-        self.code_size_limit = Some(bytes);
-        self
-    }
-
-    /// Sets the genesis block's timestamp (seconds since the epoch).
-    pub fn genesis_timestamp(mut self, secs: u64) -> Self {
-        self.genesis_timestamp = Some(secs);
-        self
-    }
-
-    /// Sets the number of funded dev accounts.
-    pub fn accounts(mut self, n: usize) -> Self {
-        self.accounts = Some(n);
-        self
-    }
-
-    /// Sets each dev account's balance in ETH.
-    pub fn balance_eth(mut self, eth: u64) -> Self {
-        self.balance_eth = Some(eth);
-        self
-    }
-
     /// Appends a raw command-line argument (e.g. `--stylus-debug`).
     pub fn arg(mut self, arg: impl Into<String>) -> Self {
         self.extra_args.push(arg.into());

@@ -50,9 +50,9 @@ pub const E2E_CODE_SIZE_LIMIT: Option<usize> = None;
 /// The node options of the end-to-end tests and the gas benchmark (see
 /// [`E2E_CODE_SIZE_LIMIT`]).
 pub fn node_options() -> NodeOptions {
-    match E2E_CODE_SIZE_LIMIT {
-        Some(limit) => NodeOptions::default().code_size_limit(limit),
-        None => NodeOptions::default(),
+    NodeOptions {
+        code_size_limit: E2E_CODE_SIZE_LIMIT,
+        ..NodeOptions::default()
     }
 }
 

@@ -273,6 +273,19 @@ where
     decoded
 }
 
+/// Calls the view `call` (an `eth_call`): its return values, or the error
+/// for [`expect_revert`].
+pub async fn try_view<T, P, C>(
+    call: alloy::contract::SolCallBuilder<T, P, C, Ethereum>,
+) -> Result<C::Return, ChainError>
+where
+    T: Transport + Clone,
+    P: Provider<T, Ethereum>,
+    C: alloy::sol_types::SolCall + Unpin,
+{
+    call.call().await.map_err(call_error)
+}
+
 /// Decodes `raw` as the return values of `C` and encodes them again as
 /// Solidity does.
 ///

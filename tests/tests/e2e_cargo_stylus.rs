@@ -27,7 +27,7 @@ use serving_harness::{
         stylus_deployer::{self, STYLUS_DEPLOYER},
         ArbWasm, ARB_WASM,
     },
-    e2e::{key_file, scratch_dir},
+    e2e::{key_file, scratch_dir, strict_call},
     node_or_skip,
 };
 
@@ -187,21 +187,15 @@ async fn cargo_stylus_checks_and_deploys_our_artifacts() {
     }
     // The views run in cargo stylus's views programs, through the fallback.
     let inference = InferenceServing::new(inference, &reader);
-    assert_eq!(inference.ledgerAddress().call().await.unwrap()._0, ledger);
-    assert!(inference
-        .getAllServices()
-        .call()
-        .await
-        .unwrap()
-        ._0
-        .is_empty());
+    assert_eq!(strict_call(inference.ledgerAddress()).await._0, ledger);
+    assert!(strict_call(inference.getAllServices()).await._0.is_empty());
     let fine_tuning = FineTuningServing::new(fine_tuning, &reader);
     assert_eq!(
-        fine_tuning.penaltyPercentage().call().await.unwrap()._0,
+        strict_call(fine_tuning.penaltyPercentage()).await._0,
         U256::from(30u64)
     );
     let ledger = LedgerManager::new(ledger, &reader);
-    assert_eq!(ledger.owner().call().await.unwrap()._0, owner);
+    assert_eq!(strict_call(ledger.owner()).await._0, owner);
 
     // `--wasm-file` with constructor arguments: deployed and activated, but
     // not constructed (see the module docs).
@@ -221,7 +215,7 @@ async fn cargo_stylus_checks_and_deploys_our_artifacts() {
     );
     let unconstructed = LedgerManager::new(address, &reader);
     assert!(
-        !unconstructed.initialized().call().await.unwrap()._0,
+        !strict_call(unconstructed.initialized()).await._0,
         "cargo stylus now constructs a --wasm-file deployment: update docs/deployment.md"
     );
     std::fs::remove_dir_all(&dir).unwrap();

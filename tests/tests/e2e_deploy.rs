@@ -31,7 +31,7 @@ use serving_harness::{
     },
     e2e::{
         self, eth, fine_tuning_service, gas_cost, key_file, milli_eth, scratch_dir, send,
-        service_params,
+        service_params, strict_call,
     },
     node_or_skip,
     upgrade::{UpgradeableBeacon, BEACON_SLOT},
@@ -151,7 +151,7 @@ async fn call_every_contract(node: &Node, contracts: &Contracts, settings: &Sett
 
     macro_rules! view {
         ($call:expr) => {
-            $call.call().await.unwrap()._0
+            strict_call($call).await._0
         };
     }
     let (owner, lock_time) = (settings.owner, settings.lock_time);
@@ -420,10 +420,10 @@ async fn the_binary_deploys_behind_beacon_proxies() {
         assert_eq!(Address::from_word(slot.into()), parts.beacon);
         let beacon = UpgradeableBeacon::new(parts.beacon, &reader);
         assert_eq!(
-            beacon.implementation().call().await.unwrap()._0,
+            strict_call(beacon.implementation()).await._0,
             parts.implementation
         );
-        assert_eq!(beacon.owner().call().await.unwrap()._0, owner);
+        assert_eq!(strict_call(beacon.owner()).await._0, owner);
         // The implementation is initialized: nobody can claim it.
         let tx = TransactionRequest::default()
             .with_from(stranger)

@@ -33,8 +33,8 @@ use serving_harness::{
     deploy::{self, ServingConfig, DEFAULT_PENALTY_PERCENTAGE},
     deployment::stylus_deployer::STYLUS_DEPLOYER,
     e2e::{
-        eth, events, expect_revert, fine_tuning_service, gas_cost, milli_eth, send, Actor, Serving,
-        TeeKey, FINE_TUNING, INFERENCE,
+        eth, events, expect_revert, fine_tuning_service, gas_cost, milli_eth, send, strict_call,
+        try_view, Actor, Serving, TeeKey, FINE_TUNING, INFERENCE,
     },
     node_or_skip, serving_or_skip,
 };
@@ -107,26 +107,23 @@ async fn deployment_wires_fine_tuning_into_the_ledger() {
     let owner = serving.node.dev_address(0);
     let ft = serving.ft();
     assert_eq!(
-        serving.ledger.fineTuningAddress().call().await.unwrap()._0,
+        strict_call(serving.ledger.fineTuningAddress()).await._0,
         f.address
     );
     assert_eq!(
-        serving.ledger.inferenceAddress().call().await.unwrap()._0,
+        strict_call(serving.ledger.inferenceAddress()).await._0,
         d.inference
     );
     // The views run through the main program's fallback.
-    assert!(ft.initialized().call().await.unwrap()._0);
-    assert_eq!(ft.ledgerAddress().call().await.unwrap()._0, d.ledger);
-    assert_eq!(ft.owner().call().await.unwrap()._0, owner);
+    assert!(strict_call(ft.initialized()).await._0);
+    assert_eq!(strict_call(ft.ledgerAddress()).await._0, d.ledger);
+    assert_eq!(strict_call(ft.owner()).await._0, owner);
+    assert_eq!(strict_call(ft.lockTime()).await._0, U256::from(LOCK_TIME));
     assert_eq!(
-        ft.lockTime().call().await.unwrap()._0,
-        U256::from(LOCK_TIME)
-    );
-    assert_eq!(
-        ft.penaltyPercentage().call().await.unwrap()._0,
+        strict_call(ft.penaltyPercentage()).await._0,
         U256::from(PENALTY)
     );
-    assert!(ft.getAllServices().call().await.unwrap()._0.is_empty());
+    assert!(strict_call(ft.getAllServices()).await._0.is_empty());
     let transferred = events::<FT::OwnershipTransferred>(&f.receipt, f.address);
     assert_eq!(transferred.len(), 1, "{:?}", f.receipt);
     assert_eq!(transferred[0].newOwner, owner);
@@ -180,13 +177,13 @@ async fn deployment_wires_fine_tuning_into_the_ledger() {
     .await
     .unwrap();
     assert_eq!(
-        ft.penaltyPercentage().call().await.unwrap()._0,
+        strict_call(ft.penaltyPercentage()).await._0,
         U256::from(50u64)
     );
     send(&serving.owner, ft.updateLockTime(U256::from(120u64)))
         .await
         .unwrap();
-    assert_eq!(ft.lockTime().call().await.unwrap()._0, U256::from(120u64));
+    assert_eq!(strict_call(ft.lockTime()).await._0, U256::from(120u64));
 
     // The internal functions take only the ledger.
     let u = stranger.address();
@@ -216,19 +213,15 @@ async fn without_a_fine_tuning_contract_the_kind_is_refused() {
     .unwrap_or_else(|e| panic!("deployment failed: {e}"));
     assert!(serving.fine_tuning.is_none());
     assert_eq!(
-        serving.ledger.fineTuningAddress().call().await.unwrap()._0,
+        strict_call(serving.ledger.fineTuningAddress()).await._0,
         Address::ZERO
     );
     let provider = serving.provider().await;
     let user = serving.user(eth(1)).await;
     let invalid = expect_revert::<LM::InvalidServiceType, _>(
-        send(
-            &user.wallet,
-            serving
-                .ledger
-                .transferFund(provider.address(), FINE_TUNING.into(), milli_eth(1)),
-        )
-        .await,
+        serving
+            .try_transfer_fund(&user, provider.address(), FINE_TUNING, milli_eth(1))
+            .await,
     );
     assert_eq!(invalid.serviceType, FINE_TUNING);
     serving.check_invariants().await;
@@ -314,7 +307,7 @@ async fn a_provider_registers_updates_and_removes_its_service_through_the_views_
 
     // A second provider; getAllServices lists both.
     let other = serving.fine_tuning_provider(signer.address()).await;
-    assert_eq!(ft.getAllServices().call().await.unwrap()._0.len(), 2);
+    assert_eq!(strict_call(ft.getAllServices()).await._0.len(), 2);
 
     // Removal, also through the delegate call.
     let receipt = send(&provider.wallet, ft.removeService())
@@ -323,14 +316,9 @@ async fn a_provider_registers_updates_and_removes_its_service_through_the_views_
     let removed = events::<FT::ServiceRemoved>(&receipt, at);
     assert_eq!(removed.len(), 1);
     assert_eq!(removed[0].service, p);
-    let missing = expect_revert::<FT::ServiceNotExist, _>(
-        ft.getService(p)
-            .call()
-            .await
-            .map_err(serving_harness::e2e::call_error),
-    );
+    let missing = expect_revert::<FT::ServiceNotExist, _>(try_view(ft.getService(p)).await);
     assert_eq!(missing.provider, p);
-    let services = ft.getAllServices().call().await.unwrap()._0;
+    let services = strict_call(ft.getAllServices()).await._0;
     assert_eq!(services.len(), 1);
     assert_eq!(services[0].provider, other.address());
     expect_revert::<FT::ServiceNotExist, _>(send(&provider.wallet, ft.removeService()).await);
@@ -338,13 +326,9 @@ async fn a_provider_registers_updates_and_removes_its_service_through_the_views_
     // A removed provider takes no new account; a registered one does.
     let user = serving.user(eth(1)).await;
     let missing = expect_revert::<LM::ServiceNotExist, _>(
-        send(
-            &user.wallet,
-            serving
-                .ledger
-                .transferFund(p, FINE_TUNING.into(), milli_eth(10)),
-        )
-        .await,
+        serving
+            .try_transfer_fund(&user, p, FINE_TUNING, milli_eth(10))
+            .await,
     );
     assert_eq!(missing.provider, p);
     serving
@@ -364,13 +348,9 @@ async fn a_provider_registers_updates_and_removes_its_service_through_the_views_
         .await,
     );
     expect_revert::<LM::ServiceNotExist, _>(
-        send(
-            &user.wallet,
-            serving
-                .ledger
-                .transferFund(other.address(), INFERENCE.into(), milli_eth(10)),
-        )
-        .await,
+        serving
+            .try_transfer_fund(&user, other.address(), INFERENCE, milli_eth(10))
+            .await,
     );
 
     // Registering again works.
@@ -419,7 +399,7 @@ async fn an_acknowledged_deliverable_settles_for_the_full_fee_and_keeps_the_secr
         (ledger.availableBalance, ledger.totalBalance),
         (milli_eth(500), eth(1))
     );
-    assert!(ft.accountExists(u, p).call().await.unwrap()._0);
+    assert!(strict_call(ft.accountExists(u, p)).await._0);
     assert_eq!(serving.check_invariants().await, eth(1));
 
     // Nothing settles before the user acknowledges a provider signer.
@@ -490,10 +470,8 @@ async fn an_acknowledged_deliverable_settles_for_the_full_fee_and_keeps_the_secr
     )
     .await;
     assert!(
-        ft.getDeliverable(u, p, "task-1".into())
-            .call()
+        strict_call(ft.getDeliverable(u, p, "task-1".into()))
             .await
-            .unwrap()
             ._0
             .acknowledged
     );
@@ -706,10 +684,7 @@ async fn deliverables_keep_the_latest_twenty() {
     let want: Vec<_> = (1..21).map(|i| format!("task-{i}")).collect();
     assert_eq!(ids, want, "oldest first, the first evicted");
     expect_revert::<FT::DeliverableNotExists, _>(
-        ft.getDeliverable(u, p, "task-0".into())
-            .call()
-            .await
-            .map_err(serving_harness::e2e::call_error),
+        try_view(ft.getDeliverable(u, p, "task-0".into())).await,
     );
     // The evicted id can be posted again (it is the newest then).
     add_deliverable(&serving, &provider, u, "task-0", &root(0)).await;
@@ -764,7 +739,7 @@ async fn retrieve_fund_refund_and_delete_ledger_cover_fine_tuning() {
     assert_eq!(requested.len(), 1, "one refund queued");
     assert_eq!((requested[0].user, requested[0].provider), (u, p));
     assert_eq!(
-        ft.getPendingRefund(u, p).call().await.unwrap()._0,
+        strict_call(ft.getPendingRefund(u, p)).await._0,
         milli_eth(500)
     );
     let account = serving.fine_tuning_account(u, p).await;
@@ -834,30 +809,10 @@ async fn retrieve_fund_refund_and_delete_ledger_cover_fine_tuning() {
     user.transact("deleteLedger", serving.ledger.deleteLedger())
         .await;
     serving.untrack(u);
-    assert!(!ft.accountExists(u, p).call().await.unwrap()._0);
-    assert!(
-        !serving
-            .inference
-            .accountExists(u, ip)
-            .call()
-            .await
-            .unwrap()
-            ._0
-    );
-    expect_revert::<FT::AccountNotExists, _>(
-        ft.getDeliverables(u, p)
-            .call()
-            .await
-            .map_err(serving_harness::e2e::call_error),
-    );
-    expect_revert::<LM::LedgerNotExists, _>(
-        serving
-            .ledger
-            .getLedger(u)
-            .call()
-            .await
-            .map_err(serving_harness::e2e::call_error),
-    );
+    assert!(!strict_call(ft.accountExists(u, p)).await._0);
+    assert!(!strict_call(serving.inference.accountExists(u, ip)).await._0);
+    expect_revert::<FT::AccountNotExists, _>(try_view(ft.getDeliverables(u, p)).await);
+    expect_revert::<LM::LedgerNotExists, _>(try_view(serving.ledger.getLedger(u)).await);
     assert_eq!(
         ft.getAllAccounts(U256::ZERO, U256::ZERO)
             .call()

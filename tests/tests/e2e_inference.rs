@@ -28,8 +28,8 @@ use serving_harness::{
     deploy,
     deployment::stylus_deployer::{self, StylusDeployer, STYLUS_DEPLOYER},
     e2e::{
-        self, eth, events, expect_revert, gas_cost, milli_eth, requests_hash, send, TeeKey,
-        INFERENCE,
+        self, eth, events, expect_revert, gas_cost, milli_eth, requests_hash, send, strict_call,
+        try_view, TeeKey, INFERENCE,
     },
     node_or_skip, serving_or_skip,
 };
@@ -46,33 +46,29 @@ async fn deployment_is_configured_in_the_creating_transaction() {
         d.inference, d.inference_receipt.gas_used, d.ledger, d.ledger_receipt.gas_used
     );
     let owner = serving.node.dev_address(0);
-    assert!(serving.ledger.initialized().call().await.unwrap()._0);
-    assert!(serving.inference.initialized().call().await.unwrap()._0);
+    assert!(strict_call(serving.ledger.initialized()).await._0);
+    assert!(strict_call(serving.inference.initialized()).await._0);
     assert_eq!(
-        serving.ledger.inferenceAddress().call().await.unwrap()._0,
+        strict_call(serving.ledger.inferenceAddress()).await._0,
         d.inference
     );
     assert_eq!(
-        serving.ledger.fineTuningAddress().call().await.unwrap()._0,
+        strict_call(serving.ledger.fineTuningAddress()).await._0,
         d.fine_tuning_address()
     );
     assert_eq!(
-        serving.inference.ledgerAddress().call().await.unwrap()._0,
+        strict_call(serving.inference.ledgerAddress()).await._0,
         d.ledger
     );
-    assert_eq!(serving.ledger.owner().call().await.unwrap()._0, owner);
-    assert_eq!(serving.inference.owner().call().await.unwrap()._0, owner);
+    assert_eq!(strict_call(serving.ledger.owner()).await._0, owner);
+    assert_eq!(strict_call(serving.inference.owner()).await._0, owner);
     assert_eq!(
-        serving.inference.lockTime().call().await.unwrap()._0,
+        strict_call(serving.inference.lockTime()).await._0,
         U256::from(LOCK_TIME)
     );
     assert_eq!(
-        serving
-            .ledger
-            .MAX_PROVIDERS_PER_BATCH()
-            .call()
+        strict_call(serving.ledger.MAX_PROVIDERS_PER_BATCH())
             .await
-            .unwrap()
             ._0,
         U256::from(20u64)
     );
@@ -109,9 +105,9 @@ async fn deployment_is_configured_in_the_creating_transaction() {
             .await,
         );
     }
-    assert_eq!(serving.ledger.owner().call().await.unwrap()._0, owner);
+    assert_eq!(strict_call(serving.ledger.owner()).await._0, owner);
     assert_eq!(
-        serving.inference.ledgerAddress().call().await.unwrap()._0,
+        strict_call(serving.inference.ledgerAddress()).await._0,
         d.ledger
     );
     // Nor can anyone, the owner included, point a constructed
@@ -362,12 +358,8 @@ async fn refund_after_the_lock_reaches_the_users_wallet() {
         Some((u, p, milli_eth(500), milli_eth(500)))
     );
     assert_eq!(
-        serving
-            .inference
-            .getPendingRefund(u, p)
-            .call()
+        strict_call(serving.inference.getPendingRefund(u, p))
             .await
-            .unwrap()
             ._0,
         milli_eth(500)
     );
@@ -501,23 +493,8 @@ async fn delete_ledger_only_when_it_holds_nothing() {
     user.transact("deleteLedger", serving.ledger.deleteLedger())
         .await;
     serving.untrack(u);
-    expect_revert::<LM::LedgerNotExists, _>(
-        serving
-            .ledger
-            .getLedger(u)
-            .call()
-            .await
-            .map_err(e2e::call_error),
-    );
-    assert!(
-        !serving
-            .inference
-            .accountExists(u, p)
-            .call()
-            .await
-            .unwrap()
-            ._0
-    );
+    expect_revert::<LM::LedgerNotExists, _>(try_view(serving.ledger.getLedger(u)).await);
+    assert!(!strict_call(serving.inference.accountExists(u, p)).await._0);
     expect_revert::<LM::LedgerNotExists, _>(
         send(&user.wallet, serving.ledger.deleteLedger()).await,
     );
@@ -598,13 +575,9 @@ async fn transfer_fund_needs_a_service_and_the_balance() {
     let nobody = Address::repeat_byte(0x77);
 
     let missing = expect_revert::<IS::ServiceNotExist, _>(
-        send(
-            &user.wallet,
-            serving
-                .ledger
-                .transferFund(nobody, INFERENCE.into(), milli_eth(1)),
-        )
-        .await,
+        serving
+            .try_transfer_fund(&user, nobody, INFERENCE, milli_eth(1))
+            .await,
     );
     assert_eq!(missing.provider, nobody);
     // Unknown kinds are refused; so is "fine-tuning" without a
@@ -612,13 +585,9 @@ async fn transfer_fund_needs_a_service_and_the_balance() {
     // service (e2e_fine_tuning covers the rest).
     if serving.fine_tuning.is_some() {
         let missing = expect_revert::<LM::ServiceNotExist, _>(
-            send(
-                &user.wallet,
-                serving
-                    .ledger
-                    .transferFund(p, "fine-tuning".into(), milli_eth(1)),
-            )
-            .await,
+            serving
+                .try_transfer_fund(&user, p, "fine-tuning", milli_eth(1))
+                .await,
         );
         assert_eq!(missing.provider, p);
     }
@@ -629,22 +598,16 @@ async fn transfer_fund_needs_a_service_and_the_balance() {
     };
     for &kind in kinds {
         let invalid = expect_revert::<LM::InvalidServiceType, _>(
-            send(
-                &user.wallet,
-                serving.ledger.transferFund(p, kind.into(), milli_eth(1)),
-            )
-            .await,
+            serving
+                .try_transfer_fund(&user, p, kind, milli_eth(1))
+                .await,
         );
         assert_eq!(invalid.serviceType, kind);
     }
     expect_revert::<LM::InsufficientBalance, _>(
-        send(
-            &user.wallet,
-            serving
-                .ledger
-                .transferFund(p, INFERENCE.into(), milli_eth(1001)),
-        )
-        .await,
+        serving
+            .try_transfer_fund(&user, p, INFERENCE, milli_eth(1001))
+            .await,
     );
     // retrieveFund of a provider without an account is refused.
     expect_revert::<LM::AccountNotExists, _>(
@@ -676,13 +639,9 @@ async fn transfer_fund_needs_a_service_and_the_balance() {
         .await;
     let other = serving.user(eth(1)).await;
     expect_revert::<IS::ServiceNotExist, _>(
-        send(
-            &other.wallet,
-            serving
-                .ledger
-                .transferFund(p, INFERENCE.into(), milli_eth(1)),
-        )
-        .await,
+        serving
+            .try_transfer_fund(&other, p, INFERENCE, milli_eth(1))
+            .await,
     );
     serving
         .transfer_fund(&user, p, INFERENCE, milli_eth(1))
@@ -738,7 +697,7 @@ async fn internal_functions_refuse_outsiders() {
     .await
     .unwrap();
     assert_eq!(
-        serving.inference.lockTime().call().await.unwrap()._0,
+        strict_call(serving.inference.lockTime()).await._0,
         U256::from(120u64)
     );
     assert_eq!(serving.account(u, p).await.balance, milli_eth(500));
@@ -764,18 +723,14 @@ async fn paged_views_return_what_single_views_return() {
         .open_account(&b, p1.address(), milli_eth(300), &tee)
         .await;
     serving.check_invariants().await;
-    let services = serving.inference.getAllServices().call().await.unwrap()._0;
+    let services = strict_call(serving.inference.getAllServices()).await._0;
     let mut providers: Vec<_> = services.iter().map(|s| s.provider).collect();
     providers.sort();
     let mut want = vec![p1.address(), p2.address()];
     want.sort();
     assert_eq!(providers, want);
-    let service = serving
-        .inference
-        .getService(p1.address())
-        .call()
+    let service = strict_call(serving.inference.getService(p1.address()))
         .await
-        .unwrap()
         ._0;
     assert_eq!(service.model, "llama-3.3-70b");
     assert!(services.contains(&service));

@@ -29,8 +29,8 @@ use serving_harness::{
     chain::{ChainError, ReadProvider},
     deploy::{self, ServingConfig},
     e2e::{
-        call_error, eth, events, expect_revert, fine_tuning_service, milli_eth, requests_hash,
-        send, service_params, strict_call, Serving, TeeKey, FINE_TUNING, INFERENCE,
+        eth, events, expect_revert, fine_tuning_service, milli_eth, requests_hash, send,
+        service_params, strict_call, try_view, Serving, TeeKey, FINE_TUNING, INFERENCE,
     },
     fuzz::{self, CalldataGen},
     node_or_skip, serving_or_skip,
@@ -95,7 +95,7 @@ async fn a_serving_contract_cannot_pay_out_other_contracts_funds() {
     let inference = *serving.inference.address();
     let escrow = |of: Address| {
         let ledger = serving.ledger.clone();
-        async move { ledger.escrowOf(of).call().await.unwrap()._0 }
+        async move { strict_call(ledger.escrowOf(of)).await._0 }
     };
     assert_eq!(escrow(inference).await, milli_eth(300));
 
@@ -165,13 +165,8 @@ async fn switching_the_tee_signer_does_not_dodge_fees() {
 
     // The provider settles the records its TEE signed before the switch.
     let paid_before = serving.balance(p).await;
-    let failed = serving
-        .inference
-        .settleFeesWithTEE(served.to_vec())
-        .from(p)
-        .call()
+    let failed = strict_call(serving.inference.settleFeesWithTEE(served.to_vec()).from(p))
         .await
-        .unwrap()
         ._0;
     assert!(failed.is_empty(), "refused: {failed:?}");
     let receipt = provider
@@ -200,13 +195,8 @@ async fn switching_the_tee_signer_does_not_dodge_fees() {
 
     // The grace is over: the replaced signer's records no longer settle.
     let late = tee.record(u, p, U256::ZERO, 3, requests_hash(3));
-    let failed = serving
-        .inference
-        .settleFeesWithTEE(vec![late])
-        .from(p)
-        .call()
+    let failed = strict_call(serving.inference.settleFeesWithTEE(vec![late]).from(p))
         .await
-        .unwrap()
         ._0;
     assert_eq!(failed, vec![u]);
     serving.check_invariants().await;
@@ -238,7 +228,7 @@ async fn a_contract_owner_who_is_not_the_upgrade_authority_cannot_change_the_cod
     .await
     .unwrap();
     assert_eq!(
-        serving.inference.owner().call().await.unwrap()._0,
+        strict_call(serving.inference.owner()).await._0,
         serving.node.dev_address(0),
         "the contract's owner stays"
     );
@@ -252,7 +242,7 @@ async fn a_contract_owner_who_is_not_the_upgrade_authority_cannot_change_the_cod
         assert_ne!(error.caller, authority.address());
     }
     assert_eq!(
-        serving.inference.lockTime().call().await.unwrap()._0,
+        strict_call(serving.inference.lockTime()).await._0,
         U256::from(LOCK_TIME)
     );
 
@@ -264,7 +254,7 @@ async fn a_contract_owner_who_is_not_the_upgrade_authority_cannot_change_the_cod
     assert_eq!(announced.len(), 1);
     assert_eq!(announced[0].views, views);
     assert_eq!(
-        serving.inference.lockTime().call().await.unwrap()._0,
+        strict_call(serving.inference.lockTime()).await._0,
         U256::from(LOCK_TIME)
     );
     serving.check_invariants().await;
@@ -727,15 +717,7 @@ async fn deleting_a_ledger_cannot_strand_its_funds() {
         .await;
     delete().await.unwrap();
     serving.untrack(u);
-    assert!(
-        !serving
-            .inference
-            .accountExists(u, p)
-            .call()
-            .await
-            .unwrap()
-            ._0
-    );
+    assert!(!strict_call(serving.inference.accountExists(u, p)).await._0);
     assert_eq!(serving.check_invariants().await, U256::ZERO);
 }
 
@@ -811,10 +793,8 @@ async fn a_provider_cannot_acknowledge_a_deliverable_for_its_user() {
         assert_eq!(refused.caller, caller.address());
     }
     let acknowledged = || async {
-        ft.getDeliverable(u, p, "task-1".into())
-            .call()
+        strict_call(ft.getDeliverable(u, p, "task-1".into()))
             .await
-            .unwrap()
             ._0
             .acknowledged
     };
@@ -1028,17 +1008,11 @@ async fn a_reopened_account_cannot_inherit_old_deliverables() {
         .deliverables
         .is_empty());
     expect_revert::<FT::DeliverableNotExists, _>(
-        ft.getDeliverable(u, p, "task-1".into())
-            .call()
-            .await
-            .map_err(call_error),
+        try_view(ft.getDeliverable(u, p, "task-1".into())).await,
     );
     post().await.unwrap();
-    let deliverable = ft
-        .getDeliverable(u, p, "task-1".into())
-        .call()
+    let deliverable = strict_call(ft.getDeliverable(u, p, "task-1".into()))
         .await
-        .unwrap()
         ._0;
     assert!(!deliverable.acknowledged, "the old acknowledgement is gone");
     serving.check_invariants().await;
@@ -1115,7 +1089,7 @@ async fn a_new_service_cannot_be_stored_otherwise_than_announced() {
     let updated = events::<FT::ServiceUpdated>(&receipt, serving.fine_tuning_address());
     assert_eq!(updated.len(), 1);
     assert!(updated[0].occupied);
-    assert!(ft.getService(p).call().await.unwrap()._0.occupied);
+    assert!(strict_call(ft.getService(p)).await._0.occupied);
 }
 
 /// Defect 11: the reference bounds neither a settlement batch nor the
@@ -1133,13 +1107,9 @@ async fn unbounded_work_is_refused_with_a_clear_error() {
     // No account with a provider that has no service of the kind.
     let nobody = serving.actor(eth(1)).await;
     let refused = expect_revert::<IS::ServiceNotExist, _>(
-        send(
-            &user.wallet,
-            serving
-                .ledger
-                .transferFund(nobody.address(), INFERENCE.into(), milli_eth(1)),
-        )
-        .await,
+        serving
+            .try_transfer_fund(&user, nobody.address(), INFERENCE, milli_eth(1))
+            .await,
     );
     assert_eq!(refused.provider, nobody.address());
     // A settlement batch holds at most 500 records.
@@ -1193,9 +1163,9 @@ async fn initialization_cannot_be_taken_by_a_stranger() {
         .await,
     );
     for owner in [
-        serving.ledger.owner().call().await.unwrap()._0,
-        serving.inference.owner().call().await.unwrap()._0,
-        serving.ft().owner().call().await.unwrap()._0,
+        strict_call(serving.ledger.owner()).await._0,
+        strict_call(serving.inference.owner()).await._0,
+        strict_call(serving.ft().owner()).await._0,
     ] {
         assert_ne!(owner, s);
         assert!(!owner.is_zero());

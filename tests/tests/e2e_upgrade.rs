@@ -27,8 +27,8 @@ use serving_harness::{
     deploy::{self, deploy_initialized, ServingConfig},
     deployment::stylus_deployer,
     e2e::{
-        eth, events, expect_revert, milli_eth, requests_hash, send, send_tx, Serving, TeeKey,
-        FINE_TUNING, INFERENCE,
+        eth, events, expect_revert, milli_eth, requests_hash, send, send_tx, strict_call, Serving,
+        TeeKey, FINE_TUNING, INFERENCE,
     },
     node_or_skip,
     upgrade::{
@@ -142,11 +142,8 @@ async fn proxies_are_configured_in_their_creating_transactions() {
             p.proxy, p.receipt.gas_used, p.beacon, p.implementation, p.views
         );
         let b = beacon(&serving, p.beacon);
-        assert_eq!(
-            b.implementation().call().await.unwrap()._0,
-            p.implementation
-        );
-        assert_eq!(b.owner().call().await.unwrap()._0, owner);
+        assert_eq!(strict_call(b.implementation()).await._0, p.implementation);
+        assert_eq!(strict_call(b.owner()).await._0, owner);
         assert_eq!(beacon_of(&serving, p.proxy).await, p.beacon, "{name}");
         // The proxy was pointed at its beacon and initialized, on its own
         // address, in the transaction that created it.
@@ -163,23 +160,23 @@ async fn proxies_are_configured_in_their_creating_transactions() {
     let (ledger, inference) = (proxied.ledger.proxy, proxied.inference.proxy);
     let fine_tuning = proxied.fine_tuning.as_ref().unwrap().proxy;
     assert_eq!(
-        serving.ledger.inferenceAddress().call().await.unwrap()._0,
+        strict_call(serving.ledger.inferenceAddress()).await._0,
         inference
     );
     assert_eq!(
-        serving.ledger.fineTuningAddress().call().await.unwrap()._0,
+        strict_call(serving.ledger.fineTuningAddress()).await._0,
         fine_tuning
     );
     assert_eq!(
-        serving.inference.ledgerAddress().call().await.unwrap()._0,
+        strict_call(serving.inference.ledgerAddress()).await._0,
         ledger
     );
-    assert_eq!(ft.ledgerAddress().call().await.unwrap()._0, ledger);
-    assert_eq!(serving.ledger.owner().call().await.unwrap()._0, owner);
-    assert_eq!(serving.inference.owner().call().await.unwrap()._0, owner);
-    assert_eq!(ft.owner().call().await.unwrap()._0, owner);
+    assert_eq!(strict_call(ft.ledgerAddress()).await._0, ledger);
+    assert_eq!(strict_call(serving.ledger.owner()).await._0, owner);
+    assert_eq!(strict_call(serving.inference.owner()).await._0, owner);
+    assert_eq!(strict_call(ft.owner()).await._0, owner);
     assert_eq!(
-        serving.inference.lockTime().call().await.unwrap()._0,
+        strict_call(serving.inference.lockTime()).await._0,
         U256::from(LOCK_TIME)
     );
 
@@ -227,7 +224,7 @@ async fn proxies_are_configured_in_their_creating_transactions() {
         assert!(again.is_err(), "{name}: a second beacon constructor ran");
         assert_eq!(beacon_of(&serving, p.proxy).await, p.beacon);
         assert_eq!(
-            beacon(&serving, p.beacon).owner().call().await.unwrap()._0,
+            strict_call(beacon(&serving, p.beacon).owner()).await._0,
             owner
         );
     }
@@ -427,11 +424,8 @@ async fn an_upgrade_keeps_ledgers_accounts_balances_and_refunds() {
         assert_eq!(upgraded.len(), 1);
         assert_eq!(upgraded[0].implementation, c.implementation);
         assert_eq!(
-            beacon(&serving, c.beacon)
-                .implementation()
-                .call()
+            strict_call(beacon(&serving, c.beacon).implementation())
                 .await
-                .unwrap()
                 ._0,
             c.implementation
         );

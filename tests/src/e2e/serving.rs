@@ -317,8 +317,24 @@ impl Serving {
         kind: &str,
         amount: U256,
     ) -> TransactionReceipt {
-        let call = self.ledger.transferFund(provider, kind.into(), amount);
-        user.transact("transferFund", call).await
+        let result = self.try_transfer_fund(user, provider, kind, amount).await;
+        result.unwrap_or_else(|e| panic!("transferFund: {e}"))
+    }
+
+    /// `user` sends `transferFund(provider, kind, amount)`: the receipt, or
+    /// the error (see [`send`]) for [`expect_revert`].
+    pub async fn try_transfer_fund(
+        &self,
+        user: &Actor,
+        provider: Address,
+        kind: &str,
+        amount: U256,
+    ) -> Result<TransactionReceipt, ChainError> {
+        send(
+            &user.wallet,
+            self.ledger.transferFund(provider, kind.into(), amount),
+        )
+        .await
     }
 
     /// `user` moves `amount` to a sub-account with `provider` and
