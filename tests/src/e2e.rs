@@ -80,6 +80,41 @@ macro_rules! serving_or_skip {
     }};
 }
 
+/// [`serving_or_skip!`] with a first sub-account ([`Serving::opened`]; with
+/// `fine_tuning:`, [`Serving::opened_fine_tuning`]): a provider, its TEE
+/// key, and a user whose ledger holds 1 ETH, `$amount` of it in the
+/// sub-account: `(serving, provider, tee, user)`.
+#[macro_export]
+macro_rules! opened_or_skip {
+    ($lock_time:expr, $amount:expr) => {{
+        let serving = $crate::serving_or_skip!($lock_time);
+        let (provider, tee, user) = serving.opened($crate::e2e::eth(1), $amount).await;
+        (serving, provider, tee, user)
+    }};
+    (fine_tuning: $lock_time:expr, $amount:expr) => {{
+        let serving = $crate::serving_or_skip!($lock_time);
+        let deposit = $crate::e2e::eth(1);
+        let (provider, tee, user) = serving.opened_fine_tuning(deposit, $amount).await;
+        (serving, provider, tee, user)
+    }};
+}
+
+/// Asserts that a sub-account of either kind (as `getAccount` returns
+/// it) holds nothing: no balance, no pending refund, no live refund.
+#[macro_export]
+macro_rules! assert_emptied {
+    ($account:expr) => {{
+        let account = &$account;
+        let held = (
+            account.balance,
+            account.pendingRefund,
+            account.validRefundsLength,
+        );
+        let zero = ::alloy::primitives::U256::ZERO;
+        assert_eq!(held, (zero, zero, zero), "{account:?}");
+    }};
+}
+
 /// The service type string of inference.
 pub const INFERENCE: &str = "inference";
 /// The service type string of fine-tuning.

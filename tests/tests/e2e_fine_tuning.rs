@@ -26,6 +26,7 @@ use alloy::{
     rpc::types::TransactionReceipt,
 };
 use serving_harness::{
+    assert_emptied,
     bindings::{
         fine_tuning::{FineTuningServing as FT, Quota, VerifierInput},
         LedgerManager::{self as LM},
@@ -36,7 +37,7 @@ use serving_harness::{
         eth, events, expect_revert, fine_tuning_service, gas_cost, milli_eth, send, strict_call,
         try_view, Actor, Serving, TeeKey, FINE_TUNING, INFERENCE,
     },
-    node_or_skip, serving_or_skip,
+    node_or_skip, opened_or_skip, serving_or_skip,
 };
 
 /// Lock time of refunds in these tests (seconds).
@@ -585,10 +586,8 @@ async fn an_acknowledged_deliverable_settles_for_the_full_fee_and_keeps_the_secr
 
 #[tokio::test]
 async fn an_unacknowledged_deliverable_settles_for_the_penalty_only() {
-    let serving = serving_or_skip!(LOCK_TIME);
-    let ft = serving.ft();
-    let at = serving.fine_tuning_address();
-    let (provider, signer, user) = serving.opened_fine_tuning(eth(1), milli_eth(500)).await;
+    let (serving, provider, signer, user) = opened_or_skip!(fine_tuning: LOCK_TIME, milli_eth(500));
+    let (ft, at) = (serving.ft(), serving.fine_tuning_address());
     let (p, u) = (provider.address(), user.address());
     let receipt = add_deliverable(&serving, &provider, u, "task-1", &root(1)).await;
     eprintln!("addDeliverable: {} gas", receipt.gas_used);
@@ -671,10 +670,8 @@ async fn an_unacknowledged_deliverable_settles_for_the_penalty_only() {
 
 #[tokio::test]
 async fn deliverables_keep_the_latest_twenty() {
-    let serving = serving_or_skip!(LOCK_TIME);
-    let ft = serving.ft();
-    let (provider, _, user) = serving.opened_fine_tuning(eth(1), milli_eth(100)).await;
-    let (p, u) = (provider.address(), user.address());
+    let (serving, provider, _, user) = opened_or_skip!(fine_tuning: LOCK_TIME, milli_eth(100));
+    let (ft, p, u) = (serving.ft(), provider.address(), user.address());
     for i in 0..21u8 {
         add_deliverable(&serving, &provider, u, &format!("task-{i}"), &root(i)).await;
     }
@@ -774,14 +771,7 @@ async fn retrieve_fund_refund_and_delete_ledger_cover_fine_tuning() {
     serving.node.increase_time(LOCK_TIME).await.unwrap();
     serving.retrieve_fund(&user, vec![p], FINE_TUNING).await;
     let account = serving.fine_tuning_account(u, p).await;
-    assert_eq!(
-        (
-            account.balance,
-            account.pendingRefund,
-            account.validRefundsLength
-        ),
-        (U256::ZERO, U256::ZERO, U256::ZERO)
-    );
+    assert_emptied!(account);
     let back = milli_eth(800) - charged;
     assert_eq!(serving.ledger_of(u).await.availableBalance, back);
     serving.check_invariants().await;

@@ -31,7 +31,7 @@ use serving_harness::{
         self, eth, events, expect_revert, gas_cost, milli_eth, requests_hash, send, strict_call,
         try_view, TeeKey, INFERENCE,
     },
-    node_or_skip, serving_or_skip,
+    node_or_skip, opened_or_skip, serving_or_skip,
 };
 
 /// Lock time of refunds in these tests (seconds).
@@ -220,16 +220,10 @@ async fn settlement_pays_the_provider_and_reports_failed_records() {
     let (failed, counts) = serving.settlement_events(p, &receipt);
     assert!(failed.is_empty(), "{failed:?}");
     assert_eq!(counts, (2, 0));
-    let account = serving.account(a.address(), p).await;
-    assert_eq!(
-        (account.nonce, account.balance),
-        (U256::from(1u64), milli_eth(400))
-    );
-    let account = serving.account(b.address(), p).await;
-    assert_eq!(
-        (account.nonce, account.balance),
-        (U256::from(1u64), milli_eth(300))
-    );
+    let state = serving.nonce_and_balance(a.address(), p).await;
+    assert_eq!(state, (1, milli_eth(400)));
+    let state = serving.nonce_and_balance(b.address(), p).await;
+    assert_eq!(state, (1, milli_eth(300)));
     assert_eq!(
         serving.ledger_of(a.address()).await.totalBalance,
         milli_eth(900)
@@ -294,16 +288,10 @@ async fn settlement_pays_the_provider_and_reports_failed_records() {
     assert_eq!(reasons[4], "Provider mismatch");
     assert!(!reasons[5].is_empty());
     assert!(!reasons[6].is_empty());
-    let account = serving.account(b.address(), p).await;
-    assert_eq!(
-        (account.nonce, account.balance),
-        (U256::from(3u64), milli_eth(250))
-    );
-    let account = serving.account(a.address(), p).await;
-    assert_eq!(
-        (account.nonce, account.balance),
-        (U256::from(1u64), milli_eth(400))
-    );
+    let state = serving.nonce_and_balance(b.address(), p).await;
+    assert_eq!(state, (3, milli_eth(250)));
+    let state = serving.nonce_and_balance(a.address(), p).await;
+    assert_eq!(state, (1, milli_eth(400)));
     assert_eq!(serving.account(c.address(), p).await.nonce, U256::ZERO);
     assert_eq!(
         serving.check_invariants().await,
@@ -333,8 +321,7 @@ async fn refund_after_the_lock_reaches_the_users_wallet() {
     // Reference defect 1: there, retrieveFund has the serving contract send
     // the refund back into the still-running ledger, which reverts on
     // Stylus; here no value moves between the contracts.
-    let serving = serving_or_skip!(LOCK_TIME);
-    let (provider, tee, user) = serving.opened(eth(1), milli_eth(600)).await;
+    let (serving, provider, tee, user) = opened_or_skip!(LOCK_TIME, milli_eth(600));
     let (p, u) = (provider.address(), user.address());
     serving
         .settle(
@@ -439,8 +426,7 @@ async fn refund_after_the_lock_reaches_the_users_wallet() {
 
 #[tokio::test]
 async fn transfer_into_an_account_cancels_its_pending_refund_first() {
-    let serving = serving_or_skip!(LOCK_TIME);
-    let (provider, _, user) = serving.opened(eth(1), milli_eth(300)).await;
+    let (serving, provider, _, user) = opened_or_skip!(LOCK_TIME, milli_eth(300));
     let (p, u) = (provider.address(), user.address());
     serving.retrieve_fund(&user, vec![p], INFERENCE).await;
     assert_eq!(serving.account(u, p).await.pendingRefund, milli_eth(300));
@@ -652,8 +638,7 @@ async fn transfer_fund_needs_a_service_and_the_balance() {
 
 #[tokio::test]
 async fn internal_functions_refuse_outsiders() {
-    let serving = serving_or_skip!(LOCK_TIME);
-    let (provider, _, user) = serving.opened(eth(1), milli_eth(500)).await;
+    let (serving, provider, _, user) = opened_or_skip!(LOCK_TIME, milli_eth(500));
     let (p, u) = (provider.address(), user.address());
     let stranger = serving.actor(eth(1)).await;
     let s = stranger.address();

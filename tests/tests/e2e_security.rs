@@ -20,6 +20,7 @@ use inference_serving::MAX_BATCH_USERS;
 use ledger_manager::MAX_LEDGER_PAGE;
 use serving_contracts::pagination::MAX_PAGE;
 use serving_harness::{
+    assert_emptied,
     bindings::{
         fine_tuning::{FineTuningServing as FT, VerifierInput},
         InferenceServing::{self as IS},
@@ -33,7 +34,7 @@ use serving_harness::{
         service_params, strict_call, try_view, Serving, TeeKey, FINE_TUNING, INFERENCE,
     },
     fuzz::{self, CalldataGen},
-    node_or_skip, serving_or_skip,
+    node_or_skip, opened_or_skip, serving_or_skip,
     upgrade::UpgradeableBeacon,
 };
 
@@ -89,8 +90,7 @@ async fn pay_as(
 /// contract's sub-accounts hold, though the ledger pools every user's funds.
 #[tokio::test]
 async fn a_serving_contract_cannot_pay_out_other_contracts_funds() {
-    let serving = serving_or_skip!(LOCK_TIME);
-    let (provider, _, _) = serving.opened(eth(1), milli_eth(300)).await;
+    let (serving, provider, _, _) = opened_or_skip!(LOCK_TIME, milli_eth(300));
     let p = provider.address();
     let inference = *serving.inference.address();
     let escrow = |of: Address| {
@@ -133,8 +133,7 @@ async fn a_serving_contract_cannot_pay_out_other_contracts_funds() {
 /// signer during that time is refused.
 #[tokio::test]
 async fn switching_the_tee_signer_does_not_dodge_fees() {
-    let serving = serving_or_skip!(LOCK_TIME);
-    let (provider, tee, user) = serving.opened(eth(1), milli_eth(500)).await;
+    let (serving, provider, tee, user) = opened_or_skip!(LOCK_TIME, milli_eth(500));
     let (p, u) = (provider.address(), user.address());
     let served = [
         tee.record(u, p, milli_eth(100), 1, requests_hash(1)),
@@ -666,8 +665,7 @@ fn model_root(n: u8) -> Vec<u8> {
 /// serving contract holds none, the refund reaches the wallet.
 #[tokio::test]
 async fn a_refund_cannot_be_blocked_by_value_sent_into_the_running_ledger() {
-    let serving = serving_or_skip!(LOCK_TIME);
-    let (provider, _, user) = serving.opened(eth(1), milli_eth(600)).await;
+    let (serving, provider, _, user) = opened_or_skip!(LOCK_TIME, milli_eth(600));
     let (p, u) = (provider.address(), user.address());
     let retrieve = || serving.retrieve_fund(&user, vec![p], INFERENCE);
     retrieve().await;
@@ -727,8 +725,7 @@ async fn deleting_a_ledger_cannot_strand_its_funds() {
 /// one keeps what is left, and retrieveFund pays exactly the rest.
 #[tokio::test]
 async fn a_fee_that_uses_up_a_refund_cannot_leave_it_live_to_lock_the_funds() {
-    let serving = serving_or_skip!(LOCK_TIME);
-    let (provider, tee, user) = serving.opened(eth(1), milli_eth(100)).await;
+    let (serving, provider, tee, user) = opened_or_skip!(LOCK_TIME, milli_eth(100));
     let (p, u) = (provider.address(), user.address());
     let retrieve = || serving.retrieve_fund(&user, vec![p], INFERENCE);
     retrieve().await;
@@ -751,14 +748,7 @@ async fn a_fee_that_uses_up_a_refund_cannot_leave_it_live_to_lock_the_funds() {
         )
         .await;
     let account = serving.account(u, p).await;
-    assert_eq!(
-        (
-            account.balance,
-            account.pendingRefund,
-            account.validRefundsLength
-        ),
-        (U256::ZERO, U256::ZERO, U256::ZERO)
-    );
+    assert_emptied!(account);
     assert!(account.refunds.is_empty(), "{:?}", account.refunds);
     serving.node.increase_time(LOCK_TIME).await.unwrap();
     retrieve().await;
@@ -771,10 +761,8 @@ async fn a_fee_that_uses_up_a_refund_cannot_leave_it_live_to_lock_the_funds() {
 /// undelivered model look delivered. Here only the named user may.
 #[tokio::test]
 async fn a_provider_cannot_acknowledge_a_deliverable_for_its_user() {
-    let serving = serving_or_skip!(LOCK_TIME);
-    let ft = serving.ft();
-    let (provider, _, user) = serving.opened_fine_tuning(eth(1), milli_eth(500)).await;
-    let (p, u) = (provider.address(), user.address());
+    let (serving, provider, _, user) = opened_or_skip!(fine_tuning: LOCK_TIME, milli_eth(500));
+    let (ft, p, u) = (serving.ft(), provider.address(), user.address());
     provider
         .transact(
             "addDeliverable",
@@ -865,8 +853,7 @@ async fn a_settlement_forged_for_signer_zero_takes_nothing() {
 /// or 28 in both.
 #[tokio::test]
 async fn a_malleable_twin_of_a_signature_is_refused() {
-    let serving = serving_or_skip!(LOCK_TIME);
-    let (provider, tee, user) = serving.opened(eth(1), milli_eth(500)).await;
+    let (serving, provider, tee, user) = opened_or_skip!(LOCK_TIME, milli_eth(500));
     let (p, u) = (provider.address(), user.address());
     let record = tee.record(u, p, milli_eth(10), 1, requests_hash(1));
     let twin = TEESettlementData {
@@ -1024,8 +1011,7 @@ async fn a_reopened_account_cannot_inherit_old_deliverables() {
 /// each refund queued is announced once, with its index, by both.
 #[tokio::test]
 async fn refund_events_cannot_announce_refunds_that_do_not_exist() {
-    let serving = serving_or_skip!(LOCK_TIME);
-    let (provider, _, user) = serving.opened(eth(1), milli_eth(100)).await;
+    let (serving, provider, _, user) = opened_or_skip!(LOCK_TIME, milli_eth(100));
     let (p, u) = (provider.address(), user.address());
     let at = serving.inference_address();
     let retrieve =

@@ -470,6 +470,12 @@ impl Serving {
             ._0
     }
 
+    /// The nonce and balance of the sub-account of `user` with `provider`.
+    pub async fn nonce_and_balance(&self, user: Address, provider: Address) -> (u64, U256) {
+        let account = self.account(user, provider).await;
+        (account.nonce.to(), account.balance)
+    }
+
     /// Checks the money invariants of the design on the chain's state,
     /// reading every ledger with `getLedger` and every sub-account with
     /// `getAccount` of its serving contract:
