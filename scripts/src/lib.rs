@@ -3,11 +3,13 @@
 //! into the code a Stylus chain stores; [`evm`] is every piece of EVM code
 //! the project writes (the init code of a program, the one-shot deployer,
 //! the beacon proxy); [`abi`] checks the exported interfaces against the
-//! spec and writes the ABI artifacts. `src/main.rs` (the `xtask` binary)
+//! spec and writes the ABI artifacts; [`sizes`] tells where a program's
+//! bytes go. `src/main.rs` (the `xtask` binary)
 //! runs cargo and the files.
 
 pub mod abi;
 pub mod evm;
+pub mod sizes;
 pub mod wasm;
 
 pub use wasm::{

@@ -16,6 +16,11 @@
 //! `cargo xtask abi --check`: the same checks, but the artifacts are only
 //! regenerated in memory; fails with one line per file of abi/ that differs
 //! (stale or missing).
+//!
+//! `cargo xtask sizes [--contract NAME]...`: builds each contract as `build`
+//! does but keeping function names (into target/sizes), and prints where
+//! its code goes: bytes per crate and the largest functions
+//! (`serving_scripts::sizes`).
 
 use std::{
     path::{Path, PathBuf},
@@ -55,11 +60,16 @@ const ABI_SPEC: &str = "../shared/spec/abi-0g.md";
 const ABI_DIR: &str = "abi";
 
 const USAGE: &str =
-    "usage: cargo xtask build [--contract NAME]... | cargo xtask abi [--check] [--contract CRATE]...";
+    "usage: cargo xtask build [--contract NAME]... | cargo xtask sizes [--contract \
+                     NAME]... | cargo xtask abi [--check] [--contract CRATE]...";
+
+/// How many functions `cargo xtask sizes` lists per program.
+const SIZES_TOP: usize = 25;
 
 #[derive(Debug, PartialEq)]
 enum Cmd {
     Build(Vec<String>),
+    Sizes(Vec<String>),
     /// The crates, and whether to only check abi/ (`--check`).
     Abi(Vec<String>, bool),
 }
@@ -75,6 +85,7 @@ fn main() {
     };
     let result = match &cmd {
         Cmd::Build(contracts) => build(contracts),
+        Cmd::Sizes(contracts) => sizes(contracts),
         Cmd::Abi(crates, check) => check_abi(crates, *check),
     };
     if let Err(e) = result {
@@ -85,8 +96,9 @@ fn main() {
 
 fn parse(args: &[String]) -> Result<Cmd, String> {
     let mut it = args.iter();
-    let abi = match it.next().map(String::as_str) {
-        Some("build") => false,
+    let command = it.next().map(String::as_str);
+    let abi = match command {
+        Some("build" | "sizes") => false,
         Some("abi") => true,
         Some("-h" | "--help" | "help") => {
             println!(
@@ -124,7 +136,10 @@ fn parse(args: &[String]) -> Result<Cmd, String> {
     if contracts.is_empty() {
         contracts = PROGRAMS.iter().map(|p| p.0.to_string()).collect();
     }
-    Ok(Cmd::Build(contracts))
+    Ok(match command {
+        Some("sizes") => Cmd::Sizes(contracts),
+        _ => Cmd::Build(contracts),
+    })
 }
 
 fn root() -> &'static Path {
@@ -137,13 +152,14 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| root().join("target"))
 }
 
-fn build(contracts: &[String]) -> Result<(), String> {
-    let root = root();
-    let target = target_dir();
-    let out_dir = target.join("stylus");
-    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+/// Builds the crates of `contracts` for wasm32 into `target` (with `env`
+/// set) and returns them.
+fn compile(
+    contracts: &[String],
+    target: &Path,
+    env: &[(&str, &str)],
+) -> Result<Vec<&'static str>, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-
     let packages = contracts
         .iter()
         .map(|name| {
@@ -158,7 +174,9 @@ fn build(contracts: &[String]) -> Result<(), String> {
     // of their dependencies' features, which grows every program.
     for package in &packages {
         let status = Command::new(&cargo)
-            .current_dir(root)
+            .current_dir(root())
+            .env("CARGO_TARGET_DIR", target)
+            .envs(env.iter().copied())
             .args(["build", "-p", package, "--lib", "--release"])
             .args([
                 "--target",
@@ -171,12 +189,44 @@ fn build(contracts: &[String]) -> Result<(), String> {
             return Err(format!("cargo build of `{package}` failed"));
         }
     }
+    Ok(packages)
+}
+
+/// The wasm file cargo writes for `package` under `target`.
+fn wasm_file(target: &Path, package: &str) -> PathBuf {
+    let file = package.replace('-', "_") + ".wasm";
+    target.join("wasm32-unknown-unknown/release").join(file)
+}
+
+/// `cargo xtask sizes`: where each program's code goes.
+fn sizes(contracts: &[String]) -> Result<(), String> {
+    // `--compress-relocations` refuses debug information, so the names are
+    // kept by stripping only that.
+    let target = target_dir().join("sizes");
+    let packages = compile(
+        contracts,
+        &target,
+        &[("CARGO_PROFILE_RELEASE_STRIP", "debuginfo")],
+    )?;
+    for (name, package) in contracts.iter().zip(&packages) {
+        let path = wasm_file(&target, package);
+        let wasm = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let sizes = serving_scripts::sizes::Sizes::of(&wasm).map_err(|e| format!("{name}: {e}"))?;
+        println!("{name} ({package}): {}", sizes.report(SIZES_TOP));
+    }
+    Ok(())
+}
+
+fn build(contracts: &[String]) -> Result<(), String> {
+    let target = target_dir();
+    let out_dir = target.join("stylus");
+    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let packages = compile(contracts, &target, &[])?;
 
     let mut rows = Vec::new();
     let mut hashes = Vec::new();
     for (name, package) in contracts.iter().zip(&packages) {
-        let file = package.replace('-', "_") + ".wasm";
-        let wasm_path = target.join("wasm32-unknown-unknown/release").join(&file);
+        let wasm_path = wasm_file(&target, package);
         let raw = std::fs::read(&wasm_path).map_err(|e| format!("{}: {e}", wasm_path.display()))?;
         let a = Artifacts::from_wasm(&raw).map_err(|e| format!("{name}: {e}"))?;
         // The deployment data must give back exactly the wasm built.
@@ -370,6 +420,8 @@ mod tests {
     fn contracts_can_be_chosen() {
         let got = parse(&args(&["build", "--contract", "a", "--contract", "b"])).unwrap();
         assert_eq!(got, Cmd::Build(args(&["a", "b"])));
+        let got = parse(&args(&["sizes", "--contract", "a"])).unwrap();
+        assert_eq!(got, Cmd::Sizes(args(&["a"])));
         let got = parse(&args(&["abi", "--contract", "ledger-manager"])).unwrap();
         assert_eq!(got, Cmd::Abi(args(&["ledger-manager"]), false));
     }
@@ -378,7 +430,8 @@ mod tests {
     fn rejects_the_unknown() {
         for bad in [
             &[][..],
-            &["sizes"],
+            &["size"],
+            &["sizes", "--check"],
             &["build", "-x"],
             &["build", "--contract"],
             &["abi", "-x"],
