@@ -127,8 +127,14 @@ impl Bench {
 
     /// A fresh user with a ledger; returns the receipt of its addLedger.
     async fn user(&self) -> (Actor, TransactionReceipt) {
-        let user = self.serving.actor(eth(3)).await;
-        let add = self.serving.add_ledger(&user, eth(1)).await;
+        let serving = &self.serving;
+        let user = serving.actor(eth(3)).await;
+        let signer = [U256::from(1u64), U256::from(2u64)];
+        let call = serving.ledger.addLedger(signer, "bench".into());
+        let add = user
+            .transact("addLedger", call.value(eth(1)).gas(SETUP_GAS))
+            .await;
+        serving.track(user.address());
         (user, add)
     }
 
