@@ -108,11 +108,9 @@ impl InProcess {
 
 /// An account as the market sees it, read from the contract's storage by
 /// the shared account code (`serving_contracts::account::Accounts`), the
-/// code the views read it with. The views themselves also ask the ledger
-/// for the user's info, a call between contracts for which motsu copies
-/// every contract's storage: through them a run's time would grow with the
-/// square of its size. The views are tested through the ABI elsewhere
-/// (unit tests, and the same market on a chain).
+/// code the views read it with, without the views' ABI encoding and their
+/// call to the ledger for the user's info. The views are tested through
+/// the ABI elsewhere (unit tests, and the same market on a chain).
 fn account_state(accounts: &Accounts, user: Address, provider: Address) -> AccountState {
     let view = accounts.view(user, provider);
     let refunds = view.refunds.iter().map(|r| r.amount).collect();
