@@ -1,7 +1,8 @@
 //! Every piece of EVM bytecode the project writes, in one place: the init
 //! code that deploys a Stylus program (the prelude of cargo stylus), the
 //! one-shot deployer that creates, activates and configures a program in
-//! one transaction, and the beacon proxy of the upgradeable contracts.
+//! one transaction, and the beacon and beacon proxy of the upgradeable
+//! contracts.
 
 use alloy_primitives::{keccak256, Address, Bytes, B256};
 
@@ -9,9 +10,12 @@ use alloy_primitives::{keccak256, Address, Bytes, B256};
 const STOP: u8 = 0x00;
 const LT: u8 = 0x10;
 const ISZERO: u8 = 0x15;
+const EQ: u8 = 0x14;
 const SHL: u8 = 0x1b;
+const SHR: u8 = 0x1c;
 const CALLER: u8 = 0x33;
 const CALLVALUE: u8 = 0x34;
+const CALLDATALOAD: u8 = 0x35;
 const CALLDATASIZE: u8 = 0x36;
 const CALLDATACOPY: u8 = 0x37;
 const CODECOPY: u8 = 0x39;
@@ -21,7 +25,9 @@ const RETURNDATACOPY: u8 = 0x3e;
 const SELFBALANCE: u8 = 0x47;
 const MLOAD: u8 = 0x51;
 const MSTORE: u8 = 0x52;
+const SLOAD: u8 = 0x54;
 const SSTORE: u8 = 0x55;
+const JUMP: u8 = 0x56;
 const JUMPI: u8 = 0x57;
 const GAS: u8 = 0x5a;
 const JUMPDEST: u8 = 0x5b;
@@ -34,6 +40,7 @@ const DUP1: u8 = 0x80;
 const DUP5: u8 = 0x84;
 const DUP6: u8 = 0x85;
 const LOG2: u8 = 0xa2;
+const LOG3: u8 = 0xa3;
 const CREATE: u8 = 0xf0;
 const CALL: u8 = 0xf1;
 const RETURN: u8 = 0xf3;
@@ -377,6 +384,206 @@ pub fn proxy_initcode(beacon: Address, views: Address) -> Vec<u8> {
     code
 }
 
+/// EVM code with named jump targets: a label is pushed as a PUSH2 and
+/// patched when the code is finished.
+#[derive(Default)]
+struct Asm {
+    code: Vec<u8>,
+    labels: Vec<(&'static str, usize)>,
+    uses: Vec<(&'static str, usize)>,
+}
+
+impl Asm {
+    fn ops(&mut self, ops: &[u8]) -> &mut Self {
+        self.code.extend_from_slice(ops);
+        self
+    }
+
+    /// PUSHn of `bytes` (1 to 32 of them).
+    fn push(&mut self, bytes: &[u8]) -> &mut Self {
+        let n = u8::try_from(bytes.len()).expect("at most 32 bytes");
+        assert!((1..=32).contains(&n), "a push takes 1 to 32 bytes");
+        self.code.push(PUSH1 - 1 + n);
+        self.ops(bytes)
+    }
+
+    /// PUSH2 of where `label` is.
+    fn push_label(&mut self, label: &'static str) -> &mut Self {
+        self.uses.push((label, self.code.len() + 1));
+        self.ops(&[PUSH2, 0, 0])
+    }
+
+    /// Jumps to `label` when the top of the stack is not zero.
+    fn jump_if(&mut self, label: &'static str) -> &mut Self {
+        self.push_label(label).ops(&[JUMPI])
+    }
+
+    /// Names this place, without a JUMPDEST (data).
+    fn mark(&mut self, label: &'static str) -> &mut Self {
+        self.labels.push((label, self.code.len()));
+        self
+    }
+
+    /// A jump target named `label`.
+    fn label(&mut self, label: &'static str) -> &mut Self {
+        self.mark(label).ops(&[JUMPDEST])
+    }
+
+    /// Reverts with the custom error `signature`, whose one argument `arg`
+    /// pushes (e.g. `[CALLER]`, or `[DUP1]` for the top of the stack).
+    fn revert_with(&mut self, signature: &str, arg: &[u8]) -> &mut Self {
+        self.push(&selector(signature))
+            .ops(&[PUSH1, 224, SHL, PUSH1, 0, MSTORE])
+            .ops(arg)
+            .ops(&[PUSH1, 4, MSTORE, PUSH1, 36, PUSH1, 0, REVERT])
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        for (label, at) in self.uses {
+            let (_, target) = self
+                .labels
+                .iter()
+                .find(|(name, _)| *name == label)
+                .unwrap_or_else(|| panic!("label {label} is placed"));
+            let target = u16::try_from(*target).expect("the code is below 64 KiB");
+            self.code[at..at + 2].copy_from_slice(&target.to_be_bytes());
+        }
+        self.code
+    }
+}
+
+/// Length of [`beacon_runtime`].
+pub const BEACON_RUNTIME_LEN: usize = 337;
+
+/// The beacon's storage slot of its implementation.
+const BEACON_IMPLEMENTATION: u8 = 0;
+/// The beacon's storage slot of its owner.
+const BEACON_OWNER: u8 = 1;
+
+/// The runtime code of the EVM beacon: OpenZeppelin's `UpgradeableBeacon`
+/// (`implementation()`, `upgradeTo(address)` and `Ownable`'s `owner()`,
+/// `transferOwnership(address)`, `renounceOwnership()`), with its events
+/// and errors, in 337 bytes of EVM code. A proxy asks it for the
+/// implementation on every call: an SLOAD in EVM code, not a second Stylus
+/// program to enter (see docs/upgrades.md). Not payable; an unknown
+/// selector, a short or non-canonical address argument or value reverts
+/// without data, as Solidity's dispatcher does.
+///
+/// ```text
+/// CALLVALUE refuse JUMPI  PUSH1 0 CALLDATALOAD PUSH1 224 SHR
+/// per function: DUP1 PUSH4 selector EQ label JUMPI
+/// refuse: JUMPDEST PUSH1 0 DUP1 REVERT
+/// implementation / owner: JUMPDEST PUSH1 slot SLOAD PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN
+/// upgradeTo: argument, only owner, DUP1 EXTCODESIZE ISZERO invalid JUMPI
+///            DUP1 PUSH1 0 SSTORE PUSH32 Upgraded PUSH1 0 DUP1 LOG2 STOP
+/// transferOwnership: argument, only owner, DUP1 ISZERO invalid JUMPI, set owner
+/// renounceOwnership: only owner, PUSH1 0, set owner
+/// set owner: JUMPDEST DUP1 PUSH1 1 SLOAD PUSH32 OwnershipTransferred PUSH1 0 DUP1 LOG3
+///            PUSH1 1 SSTORE STOP
+/// argument: PUSH1 36 CALLDATASIZE LT refuse JUMPI
+///           PUSH1 4 CALLDATALOAD DUP1 PUSH1 160 SHR refuse JUMPI
+/// only owner: PUSH1 1 SLOAD CALLER EQ ISZERO unauthorized JUMPI
+/// errors: OwnableUnauthorizedAccount(caller), BeaconInvalidImplementation(new),
+///         OwnableInvalidOwner(0)
+/// ```
+pub fn beacon_runtime() -> Vec<u8> {
+    let argument = |a: &mut Asm| {
+        a.ops(&[PUSH1, 36, CALLDATASIZE, LT]).jump_if("refuse");
+        a.ops(&[PUSH1, 4, CALLDATALOAD, DUP1, PUSH1, 160, SHR])
+            .jump_if("refuse");
+    };
+    let only_owner = |a: &mut Asm| {
+        a.ops(&[PUSH1, BEACON_OWNER, SLOAD, CALLER, EQ, ISZERO])
+            .jump_if("unauthorized");
+    };
+    let mut a = Asm::default();
+    a.ops(&[CALLVALUE]).jump_if("refuse");
+    a.ops(&[PUSH1, 0, CALLDATALOAD, PUSH1, 224, SHR]);
+    for (signature, label) in [
+        ("implementation()", "implementation"),
+        ("owner()", "owner"),
+        ("upgradeTo(address)", "upgrade"),
+        ("transferOwnership(address)", "transfer"),
+        ("renounceOwnership()", "renounce"),
+    ] {
+        a.ops(&[DUP1]).push(&selector(signature)).ops(&[EQ]);
+        a.jump_if(label);
+    }
+    a.label("refuse").ops(&[PUSH1, 0, DUP1, REVERT]);
+    for (label, slot) in [
+        ("implementation", BEACON_IMPLEMENTATION),
+        ("owner", BEACON_OWNER),
+    ] {
+        a.label(label).ops(&[PUSH1, slot, SLOAD, PUSH1, 0, MSTORE]);
+        a.ops(&[PUSH1, 32, PUSH1, 0, RETURN]);
+    }
+    a.label("upgrade");
+    argument(&mut a);
+    only_owner(&mut a);
+    a.ops(&[DUP1, EXTCODESIZE, ISZERO])
+        .jump_if("invalid implementation");
+    a.ops(&[DUP1, PUSH1, BEACON_IMPLEMENTATION, SSTORE]);
+    a.push(keccak256("Upgraded(address)").as_slice());
+    a.ops(&[PUSH1, 0, DUP1, LOG2, STOP]);
+    a.label("transfer");
+    argument(&mut a);
+    only_owner(&mut a);
+    a.ops(&[DUP1, ISZERO]).jump_if("invalid owner");
+    a.label("set owner");
+    a.ops(&[DUP1, PUSH1, BEACON_OWNER, SLOAD]);
+    a.push(keccak256("OwnershipTransferred(address,address)").as_slice());
+    a.ops(&[PUSH1, 0, DUP1, LOG3, PUSH1, BEACON_OWNER, SSTORE, STOP]);
+    a.label("renounce");
+    only_owner(&mut a);
+    a.ops(&[PUSH1, 0]).push_label("set owner").ops(&[JUMP]);
+    a.label("unauthorized")
+        .revert_with("OwnableUnauthorizedAccount(address)", &[CALLER]);
+    a.label("invalid implementation")
+        .revert_with("BeaconInvalidImplementation(address)", &[DUP1]);
+    a.label("invalid owner")
+        .revert_with("OwnableInvalidOwner(address)", &[PUSH1, 0]);
+    a.finish()
+}
+
+/// The init code of the EVM beacon ([`beacon_runtime`]) for
+/// `implementation`, owned by `owner`: OpenZeppelin's `UpgradeableBeacon`
+/// constructor. Reverts with `OwnableInvalidOwner(0)` for a zero owner and
+/// `BeaconInvalidImplementation(implementation)` when `implementation` has
+/// no code; emits `OwnershipTransferred(0, owner)`, then
+/// `Upgraded(implementation)`.
+pub fn beacon_initcode(implementation: Address, owner: Address) -> Vec<u8> {
+    let runtime = beacon_runtime();
+    let len = u16::try_from(runtime.len()).expect("the beacon is below 64 KiB");
+    let mut a = Asm::default();
+    a.push(owner.as_slice())
+        .ops(&[ISZERO])
+        .jump_if("invalid owner");
+    a.push(implementation.as_slice())
+        .ops(&[EXTCODESIZE, ISZERO]);
+    a.jump_if("invalid implementation");
+    a.push(owner.as_slice()).ops(&[PUSH1, 0]);
+    a.push(keccak256("OwnershipTransferred(address,address)").as_slice());
+    a.ops(&[PUSH1, 0, DUP1, LOG3]);
+    a.push(owner.as_slice()).ops(&[PUSH1, BEACON_OWNER, SSTORE]);
+    a.push(implementation.as_slice());
+    a.ops(&[PUSH1, BEACON_IMPLEMENTATION, SSTORE]);
+    a.push(implementation.as_slice());
+    a.push(keccak256("Upgraded(address)").as_slice());
+    a.ops(&[PUSH1, 0, DUP1, LOG2]);
+    a.push(&len.to_be_bytes())
+        .ops(&[DUP1])
+        .push_label("runtime");
+    a.ops(&[PUSH1, 0, CODECOPY, PUSH1, 0, RETURN]);
+    a.label("invalid owner")
+        .revert_with("OwnableInvalidOwner(address)", &[PUSH1, 0]);
+    a.label("invalid implementation").revert_with(
+        "BeaconInvalidImplementation(address)",
+        &[&[PUSH20][..], implementation.as_slice()].concat(),
+    );
+    a.mark("runtime").ops(&runtime);
+    a.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -532,5 +739,66 @@ mod tests {
         );
         // CODECOPY of 101 bytes from 247.
         assert!(init.windows(5).any(|w| w == [PUSH1, 101, DUP1, PUSH1, 247]));
+    }
+
+    /// Every PUSH2 right before a JUMP or JUMPI in `code` names a
+    /// JUMPDEST; returns how many jumps there are.
+    fn checked_jumps(code: &[u8]) -> usize {
+        let mut jumps = 0;
+        let mut pc = 0;
+        while pc < code.len() {
+            let op = code[pc];
+            if op == PUSH2 && matches!(code.get(pc + 3), Some(&JUMP | &JUMPI)) {
+                let target = usize::from(u16::from_be_bytes([code[pc + 1], code[pc + 2]]));
+                assert_eq!(code[target], JUMPDEST, "the jump at {pc}");
+                jumps += 1;
+            }
+            pc += if (PUSH1..=PUSH32).contains(&op) {
+                usize::from(op - PUSH1) + 2
+            } else {
+                1
+            };
+        }
+        jumps
+    }
+
+    #[test]
+    fn beacon_layout() {
+        let runtime = beacon_runtime();
+        assert_eq!(runtime.len(), BEACON_RUNTIME_LEN);
+        // Not payable, five functions, then the checks of the three that
+        // take an argument or need the owner.
+        assert_eq!(checked_jumps(&runtime), 1 + 5 + 2 * 2 + 3 + 1 + 1 + 1);
+        for signature in [
+            "implementation()",
+            "owner()",
+            "upgradeTo(address)",
+            "transferOwnership(address)",
+            "renounceOwnership()",
+            "OwnableUnauthorizedAccount(address)",
+            "BeaconInvalidImplementation(address)",
+            "OwnableInvalidOwner(address)",
+        ] {
+            let push = [&[PUSH4][..], &selector(signature)].concat();
+            assert!(runtime.windows(5).any(|w| w == push), "{signature}");
+        }
+        let (implementation, owner) = (Address::repeat_byte(0x11), Address::repeat_byte(0x22));
+        let init = beacon_initcode(implementation, owner);
+        assert!(init.ends_with(&runtime));
+        let runtime_at = init.len() - runtime.len();
+        let len = u16::try_from(runtime.len()).unwrap().to_be_bytes();
+        let at = u16::try_from(runtime_at).unwrap().to_be_bytes();
+        let copy = [
+            PUSH2, len[0], len[1], DUP1, PUSH2, at[0], at[1], PUSH1, 0, CODECOPY,
+        ];
+        assert!(init.windows(copy.len()).any(|w| w == copy));
+        assert_eq!(checked_jumps(&init[..runtime_at]), 2);
+        let pushes = |a: Address| {
+            init[..runtime_at]
+                .windows(20)
+                .filter(|w| *w == a.as_slice())
+                .count()
+        };
+        assert_eq!((pushes(implementation), pushes(owner)), (4, 3));
     }
 }

@@ -40,8 +40,6 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("inference-serving-views", "inference-serving-views"),
     ("fine-tuning-serving", "fine-tuning-serving-main"),
     ("fine-tuning-serving-views", "fine-tuning-serving-views"),
-    // Upgrades: the beacon of each kind of contract.
-    ("upgradeable-beacon", "upgradeable-beacon"),
 ];
 
 /// The contracts whose exported interface `cargo xtask abi` checks: the crate,

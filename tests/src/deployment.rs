@@ -58,19 +58,17 @@
 //!
 //! # Behind beacon proxies
 //!
-//! With [`Artifacts::beacon`] (the command's `--proxies`), each contract
+//! With [`Artifacts::proxies`] (the command's `--proxies`), each contract
 //! is deployed as [`crate::upgrade`] describes: its implementation (the
 //! main program, created, activated and initialized with the contract's
-//! arguments so that nobody else can initialize it), its beacon (the
-//! Stylus program `upgradeable-beacon`, constructor `(implementation,
-//! owner)`) and its proxy (the EVM beacon proxy of
-//! [`upgrade::proxy_initcode`], nothing to activate, its views program
-//! written by its creation code; then `initialize` through the proxy),
-//! eleven transactions in all. The
-//! contracts know each other by their proxies' addresses; the owner
-//! upgrades a contract with its beacon's `upgradeTo`
-//! ([`upgrade::upgrade`]). The beacon program is activated by its first
-//! transaction only (one code hash).
+//! arguments so that nobody else can initialize it), its beacon (the EVM
+//! beacon of [`upgrade::beacon_initcode`], `(implementation, owner)` in
+//! its creation code) and its proxy (the EVM beacon proxy of
+//! [`upgrade::proxy_initcode`], its views program written by its creation
+//! code; then `initialize` through the proxy), eleven transactions in all;
+//! beacons and proxies are EVM code, nothing to activate. The contracts
+//! know each other by their proxies' addresses; the owner upgrades a
+//! contract with its beacon's `upgradeTo` ([`upgrade::upgrade`]).
 //!
 //! ```no_run
 //! # async fn example(wallet: &serving_harness::chain::WalletProvider) {
@@ -104,7 +102,7 @@ use serving_scripts::evm;
 pub use serving_scripts::evm::{deployer_code, CallTarget, EmbeddedCall};
 use stylus_deployer::STYLUS_DEPLOYER;
 
-use crate::{deploy, upgrade};
+use crate::deploy;
 
 alloy::sol! {
     /// The ArbWasm precompile (`0x71`): activation of Stylus programs.
@@ -322,15 +320,15 @@ pub struct Artifacts {
     pub fine_tuning: Program,
     /// FineTuningServing's views program.
     pub fine_tuning_views: Program,
-    /// The beacon program (`upgradeable-beacon`), to deploy every contract
-    /// behind a beacon proxy (see [`crate::upgrade`]; the proxy itself is
-    /// EVM code); `None`: the contracts are the main programs.
-    pub beacon: Option<Program>,
+    /// Whether every contract goes behind a beacon proxy (see
+    /// [`crate::upgrade`]; beacon and proxy are EVM code); otherwise the
+    /// contracts are the main programs.
+    pub proxies: bool,
 }
 
 impl Artifacts {
     /// Reads `<dir>/<name>.initcode` of the five programs (`dir` is usually
-    /// `target/stylus`); no beacon.
+    /// `target/stylus`); no proxies.
     pub fn load(dir: &Path) -> Result<Self, DeployError> {
         Ok(Self {
             ledger: Program::load(dir, deploy::LEDGER_ARTIFACT)?,
@@ -338,30 +336,27 @@ impl Artifacts {
             inference_views: Program::load(dir, deploy::INFERENCE_VIEWS_ARTIFACT)?,
             fine_tuning: Program::load(dir, deploy::FINE_TUNING_ARTIFACT)?,
             fine_tuning_views: Program::load(dir, deploy::FINE_TUNING_VIEWS_ARTIFACT)?,
-            beacon: None,
+            proxies: false,
         })
     }
 
-    /// The same with the beacon program read from `<dir>/upgradeable-beacon.initcode`:
-    /// a deployment behind beacon proxies.
-    pub fn with_beacon(self, dir: &Path) -> Result<Self, DeployError> {
-        Ok(Self {
-            beacon: Some(Program::load(dir, upgrade::BEACON_ARTIFACT)?),
+    /// The same deployed behind beacon proxies.
+    pub fn with_proxies(self) -> Self {
+        Self {
+            proxies: true,
             ..self
-        })
+        }
     }
 
-    /// Every program: the contracts' in deployment order, then the beacon.
+    /// Every program, in deployment order.
     pub fn programs(&self) -> Vec<&Program> {
-        let mut programs = vec![
+        vec![
             &self.inference_views,
             &self.inference,
             &self.fine_tuning_views,
             &self.fine_tuning,
             &self.ledger,
-        ];
-        programs.extend(&self.beacon);
-        programs
+        ]
     }
 }
 
@@ -390,7 +385,7 @@ pub enum Activation {
     /// No chain was asked (a dry run without an endpoint): activate,
     /// sending nothing, since the data fee is unknown.
     Unknown,
-    /// EVM code (the beacon proxy): nothing to activate.
+    /// EVM code (a beacon or a beacon proxy): nothing to activate.
     Evm,
 }
 

@@ -3,9 +3,9 @@
 //!
 //! Each contract (LedgerManager, InferenceServing, FineTuningServing) is
 //! three parts: its **implementation** (for a split contract, the main
-//! program, plus its views program), a **beacon** (the Stylus program
-//! `upgradeable-beacon`, openzeppelin-stylus's `UpgradeableBeacon`) naming
-//! the implementation, and a **proxy** at the address everybody uses,
+//! program, plus its views program), a **beacon** (OpenZeppelin's
+//! `UpgradeableBeacon` as EVM code, [`beacon_runtime`]) naming the
+//! implementation, and a **proxy** at the address everybody uses,
 //! which runs every call in the beacon's implementation by delegatecall.
 //! The proxy holds the contract's state (the views program's address
 //! included) and, for the ledger, all the value; implementations and
@@ -23,22 +23,25 @@
 //! with `msg.value` 0, so `addLedger` through it credits nothing while the
 //! proxy keeps the value (measured with openzeppelin-stylus's
 //! `BeaconProxy` as a program, since removed; docs/upgrades.md). The EVM
-//! proxy is also the cheaper one: it adds no Stylus program entry to each
-//! call.
+//! proxy and beacon are also the cheaper pair: a call through them enters
+//! one Stylus program, the implementation, where a Stylus beacon made it
+//! pay a second program's initialization (about 30k gas a proxy,
+//! docs/upgrades.md).
 //!
 //! Nothing is left unconfigured between transactions (no initialization
 //! window): every creating transaction also configures what it creates.
 //! The programs go through the chain's StylusDeployer (created, activated
 //! and constructed in one transaction, see
-//! [`crate::deployment::stylus_deployer`]), the proxy through the
-//! project's one-shot EVM deployer ([`deploy_initialized`]):
+//! [`crate::deployment::stylus_deployer`]), the beacon and the proxy
+//! through the project's one-shot EVM deployer ([`deploy_initialized`]):
 //!
 //! 1. the views program of a split contract, as it is (it only ever runs on
 //!    the proxy's storage);
 //! 2. the implementation, constructed with the proxy's configuration (owner:
 //!    the owner, the others: the proxies) so that nobody can claim it; it is
 //!    never used on its own storage;
-//! 3. the beacon, constructed with `(implementation, owner)`;
+//! 3. the beacon, created with `(implementation, owner)` in its creation
+//!    code ([`beacon_initcode`]);
 //! 4. the proxy, created for the beacon (its creation code also writes the
 //!    views program of a split contract), then, through the proxy,
 //!    `initialize(...)`.
@@ -64,9 +67,10 @@ use alloy::{
     rpc::types::{TransactionReceipt, TransactionRequest},
     sol_types::SolCall,
 };
-pub use serving_scripts::evm::{proxy_initcode, proxy_runtime, BEACON_SLOT};
+pub use serving_scripts::evm::{
+    beacon_initcode, beacon_runtime, proxy_initcode, proxy_runtime, BEACON_SLOT,
+};
 
-pub use crate::deployment::stylus_deployer::beacon_constructor;
 use crate::{
     chain::{ChainError, WalletProvider},
     deploy::{
@@ -78,8 +82,8 @@ use crate::{
 };
 
 alloy::sol! {
-    /// The beacon of one kind of contract (program `upgradeable-beacon`,
-    /// openzeppelin-stylus's `UpgradeableBeacon`).
+    /// The beacon of one kind of contract ([`beacon_runtime`],
+    /// OpenZeppelin's `UpgradeableBeacon`).
     #[sol(rpc)]
     #[derive(Debug, PartialEq, Eq)]
     contract UpgradeableBeacon {
@@ -119,9 +123,6 @@ alloy::sol! {
         error ERC1967InvalidBeacon(address beacon);
     }
 }
-
-/// The artifact name of the beacon program.
-pub const BEACON_ARTIFACT: &str = "upgradeable-beacon";
 
 /// A contract of the deployment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -182,8 +183,6 @@ pub struct ServingPrograms {
     /// FineTuningServing, or `None`: not deployed (the ledger gets
     /// [`ServingConfig::fine_tuning`]).
     pub fine_tuning: Option<Programs>,
-    /// The beacon program.
-    pub beacon: Program,
 }
 
 impl ServingPrograms {
@@ -203,7 +202,6 @@ impl ServingPrograms {
             ledger: Programs::artifacts(Kind::Ledger),
             inference: Programs::artifacts(Kind::Inference),
             fine_tuning: fine_tuning.then(|| Programs::artifacts(Kind::FineTuning)),
-            beacon: deploy::program(BEACON_ARTIFACT),
         }
     }
 }
@@ -383,19 +381,20 @@ async fn deploy_proxied(
     wallet: &WalletProvider,
     nonce: &mut u64,
     programs: &Programs,
-    beacon_program: &Program,
     owner: Address,
     initialize: &[u8],
     constructor: impl Fn(Address) -> Bytes,
 ) -> Result<Proxied, ChainError> {
     let (implementation, views) =
         deploy_implementation(wallet, nonce, programs, constructor).await?;
-    let (beacon, _) = stylus_deployer::deploy(
+    let beacon = deploy_initialized(
         wallet,
-        beacon_program,
-        beacon_constructor(implementation, owner),
+        &beacon_initcode(implementation, owner),
+        &[],
+        Some(*nonce),
     )
-    .await?;
+    .await?
+    .address;
     *nonce += 1;
     let initcode = proxy_initcode(beacon, views.unwrap_or_default());
     let proxy = deploy_initialized(wallet, &initcode, &[initialize], Some(*nonce)).await?;
@@ -463,17 +462,7 @@ pub async fn deploy_programs_with_proxies(
     let mut deploy = async |program, kind| {
         let initialize = addresses.initialize(kind);
         let constructor = |views| addresses.constructor(kind, views);
-        let beacon = &programs.beacon;
-        deploy_proxied(
-            wallet,
-            &mut nonce,
-            program,
-            beacon,
-            owner,
-            &initialize,
-            constructor,
-        )
-        .await
+        deploy_proxied(wallet, &mut nonce, program, owner, &initialize, constructor).await
     };
     let inference = deploy(&programs.inference, Kind::Inference).await?;
     debug_assert_eq!(inference.proxy, addresses.inference);

@@ -34,7 +34,7 @@ use serving_harness::{
         service_params, strict_call,
     },
     node_or_skip,
-    upgrade::{UpgradeableBeacon, BEACON_SLOT},
+    upgrade::{self, UpgradeableBeacon, BEACON_SLOT},
 };
 
 /// Where `cargo xtask build` put the artifacts (or `$SERVING_ARTIFACTS`).
@@ -110,15 +110,13 @@ fn printed_contracts(stdout: &str) -> Contracts {
 }
 
 /// Every Stylus program of a deployment: the views programs, and the main
-/// programs or, behind (EVM) proxies, the implementations and beacons.
+/// programs or, behind (EVM) proxies and beacons, the implementations.
 fn programs(contracts: &Contracts) -> Vec<Address> {
     let mut programs = vec![contracts.inference_views, contracts.fine_tuning_views];
     match contracts.proxies {
         None => programs.extend([contracts.ledger, contracts.inference, contracts.fine_tuning]),
         Some(p) => {
-            for parts in [p.ledger, p.inference, p.fine_tuning] {
-                programs.extend([parts.implementation, parts.beacon]);
-            }
+            programs.extend([p.ledger, p.inference, p.fine_tuning].map(|p| p.implementation))
         }
     }
     programs
@@ -424,6 +422,8 @@ async fn the_binary_deploys_behind_beacon_proxies() {
             parts.implementation
         );
         assert_eq!(strict_call(beacon.owner()).await._0, owner);
+        let code = reader.get_code_at(parts.beacon).await.unwrap();
+        assert_eq!(code.as_ref(), upgrade::beacon_runtime().as_slice());
         // The implementation is initialized: nobody can claim it.
         let tx = TransactionRequest::default()
             .with_from(stranger)

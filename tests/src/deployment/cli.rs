@@ -56,7 +56,7 @@ StylusDeployer (as cargo stylus deploy does), wired to the others.
                      install it first (anvil_setCode, from
                      ../shared/vendor/stylus-deployer)
   --proxies          put every contract behind a beacon proxy: its
-                     implementation, an upgradeable-beacon program, and an
+                     implementation, an EVM UpgradeableBeacon, and an
                      EVM beacon proxy at the contract's address (the owner
                      upgrades it with the beacon's upgradeTo)
   --dry-run          print the plan, send nothing
@@ -372,7 +372,7 @@ pub async fn run(options: &Options, out: &mut dyn Write) -> Result<(), DeployErr
     };
     let artifacts = Artifacts::load(&options.artifacts)?;
     let artifacts = match options.proxies {
-        true => artifacts.with_beacon(&options.artifacts)?,
+        true => artifacts.with_proxies(),
         false => artifacts,
     };
     let settings = Settings {

@@ -102,26 +102,25 @@ impl<F: Fn(&Program) -> Activation> Builder<F> {
         address
     }
 
-    /// Adds a transaction creating the EVM beacon proxy of `beacon` (with
-    /// `views` as its views program, zero for none) through the one-shot EVM
-    /// deployer, which then makes `calls` through it.
-    fn proxy(
+    /// Adds a transaction creating EVM code `program` from `initcode`
+    /// through the one-shot EVM deployer, which then makes `calls` on it.
+    fn evm(
         &mut self,
         label: &str,
-        beacon: Address,
-        views: Address,
+        program: &str,
+        initcode: &[u8],
         calls: Vec<EmbeddedCall>,
     ) -> Address {
         let deployer = deploy::deployer_address(self.sender, self.nonce);
         let address = deploy::created_address(self.sender, self.nonce);
         self.steps.push(Step {
             label: label.into(),
-            program: "evm-beacon-proxy".into(),
+            program: program.into(),
             code_hash: None,
             nonce: self.nonce,
             to: None,
             value: U256::ZERO,
-            data: deployer_code(&upgrade::proxy_initcode(beacon, views), &calls).into(),
+            data: deployer_code(initcode, &calls).into(),
             deployer,
             address,
             activation: Activation::Evm,
@@ -134,37 +133,35 @@ impl<F: Fn(&Program) -> Activation> Builder<F> {
 
 impl<F: Fn(&Program) -> Activation> Builder<F> {
     /// Adds contract `label`: its main program constructed by
-    /// `constructor`; or, with the `beacon` program, its implementation (the
-    /// main program, constructed the same way, so that nobody can claim
-    /// it), its beacon (constructor: the implementation and `owner`) and
-    /// its EVM proxy (for the beacon, running `views`, zero for none),
-    /// configured through the proxy by `initialize`. Returns the contract's
-    /// address (the main program or the proxy).
+    /// `constructor`; or, `proxied`, its implementation (the main program,
+    /// constructed the same way, so that nobody can claim it), its EVM
+    /// beacon (naming the implementation, owned by `owner`) and its EVM
+    /// proxy (for the beacon, running `views`, zero for none), configured
+    /// through the proxy by `initialize`. Returns the contract's address
+    /// (the main program or the proxy).
     fn contract(
         &mut self,
         label: &str,
         main: &Program,
         constructor: (Bytes, String),
-        proxied: Option<(&Program, Address, EmbeddedCall)>,
+        proxied: Option<(Address, EmbeddedCall)>,
         owner: Address,
     ) -> Address {
-        let Some((beacon_program, views, initialize)) = proxied else {
+        let Some((views, initialize)) = proxied else {
             return self.program(label, main, Some(constructor));
         };
         let implementation =
             self.program(&format!("{label} implementation"), main, Some(constructor));
-        let beacon = self.program(
+        let beacon = self.evm(
             &format!("{label} beacon"),
-            beacon_program,
-            Some((
-                stylus_deployer::beacon_constructor(implementation, owner),
-                format!("constructor({implementation}, {owner})"),
-            )),
+            "evm-beacon",
+            &upgrade::beacon_initcode(implementation, owner),
+            Vec::new(),
         );
-        self.proxy(
+        self.evm(
             &format!("{label} (beacon proxy)"),
-            beacon,
-            views,
+            "evm-beacon-proxy",
+            &upgrade::proxy_initcode(beacon, views),
             vec![initialize],
         )
     }
@@ -207,13 +204,12 @@ pub fn plan(
     deployer_nonce: u64,
     activation: impl Fn(&Program) -> Activation,
 ) -> Plan {
-    let proxies = artifacts.beacon.as_ref();
     // The StylusDeployer's k-th program, and the proxy of the sender's k-th
     // transaction.
     let program = |k: u64| STYLUS_DEPLOYER.create(deployer_nonce + k);
     let proxy = |k: u64| deploy::created_address(sender, first_nonce + k);
-    let contracts = match proxies {
-        None => Contracts {
+    let contracts = match artifacts.proxies {
+        false => Contracts {
             inference_views: program(0),
             inference: program(1),
             fine_tuning_views: program(2),
@@ -222,24 +218,25 @@ pub fn plan(
             owner: settings.owner,
             proxies: None,
         },
-        // Per contract: views program, implementation, beacon, proxy (the
-        // ledger has no views program).
-        Some(_) => {
-            let beaconed = |first: u64| Beaconed {
-                implementation: program(first),
-                beacon: program(first + 1),
+        // Per contract: views program, implementation (programs), beacon,
+        // proxy (EVM code, created by the sender's transactions); the ledger
+        // has no views program.
+        true => {
+            let beaconed = |implementation: u64, beacon: u64| Beaconed {
+                implementation: program(implementation),
+                beacon: proxy(beacon),
             };
             Contracts {
                 inference_views: program(0),
                 inference: proxy(3),
-                fine_tuning_views: program(3),
+                fine_tuning_views: program(2),
                 fine_tuning: proxy(7),
                 ledger: proxy(10),
                 owner: settings.owner,
                 proxies: Some(ProxyAddresses {
-                    inference: beaconed(1),
-                    fine_tuning: beaconed(4),
-                    ledger: beaconed(6),
+                    inference: beaconed(1, 2),
+                    fine_tuning: beaconed(3, 6),
+                    ledger: beaconed(4, 9),
                 }),
             }
         }
@@ -255,9 +252,8 @@ pub fn plan(
         activated: HashSet::new(),
         steps: Vec::new(),
     };
-    let proxied = |views: Address, initialize: EmbeddedCall| {
-        proxies.map(|beacon| (beacon, views, initialize))
-    };
+    let proxied =
+        |views: Address, initialize: EmbeddedCall| artifacts.proxies.then_some((views, initialize));
     let built = [
         builder.program(
             "InferenceServing views program",
@@ -354,7 +350,7 @@ pub fn plan(
             c.ledger
         ]
     );
-    debug_assert_eq!(builder.steps.len(), if proxies.is_some() { 11 } else { 5 });
+    debug_assert_eq!(builder.steps.len(), if artifacts.proxies { 11 } else { 5 });
     Plan {
         sender,
         first_nonce,

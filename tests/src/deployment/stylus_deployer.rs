@@ -56,11 +56,6 @@ pub fn constructor_call(args: Vec<u8>) -> Bytes {
     data.into()
 }
 
-/// The beacon's constructor: `(implementation, owner)`.
-pub fn beacon_constructor(implementation: Address, owner: Address) -> Bytes {
-    constructor_call((implementation, owner).abi_encode_params())
-}
-
 /// LedgerManager's `constructor(inference, fineTuning, owner)`.
 pub fn ledger_constructor(inference: Address, fine_tuning: Address, owner: Address) -> Bytes {
     constructor_call((inference, fine_tuning, owner).abi_encode_params())
@@ -250,14 +245,14 @@ mod tests {
 
     #[test]
     fn constructor_calls_use_the_sdk_selector() {
-        let beacon = Address::repeat_byte(0xbe);
-        let call = beacon_constructor(beacon, Address::repeat_byte(1));
-        // Selector, implementation, owner.
-        assert_eq!(call.len(), 4 + 2 * 32);
+        let inference = Address::repeat_byte(0xbe);
+        let call = ledger_constructor(inference, Address::ZERO, Address::repeat_byte(1));
+        // Selector, inference, fine-tuning, owner.
+        assert_eq!(call.len(), 4 + 3 * 32);
         assert_eq!(
             u32::from_be_bytes(call[..4].try_into().unwrap()),
             stylus_sdk::abi::CONSTRUCTOR_SELECTOR
         );
-        assert_eq!(&call[4 + 12..4 + 32], beacon.as_slice());
+        assert_eq!(&call[4 + 12..4 + 32], inference.as_slice());
     }
 }

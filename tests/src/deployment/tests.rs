@@ -22,16 +22,13 @@ pub(crate) fn fake_artifacts() -> Artifacts {
         inference_views: program(deploy::INFERENCE_VIEWS_ARTIFACT, 3),
         fine_tuning: program(deploy::FINE_TUNING_ARTIFACT, 4),
         fine_tuning_views: program(deploy::FINE_TUNING_VIEWS_ARTIFACT, 5),
-        beacon: None,
+        proxies: false,
     }
 }
 
-/// [`fake_artifacts`] with a fake beacon program.
+/// [`fake_artifacts`] behind proxies.
 pub(crate) fn fake_proxied_artifacts() -> Artifacts {
-    Artifacts {
-        beacon: Some(Program::new(upgrade::BEACON_ARTIFACT, fake_initcode(6, 100)).unwrap()),
-        ..fake_artifacts()
-    }
+    fake_artifacts().with_proxies()
 }
 
 fn settings() -> Settings {
@@ -205,20 +202,19 @@ fn the_proxied_plan_wires_the_proxies() {
         [p.ledger.implementation, p.ledger.beacon, c.ledger],
         [address(8), address(9), address(10)]
     );
-    // Programs at the StylusDeployer's consecutive addresses, proxies from
-    // the sender's own nonces.
+    // Programs at the StylusDeployer's consecutive addresses, beacons and
+    // proxies from the sender's own nonces.
     let programs: Vec<_> = plan.steps.iter().filter(|s| s.to.is_some()).collect();
-    assert_eq!(programs.len(), 8);
+    assert_eq!(programs.len(), 5);
     for (k, step) in programs.iter().enumerate() {
         assert_eq!(step.address, STYLUS_DEPLOYER.create(9 + k as u64));
     }
-    // The beacon program is activated by its first step only; the EVM
-    // proxies have nothing to activate.
+    // Beacons and proxies are EVM code: nothing to activate.
     let activations: Vec<Activation> = plan.steps.iter().map(|s| s.activation).collect();
-    use Activation::{Active, Evm, Unknown};
+    use Activation::{Evm, Unknown};
     assert_eq!(
         activations,
-        [Unknown, Unknown, Unknown, Evm, Unknown, Unknown, Active, Evm, Unknown, Active, Evm]
+        [Unknown, Unknown, Evm, Evm, Unknown, Unknown, Evm, Evm, Unknown, Evm, Evm]
     );
     // A program step's init call (the constructor's arguments).
     let constructor = |i: usize| -> Vec<u8> {
@@ -229,11 +225,11 @@ fn the_proxied_plan_wires_the_proxies() {
         );
         call.initData[4..].to_vec()
     };
-    // A proxy step's configuration calls, and the init code it creates
+    // An EVM step's configuration calls, and the init code it creates
     // (after the deployer's own code, before the calls' data).
     let config =
         |i: usize| -> Vec<&Bytes> { plan.steps[i].calls.iter().map(|call| &call.data).collect() };
-    let proxy_initcode = |i: usize| {
+    let evm_initcode = |i: usize| {
         let step = &plan.steps[i];
         let overhead = deployer_code(&[], &step.calls).len();
         let calls: usize = step.calls.iter().map(|call| call.data.len()).sum();
@@ -245,20 +241,26 @@ fn the_proxied_plan_wires_the_proxies() {
         (5, p.fine_tuning, c.fine_tuning, c.fine_tuning_views),
         (8, p.ledger, c.ledger, Address::ZERO),
     ] {
-        let (step, proxy) = (&plan.steps[first + 2], first + 2);
+        let (beacon, proxy) = (first + 1, first + 2);
+        for step in [&plan.steps[beacon], &plan.steps[proxy]] {
+            assert_eq!(
+                (step.code_hash, step.value, step.to),
+                (None, U256::ZERO, None)
+            );
+        }
+        // The beacon names the implementation, owned by the owner, and is
+        // not called at its creation.
         assert_eq!(
-            (step.code_hash, step.value, step.to),
-            (None, U256::ZERO, None)
+            evm_initcode(beacon),
+            crate::upgrade::beacon_initcode(beaconed.implementation, c.owner)
         );
-        // The beacon names the implementation, owned by the owner.
-        let (named, owner) =
-            <(Address, Address)>::abi_decode_params(&constructor(first + 1), true).unwrap();
-        assert_eq!((named, owner), (beaconed.implementation, c.owner));
+        assert!(config(beacon).is_empty());
+        assert_eq!(plan.steps[beacon].address, beaconed.beacon);
         // The proxy is the EVM beacon proxy of this beacon, with the views
         // program of its contract.
         assert_eq!(
-            proxy_initcode(proxy),
-            upgrade::proxy_initcode(beaconed.beacon, views)
+            evm_initcode(proxy),
+            crate::upgrade::proxy_initcode(beaconed.beacon, views)
         );
         assert_eq!(plan.steps[proxy].address, contract);
     }
