@@ -4,11 +4,13 @@
 //! the project writes (the init code of a program, the one-shot deployer,
 //! the beacon proxy); [`abi`] checks the exported interfaces against the
 //! spec and writes the ABI artifacts; [`sizes`] tells where a program's
-//! bytes go. `src/main.rs` (the `xtask` binary)
+//! bytes go; [`gas`] makes the gas table of the docs from the gas
+//! benchmark's report. `src/main.rs` (the `xtask` binary)
 //! runs cargo and the files.
 
 pub mod abi;
 pub mod evm;
+pub mod gas;
 pub mod sizes;
 pub mod wasm;
 

@@ -21,6 +21,10 @@
 //! does but keeping function names (into target/sizes), and prints where
 //! its code goes: bytes per crate and the largest functions
 //! (`serving_scripts::sizes`).
+//!
+//! `cargo xtask gas-table [--write]`: prints the gas table of the gas
+//! benchmark's report, target/gas-report.json (`serving_scripts::gas`);
+//! with `--write`, puts it in docs/gas.md between its markers.
 
 use std::{
     path::{Path, PathBuf},
@@ -29,7 +33,7 @@ use std::{
 
 use serving_scripts::{
     abi::{self, artifacts, Spec},
-    code_hash, decode_initcode, Artifacts, MAX_CODE_BYTES, MAX_WASM_BYTES,
+    code_hash, decode_initcode, gas, Artifacts, MAX_CODE_BYTES, MAX_WASM_BYTES,
 };
 
 /// Every program the build makes: its artifact name and its crate (a
@@ -59,7 +63,8 @@ const ABI_DIR: &str = "abi";
 
 const USAGE: &str =
     "usage: cargo xtask build [--contract NAME]... | cargo xtask sizes [--contract \
-                     NAME]... | cargo xtask abi [--check] [--contract CRATE]...";
+                     NAME]... | cargo xtask abi [--check] [--contract CRATE]... | cargo xtask \
+                     gas-table [--write]";
 
 /// How many functions `cargo xtask sizes` lists per program.
 const SIZES_TOP: usize = 25;
@@ -70,6 +75,8 @@ enum Cmd {
     Sizes(Vec<String>),
     /// The crates, and whether to only check abi/ (`--check`).
     Abi(Vec<String>, bool),
+    /// Whether to write docs/gas.md (`--write`).
+    GasTable(bool),
 }
 
 fn main() {
@@ -85,6 +92,7 @@ fn main() {
         Cmd::Build(contracts) => build(contracts),
         Cmd::Sizes(contracts) => sizes(contracts),
         Cmd::Abi(crates, check) => check_abi(crates, *check),
+        Cmd::GasTable(write) => gas_table(*write),
     };
     if let Err(e) = result {
         eprintln!("xtask: {e}");
@@ -98,6 +106,13 @@ fn parse(args: &[String]) -> Result<Cmd, String> {
     let abi = match command {
         Some("build" | "sizes") => false,
         Some("abi") => true,
+        Some("gas-table") => {
+            return match args[1..] {
+                [] => Ok(Cmd::GasTable(false)),
+                [ref flag] if flag == "--write" => Ok(Cmd::GasTable(true)),
+                _ => Err(format!("unknown argument `{}`", args[1])),
+            };
+        }
         Some("-h" | "--help" | "help") => {
             println!(
                 "{USAGE}\nbuild contracts: {}\nabi crates: {}",
@@ -138,6 +153,30 @@ fn parse(args: &[String]) -> Result<Cmd, String> {
         Some("sizes") => Cmd::Sizes(contracts),
         _ => Cmd::Build(contracts),
     })
+}
+
+/// Prints the gas table of target/gas-report.json, and with `write` puts
+/// it in docs/gas.md.
+fn gas_table(write: bool) -> Result<(), String> {
+    let path = target_dir().join("gas-report.json");
+    let report = std::fs::read_to_string(&path).map_err(|e| {
+        format!(
+            "{}: {e} (run `cargo bench -p serving-harness --bench gas`)",
+            path.display()
+        )
+    })?;
+    let report = serde_json::from_str(&report).map_err(|e| format!("{}: {e}", path.display()))?;
+    let table = gas::table(&report)?;
+    print!("{table}");
+    if write {
+        let doc_path = root().join("docs/gas.md");
+        let doc = std::fs::read_to_string(&doc_path)
+            .map_err(|e| format!("{}: {e}", doc_path.display()))?;
+        std::fs::write(&doc_path, gas::replace_section(&doc, &table)?)
+            .map_err(|e| format!("{}: {e}", doc_path.display()))?;
+        println!("wrote {}", doc_path.display());
+    }
+    Ok(())
 }
 
 fn root() -> &'static Path {
@@ -412,6 +451,11 @@ mod tests {
             parse(&args(&["abi", "--check"])).unwrap(),
             Cmd::Abi(all, true)
         );
+        assert_eq!(parse(&args(&["gas-table"])).unwrap(), Cmd::GasTable(false));
+        assert_eq!(
+            parse(&args(&["gas-table", "--write"])).unwrap(),
+            Cmd::GasTable(true)
+        );
     }
 
     #[test]
@@ -434,6 +478,8 @@ mod tests {
             &["build", "--contract"],
             &["abi", "-x"],
             &["build", "--check"],
+            &["gas-table", "--check"],
+            &["gas-table", "--write", "--write"],
         ] {
             assert!(parse(&args(bad)).is_err(), "{bad:?}");
         }

@@ -113,6 +113,7 @@ alloy::sol! {
         function stylusVersion() external view returns (uint16 version);
         function codehashVersion(bytes32 codehash) external view returns (uint16 version);
         function programVersion(address program) external view returns (uint16 version);
+        function programInitGas(address program) external view returns (uint64 gas, uint64 gasWhenCached);
 
         error ProgramNotWasm();
         error ProgramNotActivated();
@@ -124,8 +125,52 @@ alloy::sol! {
     }
 }
 
+alloy::sol! {
+    /// The ArbWasmCache precompile (`0x72`): the chain's cache of Stylus
+    /// programs, managed by chain owners and cache managers.
+    #[sol(rpc)]
+    interface ArbWasmCache {
+        function cacheProgram(address program) external;
+        function codehashIsCached(bytes32 codehash) external view returns (bool);
+    }
+
+    /// The ArbDebug precompile (`0xff`) of development chains.
+    #[sol(rpc)]
+    interface ArbDebug {
+        function becomeChainOwner() external;
+    }
+}
+
 /// The address of the ArbWasm precompile.
 pub const ARB_WASM: Address = address!("0000000000000000000000000000000000000071");
+/// The address of the ArbWasmCache precompile.
+pub const ARB_WASM_CACHE: Address = address!("0000000000000000000000000000000000000072");
+/// The address of the ArbDebug precompile (development chains only).
+pub const ARB_DEBUG: Address = address!("00000000000000000000000000000000000000ff");
+
+/// Puts `programs` in the chain's Stylus cache, as a chain owner or cache
+/// manager does on a public chain (CacheManager bids): `wallet`'s account
+/// becomes a chain owner through ArbDebug, which development nodes such as
+/// arbos-anvil have, and calls `ArbWasmCache.cacheProgram` for each. A
+/// cached program pays its cached initialization gas
+/// (`ArbWasm.programInitGas`'s `gasWhenCached`) at every entry.
+///
+/// # Errors
+///
+/// [`ChainError`](crate::chain::ChainError) when a transaction fails (no
+/// ArbDebug: not a development chain; a program that is not activated).
+pub async fn cache_programs(
+    wallet: &crate::chain::WalletProvider,
+    programs: &[Address],
+) -> Result<(), crate::chain::ChainError> {
+    let debug = ArbDebug::new(ARB_DEBUG, wallet);
+    crate::e2e::send(wallet, debug.becomeChainOwner()).await?;
+    let cache = ArbWasmCache::new(ARB_WASM_CACHE, wallet);
+    for &program in programs {
+        crate::e2e::send(wallet, cache.cacheProgram(program)).await?;
+    }
+    Ok(())
+}
 
 /// How much more than ArbWasm's data fee quote a deployment sends (the data
 /// fee follows demand and may rise before the transaction lands; the excess
