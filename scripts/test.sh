@@ -2,7 +2,7 @@
 # The test command: installs the pinned toolchain if it is missing, checks
 # format and lints, builds every contract for Stylus with the size check,
 # checks the exported ABI against the spec, then runs every test of the
-# workspace. The end-to-end tests look for the node in
+# workspace and the gas benchmark. The end-to-end tests look for the node in
 # ARBOS_ANVIL, then PATH, then ../shared/bin (see .ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,3 +24,9 @@ cargo $locked xtask abi --check
 
 # Unit (motsu), scenario, property and end-to-end tests, run natively.
 cargo test $locked --workspace
+
+# The gas benchmark (about a minute on arbos-anvil): every contract behind
+# its proxy, programs not cached and cached; writes target/gas-report.json
+# and prints the docs' table of it (docs/gas.md).
+cargo test $locked -p serving-harness --bench gas
+cargo $locked xtask gas-table
