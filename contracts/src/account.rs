@@ -3,8 +3,10 @@
 //!
 //! A sub-account's balance is an accounting entry backed by the ledger, which
 //! holds every token. The balance, the pending refund, the provider's signer
-//! and the nonce fit in two storage slots, so a settlement touches two slots
-//! per user and opening an account writes one.
+//! and the nonce fit in two storage slots: the balance and the nonce in one,
+//! which is all a settlement writes per user (it reads the other, the
+//! signer's), and the signer and the pending refund in the other, which
+//! only refunds change (and which is not read while no refund is live).
 //!
 //! A signer change takes effect at once for new records, but the signer it
 //! replaces stays valid for the lock time: records it signed still settle,
@@ -55,17 +57,17 @@ pub struct RefundSlot {
 #[storage]
 pub struct AccountRecord {
     refunds: StorageArray<RefundSlot, MAX_REFUNDS>,
-    // Slot 0: everything a transfer or a refund touches.
+    // Slot 0: everything a settlement writes.
     balance: StorageU96,
-    pending_refund: StorageU96,
+    nonce: StorageU96,
     /// 1-based position of the user in the provider's user list; 0 when the
     /// account does not exist.
     position: StorageU32,
     refund_head: StorageU8,
     refund_count: StorageU8,
-    // Slot 1: everything a settlement checks besides the balance.
+    // Slot 1: what a settlement only reads, and what refunds change.
     signer: StorageAddress,
-    nonce: StorageU96,
+    pending_refund: StorageU96,
     // Slot 2: read by a settlement only for a record the signer did not sign.
     /// The signer before the last change, valid until `signer_changed_at`
     /// plus the lock time.
@@ -154,6 +156,15 @@ impl AccountRecord {
             .get()
             .to::<u64>()
             .saturating_add(lock_time)
+    }
+
+    /// The pending refund, without reading its slot when no refund is
+    /// live (the live refunds sum to it).
+    fn pending(&self) -> U96 {
+        if self.refund_count.get().is_zero() {
+            return U96::ZERO;
+        }
+        self.pending_refund.get()
     }
 
     fn slot(&self, offset: u8) -> usize {
@@ -248,7 +259,7 @@ impl Accounts {
                 user,
                 provider,
                 amount: wide(record.balance.get()),
-                pendingRefund: wide(record.pending_refund.get()),
+                pendingRefund: wide(record.pending()),
             },
         );
     }
@@ -296,7 +307,7 @@ impl Accounts {
             record.position.set(U32::from(list.len()));
             amount
         } else {
-            let cancelled = amount.min(record.pending_refund.get());
+            let cancelled = amount.min(record.pending());
             record.consume_refunds(cancelled);
             amount - cancelled
         };
