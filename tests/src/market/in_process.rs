@@ -7,6 +7,8 @@
 //! contracts' own tests let it pass: the owner sets `lockTime` to zero
 //! ([`Backend::elapse_lock`]), which matures every refund requested so far.
 
+use std::collections::HashMap;
+
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolEvent;
 use fine_tuning_serving::FineTuningServing;
@@ -29,6 +31,14 @@ pub struct InProcess {
     contracts: MotsuDeployment,
     wallets: Vec<Contract<Wallet>>,
     lock_time: u64,
+    /// The settlement engines' view of inference accounts
+    /// ([`Backend::inference_accounts`]), by (user, provider): read once,
+    /// dropped by every call that can change the account (a transfer, a
+    /// retrieval, an acknowledgement, a settlement). Every provider reads
+    /// its owing customers at every tick, so without it a run's reads grow
+    /// with ticks times providers, the square of the market. The checker
+    /// reads accounts afresh ([`Backend::account`]).
+    engine_view: HashMap<(Address, Address), AccountState>,
 }
 
 /// The three contracts deployed and initialized in this thread's motsu VM
@@ -102,6 +112,17 @@ impl InProcess {
             contracts: MotsuDeployment::new(lock_time, penalty_percentage),
             wallets: Vec::new(),
             lock_time,
+            engine_view: HashMap::new(),
+        }
+    }
+
+    /// Drops the engines' view of `user`'s inference accounts with
+    /// `providers`, when `kind` is inference.
+    fn changed(&mut self, user: Address, providers: &[Address], kind: Kind) {
+        if kind == Kind::Inference {
+            for provider in providers {
+                self.engine_view.remove(&(user, *provider));
+            }
         }
     }
 }
@@ -237,6 +258,7 @@ impl Backend for InProcess {
             provider,
             kind,
         } = to;
+        self.changed(user, &[provider], kind);
         self.contracts
             .ledger
             .sender(user)
@@ -246,6 +268,7 @@ impl Backend for InProcess {
     }
 
     fn retrieve_fund(&mut self, user: Address, providers: Vec<Address>, kind: Kind) -> Outcome<()> {
+        self.changed(user, &providers, kind);
         self.contracts
             .ledger
             .sender(user)
@@ -271,6 +294,7 @@ impl Backend for InProcess {
 
     fn acknowledge_signer(&mut self, account: SubAccount, signer: Address) -> Outcome<()> {
         let (user, provider) = (account.user, account.provider);
+        self.changed(user, &[provider], account.kind);
         match account.kind {
             Kind::Inference => self
                 .contracts
@@ -310,11 +334,22 @@ impl Backend for InProcess {
         provider: Address,
         users: &[Address],
     ) -> Outcome<Vec<AccountState>> {
-        let inference = self.contracts.inference.sender(provider);
-        let accounts = inference.accounts();
+        let missing: Vec<Address> = users
+            .iter()
+            .filter(|user| !self.engine_view.contains_key(&(**user, provider)))
+            .copied()
+            .collect();
+        if !missing.is_empty() {
+            let inference = self.contracts.inference.sender(provider);
+            let accounts = inference.accounts();
+            for user in missing {
+                let state = account_state(accounts, user, provider);
+                self.engine_view.insert((user, provider), state);
+            }
+        }
         Ok(users
             .iter()
-            .map(|user| account_state(accounts, *user, provider))
+            .map(|user| self.engine_view[&(*user, provider)].clone())
             .collect())
     }
 
@@ -323,6 +358,9 @@ impl Backend for InProcess {
         provider: Address,
         records: Vec<TEESettlementData>,
     ) -> Outcome<Settlement> {
+        for record in &records {
+            self.changed(record.user, &[provider], Kind::Inference);
+        }
         let failed_users = self
             .contracts
             .inference
