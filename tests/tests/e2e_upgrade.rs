@@ -497,6 +497,16 @@ async fn an_upgrade_keeps_ledgers_accounts_balances_and_refunds() {
     serving.check_fine_tuning_paged_views().await;
 }
 
+/// `receipt` holds exactly one event `E` of `at`: `expected`.
+#[track_caller]
+fn logged<E: SolEvent + std::fmt::Debug + PartialEq>(
+    receipt: &TransactionReceipt,
+    at: Address,
+    expected: E,
+) {
+    assert_eq!(events::<E>(receipt, at), [expected]);
+}
+
 /// The EVM beacon is OpenZeppelin's `UpgradeableBeacon`: created with its
 /// implementation and owner (refused for a zero owner or an implementation
 /// without code), it names the implementation, and only its owner upgrades
@@ -545,18 +555,20 @@ async fn the_evm_beacon_is_openzeppelins_upgradeable_beacon() {
         logs[0].topic0(),
         Some(&B::OwnershipTransferred::SIGNATURE_HASH)
     );
-    assert_eq!(
-        events::<B::OwnershipTransferred>(&created.receipt, at),
-        [B::OwnershipTransferred {
+    logged(
+        &created.receipt,
+        at,
+        B::OwnershipTransferred {
             previousOwner: Address::ZERO,
-            newOwner: o
-        }]
+            newOwner: o,
+        },
     );
-    assert_eq!(
-        events::<B::Upgraded>(&created.receipt, at),
-        [B::Upgraded {
-            implementation: first
-        }]
+    logged(
+        &created.receipt,
+        at,
+        B::Upgraded {
+            implementation: first,
+        },
     );
     let beacon = B::new(at, node.provider());
     assert_eq!(
@@ -577,11 +589,12 @@ async fn the_evm_beacon_is_openzeppelins_upgradeable_beacon() {
         send(&owner, as_owner.upgradeTo(no_code)).await,
     );
     let upgraded = send(&owner, as_owner.upgradeTo(second)).await.unwrap();
-    assert_eq!(
-        events::<B::Upgraded>(&upgraded, at),
-        [B::Upgraded {
-            implementation: second
-        }]
+    logged(
+        &upgraded,
+        at,
+        B::Upgraded {
+            implementation: second,
+        },
     );
     assert_eq!(strict_call(beacon.implementation()).await._0, second);
 
@@ -630,12 +643,13 @@ async fn the_evm_beacon_is_openzeppelins_upgradeable_beacon() {
         send(&stranger, as_stranger.transferOwnership(s)).await,
     );
     let handed = send(&owner, as_owner.transferOwnership(s)).await.unwrap();
-    assert_eq!(
-        events::<B::OwnershipTransferred>(&handed, at),
-        [B::OwnershipTransferred {
+    logged(
+        &handed,
+        at,
+        B::OwnershipTransferred {
             previousOwner: o,
-            newOwner: s
-        }]
+            newOwner: s,
+        },
     );
     expect_revert::<B::OwnableUnauthorizedAccount, _>(
         send(&owner, as_owner.upgradeTo(first)).await,
@@ -647,12 +661,13 @@ async fn the_evm_beacon_is_openzeppelins_upgradeable_beacon() {
     let renounced = send(&stranger, as_stranger.renounceOwnership())
         .await
         .unwrap();
-    assert_eq!(
-        events::<B::OwnershipTransferred>(&renounced, at),
-        [B::OwnershipTransferred {
+    logged(
+        &renounced,
+        at,
+        B::OwnershipTransferred {
             previousOwner: s,
-            newOwner: Address::ZERO
-        }]
+            newOwner: Address::ZERO,
+        },
     );
     assert_eq!(strict_call(beacon.owner()).await._0, Address::ZERO);
     expect_revert::<B::OwnableUnauthorizedAccount, _>(
