@@ -473,8 +473,8 @@ impl Accounts {
     }
 
     /// Records the signer the user acknowledges (zero: none) at `now`. The
-    /// signer it replaces stays valid for `lock_time` (see the module
-    /// docs). Errors: `AccountNotExists`; `SignerChangePending` when the
+    /// signer it replaces stays valid for the lock time, which `lock_time`
+    /// reads only then (see the module docs). Errors: `AccountNotExists`; `SignerChangePending` when the
     /// change would end the grace of an earlier signer.
     pub fn set_signer(
         &mut self,
@@ -482,7 +482,7 @@ impl Accounts {
         provider: Address,
         signer: Address,
         now: u64,
-        lock_time: u64,
+        lock_time: impl FnOnce() -> u64,
     ) -> Result<(), Vec<u8>> {
         self.existing(user, provider)?;
         let mut users = self.records.setter(user);
@@ -492,7 +492,7 @@ impl Accounts {
             return Ok(());
         }
         if !current.is_zero() {
-            let until = record.grace_end(lock_time);
+            let until = record.grace_end(lock_time());
             let previous = record.previous_signer.get();
             // The change would replace a previous signer still in grace.
             let replaced = !previous.is_zero() && previous != current && previous != signer;

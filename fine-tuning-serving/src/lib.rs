@@ -364,9 +364,10 @@ impl FineTuningServing {
     ) -> Result<(), Vec<u8>> {
         let user = self.vm().msg_sender();
         let now = self.vm().block_timestamp();
-        let lock_time = self.config.lock_time();
+        // The lock time matters only when a signer is replaced.
+        let config = &self.config;
         self.accounts
-            .set_signer(user, provider, provider_signer, now, lock_time)
+            .set_signer(user, provider, provider_signer, now, || config.lock_time())
     }
 
     /// Settles a deliverable for the caller (the provider) with a verifier

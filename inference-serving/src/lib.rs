@@ -293,9 +293,10 @@ impl InferenceServing {
     ) -> Result<(), Vec<u8>> {
         let user = self.vm().msg_sender();
         let now = self.vm().block_timestamp();
-        let lock_time = self.config.lock_time();
+        // The lock time matters only when a signer is replaced.
+        let config = &self.config;
         self.accounts
-            .set_signer(user, provider, signer, now, lock_time)
+            .set_signer(user, provider, signer, now, || config.lock_time())
     }
 
     /// The caller (a user) records `provider`'s public key on its account.
