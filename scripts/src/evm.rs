@@ -432,8 +432,8 @@ impl Asm {
     /// Reverts with the custom error `signature`, whose one argument `arg`
     /// pushes (e.g. `[CALLER]`, or `[DUP1]` for the top of the stack).
     fn revert_with(&mut self, signature: &str, arg: &[u8]) -> &mut Self {
-        self.push(&selector(signature))
-            .ops(&[PUSH1, 224, SHL, PUSH1, 0, MSTORE])
+        push_selector(&mut self.code, selector(signature));
+        self.ops(&[PUSH1, 0, MSTORE])
             .ops(arg)
             .ops(&[PUSH1, 4, MSTORE, PUSH1, 36, PUSH1, 0, REVERT])
     }

@@ -28,7 +28,7 @@
 //! secret stored, first and second settlement of an account; not
 //! acknowledged: the penalty). Prints gas per call and per record and the
 //! share of the transaction's intrinsic cost (21,000 + calldata), and
-//! writes `target/gas-report.json`: per mode the figures of [`KEYS`], the
+//! writes `target/gas-report.json`: per mode the figures of `serving_scripts::gas::FIGURES`, the
 //! programs' initialization gas (`ArbWasm.programInitGas`) and stored code
 //! size, and the calldata of a settlement record. `cargo xtask gas-table`
 //! turns it into the table of `docs/gas.md`, with the reference Solidity
@@ -56,6 +56,7 @@ use serving_harness::{
     },
     upgrade::ProxiedDeployment,
 };
+use serving_scripts::gas;
 
 /// Refund lock time of the benchmark deployment (seconds).
 const LOCK_TIME: u64 = 60;
@@ -64,23 +65,6 @@ const BATCHES: [usize; 3] = [1, 10, 100];
 /// More batch sizes, with `GAS_LARGE_BATCHES=1` (750 more users a mode).
 const LARGE_BATCHES: [usize; 2] = [250, 500];
 
-/// The figures of the report, with the reference Solidity deployment's
-/// (behind its beacon proxies, measured on arbos-anvil from receipts):
-/// gas per transaction, or per record for `settle_per_record_*`.
-const KEYS: [(&str, u64); 12] = [
-    ("settle_batch1", 118_937),
-    ("settle_batch1_repeat", 101_849),
-    ("settle_batch10_repeat", 552_665),
-    ("settle_per_record_batch100_repeat", 50_728),
-    ("deposit_fund", 53_587),
-    ("transfer_fund_new_account", 501_187),
-    ("transfer_fund_existing_account", 91_694),
-    ("acknowledge_tee_signer", 57_247),
-    ("refund", 59_460),
-    ("retrieve_fund_matured", 144_651),
-    ("add_or_update_service_update", 73_351),
-    ("fine_tuning_settle_penalty", 112_274),
-];
 /// Fine-tuning accounts measured (half settle acknowledged, half at the
 /// penalty).
 const FINE_TUNING_USERS: usize = 10;
@@ -103,7 +87,7 @@ struct Row {
     records: u64,
     /// The target and the reference Solidity figure, per record or per call.
     target: Option<(u64, u64)>,
-    /// Its name in the report ([`KEYS`]), if it is one of its figures.
+    /// Its key in the report (`gas::FIGURES`), if it is one of its figures.
     key: Option<&'static str>,
 }
 
@@ -251,7 +235,9 @@ async fn main() {
             rows: Vec::new(),
         };
         let calldata = inference_rows(&mut bench, large).await;
-        report.insert("calldata_bytes_per_record".into(), calldata.into());
+        if mode == "uncached" {
+            report.insert("calldata_bytes_per_record".into(), calldata.into());
+        }
         bench.serving.check_invariants().await;
         assert!(
             bench.serving.fine_tuning.is_some(),
@@ -262,9 +248,9 @@ async fn main() {
         print_table(mode, &bench.rows, &bench.serving);
         report.insert(mode.into(), figures(&bench.rows).into());
     }
-    let references: serde_json::Map<_, _> = KEYS
+    let references: serde_json::Map<_, _> = gas::FIGURES
         .iter()
-        .map(|(key, gas)| ((*key).to_string(), (*gas).into()))
+        .map(|f| (f.key.to_string(), f.reference.into()))
         .collect();
     report.insert("reference".into(), references.into());
     let path = chain::workspace_root().join("target/gas-report.json");
@@ -349,10 +335,16 @@ async fn program_facts(
     report.insert("code_bytes".into(), code.into());
 }
 
+/// The reference's figure `key` (`gas::FIGURES`).
+fn reference(key: &str) -> u64 {
+    let figure = gas::FIGURES.iter().find(|f| f.key == key);
+    figure.expect("a figure of the report").reference
+}
+
 /// The report's figures among `rows`.
 fn figures(rows: &[Row]) -> serde_json::Map<String, serde_json::Value> {
     let mut figures = serde_json::Map::new();
-    for (key, _) in KEYS {
+    for gas::Figure { key, .. } in gas::FIGURES {
         let row = rows
             .iter()
             .find(|row| row.key == Some(key))
@@ -422,7 +414,7 @@ async fn inference_rows(bench: &mut Bench, large: bool) -> u64 {
         format!("transferFund, new account (mean of {n})"),
         &transfers,
         1,
-        Some((150_000, 501_187)),
+        Some((150_000, reference("transfer_fund_new_account"))),
     );
     bench.keyed("transfer_fund_new_account");
     bench.push(
@@ -450,7 +442,7 @@ async fn inference_rows(bench: &mut Bench, large: bool) -> u64 {
                 (10, "repeat") => (None, Some("settle_batch10_repeat")),
                 (100, "first") => (Some((28_000, 67_800)), None),
                 (100, "repeat") => (
-                    Some((15_000, 50_728)),
+                    Some((15_000, reference("settle_per_record_batch100_repeat"))),
                     Some("settle_per_record_batch100_repeat"),
                 ),
                 _ => (None, None),
