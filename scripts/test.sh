@@ -13,7 +13,7 @@ locked=${CI:+--locked}
 
 # Format and lints (the workspace's [workspace.lints], warnings denied).
 cargo fmt --all --check
-cargo $locked clippy --workspace --all-targets -- -D warnings
+cargo $locked clippy --workspace --all-targets --features serving-scripts/wasm-opt -- -D warnings
 
 # Build + size check: target/stylus/<contract>.{wasm,code,initcode}.
 cargo $locked xtask build

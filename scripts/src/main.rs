@@ -1,6 +1,6 @@
 //! `cargo xtask build [--contract NAME]...`: builds each contract for
-//! wasm32-unknown-unknown (flags in .cargo/config.toml), turns the wasm into
-//! the code a Stylus chain stores, writes target/stylus/<name>.{wasm,code,initcode}
+//! wasm32-unknown-unknown (flags in .cargo/config.toml), runs binaryen's
+//! `wasm-opt -Oz` on it, turns the wasm into the code a Stylus chain stores, writes target/stylus/<name>.{wasm,code,initcode}
 //! and fails when a contract is over the size limits.
 //!
 //! `cargo xtask abi [--contract CRATE]...`: runs each contract's Solidity
@@ -18,7 +18,7 @@
 //! (stale or missing).
 //!
 //! `cargo xtask sizes [--contract NAME]...`: builds each contract as `build`
-//! does but keeping function names (into target/sizes), and prints where
+//! does (wasm-opt included) but keeping function names (into target/sizes), and prints where
 //! its code goes: bytes per crate and the largest functions
 //! (`serving_scripts::sizes`).
 //!
@@ -33,7 +33,9 @@ use std::{
 
 use serving_scripts::{
     abi::{self, artifacts, Spec},
-    code_hash, decode_initcode, gas, Artifacts, MAX_CODE_BYTES, MAX_WASM_BYTES,
+    code_hash, decode_initcode, gas,
+    wasm::optimize,
+    Artifacts, MAX_CODE_BYTES, MAX_WASM_BYTES,
 };
 
 /// Every program the build makes: its artifact name and its crate (a
@@ -247,7 +249,9 @@ fn sizes(contracts: &[String]) -> Result<(), String> {
     )?;
     for (name, package) in contracts.iter().zip(&packages) {
         let path = wasm_file(&target, package);
-        let wasm = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let raw = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let wasm =
+            optimize(&raw, &target.join("wasm-opt"), true).map_err(|e| format!("{name}: {e}"))?;
         let sizes = serving_scripts::sizes::Sizes::of(&wasm).map_err(|e| format!("{name}: {e}"))?;
         println!("{name} ({package}): {}", sizes.report(SIZES_TOP));
     }
@@ -265,7 +269,9 @@ fn build(contracts: &[String]) -> Result<(), String> {
     for (name, package) in contracts.iter().zip(&packages) {
         let wasm_path = wasm_file(&target, package);
         let raw = std::fs::read(&wasm_path).map_err(|e| format!("{}: {e}", wasm_path.display()))?;
-        let a = Artifacts::from_wasm(&raw).map_err(|e| format!("{name}: {e}"))?;
+        let optimized =
+            optimize(&raw, &target.join("wasm-opt"), false).map_err(|e| format!("{name}: {e}"))?;
+        let a = Artifacts::from_wasm(&optimized).map_err(|e| format!("{name}: {e}"))?;
         // The deployment data must give back exactly the wasm built.
         if decode_initcode(&a.initcode).as_deref() != Some(a.wasm.as_slice()) {
             return Err(format!(

@@ -27,18 +27,23 @@ pub const BROTLI_WINDOW: u32 = 22;
 pub enum Error {
     /// wasmparser refused the input.
     Parse(String),
-    /// A section that Stylus' activation refuses ("unsupported section type").
-    DataCount,
+    /// The code uses passive data (`memory.init`, `data.drop`), which needs
+    /// the DataCount section that Stylus' activation refuses ("unsupported
+    /// section type").
+    PassiveData,
+    /// binaryen's wasm-opt failed.
+    Optimize(String),
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Parse(e) => write!(f, "invalid wasm: {e}"),
-            Error::DataCount => write!(
+            Error::PassiveData => write!(
                 f,
-                "the wasm has a DataCount section, which Stylus refuses (was it run through wasm-opt?)"
+                "the code uses passive data segments, whose DataCount section Stylus refuses"
             ),
+            Error::Optimize(e) => write!(f, "wasm-opt: {e}"),
         }
     }
 }
@@ -47,9 +52,14 @@ impl std::error::Error for Error {}
 
 /// Drops every custom section (names, producers, target_features, ...) and
 /// copies every other section byte for byte, in order, as cargo stylus does.
-/// Nothing is added; a module that already has a DataCount section is refused.
+/// Nothing is added. A DataCount section (which binaryen writes whenever
+/// bulk memory is enabled, and Stylus refuses) is dropped too, unless the
+/// code needs it: then the module is refused.
 pub fn strip(wasm: &[u8]) -> Result<Vec<u8>, Error> {
     use wasmparser::{Parser, Payload};
+    if uses_passive_data(wasm)? {
+        return Err(Error::PassiveData);
+    }
     let mut module = wasm_encoder::Module::new();
     for payload in Parser::new(0).parse_all(wasm) {
         match payload.map_err(|e| Error::Parse(e.to_string()))? {
@@ -58,8 +68,9 @@ pub fn strip(wasm: &[u8]) -> Result<Vec<u8>, Error> {
                 ..
             } => return Err(Error::Parse("a component, not a core module".into())),
             // cargo stylus drops unknown sections too.
-            Payload::CustomSection(_) | Payload::UnknownSection { .. } => {}
-            Payload::DataCountSection { .. } => return Err(Error::DataCount),
+            Payload::CustomSection(_)
+            | Payload::UnknownSection { .. }
+            | Payload::DataCountSection { .. } => {}
             other => {
                 // Function bodies are covered by their CodeSectionStart range.
                 if let Some((id, range)) = other.as_section() {
@@ -72,6 +83,54 @@ pub fn strip(wasm: &[u8]) -> Result<Vec<u8>, Error> {
         }
     }
     Ok(module.finish())
+}
+
+/// Whether a function uses `memory.init` or `data.drop`, the instructions
+/// that need a DataCount section.
+fn uses_passive_data(wasm: &[u8]) -> Result<bool, Error> {
+    use wasmparser::{Operator, Parser, Payload};
+    let parse = |e: wasmparser::BinaryReaderError| Error::Parse(e.to_string());
+    for payload in Parser::new(0).parse_all(wasm) {
+        if let Payload::CodeSectionEntry(body) = payload.map_err(parse)? {
+            let mut ops = body.get_operators_reader().map_err(parse)?;
+            while !ops.eof() {
+                if let Operator::MemoryInit { .. } | Operator::DataDrop { .. } =
+                    ops.read().map_err(parse)?
+                {
+                    return Ok(true);
+                }
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// binaryen's `wasm-opt -Oz` without inlining on the wasm rustc wrote, for
+/// the feature set Stylus accepts (MVP and bulk memory, as
+/// `.cargo/config.toml` builds): 10-15 % less wasm, which lowers the gas
+/// every call pays to initialize the program, and 1-2 % less stored code.
+/// With binaryen's inlining the wasm is smaller still but compresses worse:
+/// fine-tuning's views program no longer fits (docs/build.md).
+/// `keep_names` keeps the name section (for `cargo xtask sizes`); `scratch`
+/// is a directory for the files binaryen reads and writes.
+#[cfg(feature = "wasm-opt")]
+pub fn optimize(raw: &[u8], scratch: &std::path::Path, keep_names: bool) -> Result<Vec<u8>, Error> {
+    use wasm_opt::{Feature, OptimizationOptions};
+    let io = |e: std::io::Error| Error::Optimize(e.to_string());
+    std::fs::create_dir_all(scratch).map_err(io)?;
+    let input = scratch.join("in.wasm");
+    let output = scratch.join("out.wasm");
+    std::fs::write(&input, raw).map_err(io)?;
+    OptimizationOptions::new_optimize_for_size_aggressively()
+        .mvp_features_only()
+        .enable_feature(Feature::BulkMemory)
+        .always_inline_max_size(0)
+        .one_caller_inline_max_size(0)
+        .flexible_inline_max_size(0)
+        .debug_info(keep_names)
+        .run(&input, &output)
+        .map_err(|e| Error::Optimize(e.to_string()))?;
+    std::fs::read(&output).map_err(io)
 }
 
 /// Brotli (quality 11, window 22) behind the 4-byte prefix: the bytes that the
@@ -220,11 +279,65 @@ mod tests {
         assert_eq!(strip(&out).unwrap(), out);
     }
 
-    #[test]
-    fn strip_refuses_data_count() {
+    /// A module with a DataCount section and one function, whose body is
+    /// `body` (then `end`).
+    fn with_data_count(body: &[Instruction<'_>]) -> Vec<u8> {
         let mut m = Module::new();
-        m.section(&wasm_encoder::DataCountSection { count: 0 });
-        assert!(matches!(strip(&m.finish()), Err(Error::DataCount)));
+        let mut types = TypeSection::new();
+        types.ty().function([], []);
+        m.section(&types);
+        let mut funcs = FunctionSection::new();
+        funcs.function(0);
+        m.section(&funcs);
+        let mut mem = MemorySection::new();
+        mem.memory(MemoryType {
+            minimum: 1,
+            maximum: None,
+            memory64: false,
+            shared: false,
+            page_size_log2: None,
+        });
+        m.section(&mem);
+        m.section(&wasm_encoder::DataCountSection { count: 1 });
+        let mut code = CodeSection::new();
+        let mut f = Function::new([]);
+        for i in body {
+            f.instruction(i);
+        }
+        f.instruction(&Instruction::End);
+        code.function(&f);
+        m.section(&code);
+        let mut data = DataSection::new();
+        data.passive([1u8, 2]);
+        m.section(&data);
+        m.finish()
+    }
+
+    #[test]
+    fn strip_drops_an_unused_data_count() {
+        let stripped = strip(&with_data_count(&[])).unwrap();
+        let ids: Vec<u8> = wasmparser::Parser::new(0)
+            .parse_all(&stripped)
+            .filter_map(|p| p.unwrap().as_section().map(|(id, _)| id))
+            .collect();
+        assert!(!ids.contains(&12), "DataCount kept: {ids:?}");
+        assert!(ids.contains(&10) && ids.contains(&11));
+    }
+
+    #[test]
+    fn strip_refuses_passive_data_in_use() {
+        let init = with_data_count(&[
+            Instruction::I32Const(0),
+            Instruction::I32Const(0),
+            Instruction::I32Const(2),
+            Instruction::MemoryInit {
+                mem: 0,
+                data_index: 0,
+            },
+        ]);
+        assert!(matches!(strip(&init), Err(Error::PassiveData)));
+        let drop = with_data_count(&[Instruction::DataDrop(0)]);
+        assert!(matches!(strip(&drop), Err(Error::PassiveData)));
     }
 
     #[test]
