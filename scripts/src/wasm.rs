@@ -211,6 +211,19 @@ mod tests {
 
     use super::*;
 
+    /// A memory section with one memory of one page.
+    fn one_page_memory() -> MemorySection {
+        let mut mem = MemorySection::new();
+        mem.memory(MemoryType {
+            minimum: 1,
+            maximum: None,
+            memory64: false,
+            shared: false,
+            page_size_log2: None,
+        });
+        mem
+    }
+
     /// A module with a function, a memory, an active data segment and two
     /// custom sections, one before and one after the others.
     fn sample() -> Vec<u8> {
@@ -225,15 +238,7 @@ mod tests {
         let mut funcs = FunctionSection::new();
         funcs.function(0);
         m.section(&funcs);
-        let mut mem = MemorySection::new();
-        mem.memory(MemoryType {
-            minimum: 1,
-            maximum: None,
-            memory64: false,
-            shared: false,
-            page_size_log2: None,
-        });
-        m.section(&mem);
+        m.section(&one_page_memory());
         let mut exports = ExportSection::new();
         exports.export("answer", ExportKind::Func, 0);
         m.section(&exports);
@@ -300,15 +305,7 @@ mod tests {
         let mut funcs = FunctionSection::new();
         funcs.function(0);
         m.section(&funcs);
-        let mut mem = MemorySection::new();
-        mem.memory(MemoryType {
-            minimum: 1,
-            maximum: None,
-            memory64: false,
-            shared: false,
-            page_size_log2: None,
-        });
-        m.section(&mem);
+        m.section(&one_page_memory());
         m.section(&wasm_encoder::DataCountSection { count: 1 });
         let mut code = CodeSection::new();
         let mut f = Function::new([]);
@@ -326,11 +323,7 @@ mod tests {
 
     #[test]
     fn strip_drops_an_unused_data_count() {
-        let stripped = strip(&with_data_count(&[])).unwrap();
-        let ids: Vec<u8> = wasmparser::Parser::new(0)
-            .parse_all(&stripped)
-            .filter_map(|p| p.unwrap().as_section().map(|(id, _)| id))
-            .collect();
+        let ids = section_ids(&strip(&with_data_count(&[])).unwrap());
         assert!(!ids.contains(&12), "DataCount kept: {ids:?}");
         assert!(ids.contains(&10) && ids.contains(&11));
     }
