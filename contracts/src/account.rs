@@ -29,7 +29,6 @@ use stylus_sdk::{
         StorageAddress, StorageArray, StorageMap, StorageU32, StorageU64, StorageU8, StorageUint,
         StorageVec,
     },
-    stylus_core::log,
 };
 
 use crate::{
@@ -38,6 +37,7 @@ use crate::{
         RefundRequested, SignerChangePending, TooManyRefunds,
     },
     address_set::AddressSet,
+    host::log,
     pagination::page,
 };
 
@@ -254,7 +254,7 @@ impl Accounts {
 
     fn emit_balance(&self, user: Address, provider: Address, record: &AccountRecord) {
         log(
-            self.vm(),
+            self.host(),
             BalanceUpdated {
                 user,
                 provider,
@@ -351,7 +351,7 @@ impl Accounts {
             let pending = record.pending_refund.get() + free;
             record.pending_refund.set(pending);
             log(
-                self.vm(),
+                self.host(),
                 RefundRequested {
                     user,
                     provider,

@@ -7,7 +7,7 @@
 use alloc::vec::Vec;
 
 use alloy_primitives::{Address, U256};
-use stylus_sdk::prelude::*;
+use stylus_sdk::stylus_core::MessageAccess;
 
 use crate::{
     abi::UserInfo,
@@ -25,7 +25,7 @@ pub const MAX_BATCH_USERS: usize = 100;
 /// `getAllAccounts`, `getAccountsByProvider`, `getAccountsByUser`,
 /// `getBatchAccountsByUsers`, `accountExists` and `getPendingRefund` of a
 /// serving contract.
-pub trait AccountViews: HostAccess {
+pub trait AccountViews {
     /// An account as the contract's views list it.
     type Item;
 
@@ -50,7 +50,7 @@ pub trait AccountViews: HostAccess {
         users: Vec<Address>,
         with_providers: bool,
     ) -> Result<Vec<UserInfo>, Vec<u8>> {
-        user_infos(self.vm(), self.ledger(), users, with_providers)
+        user_infos(self.accounts().host(), self.ledger(), users, with_providers)
     }
 
     /// The items of `pairs`, in order, with one call to the ledger for the
@@ -148,7 +148,7 @@ pub trait AccountViews: HostAccess {
     /// `InvalidLimit` (more than [`MAX_BATCH_USERS`]).
     fn get_batch_accounts_by_users(&self, users: Vec<Address>) -> Result<Vec<Self::Item>, Vec<u8>> {
         bounded(users.len(), MAX_BATCH_USERS)?;
-        let provider = self.vm().msg_sender();
+        let provider = MessageAccess::msg_sender(self.accounts().host());
         self.items(users.into_iter().map(|user| (user, provider)).collect())
     }
 

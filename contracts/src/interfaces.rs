@@ -34,10 +34,7 @@ use alloc::{string::String, vec::Vec};
 
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolCall;
-use stylus_sdk::stylus_core::{
-    calls::{context::Call, errors::Error as CallError},
-    Host,
-};
+use stylus_sdk::stylus_core::calls::{context::Call, errors::Error as CallError, CallAccess};
 
 use crate::abi::UserInfo;
 pub use crate::abi::{ILedger, IServing};
@@ -56,7 +53,11 @@ pub fn revert_data(error: CallError) -> Vec<u8> {
 }
 
 /// Calls `call` on `to`, bubbling up its revert data.
-pub fn call<C: SolCall>(vm: &dyn Host, to: Address, call: &C) -> Result<C::Return, Vec<u8>> {
+pub fn call<C: SolCall>(
+    vm: &(impl CallAccess + ?Sized),
+    to: Address,
+    call: &C,
+) -> Result<C::Return, Vec<u8>> {
     let output = vm
         .call(&Call::new(), to, &call.abi_encode())
         .map_err(revert_data)?;
@@ -64,7 +65,11 @@ pub fn call<C: SolCall>(vm: &dyn Host, to: Address, call: &C) -> Result<C::Retur
 }
 
 /// Static-calls `call` on `to`, bubbling up its revert data.
-pub fn view<C: SolCall>(vm: &dyn Host, to: Address, call: &C) -> Result<C::Return, Vec<u8>> {
+pub fn view<C: SolCall>(
+    vm: &(impl CallAccess + ?Sized),
+    to: Address,
+    call: &C,
+) -> Result<C::Return, Vec<u8>> {
     let output = vm
         .static_call(&Call::new(), to, &call.abi_encode())
         .map_err(revert_data)?;
@@ -76,7 +81,7 @@ pub fn view<C: SolCall>(vm: &dyn Host, to: Address, call: &C) -> Result<C::Retur
 /// decoder of `UserInfo` adds about 2 KB of wasm to a program. Errors: the
 /// ledger's revert data, or empty data when the return is malformed.
 pub fn user_infos(
-    vm: &dyn Host,
+    vm: &(impl CallAccess + ?Sized),
     ledger: Address,
     users: Vec<Address>,
     with_providers: bool,

@@ -35,6 +35,7 @@ pub mod address_set;
 pub mod calldata;
 #[cfg(feature = "export-abi")]
 pub mod export;
+pub mod host;
 pub mod interfaces;
 pub mod ownable;
 pub mod pagination;

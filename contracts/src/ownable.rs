@@ -6,7 +6,9 @@ use alloc::{vec, vec::Vec};
 
 use alloy_primitives::Address;
 use alloy_sol_types::SolError;
-use stylus_sdk::{prelude::*, storage::StorageAddress, stylus_core::log};
+use stylus_sdk::{prelude::*, storage::StorageAddress};
+
+use crate::host::log;
 
 sol_items! {
     /// Ownership moved from `previousOwner` to `newOwner`.
@@ -45,7 +47,7 @@ impl Ownable {
         let previous_owner = self.owner.get();
         self.owner.set(new_owner);
         log(
-            self.vm(),
+            self.host(),
             OwnershipTransferred {
                 previousOwner: previous_owner,
                 newOwner: new_owner,

@@ -16,7 +16,7 @@ use alloy_primitives::{Address, U256, U64};
 use stylus_sdk::{
     prelude::*,
     storage::{StorageAddress, StorageBool, StorageU64},
-    stylus_core::{calls::context::Call, log},
+    stylus_core::calls::{context::Call, CallAccess},
     ArbResult,
 };
 
@@ -24,6 +24,7 @@ use crate::{
     abi::{
         revert, InvalidInitialization, InvalidLimit, NotInitialized, Unauthorized, ViewsUpgraded,
     },
+    host::log,
     ownable::Ownable,
 };
 
@@ -108,28 +109,28 @@ impl ServingConfig {
     }
 
     fn views(&self) -> Address {
-        Address::from_word(self.vm().storage_load_bytes32(VIEWS_SLOT))
+        Address::from_word(self.host().storage_load_bytes32(VIEWS_SLOT))
     }
 
     /// Stores the views program. Emits `ViewsUpgraded`.
     pub fn store_views(&mut self, views: Address) {
         // SAFETY: VIEWS_SLOT is a hash no storage field of ours lays out on.
         unsafe {
-            self.vm()
+            self.host()
                 .storage_cache_bytes32(VIEWS_SLOT, views.into_word())
         };
-        log(self.vm(), ViewsUpgraded { views });
+        log(self.host(), ViewsUpgraded { views });
     }
 
     /// `setViews`: only the upgrade authority, the owner of the beacon in
     /// the ERC-1967 beacon slot (a contract not behind a beacon proxy has
     /// none). Errors: `Unauthorized`. Emits `ViewsUpgraded`.
     pub fn set_views(&mut self, caller: Address, views: Address) -> Result<(), Vec<u8>> {
-        let beacon = Address::from_word(self.vm().storage_load_bytes32(BEACON_SLOT));
+        let beacon = Address::from_word(self.host().storage_load_bytes32(BEACON_SLOT));
         let owner = if beacon.is_zero() {
             None
         } else {
-            self.vm().static_call(&Call::new(), beacon, &OWNER).ok()
+            CallAccess::static_call(self.host(), &Call::new(), beacon, &OWNER).ok()
         };
         match owner {
             Some(word) if word.len() == 32 && word[12..] == caller[..] => {
@@ -166,7 +167,7 @@ impl ServingConfig {
             return Err(revert(NotInitialized {}));
         }
         // SAFETY: the views program is ours and works on this storage only.
-        unsafe { self.vm().delegate_call(&Call::new(), views, input) }
+        unsafe { CallAccess::delegate_call(self.host(), &Call::new(), views, input) }
             .map_err(crate::interfaces::revert_data)
     }
 }

@@ -152,15 +152,15 @@ fn penalty(fee: U256, percentage: u8) -> Option<U256> {
 
 impl FineTuningServing {
     fn only_initialized(&self) -> Result<Address, Vec<u8>> {
-        self.config.only_initialized(self.vm().msg_sender())
+        self.config.only_initialized(self.host().msg_sender())
     }
 
     fn only_ledger(&self) -> Result<(), Vec<u8>> {
-        self.config.only_ledger(self.vm().msg_sender())
+        self.config.only_ledger(self.host().msg_sender())
     }
 
     fn only_owner(&self) -> Result<(), Vec<u8>> {
-        self.config.ownable.only_owner(self.vm().msg_sender())
+        self.config.ownable.only_owner(self.host().msg_sender())
     }
 
     fn set_penalty_percentage(&mut self, percentage: U256) -> Result<(), Vec<u8>> {
@@ -194,7 +194,7 @@ impl FineTuningServing {
     /// Sets the refund lock time (owner only). Errors:
     /// `OwnableUnauthorizedAccount`, `InvalidLimit`.
     pub fn update_lock_time(&mut self, lock_time: U256) -> Result<(), Vec<u8>> {
-        let caller = self.vm().msg_sender();
+        let caller = self.host().msg_sender();
         self.config.update_lock_time(caller, lock_time)
     }
 }
@@ -242,7 +242,7 @@ impl FineTuningServing {
     /// contract keeps its constructor's. Errors: `Unauthorized`. Emits
     /// `ViewsUpgraded`.
     pub fn set_views(&mut self, views: Address) -> Result<(), Vec<u8>> {
-        let caller = self.vm().msg_sender();
+        let caller = self.host().msg_sender();
         self.config.set_views(caller, views)
     }
 
@@ -257,14 +257,14 @@ impl FineTuningServing {
     /// Hands ownership to `newOwner`. Errors: `OwnableUnauthorizedAccount`,
     /// `OwnableInvalidOwner`. Emits `OwnershipTransferred`.
     pub fn transfer_ownership(&mut self, new_owner: Address) -> Result<(), Vec<u8>> {
-        let caller = self.vm().msg_sender();
+        let caller = self.host().msg_sender();
         self.config.ownable.transfer(caller, new_owner)
     }
 
     /// Leaves the contract without owner. Errors:
     /// `OwnableUnauthorizedAccount`. Emits `OwnershipTransferred`.
     pub fn renounce_ownership(&mut self) -> Result<(), Vec<u8>> {
-        let caller = self.vm().msg_sender();
+        let caller = self.host().msg_sender();
         self.config.ownable.renounce(caller)
     }
 
@@ -314,7 +314,7 @@ impl FineTuningServing {
     ) -> Result<(), Vec<u8>> {
         let provider = self.only_initialized()?;
         self.accounts.existing(user, provider)?;
-        let now = self.vm().block_timestamp();
+        let now = self.host().block_timestamp();
         self.deliverables
             .setter(user)
             .setter(provider)
@@ -330,7 +330,7 @@ impl FineTuningServing {
         provider: Address,
         id: String,
     ) -> Result<(), Vec<u8>> {
-        let user = self.vm().msg_sender();
+        let user = self.host().msg_sender();
         self.acknowledge(user, provider, id)
     }
 
@@ -345,7 +345,7 @@ impl FineTuningServing {
         provider: Address,
         id: String,
     ) -> Result<(), Vec<u8>> {
-        let caller = self.vm().msg_sender();
+        let caller = self.host().msg_sender();
         if caller != user {
             return Err(revert(Unauthorized { caller }));
         }
@@ -362,8 +362,8 @@ impl FineTuningServing {
         provider: Address,
         provider_signer: Address,
     ) -> Result<(), Vec<u8>> {
-        let user = self.vm().msg_sender();
-        let now = self.vm().block_timestamp();
+        let user = self.host().msg_sender();
+        let now = self.host().block_timestamp();
         // The lock time matters only when a signer is replaced.
         let config = &self.config;
         self.accounts
@@ -391,7 +391,7 @@ impl FineTuningServing {
             user,
         } = verifier_input;
         self.accounts.existing(user, provider)?;
-        let now = self.vm().block_timestamp();
+        let now = self.host().block_timestamp();
         if !self
             .accounts
             .accepts(user, provider, signer, now, self.config.lock_time())
@@ -447,7 +447,7 @@ impl FineTuningServing {
         self.accounts.emit_balance_of(user, provider);
         if !fee.is_zero() {
             call(
-                self.vm(),
+                self.host(),
                 self.config.ledger(),
                 &ILedger::payProviderCall {
                     provider,
@@ -492,7 +492,7 @@ impl FineTuningServing {
         providers: Vec<Address>,
     ) -> Result<U256, Vec<u8>> {
         self.only_ledger()?;
-        let now = self.vm().block_timestamp();
+        let now = self.host().block_timestamp();
         let lock_time = self.config.lock_time();
         self.accounts.retrieve_all(user, providers, now, lock_time)
     }

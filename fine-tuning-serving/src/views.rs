@@ -23,10 +23,11 @@ use serving_contracts::{
     account_views::AccountViews,
     address_set::AddressSet,
     calldata,
+    host::log,
     service_views::ServiceViews,
     storage::StoredString,
 };
-use stylus_sdk::{prelude::*, storage::StorageVec, stylus_core::log, ArbResult};
+use stylus_sdk::{prelude::*, storage::StorageVec, ArbResult};
 
 use crate::FineTuningServing;
 
@@ -61,7 +62,7 @@ impl FineTuningServing {
         service.occupied.set(occupied);
         set_models(&mut service.models, &models);
         log(
-            self.vm(),
+            self.host(),
             ServiceUpdated {
                 user: provider,
                 url,
@@ -85,7 +86,7 @@ impl FineTuningServing {
         }
         // The record stays, out of reach: only a listed provider's service
         // is read, and registering again overwrites every field.
-        log(self.vm(), ServiceRemoved { service: provider });
+        log(self.host(), ServiceRemoved { service: provider });
         Ok(())
     }
 

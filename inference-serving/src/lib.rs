@@ -34,6 +34,7 @@ use serving_contracts::{
     },
     account::{Accounts, ChargeError},
     address_set::AddressSet,
+    host::log,
     interfaces::{call, ILedger},
     pagination::bounded,
     serving::ServingConfig,
@@ -43,7 +44,6 @@ use serving_verifier::{recover, settlement_digest};
 use stylus_sdk::{
     prelude::*,
     storage::{StorageArray, StorageMap, StorageU256, StorageU64},
-    stylus_core::log,
     ArbResult,
 };
 
@@ -98,11 +98,11 @@ pub fn main_program(input: Vec<u8>, host: stylus_sdk::host::VM) -> ArbResult {
 
 impl InferenceServing {
     fn only_initialized(&self) -> Result<Address, Vec<u8>> {
-        self.config.only_initialized(self.vm().msg_sender())
+        self.config.only_initialized(self.host().msg_sender())
     }
 
     fn only_ledger(&self) -> Result<(), Vec<u8>> {
-        self.config.only_ledger(self.vm().msg_sender())
+        self.config.only_ledger(self.host().msg_sender())
     }
 
     /// Checks and charges one record at `now`; the reason strings are the
@@ -156,7 +156,7 @@ impl InferenceServing {
     /// Emits `ServiceUpdated`.
     pub fn add_or_update_service(&mut self, params: ServiceParams) -> Result<(), Vec<u8>> {
         let provider = self.only_initialized()?;
-        let now = self.vm().block_timestamp();
+        let now = self.host().block_timestamp();
         self.providers.insert(provider);
         let mut service = self.services.setter(provider);
         service.input_price.set(params.inputPrice);
@@ -168,7 +168,7 @@ impl InferenceServing {
         service.verifiability.set(&params.verifiability);
         service.additional_info.set(&params.additionalInfo);
         log(
-            self.vm(),
+            self.host(),
             ServiceUpdated {
                 service: provider,
                 serviceType: params.serviceType,
@@ -200,7 +200,7 @@ impl InferenceServing {
         service.model.clear();
         service.verifiability.clear();
         service.additional_info.clear();
-        log(self.vm(), ServiceRemoved { service: provider });
+        log(self.host(), ServiceRemoved { service: provider });
         Ok(())
     }
 }
@@ -211,21 +211,21 @@ impl InferenceServing {
     /// Sets the refund lock time (owner only). Errors:
     /// `OwnableUnauthorizedAccount`, `InvalidLimit`.
     pub fn update_lock_time(&mut self, lock_time: U256) -> Result<(), Vec<u8>> {
-        let caller = self.vm().msg_sender();
+        let caller = self.host().msg_sender();
         self.config.update_lock_time(caller, lock_time)
     }
 
     /// Hands ownership to `newOwner`. Errors: `OwnableUnauthorizedAccount`,
     /// `OwnableInvalidOwner`. Emits `OwnershipTransferred`.
     pub fn transfer_ownership(&mut self, new_owner: Address) -> Result<(), Vec<u8>> {
-        let caller = self.vm().msg_sender();
+        let caller = self.host().msg_sender();
         self.config.ownable.transfer(caller, new_owner)
     }
 
     /// Leaves the contract without owner. Errors:
     /// `OwnableUnauthorizedAccount`. Emits `OwnershipTransferred`.
     pub fn renounce_ownership(&mut self) -> Result<(), Vec<u8>> {
-        let caller = self.vm().msg_sender();
+        let caller = self.host().msg_sender();
         self.config.ownable.renounce(caller)
     }
 }
@@ -269,7 +269,7 @@ impl InferenceServing {
     /// contract keeps its constructor's. Errors: `Unauthorized`. Emits
     /// `ViewsUpgraded`.
     pub fn set_views(&mut self, views: Address) -> Result<(), Vec<u8>> {
-        let caller = self.vm().msg_sender();
+        let caller = self.host().msg_sender();
         self.config.set_views(caller, views)
     }
 
@@ -291,8 +291,8 @@ impl InferenceServing {
         provider: Address,
         signer: Address,
     ) -> Result<(), Vec<u8>> {
-        let user = self.vm().msg_sender();
-        let now = self.vm().block_timestamp();
+        let user = self.host().msg_sender();
+        let now = self.host().block_timestamp();
         // The lock time matters only when a signer is replaced.
         let config = &self.config;
         self.accounts
@@ -306,7 +306,7 @@ impl InferenceServing {
         provider: Address,
         provider_pub_key: [U256; 2],
     ) -> Result<(), Vec<u8>> {
-        let user = self.vm().msg_sender();
+        let user = self.host().msg_sender();
         self.accounts.existing(user, provider)?;
         let mut keys = self.provider_pub_keys.setter(user);
         let mut key = keys.setter(provider);
@@ -338,7 +338,7 @@ impl InferenceServing {
             }));
         }
         bounded(settlements.len(), MAX_BATCH)?;
-        let now = self.vm().block_timestamp();
+        let now = self.host().block_timestamp();
         let lock_time = self.config.lock_time();
         let mut total = U256::ZERO;
         let mut failed = Vec::new();
@@ -348,7 +348,7 @@ impl InferenceServing {
                 Err(reason) => {
                     failed.push(record.user);
                     log(
-                        self.vm(),
+                        self.host(),
                         TEESettlementFailed {
                             provider,
                             user: record.user,
@@ -360,7 +360,7 @@ impl InferenceServing {
         }
         if !total.is_zero() {
             call(
-                self.vm(),
+                self.host(),
                 self.config.ledger(),
                 &ILedger::payProviderCall {
                     provider,
@@ -369,7 +369,7 @@ impl InferenceServing {
             )?;
         }
         log(
-            self.vm(),
+            self.host(),
             TEESettlementCompleted {
                 provider,
                 successCount: U256::from(settlements.len() - failed.len()),
@@ -407,7 +407,7 @@ impl InferenceServing {
         providers: Vec<Address>,
     ) -> Result<U256, Vec<u8>> {
         self.only_ledger()?;
-        let now = self.vm().block_timestamp();
+        let now = self.host().block_timestamp();
         let lock_time = self.config.lock_time();
         self.accounts.retrieve_all(user, providers, now, lock_time)
     }

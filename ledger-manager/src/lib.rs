@@ -39,6 +39,7 @@ use stylus_sdk::{
     storage::{
         StorageAddress, StorageArray, StorageBool, StorageMap, StorageU128, StorageU256, StorageU8,
     },
+    stylus_core::calls::ValueTransfer,
     ArbResult,
 };
 
@@ -167,7 +168,7 @@ impl LedgerManager {
     /// `LedgerNotExists`.
     fn sender_ledger(&self) -> Result<Address, Vec<u8>> {
         self.only_initialized()?;
-        let user = self.vm().msg_sender();
+        let user = self.host().msg_sender();
         self.existing(user)?;
         Ok(user)
     }
@@ -222,7 +223,7 @@ impl LedgerManager {
             let providers = self.providers(user, kind);
             if !providers.is_empty() {
                 total += view(
-                    self.vm(),
+                    self.host(),
                     serving,
                     &IServing::userBalanceCall { user, providers },
                 )?
@@ -312,11 +313,11 @@ impl LedgerManager {
         additional_info: String,
     ) -> Result<(U256, U256), Vec<u8>> {
         self.only_initialized()?;
-        let user = self.vm().msg_sender();
+        let user = self.host().msg_sender();
         if !self.users.insert(user).1 {
             return Err(revert(LedgerExists { user }));
         }
-        let value = self.vm().msg_value();
+        let value = self.host().msg_value();
         self.set_available(user, value)?;
         let mut ledger = self.ledgers.setter(user);
         for (i, part) in inference_signer.into_iter().enumerate() {
@@ -331,7 +332,7 @@ impl LedgerManager {
     #[payable]
     pub fn deposit_fund(&mut self) -> Result<(), Vec<u8>> {
         let user = self.sender_ledger()?;
-        let balance = self.available(user) + self.vm().msg_value();
+        let balance = self.available(user) + self.host().msg_value();
         self.set_available(user, balance)
     }
 
@@ -344,7 +345,7 @@ impl LedgerManager {
             return Err(revert(InsufficientBalance { user }));
         }
         self.set_available(user, available - amount)?;
-        self.vm().transfer_eth(user, amount)
+        ValueTransfer::transfer_eth(self.host(), user, amount)
     }
 
     /// Moves `amount` to the caller's sub-account with `provider` in the
@@ -366,7 +367,7 @@ impl LedgerManager {
         let (kind, serving) = self.kind(&service_type)?;
         let available = self.available(user);
         let funded = call(
-            self.vm(),
+            self.host(),
             serving,
             &IServing::fundAccountCall {
                 user,
@@ -408,7 +409,7 @@ impl LedgerManager {
         }
         let (_, serving) = self.kind(&service_type)?;
         let paid = call(
-            self.vm(),
+            self.host(),
             serving,
             &IServing::retrieveFundsCall { user, providers },
         )?
@@ -434,7 +435,7 @@ impl LedgerManager {
             let providers = self.providers(user, kind);
             if !providers.is_empty() {
                 call(
-                    self.vm(),
+                    self.host(),
                     serving,
                     &IServing::deleteAccountsCall { user, providers },
                 )?;
@@ -480,14 +481,14 @@ impl LedgerManager {
     /// Hands ownership to `newOwner`. Errors: `OwnableUnauthorizedAccount`,
     /// `OwnableInvalidOwner`. Emits `OwnershipTransferred`.
     pub fn transfer_ownership(&mut self, new_owner: Address) -> Result<(), Vec<u8>> {
-        let caller = self.vm().msg_sender();
+        let caller = self.host().msg_sender();
         self.ownable.transfer(caller, new_owner)
     }
 
     /// Leaves the contract without owner. Errors:
     /// `OwnableUnauthorizedAccount`. Emits `OwnershipTransferred`.
     pub fn renounce_ownership(&mut self) -> Result<(), Vec<u8>> {
-        let caller = self.vm().msg_sender();
+        let caller = self.host().msg_sender();
         self.ownable.renounce(caller)
     }
 
@@ -496,14 +497,14 @@ impl LedgerManager {
     /// contract can never pay out more than its own users' sub-accounts
     /// hold. Errors: `Unauthorized`, `EscrowExceeded`.
     pub fn pay_provider(&mut self, provider: Address, amount: U256) -> Result<(), Vec<u8>> {
-        let caller = self.vm().msg_sender();
+        let caller = self.host().msg_sender();
         if caller.is_zero()
             || (caller != self.inference_address.get() && caller != self.fine_tuning_address.get())
         {
             return Err(revert(Unauthorized { caller }));
         }
         self.release(caller, amount)?;
-        self.vm().transfer_eth(provider, amount)
+        ValueTransfer::transfer_eth(self.host(), provider, amount)
     }
 
     /// What the sub-accounts of serving contract `serving` hold, as the
@@ -524,7 +525,7 @@ impl LedgerManager {
         with_providers: bool,
     ) -> Result<Vec<UserInfo>, Vec<u8>> {
         bounded(users.len(), MAX_BATCH_USERS)?;
-        let caller = self.vm().msg_sender();
+        let caller = self.host().msg_sender();
         let kind = if !with_providers {
             None
         } else if caller == self.inference_address.get() {

@@ -38,29 +38,15 @@ use serving_scripts::{
     Artifacts, MAX_CODE_BYTES, MAX_WASM_BYTES,
 };
 
-/// Every program the build makes: its artifact name, its crate (a
-/// cargo-stylus project whose `cdylib` is that program), and whether
-/// wasm-opt inlines in it: less initialization gas at every entry, but more
-/// stored code, which fine-tuning's views program does not have to spare
-/// (`serving_scripts::wasm::optimize`, docs/build.md).
-const PROGRAMS: &[(&str, &str, bool)] = &[
-    ("ledger-manager", "ledger-manager", true),
-    ("inference-serving", "inference-serving-main", true),
-    ("inference-serving-views", "inference-serving-views", true),
-    ("fine-tuning-serving", "fine-tuning-serving-main", true),
-    (
-        "fine-tuning-serving-views",
-        "fine-tuning-serving-views",
-        false,
-    ),
+/// Every program the build makes: its artifact name and its crate (a
+/// cargo-stylus project whose `cdylib` is that program).
+const PROGRAMS: &[(&str, &str)] = &[
+    ("ledger-manager", "ledger-manager"),
+    ("inference-serving", "inference-serving-main"),
+    ("inference-serving-views", "inference-serving-views"),
+    ("fine-tuning-serving", "fine-tuning-serving-main"),
+    ("fine-tuning-serving-views", "fine-tuning-serving-views"),
 ];
-
-/// Whether wasm-opt inlines in the program `name` (see [`PROGRAMS`]).
-fn inlines(name: &str) -> bool {
-    PROGRAMS
-        .iter()
-        .any(|&(program, _, inline)| program == name && inline)
-}
 
 /// The contracts whose exported interface `cargo xtask abi` checks: the crate,
 /// and the contract's name, which is both its section of the spec
@@ -218,8 +204,8 @@ fn compile(
         .map(|name| {
             PROGRAMS
                 .iter()
-                .find(|(program, ..)| program == name)
-                .map(|(_, package, _)| *package)
+                .find(|(program, _)| program == name)
+                .map(|(_, package)| *package)
                 .ok_or_else(|| format!("unknown contract `{name}`"))
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -264,8 +250,8 @@ fn sizes(contracts: &[String]) -> Result<(), String> {
     for (name, package) in contracts.iter().zip(&packages) {
         let path = wasm_file(&target, package);
         let raw = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let wasm = optimize(&raw, &target.join("wasm-opt"), inlines(name), true)
-            .map_err(|e| format!("{name}: {e}"))?;
+        let wasm =
+            optimize(&raw, &target.join("wasm-opt"), true).map_err(|e| format!("{name}: {e}"))?;
         let sizes = serving_scripts::sizes::Sizes::of(&wasm).map_err(|e| format!("{name}: {e}"))?;
         println!("{name} ({package}): {}", sizes.report(SIZES_TOP));
     }
@@ -283,8 +269,8 @@ fn build(contracts: &[String]) -> Result<(), String> {
     for (name, package) in contracts.iter().zip(&packages) {
         let wasm_path = wasm_file(&target, package);
         let raw = std::fs::read(&wasm_path).map_err(|e| format!("{}: {e}", wasm_path.display()))?;
-        let optimized = optimize(&raw, &target.join("wasm-opt"), inlines(name), false)
-            .map_err(|e| format!("{name}: {e}"))?;
+        let optimized =
+            optimize(&raw, &target.join("wasm-opt"), false).map_err(|e| format!("{name}: {e}"))?;
         let a = Artifacts::from_wasm(&optimized).map_err(|e| format!("{name}: {e}"))?;
         // The deployment data must give back exactly the wasm built.
         if decode_initcode(&a.initcode).as_deref() != Some(a.wasm.as_slice()) {

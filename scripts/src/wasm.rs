@@ -106,21 +106,13 @@ fn uses_passive_data(wasm: &[u8]) -> Result<bool, Error> {
 }
 
 /// binaryen's `wasm-opt -Oz` on the wasm rustc wrote, for the feature set
-/// Stylus accepts (MVP and bulk memory, as `.cargo/config.toml` builds).
-/// Without inlining (`inline` false): 10-15 % less wasm and 1-2 % less
-/// stored code. With it: about a fifth less wasm, so 3-5k less gas to
-/// initialize the program at every entry, but the smaller module
-/// compresses worse, so 100-450 bytes more stored code than without
-/// (docs/build.md). `keep_names` keeps the name section (for `cargo xtask
-/// sizes`); `scratch` is a directory for the files binaryen reads and
-/// writes.
+/// Stylus accepts (MVP and bulk memory, as `.cargo/config.toml` builds):
+/// about a fifth less wasm and half the functions, so 5-8k less gas to
+/// initialize a program at every entry (docs/build.md). `keep_names` keeps
+/// the name section (for `cargo xtask sizes`); `scratch` is a directory for
+/// the files binaryen reads and writes.
 #[cfg(feature = "wasm-opt")]
-pub fn optimize(
-    raw: &[u8],
-    scratch: &std::path::Path,
-    inline: bool,
-    keep_names: bool,
-) -> Result<Vec<u8>, Error> {
+pub fn optimize(raw: &[u8], scratch: &std::path::Path, keep_names: bool) -> Result<Vec<u8>, Error> {
     use wasm_opt::{Feature, OptimizationOptions};
     let io = |e: std::io::Error| Error::Optimize(e.to_string());
     std::fs::create_dir_all(scratch).map_err(io)?;
@@ -132,12 +124,6 @@ pub fn optimize(
         .mvp_features_only()
         .enable_feature(Feature::BulkMemory)
         .debug_info(keep_names);
-    if !inline {
-        options
-            .always_inline_max_size(0)
-            .one_caller_inline_max_size(0)
-            .flexible_inline_max_size(0);
-    }
     options
         .run(&input, &output)
         .map_err(|e| Error::Optimize(e.to_string()))?;
