@@ -1,7 +1,8 @@
 //! `cargo xtask build [--contract NAME]...`: builds each contract for
 //! wasm32-unknown-unknown (flags in .cargo/config.toml), runs binaryen's
-//! `wasm-opt -Oz` on it, turns the wasm into the code a Stylus chain stores, writes target/stylus/<name>.{wasm,code,initcode}
-//! and fails when a contract is over the size limits.
+//! `wasm-opt -Oz` on it, turns the wasm into the code a Stylus chain
+//! stores, writes target/stylus/<name>.{wasm,code,initcode} and fails when
+//! a contract is over the size limits.
 //!
 //! `cargo xtask abi [--contract CRATE]...`: runs each contract's Solidity
 //! export (`cargo run -p CRATE --features export-abi`), writes it to
@@ -18,9 +19,9 @@
 //! (stale or missing).
 //!
 //! `cargo xtask sizes [--contract NAME]...`: builds each contract as `build`
-//! does (wasm-opt included) but keeping function names (into target/sizes), and prints where
-//! its code goes: bytes per crate and the largest functions
-//! (`serving_scripts::sizes`).
+//! does (wasm-opt included) but keeping function names (into
+//! target/sizes), and prints where its code goes: bytes per crate and the
+//! largest functions (`serving_scripts::sizes`).
 //!
 //! `cargo xtask gas-table [--write]`: prints the gas table of the gas
 //! benchmark's report, target/gas-report.json (`serving_scripts::gas`);

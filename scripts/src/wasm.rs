@@ -119,12 +119,10 @@ pub fn optimize(raw: &[u8], scratch: &std::path::Path, keep_names: bool) -> Resu
     let input = scratch.join("in.wasm");
     let output = scratch.join("out.wasm");
     std::fs::write(&input, raw).map_err(io)?;
-    let mut options = OptimizationOptions::new_optimize_for_size_aggressively();
-    options
+    OptimizationOptions::new_optimize_for_size_aggressively()
         .mvp_features_only()
         .enable_feature(Feature::BulkMemory)
-        .debug_info(keep_names);
-    options
+        .debug_info(keep_names)
         .run(&input, &output)
         .map_err(|e| Error::Optimize(e.to_string()))?;
     std::fs::read(&output).map_err(io)
