@@ -2,7 +2,125 @@
 //! OpenAI-compatible model server, speaks the HTTP protocol of the 0G SDK
 //! (`@0glabs/0g-serving-broker` 0.4.4) to users, checks that each request
 //! is signed and can be paid, signs responses with its TEE key and settles
-//! the fees on chain (issue 18).
+//! the fees on chain.
+//!
+//! - [`request`]: the user's signed request (the SDK's headers), over
+//!   [`babyjubjub`];
+//! - [`tee`]: the TEE that signs responses and settlement records, and a
+//!   simulated one;
+//! - [`server`]: the endpoints; [`store`]: every served request, durable;
+//! - [`policy`] and [`settlement`]: when and how the fees are settled;
+//! - [`chain`]: InferenceServing as the provider sees it; [`config`].
+//!
+//! [`run`] is the broker binary: `broker --config broker.toml`.
+
+use std::{future::Future, sync::Arc, time::Duration};
+
+use alloy::{signers::local::PrivateKeySigner, transports::http::reqwest::Url};
+use k256::ecdsa::SigningKey;
 
 pub mod babyjubjub;
+pub mod chain;
+pub mod config;
+pub mod policy;
 pub mod request;
+pub mod server;
+pub mod settlement;
+pub mod store;
+pub mod tee;
+
+use config::{read_key, Config};
+use server::Broker;
+
+/// Builds the broker of `config`: its keys, chain client, simulated TEE and
+/// store.
+///
+/// # Errors
+///
+/// A message for the operator: a key file, the RPC URL, the database.
+pub fn build(config: Config) -> Result<Arc<Broker>, String> {
+    let provider_key = read_key(&config.provider_key_file)?;
+    let signer = PrivateKeySigner::from_slice(&provider_key)
+        .map_err(|e| format!("{}: {e}", config.provider_key_file.display()))?;
+    let signing_key = |path: &std::path::Path| {
+        SigningKey::from_slice(&read_key(path)?).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let tee = tee::SimulatedTee::new(
+        signing_key(&config.tee_key_file)?,
+        &signing_key(&config.attestation_root_key_file)?,
+    );
+    let url: Url = config
+        .rpc
+        .parse()
+        .map_err(|e| format!("rpc {}: {e}", config.rpc))?;
+    let chain = chain::Chain::new(url, signer, config.inference);
+    let store = store::Store::open(&config.database)
+        .map_err(|e| format!("database {}: {e}", config.database.display()))?;
+    Ok(Broker::new(config, chain, Box::new(tee), store))
+}
+
+/// Runs `broker` until `shutdown` completes: registers its service, serves,
+/// settles at every tick, and at shutdown stops taking requests, then
+/// settles everything owed once more.
+///
+/// # Errors
+///
+/// A message for the operator: the registration, the listening socket.
+pub async fn run(
+    broker: Arc<Broker>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    let config = broker.config().clone();
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("listen on {}: {e}", config.listen))?;
+    if broker
+        .register()
+        .await
+        .map_err(|e| format!("registering the service: {e}"))?
+    {
+        tracing::info!(url = %config.url, model = %config.model, "service registered");
+    }
+    tracing::info!(
+        listen = %config.listen,
+        provider = %broker.chain().provider_address(),
+        tee = %broker.tee().address(),
+        "broker serving"
+    );
+    let settler = {
+        let broker = Arc::clone(&broker);
+        tokio::spawn(async move {
+            let interval = Duration::from_secs(config.settlement.interval_secs.max(1));
+            loop {
+                settle(&broker, false).await;
+                tokio::time::sleep(interval).await;
+            }
+        })
+    };
+    let served = axum::serve(listener, broker.router())
+        .with_graceful_shutdown(shutdown)
+        .await;
+    settler.abort();
+    tracing::info!("shutting down: settling what is owed");
+    settle(&broker, true).await;
+    served.map_err(|e| format!("server: {e}"))
+}
+
+/// One settlement tick, logged.
+pub async fn settle(broker: &Broker, force: bool) {
+    let settler = settlement::Settler {
+        chain: broker.chain(),
+        tee: broker.tee(),
+        store: broker.store(),
+        batch_size: broker.config().settlement.batch_size,
+    };
+    match settler.tick(force).await {
+        Ok(tick) if tick.transactions > 0 || tick.settled > 0 => {
+            tracing::info!(?tick, "settlement tick");
+        }
+        Ok(_) => {}
+        Err(error) => {
+            tracing::warn!(%error, "settlement tick failed; open records stay for the next")
+        }
+    }
+}
