@@ -59,6 +59,8 @@ pub struct SettleOutcome {
     pub failed: Vec<(Address, String)>,
     /// Gas used.
     pub gas_used: u64,
+    /// What the transaction cost the provider (wei).
+    pub gas_cost: U256,
 }
 
 /// InferenceServing at `contract`, called as the provider.
@@ -178,6 +180,7 @@ impl Chain {
             tx: receipt.transaction_hash,
             failed,
             gas_used: receipt.gas_used,
+            gas_cost: U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price),
         })
     }
 }

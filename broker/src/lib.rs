@@ -59,21 +59,36 @@ pub fn build(config: Config) -> Result<Arc<Broker>, String> {
     Ok(Broker::new(config, chain, Box::new(tee), store))
 }
 
-/// Runs `broker` until `shutdown` completes: registers its service, serves,
-/// settles at every tick, and at shutdown stops taking requests, then
-/// settles everything owed once more.
+/// Runs `broker` on its configured address until `shutdown` completes (see
+/// [`serve`]).
 ///
 /// # Errors
 ///
-/// A message for the operator: the registration, the listening socket.
+/// A message for the operator: the listening socket, the registration.
 pub async fn run(
     broker: Arc<Broker>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
-    let config = broker.config().clone();
-    let listener = tokio::net::TcpListener::bind(config.listen)
+    let listen = broker.config().listen;
+    let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .map_err(|e| format!("listen on {}: {e}", config.listen))?;
+        .map_err(|e| format!("listen on {listen}: {e}"))?;
+    serve(broker, listener, shutdown).await
+}
+
+/// Runs `broker` on `listener` until `shutdown` completes: registers its
+/// service, serves, settles at every tick, and at shutdown stops taking
+/// requests, then settles everything owed once more.
+///
+/// # Errors
+///
+/// A message for the operator: the registration, the server.
+pub async fn serve(
+    broker: Arc<Broker>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    let config = broker.config().clone();
     if broker
         .register()
         .await
@@ -82,7 +97,7 @@ pub async fn run(
         tracing::info!(url = %config.url, model = %config.model, "service registered");
     }
     tracing::info!(
-        listen = %config.listen,
+        listen = %listener.local_addr().map_err(|e| e.to_string())?,
         provider = %broker.chain().provider_address(),
         tee = %broker.tee().address(),
         "broker serving"

@@ -73,6 +73,8 @@ pub struct Tick {
     pub settled: usize,
     /// Fees of the records settled.
     pub settled_fees: U256,
+    /// What the settlement transactions cost the provider (wei).
+    pub gas_cost: U256,
     /// Records closed as failed, with the reason.
     pub failed: Vec<(Address, String)>,
 }
@@ -109,9 +111,13 @@ impl Settler<'_> {
         Ok(tick)
     }
 
-    /// Signs records for the users the policy says are due and stores them
-    /// as batches.
-    async fn sign_due(&self, force: bool, tick: &mut Tick) -> Result<(), Error> {
+    /// The first half of a tick: signs records for the users the policy
+    /// says are due and stores them as batches, sending nothing.
+    ///
+    /// # Errors
+    ///
+    /// A chain or database failure.
+    pub async fn sign_due(&self, force: bool, tick: &mut Tick) -> Result<(), Error> {
         let provider = self.chain.provider_address();
         let (unsettled, in_flight, serving) = {
             let store = lock(self.store);
@@ -165,8 +171,13 @@ impl Settler<'_> {
         Ok(())
     }
 
-    /// Sends the open records and closes each with its outcome.
-    async fn resolve(&self, tick: &mut Tick) -> Result<(), Error> {
+    /// The second half of a tick: sends the open records and closes each
+    /// with its outcome.
+    ///
+    /// # Errors
+    ///
+    /// A chain or database failure; the records not closed stay open.
+    pub async fn resolve(&self, tick: &mut Tick) -> Result<(), Error> {
         let provider = self.chain.provider_address();
         let open = lock(self.store).open_records(provider)?;
         if open.is_empty() {
@@ -179,6 +190,7 @@ impl Settler<'_> {
             let records = chunk.iter().map(|r| r.record.clone()).collect();
             let outcome = self.chain.settle(records).await?;
             tick.transactions += 1;
+            tick.gas_cost += outcome.gas_cost;
             tracing::info!(
                 tx = %outcome.tx,
                 records = chunk.len(),
