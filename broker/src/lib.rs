@@ -104,21 +104,31 @@ pub async fn serve(
     );
     let settler = {
         let broker = Arc::clone(&broker);
-        tokio::spawn(async move {
+        AbortOnDrop(tokio::spawn(async move {
             let interval = Duration::from_secs(config.settlement.interval_secs.max(1));
             loop {
                 settle(&broker, false).await;
                 tokio::time::sleep(interval).await;
             }
-        })
+        }))
     };
     let served = axum::serve(listener, broker.router())
         .with_graceful_shutdown(shutdown)
         .await;
-    settler.abort();
+    drop(settler);
     tracing::info!("shutting down: settling what is owed");
     settle(&broker, true).await;
     served.map_err(|e| format!("server: {e}"))
+}
+
+/// The settlement loop's task, stopped with the server (or when the
+/// server's future is dropped).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// One settlement tick, logged.

@@ -1,0 +1,656 @@
+//! The broker end to end on arbos-anvil: the contracts deployed by our
+//! deployer, the broker in front of a small OpenAI-compatible upstream
+//! (`upstream` below), users signing their requests as the 0G SDK does
+//! (`serving_broker::request`, checked against the SDK's own signatures in
+//! the unit tests), every response's signature verified as the SDK verifies
+//! it, then settlement: each sub-account and the provider's wallet move by
+//! exactly the fees billed. A restart test covers the two windows a killed
+//! broker can leave (records signed but not sent; sent but not closed).
+//!
+//! Skipped, with a plain message, when arbos-anvil is not found (a failure
+//! in CI).
+
+use std::{
+    net::SocketAddr,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+};
+
+use alloy::{
+    primitives::{eip191_hash_message, hex, Address, B256, U256},
+    providers::Provider as _,
+};
+use axum::{extract::Json, response::IntoResponse, routing::post, Router};
+use k256::ecdsa::SigningKey;
+use serde_json::{json, Value};
+use serving_broker::{
+    babyjubjub::KeyPair,
+    config::{Config, Settlement},
+    request::{header, pack_signer, signature_header, Request},
+    server::Broker,
+    settlement::{Settler, Tick},
+};
+use serving_harness::{
+    e2e::{eth, key_file, milli_eth, scratch_dir, Actor, Serving, INFERENCE},
+    serving_or_skip,
+};
+use serving_verifier::native;
+use sha2::{Digest, Sha256};
+
+const LOCK_TIME: u64 = 60;
+/// Wei per prompt and per completion token.
+const INPUT_PRICE: u64 = 1_000_000_000;
+const OUTPUT_PRICE: u64 = 2_000_000_000;
+/// Completion tokens the upstream produces (at most `max_tokens`).
+const COMPLETION_TOKENS: u64 = 7;
+
+/// A small OpenAI-compatible model server: `/v1/chat/completions`, plain
+/// or streamed, with token usage (a prompt token per 4 bytes of message).
+async fn upstream() -> String {
+    let ids = Arc::new(AtomicU64::new(0));
+    let app = Router::new().route(
+        "/v1/chat/completions",
+        post(move |Json(body): Json<Value>| {
+            let id = format!("chatcmpl-{}", ids.fetch_add(1, Ordering::SeqCst));
+            async move {
+                let prompt: usize = body["messages"]
+                    .as_array()
+                    .map(|m| m.iter().map(|m| m["content"].as_str().unwrap_or("").len()).sum())
+                    .unwrap_or(0);
+                let max = body["max_tokens"].as_u64().unwrap_or(u64::MAX);
+                let usage = json!({
+                    "prompt_tokens": prompt / 4 + 1,
+                    "completion_tokens": COMPLETION_TOKENS.min(max),
+                    "total_tokens": prompt / 4 + 1 + COMPLETION_TOKENS.min(max) as usize,
+                });
+                if body["stream"] == json!(true) {
+                    assert_eq!(body["stream_options"]["include_usage"], json!(true));
+                    let mut events = String::new();
+                    for word in ["Hello", " from", " the", " model"] {
+                        let chunk = json!({"id": id, "choices": [{"index": 0, "delta": {"content": word}}]});
+                        events.push_str(&format!("data: {chunk}\n\n"));
+                    }
+                    let last = json!({"id": id, "choices": [], "usage": usage});
+                    events.push_str(&format!("data: {last}\n\ndata: [DONE]\n\n"));
+                    ([("content-type", "text/event-stream")], events).into_response()
+                } else {
+                    Json(json!({
+                        "id": id,
+                        "object": "chat.completion",
+                        "model": body["model"],
+                        "choices": [{"index": 0, "finish_reason": "stop",
+                            "message": {"role": "assistant", "content": "Hello from the model"}}],
+                        "usage": usage,
+                    }))
+                    .into_response()
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{address}/v1")
+}
+
+/// A provider's broker on the node of `serving`.
+struct Running {
+    broker: Arc<Broker>,
+    url: String,
+    provider: Address,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), String>>,
+}
+
+/// Keys, files and address of one provider, kept across restarts.
+struct Provider {
+    actor: Actor,
+    dir: std::path::PathBuf,
+    listen: SocketAddr,
+    tee: B256,
+    root: B256,
+}
+
+impl Provider {
+    async fn new(serving: &Serving, name: &str) -> Self {
+        Provider {
+            actor: serving.actor(eth(10)).await,
+            dir: scratch_dir("e2e-broker", name),
+            // A free port, the same at every start (the URL on chain).
+            listen: std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .unwrap(),
+            tee: B256::random(),
+            root: B256::random(),
+        }
+    }
+
+    fn tee_address(&self) -> Address {
+        native::address(
+            SigningKey::from_slice(self.tee.as_slice())
+                .unwrap()
+                .verifying_key(),
+        )
+    }
+
+    fn config(&self, serving: &Serving, upstream: &str, listen: SocketAddr) -> Config {
+        let key = self.actor.signer.to_bytes();
+        Config {
+            rpc: serving.node.url().to_string(),
+            inference: serving.inference_address(),
+            provider_key_file: key_file(&self.dir, "provider.key", &key),
+            tee_key_file: key_file(&self.dir, "tee.key", &self.tee),
+            attestation_root_key_file: key_file(&self.dir, "root.key", &self.root),
+            listen,
+            url: format!("http://{listen}"),
+            upstream: upstream.into(),
+            model: "test-model".into(),
+            input_price: U256::from(INPUT_PRICE),
+            output_price: U256::from(OUTPUT_PRICE),
+            max_tokens: 64,
+            database: self.dir.join("broker.sqlite"),
+            settlement: Settlement {
+                // Settlement only when the test asks (or at shutdown).
+                interval_secs: 3600,
+                batch_size: 100,
+                account_cache_secs: 5,
+            },
+        }
+    }
+
+    async fn start(&self, serving: &Serving, upstream: &str) -> Running {
+        let listener = tokio::net::TcpListener::bind(self.listen).await.unwrap();
+        let listen = self.listen;
+        let broker = serving_broker::build(self.config(serving, upstream, listen)).unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(serving_broker::serve(
+            Arc::clone(&broker),
+            listener,
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        let url = format!("http://{listen}");
+        // Ready once the service is registered and the server answers.
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if client.get(format!("{url}/healthz")).send().await.is_ok()
+                && serving_broker::chain::Chain::service(broker.chain())
+                    .await
+                    .unwrap()
+                    .is_some()
+            {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        Running {
+            broker,
+            url,
+            provider: self.actor.address(),
+            stop: Some(stop),
+            task,
+        }
+    }
+}
+
+impl Running {
+    /// Stops the server; it settles what is owed before returning.
+    async fn shutdown(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        self.task.await.unwrap().unwrap();
+    }
+
+    fn settler(&self) -> Settler<'_> {
+        Settler {
+            chain: self.broker.chain(),
+            tee: self.broker.tee(),
+            store: self.broker.store(),
+            batch_size: 100,
+        }
+    }
+
+    async fn settle(&self) -> Tick {
+        self.settler().tick(true).await.unwrap()
+    }
+}
+
+/// A user of the SDK: its wallet, and the babyjubjub key its ledger names.
+struct User {
+    actor: Actor,
+    keys: KeyPair,
+    nonce: u64,
+}
+
+impl User {
+    /// A user with a ledger of 1 ETH, `amount` of it in a sub-account with
+    /// `provider` that acknowledged `tee` (zero: none).
+    async fn new(serving: &Serving, provider: Address, amount: U256, tee: Address) -> Self {
+        let actor = serving.actor(eth(11)).await;
+        let keys = KeyPair::new(&B256::random().0);
+        let call = serving
+            .ledger
+            .addLedger(pack_signer(&keys.public), "sdk user".into())
+            .value(eth(1));
+        actor.transact("addLedger", call).await;
+        serving.track(actor.address());
+        if !amount.is_zero() {
+            serving
+                .transfer_fund(&actor, provider, INFERENCE, amount)
+                .await;
+        }
+        if !tee.is_zero() {
+            let call = serving.inference.acknowledgeTEESigner(provider, tee);
+            actor.transact("acknowledgeTEESigner", call).await;
+        }
+        User {
+            actor,
+            keys,
+            nonce: 1_733_400_000_000,
+        }
+    }
+
+    fn address(&self) -> Address {
+        self.actor.address()
+    }
+
+    /// The SDK's headers of a request with `content` to `provider`.
+    fn headers(&mut self, provider: Address, content: &str) -> Vec<(&'static str, String)> {
+        self.nonce += 1;
+        let fee = content.len() as u128 * u128::from(INPUT_PRICE);
+        let request = Request {
+            nonce: self.nonce,
+            fee,
+            user: self.address(),
+            provider,
+        };
+        vec![
+            (header::ADDRESS, self.address().to_string()),
+            (header::FEE, fee.to_string()),
+            (header::INPUT_FEE, fee.to_string()),
+            (header::NONCE, self.nonce.to_string()),
+            (header::REQUEST_HASH, hex::encode_prefixed(request.hash())),
+            (
+                header::SIGNATURE,
+                signature_header(&request.sign(&self.keys)),
+            ),
+            (header::VLLM_PROXY, "true".into()),
+        ]
+    }
+}
+
+/// Sends a chat request with `headers`; returns status, body and the
+/// request's bytes.
+async fn chat(
+    url: &str,
+    headers: &[(&'static str, String)],
+    content: &str,
+    stream: bool,
+) -> (u16, Vec<u8>, Vec<u8>) {
+    let body = serde_json::to_vec(&json!({
+        "messages": [{"role": "user", "content": content}],
+        "model": "test-model",
+        "stream": stream,
+    }))
+    .unwrap();
+    let mut request = reqwest::Client::new()
+        .post(format!("{url}/v1/proxy/chat/completions"))
+        .header("content-type", "application/json")
+        .body(body.clone());
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.bytes().await.unwrap().to_vec(), body)
+}
+
+fn refusal_code(body: &[u8]) -> String {
+    let body: Value = serde_json::from_slice(body).unwrap();
+    body["error"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not a refusal: {body}"))
+        .to_string()
+}
+
+/// The response's id (`id` of the JSON, or of the first streamed chunk).
+fn chat_id(body: &[u8], stream: bool) -> String {
+    let json = if stream {
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        let first = text
+            .split("\n\n")
+            .next()
+            .unwrap()
+            .strip_prefix("data: ")
+            .unwrap()
+            .to_string();
+        serde_json::from_str::<Value>(&first).unwrap()
+    } else {
+        serde_json::from_slice::<Value>(body).unwrap()
+    };
+    json["id"].as_str().unwrap().to_string()
+}
+
+/// Verifies a response as the SDK does (`processResponse`): the signing
+/// address from the attestation report, attested (`/v1/quote/verify/gpu`),
+/// the signature of `/v1/proxy/signature/{id}` recovering to it; and that
+/// the signed text binds this request and response.
+async fn verify_as_the_sdk(url: &str, id: &str, request: &[u8], response: &[u8]) {
+    let client = reqwest::Client::new();
+    let report: Value = client
+        .get(format!(
+            "{url}/v1/proxy/attestation/report?model=test-model"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let signing_address: Address = report["signing_address"].as_str().unwrap().parse().unwrap();
+    let payload: Value = serde_json::from_str(report["nvidia_payload"].as_str().unwrap()).unwrap();
+    let verified = client
+        .post(format!("{url}/v1/quote/verify/gpu"))
+        .json(&payload)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(verified.status().as_u16(), 200);
+    let signed: Value = client
+        .get(format!("{url}/v1/proxy/signature/{id}?model=test-model"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let text = signed["text"].as_str().unwrap();
+    let signature = hex::decode(signed["signature"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        native::recover(eip191_hash_message(text), &signature),
+        Some(signing_address)
+    );
+    let expected = format!(
+        "{}:{}",
+        hex::encode(Sha256::digest(request)),
+        hex::encode(Sha256::digest(response))
+    );
+    assert_eq!(text, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_signed_requests_and_settles_exactly_what_it_billed() {
+    let serving = serving_or_skip!(LOCK_TIME);
+    let upstream = upstream().await;
+    let provider = Provider::new(&serving, "serves").await;
+    let running = provider.start(&serving, &upstream).await;
+    let tee = provider.tee_address();
+    let quote: Value = reqwest::get(format!("{}/v1/quote", running.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        quote["provider_signer"]
+            .as_str()
+            .unwrap()
+            .parse::<Address>()
+            .unwrap(),
+        tee
+    );
+
+    let mut users = Vec::new();
+    for _ in 0..3 {
+        users.push(User::new(&serving, provider.actor.address(), milli_eth(100), tee).await);
+    }
+    let before: Vec<U256> = {
+        let mut balances = Vec::new();
+        for user in &users {
+            balances.push(
+                serving
+                    .account(user.address(), running.provider)
+                    .await
+                    .balance,
+            );
+        }
+        balances
+    };
+    let wallet_before = serving.balance(running.provider).await;
+
+    // 36 requests, every third streamed, each verified as the SDK does.
+    for round in 0..12 {
+        for user in users.iter_mut() {
+            let content = format!("Question {round} from {}: what is a TEE?", user.address());
+            let stream = round % 3 == 2;
+            let headers = user.headers(running.provider, &content);
+            let (status, body, request) = chat(&running.url, &headers, &content, stream).await;
+            assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+            if stream {
+                assert!(body.ends_with(b"data: [DONE]\n\n"));
+            }
+            verify_as_the_sdk(&running.url, &chat_id(&body, stream), &request, &body).await;
+        }
+    }
+
+    // Refusals, each with its reason, none billed.
+    let user = &mut users[0];
+    let content = "a refused request";
+    let mut headers = user.headers(running.provider, content);
+    let (status, body, _) = chat(&running.url, &headers, content, false).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let (status, body, _) = chat(&running.url, &headers, content, false).await;
+    assert_eq!((status, refusal_code(&body).as_str()), (409, "stale_nonce"));
+    headers = user.headers(running.provider, content);
+    let stranger = KeyPair::new(&[9; 32]);
+    let nonce: u64 = headers[3].1.parse().unwrap();
+    let forged = Request {
+        nonce,
+        fee: headers[1].1.parse().unwrap(),
+        user: user.address(),
+        provider: running.provider,
+    };
+    headers[5].1 = signature_header(&forged.sign(&stranger));
+    let (status, body, _) = chat(&running.url, &headers, content, false).await;
+    assert_eq!(
+        (status, refusal_code(&body).as_str()),
+        (401, "bad_signature")
+    );
+    headers[5].1 = "[1,2]".into();
+    let (status, body, _) = chat(&running.url, &headers, content, false).await;
+    assert_eq!((status, refusal_code(&body).as_str()), (400, "bad_headers"));
+
+    let mut no_account = User::new(&serving, running.provider, U256::ZERO, Address::ZERO).await;
+    let headers = no_account.headers(running.provider, content);
+    let (status, body, _) = chat(&running.url, &headers, content, false).await;
+    assert_eq!((status, refusal_code(&body).as_str()), (404, "no_account"));
+    let mut unacknowledged =
+        User::new(&serving, running.provider, milli_eth(1), Address::ZERO).await;
+    let headers = unacknowledged.headers(running.provider, content);
+    let (status, body, _) = chat(&running.url, &headers, content, false).await;
+    assert_eq!(
+        (status, refusal_code(&body).as_str()),
+        (403, "not_acknowledged")
+    );
+    // 100 gwei: less than the reserve of 145 gwei (17 signed for the input,
+    // 64 completion tokens at 2).
+    let mut poor = User::new(
+        &serving,
+        running.provider,
+        U256::from(100 * INPUT_PRICE),
+        tee,
+    )
+    .await;
+    let headers = poor.headers(running.provider, content);
+    let (status, body, _) = chat(&running.url, &headers, content, false).await;
+    assert_eq!(
+        (status, refusal_code(&body).as_str()),
+        (402, "insufficient_balance")
+    );
+
+    // Settlement: every fee billed, once.
+    let tick = running.settle().await;
+    assert_eq!(tick.settled, 3);
+    assert!(tick.failed.is_empty(), "{:?}", tick.failed);
+    let totals = running.broker.store().lock().unwrap().totals().unwrap();
+    assert_eq!(totals.requests, 37);
+    assert_eq!(totals.settled, totals.billed);
+    assert_eq!(tick.settled_fees, totals.billed);
+    let mut moved = U256::ZERO;
+    for (user, before) in users.iter().zip(before) {
+        let after = serving.account(user.address(), running.provider).await;
+        moved += before - after.balance;
+    }
+    assert_eq!(moved, totals.billed);
+    let wallet_after = serving.balance(running.provider).await;
+    assert_eq!(wallet_after + tick.gas_cost, wallet_before + totals.billed);
+    serving.check_invariants().await;
+
+    // Metrics say the same.
+    let metrics = reqwest::get(format!("{}/metrics", running.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("broker_requests_total 37\n"), "{metrics}");
+    assert!(metrics.contains(&format!("broker_fees_settled_wei {}\n", totals.billed)));
+    assert!(
+        metrics.contains("broker_refused_total{code=\"stale_nonce\"} 1\n"),
+        "{metrics}"
+    );
+    running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_broker_settles_every_record_once_after_restart() {
+    let serving = serving_or_skip!(LOCK_TIME);
+    let upstream = upstream().await;
+    let provider = Provider::new(&serving, "restart").await;
+    let tee = provider.tee_address();
+    let running = provider.start(&serving, &upstream).await;
+    let mut users = Vec::new();
+    for _ in 0..2 {
+        users.push(User::new(&serving, running.provider, milli_eth(100), tee).await);
+    }
+    let serve = |running: &Running, user: &mut User, n: usize| {
+        let url = running.url.clone();
+        let provider = running.provider;
+        let requests: Vec<_> = (0..n)
+            .map(|i| {
+                let content = format!("request {i}");
+                (user.headers(provider, &content), content)
+            })
+            .collect();
+        async move {
+            for (headers, content) in requests {
+                let (status, body, _) = chat(&url, &headers, &content, false).await;
+                assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+            }
+        }
+    };
+    let serving = &serving;
+    let balance = |user: Address, provider: Address| async move {
+        serving.account(user, provider).await.balance
+    };
+    let running_provider = running.provider;
+    let transactions = |provider: Address| async move {
+        serving
+            .reader()
+            .get_transaction_count(provider)
+            .await
+            .unwrap()
+    };
+    let start = [
+        balance(users[0].address(), running.provider).await,
+        balance(users[1].address(), running.provider).await,
+    ];
+
+    // Window 1: the records are signed and stored, then the broker dies
+    // before sending them.
+    serve(&running, &mut users[0], 3).await;
+    let mut tick = Tick::default();
+    running.settler().sign_due(true, &mut tick).await.unwrap();
+    assert_eq!(tick.signed, 1);
+    let billed_first = running
+        .broker
+        .store()
+        .lock()
+        .unwrap()
+        .totals()
+        .unwrap()
+        .billed;
+    running.task.abort();
+    drop(running);
+
+    // The restarted broker's first tick (at start) or ours sends them: one
+    // transaction in all.
+    let sent_before = transactions(running_provider).await;
+    let running = provider.start(serving, &upstream).await;
+    let tick = running.settle().await;
+    assert!(tick.failed.is_empty(), "{tick:?}");
+    assert_eq!(transactions(running.provider).await, sent_before + 1);
+    assert_eq!(
+        balance(users[0].address(), running.provider).await,
+        start[0] - billed_first
+    );
+
+    // Window 2: the batch went on chain, then the broker died before
+    // closing it: after the restart it is closed, not sent again.
+    serve(&running, &mut users[1], 4).await;
+    let mut tick = Tick::default();
+    running.settler().sign_due(true, &mut tick).await.unwrap();
+    let open = running
+        .broker
+        .store()
+        .lock()
+        .unwrap()
+        .open_records(running.provider)
+        .unwrap();
+    assert_eq!(open.len(), 1);
+    let sent = running
+        .broker
+        .chain()
+        .settle(vec![open[0].record.clone()])
+        .await
+        .unwrap();
+    assert!(sent.failed.is_empty());
+    running.task.abort();
+    drop(running);
+
+    let sent_before = transactions(running_provider).await;
+    let running = provider.start(serving, &upstream).await;
+    let tick = running.settle().await;
+    assert!(tick.failed.is_empty(), "{tick:?}");
+    assert_eq!(transactions(running.provider).await, sent_before);
+    assert!(running
+        .broker
+        .store()
+        .lock()
+        .unwrap()
+        .open_records(running.provider)
+        .unwrap()
+        .is_empty());
+    let totals = running.broker.store().lock().unwrap().totals().unwrap();
+    assert_eq!(totals.requests, 7);
+    assert_eq!(totals.settled, totals.billed);
+    let moved = (start[0] - balance(users[0].address(), running.provider).await)
+        + (start[1] - balance(users[1].address(), running.provider).await);
+    assert_eq!(moved, totals.billed);
+
+    // The nonces survived: a request replayed across the restarts is stale.
+    let replay = users[1].headers(running.provider, "again");
+    let (status, _, _) = chat(&running.url, &replay, "again", false).await;
+    assert_eq!(status, 200);
+    let (status, body, _) = chat(&running.url, &replay, "again", false).await;
+    assert_eq!((status, refusal_code(&body).as_str()), (409, "stale_nonce"));
+    // A graceful shutdown settles what is owed first.
+    let broker = Arc::clone(&running.broker);
+    running.shutdown().await;
+    let totals = broker.store().lock().unwrap().totals().unwrap();
+    assert_eq!((totals.requests, totals.unsettled), (8, U256::ZERO));
+    assert_eq!(totals.settled, totals.billed);
+    serving.check_invariants().await;
+}
