@@ -1,26 +1,12 @@
 //! A provider: its service and prices, its TEE, the users it serves, and
 //! its settlement engine.
 //!
-//! Serving: a request is answered only while the user's sub-account covers
-//! it, i.e. the fees billed but not yet settled plus this request's fee stay
-//! within the balance that is not on its way out (balance minus pending
-//! refunds, as last read from the chain; read again before refusing) and
-//! not claimed by a record already signed and not yet settled (a batch in
-//! flight).
-//!
-//! Settling: unsettled fees are a debt only the chain can collect, and a
-//! user who asks for a refund starts a clock (the lock time) after which
-//! the money is gone. So at every tick the engine reads the accounts of the
-//! users it is owed by (one `getBatchAccountsByUsers` call) and settles
-//! - at once, when some user's unsettled fees exceed what that user has
-//!   left after them (balance minus pending refunds, fees in flight and
-//!   unsettled fees):
-//!   half the account is owed, or a refund is pending and the lock window
-//!   is still open;
-//! - otherwise only when enough users owe it to fill a batch of
-//!   `batch_size` records (or every user it serves owes it, when it serves
-//!   fewer), since a transaction costs much more than a record;
-//! - and everything at the end of the run.
+//! When it serves and when it settles is the policy of the broker
+//! (`serving_broker::policy`, the same code): a request is answered only
+//! while the user's sub-account covers it after the fees billed and in
+//! flight; a tick settles at once for a user whose unsettled fees exceed
+//! what it has left after them, otherwise when enough users owe it to fill
+//! a batch, and everything at the end of the run.
 //!
 //! Each record covers all of a user's requests since its last settlement:
 //! `requestsHash` is the keccak256 of their ids, `nonce` the highest request
@@ -30,6 +16,7 @@
 use std::collections::BTreeMap;
 
 use alloy_primitives::{keccak256, Address, B256, U256};
+use serving_broker::policy::{self, Exposure};
 use serving_contracts::abi::{ServiceParams, TEESettlementData};
 
 use super::{
@@ -320,17 +307,13 @@ impl Provider {
             .values()
             .filter(|c| c.stopped.is_none())
             .count();
-        let (urgent, patient): (Vec<Address>, Vec<Address>) = owing.into_iter().partition(|user| {
-            let customer = &self.customers[user];
-            !covers(customer, customer.unsettled)
-        });
-        if !force && urgent.is_empty() && patient.len() < batch_size.min(serving) {
-            return Ok(Vec::new());
-        }
-        let users: Vec<Address> = urgent.into_iter().chain(patient).collect();
-        Ok(users
-            .chunks(batch_size)
-            .map(|chunk| self.sign_batch(chunk))
+        let exposures: Vec<(Address, Exposure)> = owing
+            .iter()
+            .map(|user| (*user, self.customers[user].exposure()))
+            .collect();
+        Ok(policy::due(&exposures, serving, batch_size, force)
+            .iter()
+            .map(|users| self.sign_batch(users))
             .collect())
     }
 
@@ -437,15 +420,21 @@ impl Provider {
     }
 }
 
+impl Customer {
+    /// What the provider knows of the account, for the policy.
+    fn exposure(&self) -> Exposure {
+        Exposure {
+            spendable: self.known.balance.saturating_sub(self.known.pending_refund),
+            in_flight: self.in_flight,
+            unsettled: self.unsettled,
+        }
+    }
+}
+
 /// Whether the customer's account covers its unsettled fees plus `fee`,
 /// after the records in flight.
 fn covers(customer: &Customer, fee: U256) -> bool {
-    let left = customer
-        .known
-        .balance
-        .saturating_sub(customer.known.pending_refund)
-        .saturating_sub(customer.in_flight);
-    customer.unsettled + fee <= left
+    customer.exposure().covers(fee)
 }
 
 #[cfg(test)]
