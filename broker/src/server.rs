@@ -390,11 +390,29 @@ impl Broker {
             .map_err(internal)
     }
 
-    fn upstream_url(&self) -> String {
-        format!(
+    /// Sends the admitted request to the model server; its response
+    /// when successful.
+    async fn forward(&self, admitted: &Admitted) -> Result<reqwest::Response, Refusal> {
+        let url = format!(
             "{}/chat/completions",
             self.config.upstream.trim_end_matches('/')
-        )
+        );
+        let upstream = self
+            .http
+            .post(url)
+            .json(&admitted.forward)
+            .send()
+            .await
+            .map_err(upstream_error)?;
+        let status = upstream.status();
+        if !status.is_success() {
+            let bytes = upstream.bytes().await.unwrap_or_default();
+            return Err(upstream_error(format!(
+                "the model server answered {status}: {}",
+                String::from_utf8_lossy(&bytes)
+            )));
+        }
+        Ok(upstream)
     }
 }
 
@@ -436,21 +454,8 @@ async fn complete(
     admitted: &Admitted,
     request: &[u8],
 ) -> Result<Response, Refusal> {
-    let upstream = broker
-        .http
-        .post(broker.upstream_url())
-        .json(&admitted.forward)
-        .send()
-        .await
-        .map_err(upstream_error)?;
-    let status = upstream.status();
+    let upstream = broker.forward(admitted).await?;
     let bytes = upstream.bytes().await.map_err(upstream_error)?;
-    if !status.is_success() {
-        return Err(upstream_error(format!(
-            "the model server answered {status}: {}",
-            String::from_utf8_lossy(&bytes)
-        )));
-    }
     let answer: Value = serde_json::from_slice(&bytes).map_err(upstream_error)?;
     let fee = broker
         .fee(&answer["usage"], admitted.reserve)
@@ -475,21 +480,7 @@ async fn stream(
     admitted: &Admitted,
     request: Bytes,
 ) -> Result<Response, Refusal> {
-    let upstream = broker
-        .http
-        .post(broker.upstream_url())
-        .json(&admitted.forward)
-        .send()
-        .await
-        .map_err(upstream_error)?;
-    let status = upstream.status();
-    if !status.is_success() {
-        let bytes = upstream.bytes().await.unwrap_or_default();
-        return Err(upstream_error(format!(
-            "the model server answered {status}: {}",
-            String::from_utf8_lossy(&bytes)
-        )));
-    }
+    let upstream = broker.forward(admitted).await?;
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
     let broker = Arc::clone(broker);
     let admitted = Admitted {

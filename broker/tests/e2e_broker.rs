@@ -654,3 +654,119 @@ async fn a_killed_broker_settles_every_record_once_after_restart() {
     assert_eq!(totals.settled, totals.billed);
     serving.check_invariants().await;
 }
+
+/// `node`, with the SDK installed from the committed lockfile
+/// (`tests/sdk/package-lock.json`), or why not.
+fn sdk_ready() -> Result<std::path::PathBuf, String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk");
+    let version = std::process::Command::new("node").arg("--version").output();
+    if !version.is_ok_and(|o| o.status.success()) {
+        return Err("node not found".into());
+    }
+    if !dir.join("node_modules/@0glabs/0g-serving-broker").is_dir() {
+        let installed = std::process::Command::new("npm")
+            .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .status();
+        if !installed.is_ok_and(|s| s.success()) {
+            return Err("npm ci failed".into());
+        }
+    }
+    Ok(dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_0g_sdk_is_served_verified_and_settled() {
+    let dir = match sdk_ready() {
+        Ok(dir) => dir,
+        Err(why) => {
+            eprintln!("SDK end-to-end test skipped: {why} (needs node 20 and npm)");
+            return;
+        }
+    };
+    let serving = serving_or_skip!(LOCK_TIME);
+    let upstream = upstream().await;
+    let provider = Provider::new(&serving, "sdk").await;
+    let running = provider.start(&serving, &upstream).await;
+    let mut users = Vec::new();
+    for _ in 0..3 {
+        users.push(serving.actor(eth(3)).await);
+    }
+    let config = json!({
+        "rpc": serving.node.url().to_string(),
+        "ledger": serving.ledger_address(),
+        "inference": serving.inference_address(),
+        "fine_tuning": serving.fine_tuning_address(),
+        "provider": running.provider,
+        "keys": users.iter().map(|u| u.signer.to_bytes()).collect::<Vec<_>>(),
+        "requests": 34,
+    });
+    let config_file = provider.dir.join("sdk.json");
+    std::fs::write(&config_file, config.to_string()).unwrap();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg("users.js")
+            .arg(&config_file)
+            .current_dir(&dir)
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "the SDK failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: Value = serde_json::from_slice(
+        output
+            .stdout
+            .split(|b| *b == b'\n')
+            .rfind(|l| l.starts_with(b"["))
+            .unwrap(),
+    )
+    .unwrap();
+    let verified: u64 = summary
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["verified"].as_u64().unwrap())
+        .sum();
+    assert_eq!(verified, 102);
+    for user in &users {
+        serving.track(user.address());
+    }
+
+    let mut before = Vec::new();
+    for user in &users {
+        before.push(
+            serving
+                .account(user.address(), running.provider)
+                .await
+                .balance,
+        );
+    }
+    let wallet_before = serving.balance(running.provider).await;
+    let tick = running.settle().await;
+    assert!(tick.failed.is_empty(), "{tick:?}");
+    let totals = running.broker.store().lock().unwrap().totals().unwrap();
+    assert_eq!(totals.requests, 102);
+    assert_eq!(
+        (totals.settled, tick.settled_fees),
+        (totals.billed, totals.billed)
+    );
+    let mut moved = U256::ZERO;
+    for (user, before) in users.iter().zip(before) {
+        moved += before
+            - serving
+                .account(user.address(), running.provider)
+                .await
+                .balance;
+    }
+    assert_eq!(moved, totals.billed);
+    let wallet_after = serving.balance(running.provider).await;
+    assert_eq!(wallet_after + tick.gas_cost, wallet_before + totals.billed);
+    serving.check_invariants().await;
+    running.shutdown().await;
+}
