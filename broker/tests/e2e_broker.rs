@@ -703,36 +703,34 @@ async fn the_0g_sdk_is_served_verified_and_settled() {
     });
     let config_file = provider.dir.join("sdk.json");
     std::fs::write(&config_file, config.to_string()).unwrap();
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("node")
-            .arg("users.js")
-            .arg(&config_file)
-            .current_dir(&dir)
-            .output()
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    assert!(
-        output.status.success(),
-        "the SDK failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let summary: Value = serde_json::from_slice(
-        output
-            .stdout
-            .split(|b| *b == b'\n')
-            .rfind(|l| l.starts_with(b"["))
-            .unwrap(),
-    )
-    .unwrap();
-    let verified: u64 = summary
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["verified"].as_u64().unwrap())
-        .sum();
+    // One SDK process per user, all at once.
+    let runs = (0..users.len()).map(|index| {
+        let (dir, config_file) = (dir.clone(), config_file.clone());
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new("node")
+                .arg("users.js")
+                .arg(&config_file)
+                .arg(index.to_string())
+                .current_dir(&dir)
+                .output()
+                .unwrap()
+        })
+    });
+    let mut verified = 0;
+    for run in runs.collect::<Vec<_>>() {
+        let output = run.await.unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr),
+        );
+        assert!(
+            output.status.success(),
+            "the SDK failed:\n{stdout}\n{stderr}"
+        );
+        eprint!("{stderr}");
+        let summary: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+        verified += summary["verified"].as_u64().unwrap();
+    }
     assert_eq!(verified, 102);
     for user in &users {
         serving.track(user.address());
