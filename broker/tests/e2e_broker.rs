@@ -6,9 +6,12 @@
 //! it, then settlement: each sub-account and the provider's wallet move by
 //! exactly the fees billed. A restart test covers the two windows a killed
 //! broker can leave (records signed but not sent; sent but not closed).
+//! The last test puts the unmodified SDK in node in the users' place
+//! (`tests/sdk/users.js`, installed by `npm ci` from the committed
+//! lockfile): 3 users, 102 requests, each verified by the SDK.
 //!
 //! Skipped, with a plain message, when arbos-anvil is not found (a failure
-//! in CI).
+//! in CI); the SDK test also when `node` or `npm ci` is not available.
 
 use std::{
     net::SocketAddr,
