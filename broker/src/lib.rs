@@ -133,13 +133,7 @@ impl Drop for AbortOnDrop {
 
 /// One settlement tick, logged.
 pub async fn settle(broker: &Broker, force: bool) {
-    let settler = settlement::Settler {
-        chain: broker.chain(),
-        tee: broker.tee(),
-        store: broker.store(),
-        batch_size: broker.config().settlement.batch_size,
-    };
-    match settler.tick(force).await {
+    match broker.settle(force).await {
         Ok(tick) if tick.transactions > 0 || tick.settled > 0 => {
             tracing::info!(?tick, "settlement tick");
         }

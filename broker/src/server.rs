@@ -45,6 +45,7 @@ use crate::{
     config::Config,
     policy::Exposure,
     request::SignedRequest,
+    settlement::{self, Settler, Tick},
     store::{Served, Store},
     tee::Tee,
 };
@@ -84,6 +85,7 @@ pub struct Broker {
     reserved: Mutex<HashMap<Address, U256>>,
     refused: Mutex<HashMap<&'static str, u64>>,
     http: reqwest::Client,
+    settling: tokio::sync::Mutex<()>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -116,6 +118,7 @@ impl Broker {
             reserved: Mutex::new(HashMap::new()),
             refused: Mutex::new(HashMap::new()),
             http: reqwest::Client::new(),
+            settling: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -137,6 +140,23 @@ impl Broker {
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// One settlement tick (`settlement::Settler::tick`), never two at once:
+    /// two would both send the records open when they start.
+    ///
+    /// # Errors
+    ///
+    /// A chain or database failure; the records not closed stay open.
+    pub async fn settle(&self, force: bool) -> Result<Tick, settlement::Error> {
+        let _turn = self.settling.lock().await;
+        let settler = Settler {
+            chain: &self.chain,
+            tee: self.tee.as_ref(),
+            store: &self.store,
+            batch_size: self.config.settlement.batch_size,
+        };
+        settler.tick(force).await
     }
 
     /// The service the broker registers: a `chatbot`, verifiable by its

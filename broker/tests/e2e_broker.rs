@@ -216,7 +216,7 @@ impl Running {
     }
 
     async fn settle(&self) -> Tick {
-        self.settler().tick(true).await.unwrap()
+        self.broker.settle(true).await.unwrap()
     }
 }
 
@@ -588,8 +588,8 @@ async fn a_killed_broker_settles_every_record_once_after_restart() {
     running.task.abort();
     drop(running);
 
-    // The restarted broker's first tick (at start) or ours sends them: one
-    // transaction in all.
+    // The restarted broker's first tick (at start) sends them, or ours does
+    // (never both: ticks take turns): one transaction in all.
     let sent_before = transactions(running_provider).await;
     let running = provider.start(serving, &upstream).await;
     let tick = running.settle().await;
