@@ -49,6 +49,15 @@ fn rpc(error: impl core::fmt::Display) -> ChainError {
     ChainError::Rpc(error.to_string())
 }
 
+/// A node's answer to a call or a transaction: its revert data when it
+/// reverted, else the error.
+fn node_error(error: alloy::transports::TransportError) -> ChainError {
+    match error.as_error_resp().and_then(|e| e.as_revert_data()) {
+        Some(data) => ChainError::Reverted(data.to_vec()),
+        None => rpc(error),
+    }
+}
+
 /// A settlement transaction's outcome.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SettleOutcome {
@@ -92,12 +101,7 @@ impl Chain {
             .with_from(self.signer.address())
             .with_to(self.contract)
             .with_input(call.abi_encode());
-        let output = provider.call(&tx).await.map_err(|error| {
-            match error.as_error_resp().and_then(|e| e.as_revert_data()) {
-                Some(data) => ChainError::Reverted(data.to_vec()),
-                None => rpc(error),
-            }
-        })?;
+        let output = provider.call(&tx).await.map_err(node_error)?;
         C::abi_decode_returns(&output, true).map_err(rpc)
     }
 
@@ -112,12 +116,7 @@ impl Chain {
         let tx = TransactionRequest::default()
             .with_to(self.contract)
             .with_input(call.abi_encode());
-        let pending = provider.send_transaction(tx).await.map_err(|error| {
-            match error.as_error_resp().and_then(|e| e.as_revert_data()) {
-                Some(data) => ChainError::Reverted(data.to_vec()),
-                None => rpc(error),
-            }
-        })?;
+        let pending = provider.send_transaction(tx).await.map_err(node_error)?;
         let receipt = pending.get_receipt().await.map_err(rpc)?;
         if !receipt.status() {
             return Err(ChainError::Reverted(Vec::new()));

@@ -121,6 +121,14 @@ pub async fn serve(
     served.map_err(|e| format!("server: {e}"))
 }
 
+/// `mutex` locked, even if a thread panicked holding it (the state it
+/// guards is written in single statements or transactions).
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// The settlement loop's task, stopped with the server (or when the
 /// server's future is dropped).
 struct AbortOnDrop(tokio::task::JoinHandle<()>);

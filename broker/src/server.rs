@@ -43,6 +43,7 @@ use sha2::{Digest, Sha256};
 use crate::{
     chain::{self, Account, Chain},
     config::Config,
+    lock,
     policy::Exposure,
     request::SignedRequest,
     settlement::{self, Settler, Tick},
@@ -86,12 +87,6 @@ pub struct Broker {
     refused: Mutex<HashMap<&'static str, u64>>,
     http: reqwest::Client,
     settling: tokio::sync::Mutex<()>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -581,7 +576,7 @@ async fn relay(
 async fn quote(State(broker): State<Arc<Broker>>) -> Response {
     let attestation = broker.tee.attestation();
     Json(json!({
-        "quote": attestation.intel_quote,
+        "quote": hex::encode(&attestation.intel_quote),
         "provider_signer": attestation.signing_address,
         "nvidia_payload": attestation.nvidia_payload,
     }))
@@ -605,11 +600,10 @@ async fn verify_gpu(State(broker): State<Arc<Broker>>, body: Bytes) -> Response 
 
 async fn attestation_report(State(broker): State<Arc<Broker>>) -> Response {
     let attestation = broker.tee.attestation();
-    let quote = hex::decode(&attestation.intel_quote).unwrap_or_default();
     Json(json!({
         "signing_address": attestation.signing_address,
         "nvidia_payload": attestation.nvidia_payload,
-        "intel_quote": base64::engine::general_purpose::STANDARD.encode(quote),
+        "intel_quote": base64::engine::general_purpose::STANDARD.encode(&attestation.intel_quote),
     }))
     .into_response()
 }

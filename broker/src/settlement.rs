@@ -24,6 +24,7 @@ use alloy_primitives::{keccak256, Address, U256};
 
 use crate::{
     chain::{self, Chain, ChainError},
+    lock,
     policy::{self, Exposure},
     store::{self, Store},
     tee::Tee,
@@ -89,12 +90,6 @@ pub struct Settler<'a> {
     pub store: &'a Mutex<Store>,
     /// Records per batch (at most `chain::MAX_BATCH`).
     pub batch_size: usize,
-}
-
-fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
-    store
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Settler<'_> {

@@ -26,16 +26,16 @@ use crate::chain::TEESettlementData;
 const ATTESTATION_TAG: &[u8] = b"simulated-tee-attestation:v1";
 
 /// What the attestation endpoints serve.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Attestation {
     /// The address of the enclave's signing key.
     pub signing_address: Address,
     /// The GPU attestation, a JSON document (the SDK parses it and posts it
     /// back to `/v1/quote/verify/gpu`).
     pub nvidia_payload: String,
-    /// The CPU quote, hex without `0x` (the SDK reads it as base64 at
-    /// `/v1/proxy/attestation/report` and as hex at `/v1/quote`).
-    pub intel_quote: String,
+    /// The CPU quote (served as base64 at `/v1/proxy/attestation/report`
+    /// and as hex at `/v1/quote`, as the SDK reads it there).
+    pub intel_quote: Vec<u8>,
 }
 
 /// A Trusted Execution Environment that signs for the provider.
@@ -130,7 +130,7 @@ impl Tee for SimulatedTee {
         Attestation {
             signing_address: self.address,
             nvidia_payload: serde_json::to_string(&self.payload()).unwrap_or_default(),
-            intel_quote: hex::encode(quote),
+            intel_quote: quote,
         }
     }
 
