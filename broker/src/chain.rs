@@ -95,7 +95,7 @@ impl Chain {
         self.signer.address()
     }
 
-    async fn view<C: SolCall>(&self, call: C) -> Result<C::Return, ChainError> {
+    pub(crate) async fn view<C: SolCall>(&self, call: C) -> Result<C::Return, ChainError> {
         let provider = ProviderBuilder::new().on_http(self.url.clone());
         let tx = TransactionRequest::default()
             .with_from(self.signer.address())
@@ -105,7 +105,7 @@ impl Chain {
         C::abi_decode_returns(&output, true).map_err(rpc)
     }
 
-    async fn send<C: SolCall>(
+    pub(crate) async fn send<C: SolCall>(
         &self,
         call: C,
     ) -> Result<alloy::rpc::types::TransactionReceipt, ChainError> {

@@ -43,6 +43,92 @@ pub struct Config {
     /// The settlement engine.
     #[serde(default)]
     pub settlement: Settlement,
+    /// The fine-tuning service, when the provider sells one.
+    #[serde(default)]
+    pub fine_tuning: Option<FineTuning>,
+}
+
+/// The fine-tuning service's settings.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct FineTuning {
+    /// FineTuningServing's address.
+    pub contract: Address,
+    /// Wei per dataset token and epoch, decimal.
+    pub price_per_token: U256,
+    /// The machine offered, as registered on chain.
+    pub quota: Quota,
+    /// The pre-trained models offered.
+    pub models: Vec<Model>,
+    /// Where datasets are found: a file per dataset, named by its root hash
+    /// (`0x` and 64 hex digits).
+    pub datasets: PathBuf,
+    /// Where the sealed models are kept (and served from).
+    pub models_dir: PathBuf,
+    /// How long a delivered model waits for the user's acknowledgement
+    /// before it is settled with the penalty, in seconds (at most half the
+    /// contract's lock time).
+    #[serde(default = "default_ack_timeout")]
+    pub ack_timeout_secs: u64,
+    /// Seconds between the task runner's ticks.
+    #[serde(default = "default_task_interval")]
+    pub interval_secs: u64,
+    /// Tasks that may wait for the trainer.
+    #[serde(default = "default_max_queue")]
+    pub max_queue: u64,
+}
+
+/// A fine-tuning machine.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Quota {
+    /// CPUs.
+    pub cpu_count: u64,
+    /// Memory, GB.
+    pub node_memory: u64,
+    /// GPUs.
+    pub gpu_count: u64,
+    /// Storage, GB.
+    pub node_storage: u64,
+    /// The GPU's type.
+    pub gpu_type: String,
+}
+
+/// A pre-trained model offered for fine-tuning (`/v1/model`).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Model {
+    /// Its name.
+    pub name: String,
+    /// Its hash (the SDK's `preTrainedModelHash`).
+    pub hash: alloy_primitives::B256,
+    /// What it is.
+    pub description: String,
+    /// Its tokenizer's hash.
+    #[serde(default)]
+    pub tokenizer: String,
+    /// `text` or `image`.
+    #[serde(default = "default_data_type")]
+    pub data_type: String,
+    /// A zip of usage notes, served at `/v1/model/desc/{name}`.
+    #[serde(default)]
+    pub usage_file: Option<PathBuf>,
+}
+
+fn default_ack_timeout() -> u64 {
+    3600
+}
+
+fn default_task_interval() -> u64 {
+    5
+}
+
+fn default_max_queue() -> u64 {
+    10
+}
+
+fn default_data_type() -> String {
+    "text".into()
 }
 
 /// The settlement engine's settings.
@@ -161,6 +247,9 @@ mod tests {
         assert_eq!(config.database, PathBuf::from("other.sqlite"));
         assert_eq!(config.settlement, Settlement::default());
         assert_eq!(config.max_tokens, 1024);
+        let fine_tuning = config.fine_tuning.as_ref().unwrap();
+        assert_eq!(fine_tuning.models[0].name, "distilbert-base-uncased");
+        assert_eq!(fine_tuning.quota.gpu_count, 1);
         let error = Config::from_args([
             "--config".to_string(),
             file.clone(),

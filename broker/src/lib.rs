@@ -10,7 +10,9 @@
 //!   simulated one;
 //! - [`server`]: the endpoints; [`store`]: every served request, durable;
 //! - [`policy`] and [`settlement`]: when and how the fees are settled;
-//! - [`chain`]: InferenceServing as the provider sees it; [`config`].
+//! - [`chain`]: InferenceServing as the provider sees it; [`config`];
+//! - [`fine_tuning`]: the fine-tuning tasks, trained, sealed, delivered
+//!   and settled on FineTuningServing.
 //!
 //! [`run`] is the broker binary: `broker --config broker.toml`.
 
@@ -22,6 +24,7 @@ use k256::ecdsa::SigningKey;
 pub mod babyjubjub;
 pub mod chain;
 pub mod config;
+pub mod fine_tuning;
 pub mod policy;
 pub mod request;
 pub mod server;
@@ -53,10 +56,25 @@ pub fn build(config: Config) -> Result<Arc<Broker>, String> {
         .rpc
         .parse()
         .map_err(|e| format!("rpc {}: {e}", config.rpc))?;
-    let chain = chain::Chain::new(url, signer, config.inference);
+    let chain = chain::Chain::new(url.clone(), signer.clone(), config.inference);
     let store = store::Store::open(&config.database)
         .map_err(|e| format!("database {}: {e}", config.database.display()))?;
-    Ok(Broker::new(config, chain, Box::new(tee), store))
+    let fine_tuning = config.fine_tuning.clone().map(|settings| {
+        let chain = chain::Chain::new(url, signer, settings.contract);
+        fine_tuning::FineTuning::new(
+            settings,
+            config.url.clone(),
+            fine_tuning::chain::FineTuningChain(chain),
+            Arc::new(fine_tuning::trainer::DeterministicTrainer),
+        )
+    });
+    Ok(Broker::new(
+        config,
+        chain,
+        Box::new(tee),
+        store,
+        fine_tuning,
+    ))
 }
 
 /// Runs `broker` on its configured address until `shutdown` completes (see
@@ -96,6 +114,15 @@ pub async fn serve(
     {
         tracing::info!(url = %config.url, model = %config.model, "service registered");
     }
+    if let Some(side) = broker.fine_tuning() {
+        if side
+            .register(broker.tee().address())
+            .await
+            .map_err(|e| format!("registering the fine-tuning service: {e}"))?
+        {
+            tracing::info!(url = %config.url, "fine-tuning service registered");
+        }
+    }
     tracing::info!(
         listen = %listener.local_addr().map_err(|e| e.to_string())?,
         provider = %broker.chain().provider_address(),
@@ -112,10 +139,20 @@ pub async fn serve(
             }
         }))
     };
+    let runner = config.fine_tuning.as_ref().map(|settings| {
+        let broker = Arc::clone(&broker);
+        let interval = Duration::from_secs(settings.interval_secs.max(1));
+        AbortOnDrop(tokio::spawn(async move {
+            loop {
+                run_tasks(&broker).await;
+                tokio::time::sleep(interval).await;
+            }
+        }))
+    });
     let served = axum::serve(listener, broker.router())
         .with_graceful_shutdown(shutdown)
         .await;
-    drop(settler);
+    drop((settler, runner));
     tracing::info!("shutting down: settling what is owed");
     settle(&broker, true).await;
     served.map_err(|e| format!("server: {e}"))
@@ -148,6 +185,19 @@ pub async fn settle(broker: &Broker, force: bool) {
         Ok(_) => {}
         Err(error) => {
             tracing::warn!(%error, "settlement tick failed; open records stay for the next")
+        }
+    }
+}
+
+/// One tick of the fine-tuning task runner, logged.
+pub async fn run_tasks(broker: &Broker) {
+    match fine_tuning::runner::tick(broker).await {
+        Ok(tick) if tick != fine_tuning::runner::RunnerTick::default() => {
+            tracing::info!(?tick, "task runner tick");
+        }
+        Ok(_) => {}
+        Err(error) => {
+            tracing::warn!(%error, "task runner tick failed; its task stays for the next")
         }
     }
 }

@@ -10,6 +10,8 @@
 //! | `GET /v1/proxy/signature/{chatID}` | the signed text of a response and its signature |
 //! | `GET /healthz`, `GET /metrics` | liveness; Prometheus counters |
 //!
+//! With a fine-tuning service, the task endpoints of `fine_tuning` too.
+//!
 //! A chat request is served only when its headers are the user's signed
 //! request (`request`), its nonce is above the user's last one, the user
 //! has a sub-account with this provider that acknowledged this TEE, and the
@@ -43,6 +45,7 @@ use sha2::{Digest, Sha256};
 use crate::{
     chain::{self, Account, Chain},
     config::Config,
+    fine_tuning::FineTuning,
     lock,
     policy::Exposure,
     request::SignedRequest,
@@ -87,6 +90,7 @@ pub struct Broker {
     refused: Mutex<HashMap<&'static str, u64>>,
     http: reqwest::Client,
     settling: tokio::sync::Mutex<()>,
+    fine_tuning: Option<FineTuning>,
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -102,8 +106,15 @@ fn internal(error: impl std::fmt::Display) -> Refusal {
 }
 
 impl Broker {
-    /// A broker for `config`, with its chain client, TEE and store.
-    pub fn new(config: Config, chain: Chain, tee: Box<dyn Tee>, store: Store) -> Arc<Self> {
+    /// A broker for `config`, with its chain client, TEE and store, and its
+    /// fine-tuning side when it sells fine-tuning.
+    pub fn new(
+        config: Config,
+        chain: Chain,
+        tee: Box<dyn Tee>,
+        store: Store,
+        fine_tuning: Option<FineTuning>,
+    ) -> Arc<Self> {
         Arc::new(Broker {
             config,
             chain,
@@ -114,7 +125,13 @@ impl Broker {
             refused: Mutex::new(HashMap::new()),
             http: reqwest::Client::new(),
             settling: tokio::sync::Mutex::new(()),
+            fine_tuning,
         })
+    }
+
+    /// The fine-tuning side, if the broker sells fine-tuning.
+    pub fn fine_tuning(&self) -> Option<&FineTuning> {
+        self.fine_tuning.as_ref()
     }
 
     /// The chain client.
@@ -195,7 +212,11 @@ impl Broker {
 
     /// The router of every endpoint.
     pub fn router(self: &Arc<Self>) -> Router {
-        Router::new()
+        let router = match self.fine_tuning {
+            Some(_) => crate::fine_tuning::routes(),
+            None => Router::new(),
+        };
+        router
             .route("/healthz", get(|| async { "ok" }))
             .route("/metrics", get(metrics))
             .route("/v1/quote", get(quote))

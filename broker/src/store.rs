@@ -1,7 +1,7 @@
 //! The broker's durable state, in SQLite: every served request's record
 //! (written before the response is released), each user's last nonce,
 //! the response signatures, and the settlement batches with each record's
-//! outcome.
+//! outcome; the fine-tuning tasks (`fine_tuning::store`).
 //!
 //! A request moves `unsettled` -> `batched` (in a signed record of a
 //! batch, written before the batch is sent) -> `settled` or `failed`. A
@@ -50,6 +50,26 @@ CREATE TABLE IF NOT EXISTS batches (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     open INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS tasks (
+    id TEXT PRIMARY KEY,
+    user TEXT NOT NULL,
+    user_key BLOB NOT NULL,
+    model_hash TEXT NOT NULL,
+    dataset_hash TEXT NOT NULL,
+    training_params TEXT NOT NULL,
+    fee TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    progress TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    deliver_time INTEGER,
+    root TEXT,
+    encrypted_secret BLOB,
+    outcome TEXT,
+    log TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS tasks_by_user ON tasks (user, created_at);
 ";
 
 /// A served request, as recorded.
@@ -97,14 +117,14 @@ pub struct Totals {
 
 /// The database.
 pub struct Store {
-    db: Connection,
+    pub(crate) db: Connection,
 }
 
-fn text<T: ToString>(value: T) -> String {
+pub(crate) fn text<T: ToString>(value: T) -> String {
     value.to_string()
 }
 
-fn parse<T: std::str::FromStr>(value: String) -> rusqlite::Result<T> {
+pub(crate) fn parse<T: std::str::FromStr>(value: String) -> rusqlite::Result<T> {
     value.parse().map_err(|_| {
         rusqlite::Error::FromSqlConversionFailure(
             0,

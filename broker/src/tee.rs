@@ -4,7 +4,8 @@
 //! A TEE holds the key users acknowledge on chain (`acknowledgeTEESigner`):
 //! it signs every response (the SDK checks the signature against the
 //! attested signing address) and every settlement record (the contract
-//! checks it). The key never leaves the implementation; the broker gets
+//! checks it); for fine-tuning it is the provider signer, and signs each
+//! sealed model and each verifier input. The key never leaves the implementation; the broker gets
 //! its address, its attestation and its signatures.
 //!
 //! The simulated TEE is a secp256k1 key in the broker's memory, and its
@@ -18,9 +19,9 @@
 use alloy_primitives::{eip191_hash_message, hex, keccak256, Address, B256, U256};
 use k256::ecdsa::SigningKey;
 use serde::{Deserialize, Serialize};
-use serving_verifier::{native, settlement_digest};
+use serving_verifier::{native, settlement_digest, verifier_input_digest};
 
-use crate::chain::TEESettlementData;
+use crate::{chain::TEESettlementData, fine_tuning::chain::VerifierInput};
 
 /// Domain tag of the simulated attestation statement.
 const ATTESTATION_TAG: &[u8] = b"simulated-tee-attestation:v1";
@@ -64,6 +65,32 @@ pub trait Tee: Send + Sync {
         nonce: U256,
         total_fee: U256,
     ) -> TEESettlementData;
+
+    /// Signs the keccak256 of a sealed model's tags, without a message
+    /// prefix (the SDK's `decryptModel` recovers it as is).
+    fn sign_model_tags(&self, tags_hash: B256) -> [u8; 65];
+
+    /// A fine-tuning verifier input settling deliverable `id` of `user`,
+    /// signed over the digest the contract checks
+    /// (`serving_verifier::verifier_input_digest`) as the provider signer.
+    fn sign_verifier_input(&self, input: VerifierInputFields<'_>) -> VerifierInput;
+}
+
+/// What a fine-tuning verifier input settles.
+#[derive(Clone, Copy, Debug)]
+pub struct VerifierInputFields<'a> {
+    /// The user.
+    pub user: Address,
+    /// The deliverable's id.
+    pub id: &'a str,
+    /// The deliverable's `modelRootHash`.
+    pub model_root_hash: &'a [u8],
+    /// The model's key sealed to the user; empty for the penalty.
+    pub encrypted_secret: &'a [u8],
+    /// The task's nonce.
+    pub nonce: U256,
+    /// The task's fee.
+    pub task_fee: U256,
 }
 
 /// The simulated TEE: a key in memory, attested by a simulated root.
@@ -165,6 +192,32 @@ impl Tee for SimulatedTee {
             requestsHash: requests_hash,
             nonce,
             signature: native::sign(&self.key, digest).to_vec().into(),
+        }
+    }
+
+    fn sign_model_tags(&self, tags_hash: B256) -> [u8; 65] {
+        native::sign(&self.key, tags_hash)
+    }
+
+    fn sign_verifier_input(&self, input: VerifierInputFields<'_>) -> VerifierInput {
+        let VerifierInputFields {
+            user,
+            id,
+            model_root_hash: root,
+            encrypted_secret: secret,
+            nonce,
+            task_fee,
+        } = input;
+        let digest = verifier_input_digest(secret, root, nonce, self.address, task_fee, user);
+        VerifierInput {
+            id: id.into(),
+            encryptedSecret: secret.to_vec().into(),
+            modelRootHash: root.to_vec().into(),
+            nonce,
+            providerSigner: self.address,
+            signature: native::sign(&self.key, digest).to_vec().into(),
+            taskFee: task_fee,
+            user,
         }
     }
 }

@@ -160,6 +160,7 @@ impl Provider {
                 batch_size: 100,
                 account_cache_secs: 5,
             },
+            fine_tuning: None,
         }
     }
 

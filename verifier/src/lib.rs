@@ -124,11 +124,16 @@ pub mod native {
     /// Recovers the address that signed `digest`; same acceptance rules as
     /// on chain.
     pub fn recover(digest: B256, signature: &[u8]) -> Option<Address> {
+        recover_key(digest, signature).map(|key| address(&key))
+    }
+
+    /// Recovers the public key that signed `digest`; same acceptance rules
+    /// as [`recover`].
+    pub fn recover_key(digest: B256, signature: &[u8]) -> Option<VerifyingKey> {
         let (r, s, v) = split(signature)?;
         let signature = Signature::from_scalars(r.0, s.0).ok()?;
         let id = RecoveryId::from_byte(v - 27)?;
-        let key = VerifyingKey::recover_from_prehash(digest.as_slice(), &signature, id).ok()?;
-        Some(address(&key))
+        VerifyingKey::recover_from_prehash(digest.as_slice(), &signature, id).ok()
     }
 
     /// Signs `digest` as `r || s || v` with `v` in {27, 28} and low `s`.
