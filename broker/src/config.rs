@@ -4,10 +4,10 @@
 use std::{net::SocketAddr, path::PathBuf};
 
 use alloy_primitives::{Address, U256};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The whole configuration.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// The chain's JSON-RPC endpoint.
@@ -49,7 +49,7 @@ pub struct Config {
 }
 
 /// The fine-tuning service's settings.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct FineTuning {
     /// FineTuningServing's address.
@@ -79,7 +79,7 @@ pub struct FineTuning {
 }
 
 /// A fine-tuning machine.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Quota {
     /// CPUs.
@@ -95,7 +95,7 @@ pub struct Quota {
 }
 
 /// A pre-trained model offered for fine-tuning (`/v1/model`).
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Model {
     /// Its name.
@@ -132,7 +132,7 @@ fn default_data_type() -> String {
 }
 
 /// The settlement engine's settings.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settlement {
     /// Seconds between ticks.
@@ -250,6 +250,12 @@ mod tests {
         let fine_tuning = config.fine_tuning.as_ref().unwrap();
         assert_eq!(fine_tuning.models[0].name, "distilbert-base-uncased");
         assert_eq!(fine_tuning.quota.gpu_count, 1);
+        let written = toml::to_string(&config).unwrap();
+        assert_eq!(
+            toml::from_str::<Config>(&written).unwrap(),
+            config,
+            "{written}"
+        );
         let error = Config::from_args([
             "--config".to_string(),
             file.clone(),

@@ -566,3 +566,172 @@ async fn the_0g_sdk_is_served_verified_and_settled() {
     serving.check_invariants().await;
     running.shutdown().await;
 }
+
+/// The `broker` binary, started with `config`; ready once it answers.
+async fn spawn_broker(
+    config: &std::path::Path,
+    url: &str,
+    log: &std::path::Path,
+) -> std::process::Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_broker"))
+        .arg("--config")
+        .arg(config)
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    for _ in 0..400 {
+        if reqwest::get(format!("{url}/healthz")).await.is_ok() {
+            return child;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the broker did not start");
+}
+
+/// Sends requests from `users` in turn until one gets no answer (the
+/// broker died) or `limit` were served; returns the ids of the responses
+/// served.
+async fn serve_until_down(
+    url: &str,
+    provider: Address,
+    users: &mut [User],
+    limit: usize,
+) -> Vec<String> {
+    let (client, mut served) = (reqwest::Client::new(), Vec::new());
+    for turn in 0.. {
+        if served.len() == limit {
+            break;
+        }
+        let user = &mut users[turn % users.len()];
+        let content = format!("question {turn} from {}", user.address());
+        let headers = user.headers(provider, &content);
+        let mut request = client
+            .post(format!("{url}/v1/proxy/chat/completions"))
+            .json(&json!({"messages": [{"role": "user", "content": content}]}));
+        for (name, value) in &headers {
+            request = request.header(*name, value);
+        }
+        let Ok(response) = request.send().await else {
+            break;
+        };
+        let Ok(body) = response.json::<Value>().await else {
+            break;
+        };
+        served.push(body["id"].as_str().expect("a served response").to_string());
+    }
+    served
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_broker_binary_killed_with_sigkill_settles_every_served_request_once() {
+    let serving = serving_or_skip!(LOCK_TIME);
+    let upstream = upstream().await;
+    let provider = Provider::new(&serving, "sigkill").await;
+    let tee = provider.tee_address();
+    let mut config = provider.config(&serving, &upstream, provider.listen);
+    // Settlement ticks every second in small batches: the kills land
+    // between serving, signing, sending and closing alike.
+    config.settlement.interval_secs = 1;
+    config.settlement.batch_size = 3;
+    let file = provider.dir.join("broker.toml");
+    std::fs::write(&file, toml::to_string(&config).unwrap()).unwrap();
+    let log = provider.dir.join("broker.log");
+    let url = format!("http://{}", provider.listen);
+    let provider_address = provider.actor.address();
+    // The first start registers the service the users open accounts with.
+    let mut running = Some(spawn_broker(&file, &url, &log).await);
+    let mut users = Vec::new();
+    for _ in 0..3 {
+        users.push(User::new(&serving, provider_address, milli_eth(100), tee).await);
+    }
+    let mut before = Vec::new();
+    for user in &users {
+        before.push(
+            serving
+                .account(user.address(), provider_address)
+                .await
+                .balance,
+        );
+    }
+    let from_block = serving.reader().get_block_number().await.unwrap() + 1;
+    let wallet_before = serving.balance(provider_address).await;
+
+    let mut served = Vec::new();
+    for round in 0..4u64 {
+        let mut child = match running.take() {
+            Some(child) => child,
+            None => spawn_broker(&file, &url, &log).await,
+        };
+        let pid = child.id();
+        let killer = tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(1000 + 500 * round)).await;
+            let killed = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            assert!(killed.unwrap().success());
+        });
+        served.extend(serve_until_down(&url, provider_address, &mut users, usize::MAX).await);
+        killer.await.unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(9)
+        );
+    }
+    // A last run, stopped with SIGTERM: it settles what is owed and exits.
+    let mut child = spawn_broker(&file, &url, &log).await;
+    served.extend(serve_until_down(&url, provider_address, &mut users, 5).await);
+    let stopped = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert!(stopped.unwrap().success());
+    assert!(child.wait().unwrap().success(), "see {}", log.display());
+
+    // Every response a user got is recorded; every recorded fee settled,
+    // once: the sub-accounts and the provider's wallet moved by exactly the
+    // fees billed.
+    let store = serving_broker::store::Store::open(&config.database).unwrap();
+    for id in &served {
+        assert!(
+            store.signature(id).unwrap().is_some(),
+            "response {id} has no record"
+        );
+    }
+    let totals = store.totals().unwrap();
+    assert!(
+        totals.requests as usize >= served.len() && served.len() >= 8,
+        "{totals:?}, {} served",
+        served.len()
+    );
+    assert_eq!(
+        (totals.unsettled, totals.failed),
+        (U256::ZERO, U256::ZERO),
+        "{totals:?}"
+    );
+    assert_eq!(totals.settled, totals.billed);
+    let mut moved = U256::ZERO;
+    for (user, before) in users.iter().zip(before) {
+        moved += before
+            - serving
+                .account(user.address(), provider_address)
+                .await
+                .balance;
+    }
+    assert_eq!(moved, totals.billed);
+    let gas = gas_paid(&serving, provider_address, from_block).await;
+    assert_eq!(
+        serving.balance(provider_address).await + gas,
+        wallet_before + totals.billed
+    );
+    eprintln!(
+        "{} responses served across 4 SIGKILLs and a SIGTERM; {totals:?}",
+        served.len()
+    );
+    serving.check_invariants().await;
+}

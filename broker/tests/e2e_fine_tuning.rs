@@ -15,7 +15,6 @@
 mod common;
 
 use alloy::{
-    eips::BlockId,
     primitives::{hex, keccak256, Address, B256, U256},
     providers::Provider as _,
 };
@@ -146,25 +145,6 @@ fn code(body: &Value) -> &str {
     body["code"]
         .as_str()
         .unwrap_or_else(|| panic!("not a refusal: {body}"))
-}
-
-/// What `who` paid in gas for its transactions in the blocks from
-/// `from_block` on.
-async fn gas_paid(serving: &Serving, who: Address, from_block: u64) -> U256 {
-    let reader = serving.reader();
-    let latest = reader.get_block_number().await.unwrap();
-    let mut paid = U256::ZERO;
-    for number in from_block..=latest {
-        let receipts = reader
-            .get_block_receipts(BlockId::number(number))
-            .await
-            .unwrap()
-            .unwrap_or_default();
-        for receipt in receipts.iter().filter(|r| r.from == who) {
-            paid += U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price);
-        }
-    }
-    paid
 }
 
 async fn run_tasks(running: &Running) -> RunnerTick {

@@ -11,7 +11,11 @@ use std::{
     },
 };
 
-use alloy::primitives::{Address, B256, U256};
+use alloy::{
+    eips::BlockId,
+    primitives::{Address, B256, U256},
+    providers::Provider as _,
+};
 use axum::{extract::Json, response::IntoResponse, routing::post, Router};
 use k256::ecdsa::SigningKey;
 use serde_json::{json, Value};
@@ -223,4 +227,23 @@ pub(crate) fn sdk_ready() -> Result<std::path::PathBuf, String> {
         }
     }
     Ok(dir)
+}
+
+/// What `who` paid in gas for its transactions in the blocks from
+/// `from_block` on.
+pub(crate) async fn gas_paid(serving: &Serving, who: Address, from_block: u64) -> U256 {
+    let reader = serving.reader();
+    let latest = reader.get_block_number().await.unwrap();
+    let mut paid = U256::ZERO;
+    for number in from_block..=latest {
+        let receipts = reader
+            .get_block_receipts(BlockId::number(number))
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        for receipt in receipts.iter().filter(|r| r.from == who) {
+            paid += U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price);
+        }
+    }
+    paid
 }
