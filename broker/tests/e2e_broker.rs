@@ -578,7 +578,7 @@ async fn spawn_broker(
         .append(true)
         .open(log)
         .unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_broker"))
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_broker"))
         .arg("--config")
         .arg(config)
         .stdout(log.try_clone().unwrap())
@@ -591,6 +591,8 @@ async fn spawn_broker(
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the broker did not start");
 }
 
