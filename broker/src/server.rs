@@ -706,5 +706,18 @@ async fn metrics(State(broker): State<Arc<Broker>>) -> Response {
             "broker_refused_total{{code=\"{code}\"}} {count}\n"
         ));
     }
+    if broker.fine_tuning.is_some() {
+        let counts = match lock(&broker.store).task_counts() {
+            Ok(counts) => counts,
+            Err(error) => return internal(error).into_response(),
+        };
+        text.push_str("# HELP broker_fine_tuning_tasks Fine-tuning tasks, by state.\n# TYPE broker_fine_tuning_tasks gauge\n");
+        for (progress, count) in counts {
+            text.push_str(&format!(
+                "broker_fine_tuning_tasks{{progress=\"{}\"}} {count}\n",
+                progress.as_str()
+            ));
+        }
+    }
     ([(CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

@@ -219,6 +219,31 @@ async fn serves_signed_requests_and_settles_exactly_what_it_billed() {
             .unwrap(),
         tee
     );
+    // A GPU payload that is not this TEE's, and a response never served.
+    let client = reqwest::Client::new();
+    let forged = json!({"simulated": true, "signing_address": Address::repeat_byte(1)});
+    let refused = client
+        .post(format!("{}/v1/quote/verify/gpu", running.url))
+        .json(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 400);
+    let body = refused.bytes().await.unwrap();
+    assert_eq!(refusal_code(&body), "invalid_attestation");
+    let unknown = client
+        .get(format!(
+            "{}/v1/proxy/signature/chatcmpl-unknown",
+            running.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status().as_u16(), 404);
+    assert_eq!(
+        refusal_code(&unknown.bytes().await.unwrap()),
+        "unknown_chat"
+    );
 
     let mut users = Vec::new();
     for _ in 0..3 {

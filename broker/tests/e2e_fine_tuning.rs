@@ -436,8 +436,14 @@ async fn tasks_are_checked_trained_delivered_and_settled() {
             (Some("Finished"), Some(outcome))
         );
     }
-    let sealed_secret = Sha256::digest(&delivered.encryptedSecret);
-    assert_ne!(sealed_secret, Sha256::digest(b""));
+    let (_, metrics) = get(&format!("{}/metrics", running.url)).await;
+    let metrics = String::from_utf8(metrics).unwrap();
+    for line in [r#"{progress="Finished"} 2"#, r#"{progress="Failed"} 1"#] {
+        assert!(
+            metrics.contains(&format!("broker_fine_tuning_tasks{line}")),
+            "{metrics}"
+        );
+    }
     serving.check_invariants().await;
     running.shutdown().await;
 }

@@ -143,6 +143,25 @@ impl Store {
         )
     }
 
+    /// How many tasks are in each state.
+    ///
+    /// # Errors
+    ///
+    /// The database's.
+    pub fn task_counts(&self) -> Result<Vec<(Progress, u64)>, Error> {
+        Progress::ALL
+            .into_iter()
+            .map(|progress| {
+                let count = self.db.query_row(
+                    "SELECT COUNT(*) FROM tasks WHERE progress = ?1",
+                    [progress.as_str()],
+                    |row| row.get(0),
+                )?;
+                Ok((progress, count))
+            })
+            .collect()
+    }
+
     /// Moves task `id` from `from` to `to`, with `outcome` when given;
     /// returns whether it was in `from`.
     ///
@@ -310,6 +329,10 @@ mod tests {
             Some("epoch 1/1\ndelivered\n")
         );
 
+        let counts = store.task_counts().unwrap();
+        assert!(
+            counts.contains(&(Progress::Delivered, 1)) && counts.contains(&(Progress::Init, 1))
+        );
         let settled = Some("settled: full fee");
         assert!(store
             .move_task(id, Progress::Delivered, Progress::Finished, settled)
