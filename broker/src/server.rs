@@ -10,7 +10,8 @@
 //! | `GET /v1/proxy/signature/{chatID}` | the signed text of a response and its signature |
 //! | `GET /healthz`, `GET /metrics` | liveness; Prometheus counters |
 //!
-//! With a fine-tuning service, the task endpoints of `fine_tuning` too.
+//! And the fine-tuning endpoints of `fine_tuning` (`404 no_fine_tuning`
+//! when the broker sells none).
 //!
 //! A chat request is served only when its headers are the user's signed
 //! request (`request`), its nonce is above the user's last one, the user
@@ -212,11 +213,7 @@ impl Broker {
 
     /// The router of every endpoint.
     pub fn router(self: &Arc<Self>) -> Router {
-        let router = match self.fine_tuning {
-            Some(_) => crate::fine_tuning::routes(),
-            None => Router::new(),
-        };
-        router
+        crate::fine_tuning::routes()
             .route("/healthz", get(|| async { "ok" }))
             .route("/metrics", get(metrics))
             .route("/v1/quote", get(quote))

@@ -500,12 +500,8 @@ async fn a_killed_broker_settles_every_record_once_after_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_0g_sdk_is_served_verified_and_settled() {
-    let dir = match sdk_ready() {
-        Ok(dir) => dir,
-        Err(why) => {
-            eprintln!("SDK end-to-end test skipped: {why} (needs node 20 and npm)");
-            return;
-        }
+    let Some(dir) = sdk_or_skip("SDK end-to-end test") else {
+        return;
     };
     let serving = serving_or_skip!(LOCK_TIME);
     let upstream = upstream().await;
@@ -528,31 +524,16 @@ async fn the_0g_sdk_is_served_verified_and_settled() {
     std::fs::write(&config_file, config.to_string()).unwrap();
     // One SDK process per user, all at once.
     let runs = (0..users.len()).map(|index| {
-        let (dir, config_file) = (dir.clone(), config_file.clone());
-        tokio::task::spawn_blocking(move || {
-            std::process::Command::new("node")
-                .arg("users.js")
-                .arg(&config_file)
-                .arg(index.to_string())
-                .current_dir(&dir)
-                .output()
-                .unwrap()
-        })
+        let args = vec![
+            "users.js".into(),
+            config_file.display().to_string(),
+            index.to_string(),
+        ];
+        tokio::spawn(run_node(dir.clone(), args))
     });
     let mut verified = 0;
     for run in runs.collect::<Vec<_>>() {
-        let output = run.await.unwrap();
-        let (stdout, stderr) = (
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr),
-        );
-        assert!(
-            output.status.success(),
-            "the SDK failed:\n{stdout}\n{stderr}"
-        );
-        eprint!("{stderr}");
-        let summary: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
-        verified += summary["verified"].as_u64().unwrap();
+        verified += run.await.unwrap()["verified"].as_u64().unwrap();
     }
     assert_eq!(verified, 102);
     for user in &users {

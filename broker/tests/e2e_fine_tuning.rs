@@ -141,6 +141,19 @@ async fn create(running: &Running, user: &Actor, body: &Value) -> (u16, Value) {
     .await
 }
 
+/// Creates a task that must be accepted: its id.
+async fn accepted(running: &Running, user: &Actor, body: &Value) -> String {
+    let (status, answer) = create(running, user, body).await;
+    assert_eq!(status, 201, "{answer}");
+    answer["id"].as_str().unwrap().to_string()
+}
+
+/// Creates a task that must be refused with `status` and `expected`.
+async fn refused(running: &Running, user: &Actor, body: &Value, status: u16, expected: &str) {
+    let (got, answer) = create(running, user, body).await;
+    assert_eq!((got, code(&answer)), (status, expected), "{answer}");
+}
+
 fn code(body: &Value) -> &str {
     body["code"]
         .as_str()
@@ -247,45 +260,22 @@ async fn tasks_are_checked_trained_delivered_and_settled() {
         ),
     ];
     for (user, body, status, expected) in refusals {
-        let (got, answer) = create(&running, user, &body).await;
-        assert_eq!((got, code(&answer)), (status, expected), "{answer}");
+        refused(&running, user, &body, status, expected).await;
     }
+    // The dataset's hash is signed.
     let mut missing = task_body(&acking, nonce, fee(), hash, false);
     missing["datasetHash"] = json!(B256::repeat_byte(7));
-    let (status, answer) = create(&running, &acking, &missing).await;
-    assert_eq!(
-        (status, code(&answer)),
-        (401, "bad_signature"),
-        "the hash is signed"
-    );
+    refused(&running, &acking, &missing, 401, "bad_signature").await;
 
-    // Accepted, then cancelled by its user before it starts.
-    let (status, answer) = create(
-        &running,
-        &acking,
-        &task_body(&acking, nonce, fee(), hash, false),
-    )
-    .await;
-    assert_eq!(status, 201, "{answer}");
-    let cancelled = answer["id"].as_str().unwrap().to_string();
-    let (status, answer) = create(
-        &running,
-        &late,
-        &task_body(&late, nonce, fee(), hash, false),
-    )
-    .await;
-    assert_eq!(
-        (status, code(&answer)),
-        (409, "busy"),
-        "a task waits: the SDK asks first"
-    );
-    let (status, answer) = create(
-        &running,
-        &acking,
-        &task_body(&acking, nonce + 1, fee(), hash, true),
-    )
-    .await;
-    assert_eq!((status, code(&answer)), (409, "unfinished_task"));
+    // Accepted, then cancelled by its user before it starts. While it
+    // waits, another task needs `wait` (the SDK asks its user first), and
+    // its user may not add a second.
+    let body = task_body(&acking, nonce, fee(), hash, false);
+    let cancelled = accepted(&running, &acking, &body).await;
+    let body = task_body(&late, nonce, fee(), hash, false);
+    refused(&running, &late, &body, 409, "busy").await;
+    let body = task_body(&acking, nonce + 1, fee(), hash, true);
+    refused(&running, &acking, &body, 409, "unfinished_task").await;
     let cancel_url = format!(
         "{}/v1/user/{}/task/{cancelled}/cancel",
         running.url,
@@ -313,14 +303,8 @@ async fn tasks_are_checked_trained_delivered_and_settled() {
     // Two tasks: trained, sealed and delivered one per tick.
     let mut ids = Vec::new();
     for (user, wait) in [(&acking, false), (&late, true)] {
-        let (status, answer) = create(
-            &running,
-            user,
-            &task_body(user, nonce + 2, fee(), hash, wait),
-        )
-        .await;
-        assert_eq!(status, 201, "{answer}");
-        ids.push(answer["id"].as_str().unwrap().to_string());
+        let body = task_body(user, nonce + 2, fee(), hash, wait);
+        ids.push(accepted(&running, user, &body).await);
     }
     let (_, pending) = get(&format!("{}/v1/task/pending", running.url)).await;
     assert_eq!(pending, b"2");
@@ -461,12 +445,8 @@ async fn strict_deliverable(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_0g_sdk_fine_tunes_acknowledges_and_opens_its_model() {
-    let dir = match sdk_ready() {
-        Ok(dir) => dir,
-        Err(why) => {
-            eprintln!("SDK fine-tuning test skipped: {why} (needs node 20 and npm)");
-            return;
-        }
+    let Some(dir) = sdk_or_skip("SDK fine-tuning test") else {
+        return;
     };
     let serving = serving_or_skip!(LOCK_TIME);
     let upstream = upstream().await;
@@ -491,25 +471,8 @@ async fn the_0g_sdk_fine_tunes_acknowledges_and_opens_its_model() {
     std::fs::write(&config_file, config.to_string()).unwrap();
     let wallet_before = serving.balance(running.provider).await;
     let from_block = serving.reader().get_block_number().await.unwrap() + 1;
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("node")
-            .arg("tuning.js")
-            .arg(&config_file)
-            .current_dir(&dir)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
-    );
-    assert!(
-        output.status.success(),
-        "the SDK failed:\n{stdout}\n{stderr}"
-    );
-    let results: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let args = vec!["tuning.js".into(), config_file.display().to_string()];
+    let results = run_node(dir, args).await;
     for user in &users {
         serving.track(user.address());
     }

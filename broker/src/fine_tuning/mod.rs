@@ -187,7 +187,8 @@ fn model_json(model: &config::Model) -> Value {
     })
 }
 
-/// The fine-tuning endpoints of `broker` (which has a fine-tuning side).
+/// The fine-tuning endpoints (`404 no_fine_tuning` when the broker sells
+/// none).
 pub fn routes() -> Router<Arc<Broker>> {
     Router::new()
         .route("/v1/user/{user}/task", post(create_task).get(list_tasks))

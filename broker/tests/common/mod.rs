@@ -210,23 +210,27 @@ impl Running {
 }
 
 /// `node`, with the SDK installed from the committed lockfile
-/// (`tests/sdk/package-lock.json`), or why not.
-pub(crate) fn sdk_ready() -> Result<std::path::PathBuf, String> {
+/// (`tests/sdk/package-lock.json`): the SDK's directory, or `None` after
+/// printing why `test` is skipped.
+pub(crate) fn sdk_or_skip(test: &str) -> Option<std::path::PathBuf> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk");
     let version = std::process::Command::new("node").arg("--version").output();
-    if !version.is_ok_and(|o| o.status.success()) {
-        return Err("node not found".into());
-    }
-    if !dir.join("node_modules/@0glabs/0g-serving-broker").is_dir() {
+    let why = if !version.is_ok_and(|o| o.status.success()) {
+        "node not found"
+    } else if dir.join("node_modules/@0glabs/0g-serving-broker").is_dir() {
+        return Some(dir);
+    } else {
         let installed = std::process::Command::new("npm")
             .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
             .current_dir(&dir)
             .status();
-        if !installed.is_ok_and(|s| s.success()) {
-            return Err("npm ci failed".into());
+        if installed.is_ok_and(|s| s.success()) {
+            return Some(dir);
         }
-    }
-    Ok(dir)
+        "npm ci failed"
+    };
+    eprintln!("{test} skipped: {why} (needs node 20 and npm)");
+    None
 }
 
 /// What `who` paid in gas for its transactions in the blocks from
@@ -246,4 +250,32 @@ pub(crate) async fn gas_paid(serving: &Serving, who: Address, from_block: u64) -
         }
     }
     paid
+}
+
+/// Runs `node <args>` in the SDK's directory `dir`: the JSON of the last
+/// line it printed (its summary). Its stderr (the SDK's log) is passed on.
+///
+/// # Panics
+///
+/// If the script fails; the message holds all it printed.
+pub(crate) async fn run_node(dir: std::path::PathBuf, args: Vec<String>) -> Value {
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .args(&args)
+            .current_dir(&dir)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert!(
+        output.status.success(),
+        "the SDK failed:\n{stdout}\n{stderr}"
+    );
+    eprint!("{stderr}");
+    serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap()
 }
