@@ -347,6 +347,17 @@ pub mod fine_tuning {
             function getPendingRefund(address user, address provider) external view returns (uint256 pending);
         }
 
+        /// The calls of FineTuningServing's main program routed by its
+        /// fallback, their arguments read by hand (`calldata::Args`):
+        /// alloy's decoders of `string`, `bytes` and the verifier input's
+        /// tuple would add their code to the program.
+        interface IDeliveries {
+            function addDeliverable(address user, string calldata id, bytes calldata modelRootHash) external;
+            function acknowledgeDeliverable(address provider, string calldata id) external;
+            function acknowledgeDeliverable(address user, address provider, string calldata id) external;
+            function settleFees(VerifierInput calldata verifierInput) external;
+        }
+
         /// A fine-tuning service was added or updated.
         #[derive(Debug, PartialEq, Eq)]
         event ServiceUpdated(address indexed user, string url, Quota quota, uint256 pricePerToken, address providerSigner, bool occupied);

@@ -1,45 +1,75 @@
 //! Arguments read by hand from a call's input, for the functions a program
-//! routes in its fallback: alloy's generic decoder of an `address[]`
-//! argument adds about 1.5 KB to a program. Like a decoder without
-//! validation, an address is the low 20 bytes of its word.
+//! routes in its fallback: alloy's generic decoders add their code to the
+//! program (an `address[]` argument about 1.5 KB; a `string`, a `bytes` and
+//! the fine-tuning verifier input's tuple several more). Like a decoder
+//! without validation, an address is the low 20 bytes of its word; a
+//! `string` must be UTF-8.
 
 use alloc::vec::Vec;
 
 use alloy_primitives::{Address, U256};
 
-/// The `n`th 32-byte argument word of the call `input` (after the selector).
-fn word(input: &[u8], n: usize) -> Option<&[u8]> {
-    let at = n.checked_mul(32)?.checked_add(4)?;
-    input.get(at..at.checked_add(32)?)
-}
+/// The arguments of a call (its input after the selector), or a tuple
+/// within them: `bytes`, `string` and tuples are read where their offset
+/// word points, relative to the start of the arguments (or tuple) they are
+/// in, as the ABI lays them out.
+#[derive(Clone, Copy, Debug)]
+pub struct Args<'a>(&'a [u8]);
 
-/// The address in the `n`th argument word of `input`.
-pub fn address(input: &[u8], n: usize) -> Option<Address> {
-    word(input, n).map(|word| Address::from_slice(&word[12..]))
-}
+impl<'a> Args<'a> {
+    /// The arguments of the call `input`.
+    pub fn of(input: &'a [u8]) -> Option<Self> {
+        input.get(4..).map(Args)
+    }
 
-/// The number in the `n`th argument word of `input`.
-pub fn number(input: &[u8], n: usize) -> Option<U256> {
-    word(input, n).map(U256::from_be_slice)
-}
+    fn word(self, n: usize) -> Option<&'a [u8]> {
+        let at = n.checked_mul(32)?;
+        self.0.get(at..at.checked_add(32)?)
+    }
 
-/// The `address[]` whose offset is the `n`th argument word of `input`: its
-/// length and items, each an address in the low 20 bytes of its word.
-/// `None` when the input is too short for them.
-pub fn addresses(input: &[u8], n: usize) -> Option<Vec<Address>> {
-    let args = input.get(4..)?;
-    let word = |at: usize| args.get(at..at.checked_add(32)?);
-    let size = |at: usize| usize::try_from(U256::from_be_slice(word(at)?)).ok();
-    let start = size(n.checked_mul(32)?)?;
-    // Each item is read before the next, so a length past the input stops
-    // at the input's end.
-    (0..size(start)?)
-        .map(|i| {
-            Some(Address::from_slice(
-                &word(start.checked_add(32 * (i + 1))?)?[12..],
-            ))
-        })
-        .collect()
+    /// The address in word `n` (its low 20 bytes).
+    pub fn address(self, n: usize) -> Option<Address> {
+        self.word(n).map(|word| Address::from_slice(&word[12..]))
+    }
+
+    /// The number in word `n`.
+    pub fn number(self, n: usize) -> Option<U256> {
+        self.word(n).map(U256::from_be_slice)
+    }
+
+    /// Word `n` as an offset or a length that fits the input.
+    fn size(self, n: usize) -> Option<usize> {
+        usize::try_from(U256::from_be_slice(self.word(n)?)).ok()
+    }
+
+    /// What the offset in word `n` points at: a tuple, or a dynamic
+    /// value's length and contents.
+    pub fn at(self, n: usize) -> Option<Args<'a>> {
+        self.0.get(self.size(n)?..).map(Args)
+    }
+
+    /// The `bytes` whose offset is word `n`; `None` when its length runs
+    /// past the input.
+    pub fn bytes(self, n: usize) -> Option<&'a [u8]> {
+        let data = self.at(n)?;
+        let length = data.size(0)?;
+        data.0.get(32..32usize.checked_add(length)?)
+    }
+
+    /// The `string` whose offset is word `n`; `None` unless it is UTF-8.
+    pub fn string(self, n: usize) -> Option<&'a str> {
+        core::str::from_utf8(self.bytes(n)?).ok()
+    }
+
+    /// The `address[]` whose offset is word `n`: each item an address in
+    /// the low 20 bytes of its word. `None` when the input is too short
+    /// for them.
+    pub fn addresses(self, n: usize) -> Option<Vec<Address>> {
+        let items = self.at(n)?;
+        // Each item is read before the next, so a length past the input
+        // stops at the input's end.
+        (0..items.size(0)?).map(|i| items.address(i + 1)).collect()
+    }
 }
 
 #[cfg(test)]
@@ -48,6 +78,42 @@ mod tests {
 
     use super::*;
     use crate::abi::{fine_tuning::IPagedViews, IServing};
+
+    #[test]
+    fn strings_and_bytes_are_decoded_like_alloy_encodes_them() {
+        use crate::abi::fine_tuning::IDeliveries;
+        for (id, root) in [("", alloc::vec![]), ("task-1", alloc::vec![7; 33])] {
+            let encoded = IDeliveries::addDeliverableCall {
+                user: Address::repeat_byte(3),
+                id: id.into(),
+                modelRootHash: root.clone().into(),
+            }
+            .abi_encode();
+            let args = Args::of(&encoded).unwrap();
+            assert_eq!(args.address(0), Some(Address::repeat_byte(3)));
+            assert_eq!(args.string(1), Some(id));
+            assert_eq!(args.bytes(2), Some(&root[..]));
+            assert_eq!(
+                Args::of(&encoded[..encoded.len() - 32]).unwrap().bytes(2),
+                None
+            );
+        }
+        // Not UTF-8; a length past the input.
+        let mut encoded = IDeliveries::acknowledgeDeliverable_0Call {
+            provider: Address::ZERO,
+            id: "ab".into(),
+        }
+        .abi_encode();
+        let text = encoded.len() - 32;
+        encoded[text] = 0xff;
+        assert_eq!(Args::of(&encoded).unwrap().string(1), None);
+        assert_eq!(
+            Args::of(&encoded).unwrap().bytes(1),
+            Some(&[0xff, b'b'][..])
+        );
+        encoded[text - 1] = 33;
+        assert_eq!(Args::of(&encoded).unwrap().bytes(1), None);
+    }
 
     #[test]
     fn addresses_are_decoded_like_alloy_encodes_them() {
@@ -60,9 +126,17 @@ mod tests {
                 users: users.clone(),
             }
             .abi_encode();
-            assert_eq!(addresses(&encoded, 0), Some(users.clone()));
+            assert_eq!(
+                Args::of(&encoded).unwrap().addresses(0),
+                Some(users.clone())
+            );
             if !users.is_empty() {
-                assert_eq!(addresses(&encoded[..encoded.len() - 1], 0), None);
+                assert_eq!(
+                    Args::of(&encoded[..encoded.len() - 1])
+                        .unwrap()
+                        .addresses(0),
+                    None
+                );
             }
             let user = Address::repeat_byte(0xee);
             let encoded = IServing::retrieveFundsCall {
@@ -70,9 +144,10 @@ mod tests {
                 providers: users.clone(),
             }
             .abi_encode();
-            assert_eq!(address(&encoded, 0), Some(user));
-            assert_eq!(addresses(&encoded, 1), Some(users.clone()));
-            assert_eq!(number(&encoded, 1), Some(U256::from(64)));
+            let args = Args::of(&encoded).unwrap();
+            assert_eq!(args.address(0), Some(user));
+            assert_eq!(args.addresses(1), Some(users.clone()));
+            assert_eq!(args.number(1), Some(U256::from(64)));
         }
         // A length past the data, an offset past the data, nothing at all.
         let mut long = IPagedViews::getBatchAccountsByUsersCall {
@@ -80,15 +155,15 @@ mod tests {
         }
         .abi_encode();
         long[4 + 63] = 2;
-        assert_eq!(addresses(&long, 0), None);
+        assert_eq!(Args::of(&long).unwrap().addresses(0), None);
         let mut far = long.clone();
         far[4 + 31] = 0xff;
-        assert_eq!(addresses(&far, 0), None);
+        assert_eq!(Args::of(&far).unwrap().addresses(0), None);
         let mut huge = long;
         huge[4 + 32..4 + 64].copy_from_slice(&[0xff; 32]);
-        assert_eq!(addresses(&huge, 0), None);
-        assert_eq!(addresses(&[1, 2, 3], 0), None);
-        assert_eq!(address(&[1, 2, 3], 0), None);
-        assert_eq!(addresses(&[0; 36], usize::MAX), None);
+        assert_eq!(Args::of(&huge).unwrap().addresses(0), None);
+        assert!(Args::of(&[1, 2, 3]).is_none());
+        assert_eq!(Args::of(&[0; 5]).unwrap().address(0), None);
+        assert_eq!(Args::of(&[0; 36]).unwrap().addresses(usize::MAX), None);
     }
 }

@@ -8,7 +8,7 @@ use serving_contracts::{
     abi::{
         fine_tuning::{
             AccountDetails, AccountSummary, Deliverable, DeliverableExists, DeliverableNotExists,
-            IPagedViews, Service, ServiceUpdated,
+            IPagedViews, Service, ServiceUpdated, VerifierInput,
         },
         paged_view_declaration, InvalidVerifierInput, LedgerHasFunds,
     },
@@ -29,9 +29,21 @@ pub fn contract() -> String {
     );
     let functions = body::<FineTuningServing>()
         .into_iter()
+        .chain(deliveries())
         .chain(ledger_calls());
     let functions = functions.chain(body::<FineTuningViews>()).chain(paged());
     serving_interface("IFineTuningServing", functions, declarations)
+}
+
+/// The calls of `IDeliveries`, routed by the main program's fallback.
+fn deliveries() -> [String; 4] {
+    let input = VerifierInput::ABI.as_str();
+    [
+        "    function addDeliverable(address user, string calldata id, bytes calldata model_root_hash) external;".into(),
+        "    function acknowledgeDeliverable(address provider, string calldata id) external;".into(),
+        "    function acknowledgeDeliverable(address user, address provider, string calldata id) external;".into(),
+        alloc::format!("    function settleFees({input} calldata verifier_input) external;"),
+    ]
 }
 
 /// The ledger's calls with an `address[]`, routed by the main program's

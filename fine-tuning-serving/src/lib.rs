@@ -54,12 +54,12 @@ use alloc::{string::String, vec, vec::Vec};
 use alloy_primitives::{Address, U256, U8};
 use serving_contracts::{
     abi::{
-        fine_tuning::{DeliverableNotExists, VerifierInput},
+        fine_tuning::{DeliverableNotExists, IDeliveries},
         revert, InvalidLimit, InvalidVerifierInput, ServiceNotExist, Unauthorized,
     },
     account::{Accounts, ChargeError},
     address_set::AddressSet,
-    calldata,
+    calldata::Args,
     interfaces::{call, ILedger, IServing},
     serving::ServingConfig,
     storage::StoredString,
@@ -126,6 +126,15 @@ pub fn main_program(input: Vec<u8>, host: stylus_sdk::host::VM) -> ArbResult {
     stylus_sdk::abi::router_entrypoint::<FineTuningServing, FineTuningServing>(input, host)
 }
 
+/// The arguments `read` reads from the call `input`; empty revert data
+/// when they are malformed.
+fn arguments<'a, T>(
+    input: &'a [u8],
+    read: impl FnOnce(Args<'a>) -> Option<T>,
+) -> Result<T, Vec<u8>> {
+    Args::of(input).and_then(read).ok_or_else(Vec::new)
+}
+
 fn invalid(reason: &str) -> Vec<u8> {
     revert(InvalidVerifierInput {
         reason: reason.into(),
@@ -176,15 +185,237 @@ impl FineTuningServing {
 
     /// Marks the deliverable `id` of `user`'s account with `provider` as
     /// acknowledged. Errors: `AccountNotExists`, `DeliverableNotExists`.
-    fn acknowledge(&mut self, user: Address, provider: Address, id: String) -> Result<(), Vec<u8>> {
+    fn acknowledge(&mut self, user: Address, provider: Address, id: &str) -> Result<(), Vec<u8>> {
         self.accounts.existing(user, provider)?;
         let mut accounts = self.deliverables.setter(user);
         let mut deliverables = accounts.setter(provider);
         let slot = deliverables
-            .find(&id)
-            .ok_or_else(|| revert(DeliverableNotExists { id }))?;
+            .find(id)
+            .ok_or_else(|| revert(DeliverableNotExists { id: id.into() }))?;
         deliverables.slot_mut(slot).acknowledge();
         Ok(())
+    }
+}
+
+/// A verifier input (`settleFees`) as the main program reads it from its
+/// calldata.
+#[derive(Clone, Copy, Debug)]
+pub struct Settlement<'a> {
+    /// The deliverable's id.
+    pub id: &'a str,
+    /// The model's key sealed for the user; empty for the penalty.
+    pub encrypted_secret: &'a [u8],
+    /// The deliverable's model root hash.
+    pub model_root_hash: &'a [u8],
+    /// Above the account's nonce.
+    pub nonce: U256,
+    /// The provider signer that signed it.
+    pub provider_signer: Address,
+    /// Its signature.
+    pub signature: &'a [u8],
+    /// The task's fee.
+    pub task_fee: U256,
+    /// The user.
+    pub user: Address,
+}
+
+impl<'a> Settlement<'a> {
+    /// The verifier input of a `settleFees` call's arguments.
+    pub fn read(args: Args<'a>) -> Option<Self> {
+        let input = args.at(0)?;
+        Some(Settlement {
+            id: input.string(0)?,
+            encrypted_secret: input.bytes(1)?,
+            model_root_hash: input.bytes(2)?,
+            nonce: input.number(3)?,
+            provider_signer: input.address(4)?,
+            signature: input.bytes(5)?,
+            task_fee: input.number(6)?,
+            user: input.address(7)?,
+        })
+    }
+}
+
+/// The calls of `IDeliveries`, which the main program's fallback routes.
+impl FineTuningServing {
+    /// The caller (a provider) posts the deliverable `id` with its model
+    /// root hash to `user`'s account; a full account (20 deliverables)
+    /// drops its oldest. Errors: `NotInitialized`, `AccountNotExists`,
+    /// `DeliverableExists`.
+    pub fn post_deliverable(
+        &mut self,
+        user: Address,
+        id: &str,
+        model_root_hash: &[u8],
+    ) -> Result<(), Vec<u8>> {
+        let provider = self.only_initialized()?;
+        self.accounts.existing(user, provider)?;
+        let now = self.host().block_timestamp();
+        self.deliverables
+            .setter(user)
+            .setter(provider)
+            .add(id, model_root_hash, now)
+    }
+
+    /// The caller (a user, or `user` when given: the reference's
+    /// three-argument form, whose `user` alone may call it; the reference
+    /// let anyone, so a provider could dodge its own penalty) acknowledges
+    /// the deliverable `id` of `provider`: it got the model, so a
+    /// settlement charges the full fee and must bring the secret. Errors:
+    /// `Unauthorized`, `AccountNotExists`, `DeliverableNotExists`.
+    pub fn acknowledge_by(
+        &mut self,
+        user: Option<Address>,
+        provider: Address,
+        id: &str,
+    ) -> Result<(), Vec<u8>> {
+        let caller = self.host().msg_sender();
+        let user = user.unwrap_or(caller);
+        if caller != user {
+            return Err(revert(Unauthorized { caller }));
+        }
+        self.acknowledge(user, provider, id)
+    }
+    /// Settles a deliverable for the caller (the provider) with a verifier
+    /// input signed by the provider signer; the checks and their reasons are
+    /// listed in the crate documentation. Charges the full fee and stores
+    /// the secret on an acknowledged deliverable, else charges the penalty
+    /// share; fees come from the balance not under refund first, then from
+    /// pending refunds, newest first. The ledger pays the provider. Errors:
+    /// `NotInitialized`, `AccountNotExists`, `InvalidVerifierInput`. Emits
+    /// `BalanceUpdated`.
+    pub fn settle(&mut self, input: Settlement<'_>) -> Result<(), Vec<u8>> {
+        let provider = self.only_initialized()?;
+        let Settlement {
+            id,
+            encrypted_secret: secret,
+            model_root_hash: root,
+            nonce,
+            provider_signer: signer,
+            signature,
+            task_fee,
+            user,
+        } = input;
+        self.accounts.existing(user, provider)?;
+        let now = self.host().block_timestamp();
+        if !self
+            .accounts
+            .accepts(user, provider, signer, now, self.config.lock_time())
+        {
+            return Err(invalid("provider signing address is not acknowledged"));
+        }
+        const NONCE_USED: &str = "nonce should larger than the current nonce";
+        if nonce <= self.accounts.nonce(user, provider) {
+            return Err(invalid(NONCE_USED));
+        }
+        let deliverables = self.deliverables.get(user);
+        let deliverables = deliverables.get(provider);
+        let slot = deliverables
+            .find(id)
+            .ok_or_else(|| invalid("Deliverable does not exist"))?;
+        let deliverable = deliverables.slot(slot);
+        if !deliverable.root_is(root) {
+            return Err(invalid("model root hash mismatch"));
+        }
+        let digest = verifier_input_digest(secret, root, nonce, signer, task_fee, user);
+        if recover(digest, signature) != Some(signer) {
+            return Err(invalid("TEE settlement validation failed"));
+        }
+        let acknowledged = deliverable.acknowledged();
+        const INSUFFICIENT: &str = "insufficient balance";
+        let fee = if acknowledged {
+            if secret.is_empty() {
+                return Err(invalid("secret should not be empty"));
+            }
+            task_fee
+        } else {
+            if !secret.is_empty() {
+                return Err(invalid("secret should be empty"));
+            }
+            let percentage = self.penalty_percentage.get().to::<u8>();
+            penalty(task_fee, percentage).ok_or_else(|| invalid(INSUFFICIENT))?
+        };
+        self.accounts
+            .charge(user, provider, nonce, fee)
+            .map_err(|error| {
+                invalid(match error {
+                    ChargeError::NonceUsed => NONCE_USED,
+                    ChargeError::InsufficientBalance => INSUFFICIENT,
+                })
+            })?;
+        if acknowledged {
+            self.deliverables
+                .setter(user)
+                .setter(provider)
+                .slot_mut(slot)
+                .set_secret(secret);
+        }
+        self.accounts.emit_balance_of(user, provider);
+        if !fee.is_zero() {
+            call(
+                self.host(),
+                self.config.ledger(),
+                &ILedger::payProviderCall {
+                    provider,
+                    amount: fee,
+                },
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The calls of `IDeliveries` with alloy's argument types, as the native
+/// callers (unit tests, the harness's in-process market) make them; the
+/// programs read the same arguments from the calldata.
+#[cfg(not(target_arch = "wasm32"))]
+impl FineTuningServing {
+    /// `addDeliverable` (see [`FineTuningServing::post_deliverable`]).
+    pub fn add_deliverable(
+        &mut self,
+        user: Address,
+        id: String,
+        model_root_hash: stylus_sdk::abi::Bytes,
+    ) -> Result<(), Vec<u8>> {
+        self.post_deliverable(user, &id, &model_root_hash)
+    }
+
+    /// `acknowledgeDeliverable(provider, id)` (see
+    /// [`FineTuningServing::acknowledge_by`]).
+    pub fn acknowledge_deliverable(
+        &mut self,
+        provider: Address,
+        id: String,
+    ) -> Result<(), Vec<u8>> {
+        self.acknowledge_by(None, provider, &id)
+    }
+
+    /// `acknowledgeDeliverable(user, provider, id)` (see
+    /// [`FineTuningServing::acknowledge_by`]).
+    pub fn acknowledge_deliverable_for(
+        &mut self,
+        user: Address,
+        provider: Address,
+        id: String,
+    ) -> Result<(), Vec<u8>> {
+        self.acknowledge_by(Some(user), provider, &id)
+    }
+
+    /// `settleFees` (see [`FineTuningServing::settle`]).
+    pub fn settle_fees(
+        &mut self,
+        input: serving_contracts::abi::fine_tuning::VerifierInput,
+    ) -> Result<(), Vec<u8>> {
+        self.settle(Settlement {
+            id: &input.id,
+            encrypted_secret: &input.encryptedSecret,
+            model_root_hash: &input.modelRootHash,
+            nonce: input.nonce,
+            provider_signer: input.providerSigner,
+            signature: &input.signature,
+            task_fee: input.taskFee,
+            user: input.user,
+        })
     }
 }
 
@@ -268,88 +499,59 @@ impl FineTuningServing {
         self.config.ownable.renounce(caller)
     }
 
-    /// Routes the ledger's `retrieveFunds`, `deleteAccounts` and
-    /// `userBalance`; every other selector runs in the views program, on
-    /// this storage. Errors: those of the functions; empty data for their
-    /// malformed calls; `NotInitialized` when no views program is set.
+    /// Routes the calls of `IDeliveries` (`addDeliverable`, both
+    /// `acknowledgeDeliverable`, `settleFees`) and the ledger's
+    /// `retrieveFunds`, `deleteAccounts` and `userBalance`, their arguments
+    /// read by hand (`calldata::Args`); every other selector runs in the
+    /// views program, on this storage. Errors: those of the functions;
+    /// empty data for their malformed calls (a `string` that is not UTF-8
+    /// included); `NotInitialized` when no views program is set.
     #[fallback]
     fn fallback(&mut self, input: &[u8]) -> ArbResult {
         use alloy_sol_types::SolCall;
+        use IDeliveries::*;
         use IServing::*;
         let selector: [u8; 4] = input
             .get(..4)
             .and_then(|s| s.try_into().ok())
             .unwrap_or_default();
-        let args = || {
-            let user = calldata::address(input, 0);
-            user.zip(calldata::addresses(input, 1)).ok_or_else(Vec::new)
-        };
+        let ledger_call = || arguments(input, |a| Some((a.address(0)?, a.addresses(1)?)));
         let word = |value: U256| value.to_be_bytes::<32>().to_vec();
+        let done = |()| Vec::new();
         match selector {
+            addDeliverableCall::SELECTOR => {
+                let (user, id, root) =
+                    arguments(input, |a| Some((a.address(0)?, a.string(1)?, a.bytes(2)?)))?;
+                self.post_deliverable(user, id, root).map(done)
+            }
+            acknowledgeDeliverable_0Call::SELECTOR => {
+                let (provider, id) = arguments(input, |a| Some((a.address(0)?, a.string(1)?)))?;
+                self.acknowledge_by(None, provider, id).map(done)
+            }
+            acknowledgeDeliverable_1Call::SELECTOR => {
+                let (user, provider, id) = arguments(input, |a| {
+                    Some((a.address(0)?, a.address(1)?, a.string(2)?))
+                })?;
+                self.acknowledge_by(Some(user), provider, id).map(done)
+            }
+            settleFeesCall::SELECTOR => {
+                let input = arguments(input, Settlement::read)?;
+                self.settle(input).map(done)
+            }
             retrieveFundsCall::SELECTOR => {
-                let (user, providers) = args()?;
+                let (user, providers) = ledger_call()?;
                 self.retrieve_funds(user, providers).map(word)
             }
             deleteAccountsCall::SELECTOR => {
-                let (user, providers) = args()?;
-                self.delete_accounts(user, providers).map(|()| Vec::new())
+                let (user, providers) = ledger_call()?;
+                self.delete_accounts(user, providers).map(done)
             }
             userBalanceCall::SELECTOR => {
-                let (user, providers) = args()?;
+                let (user, providers) = ledger_call()?;
                 Ok(word(self.user_balance(user, providers)))
             }
             _ => self.config.delegate_to_views(input),
         }
-    }
-
-    /// The caller (a provider) posts the deliverable `id` with its model
-    /// root hash to `user`'s account; a full account (20 deliverables)
-    /// drops its oldest. Errors: `NotInitialized`, `AccountNotExists`,
-    /// `DeliverableExists`.
-    pub fn add_deliverable(
-        &mut self,
-        user: Address,
-        id: String,
-        model_root_hash: stylus_sdk::abi::Bytes,
-    ) -> Result<(), Vec<u8>> {
-        let provider = self.only_initialized()?;
-        self.accounts.existing(user, provider)?;
-        let now = self.host().block_timestamp();
-        self.deliverables
-            .setter(user)
-            .setter(provider)
-            .add(&id, &model_root_hash, now)
-    }
-
-    /// The caller (a user) acknowledges the deliverable `id` of `provider`:
-    /// it got the model, so a settlement charges the full fee and must
-    /// bring the secret. Errors: `AccountNotExists`, `DeliverableNotExists`.
-    #[selector(name = "acknowledgeDeliverable")]
-    pub fn acknowledge_deliverable(
-        &mut self,
-        provider: Address,
-        id: String,
-    ) -> Result<(), Vec<u8>> {
-        let user = self.host().msg_sender();
-        self.acknowledge(user, provider, id)
-    }
-
-    /// The reference's three-argument form, kept for its selector, but only
-    /// `user` may call it (the reference let anyone, so a provider could
-    /// dodge its own penalty). Errors: `Unauthorized`, `AccountNotExists`,
-    /// `DeliverableNotExists`.
-    #[selector(name = "acknowledgeDeliverable")]
-    pub fn acknowledge_deliverable_for(
-        &mut self,
-        user: Address,
-        provider: Address,
-        id: String,
-    ) -> Result<(), Vec<u8>> {
-        let caller = self.host().msg_sender();
-        if caller != user {
-            return Err(revert(Unauthorized { caller }));
-        }
-        self.acknowledge(user, provider, id)
     }
 
     /// The caller (a user) acknowledges `providerSigner` as the key that
@@ -368,94 +570,6 @@ impl FineTuningServing {
         let config = &self.config;
         self.accounts
             .set_signer(user, provider, provider_signer, now, || config.lock_time())
-    }
-
-    /// Settles a deliverable for the caller (the provider) with a verifier
-    /// input signed by the provider signer; the checks and their reasons are
-    /// listed in the crate documentation. Charges the full fee and stores
-    /// the secret on an acknowledged deliverable, else charges the penalty
-    /// share; fees come from the balance not under refund first, then from
-    /// pending refunds, newest first. The ledger pays the provider. Errors:
-    /// `NotInitialized`, `AccountNotExists`, `InvalidVerifierInput`. Emits
-    /// `BalanceUpdated`.
-    pub fn settle_fees(&mut self, verifier_input: VerifierInput) -> Result<(), Vec<u8>> {
-        let provider = self.only_initialized()?;
-        let VerifierInput {
-            id,
-            encryptedSecret: secret,
-            modelRootHash: root,
-            nonce,
-            providerSigner: signer,
-            signature,
-            taskFee: task_fee,
-            user,
-        } = verifier_input;
-        self.accounts.existing(user, provider)?;
-        let now = self.host().block_timestamp();
-        if !self
-            .accounts
-            .accepts(user, provider, signer, now, self.config.lock_time())
-        {
-            return Err(invalid("provider signing address is not acknowledged"));
-        }
-        const NONCE_USED: &str = "nonce should larger than the current nonce";
-        if nonce <= self.accounts.nonce(user, provider) {
-            return Err(invalid(NONCE_USED));
-        }
-        let deliverables = self.deliverables.get(user);
-        let deliverables = deliverables.get(provider);
-        let slot = deliverables
-            .find(&id)
-            .ok_or_else(|| invalid("Deliverable does not exist"))?;
-        let deliverable = deliverables.slot(slot);
-        if !deliverable.root_is(&root) {
-            return Err(invalid("model root hash mismatch"));
-        }
-        let digest = verifier_input_digest(&secret, &root, nonce, signer, task_fee, user);
-        if recover(digest, &signature) != Some(signer) {
-            return Err(invalid("TEE settlement validation failed"));
-        }
-        let acknowledged = deliverable.acknowledged();
-        const INSUFFICIENT: &str = "insufficient balance";
-        let fee = if acknowledged {
-            if secret.is_empty() {
-                return Err(invalid("secret should not be empty"));
-            }
-            task_fee
-        } else {
-            if !secret.is_empty() {
-                return Err(invalid("secret should be empty"));
-            }
-            let percentage = self.penalty_percentage.get().to::<u8>();
-            penalty(task_fee, percentage).ok_or_else(|| invalid(INSUFFICIENT))?
-        };
-        self.accounts
-            .charge(user, provider, nonce, fee)
-            .map_err(|error| {
-                invalid(match error {
-                    ChargeError::NonceUsed => NONCE_USED,
-                    ChargeError::InsufficientBalance => INSUFFICIENT,
-                })
-            })?;
-        if acknowledged {
-            self.deliverables
-                .setter(user)
-                .setter(provider)
-                .slot_mut(slot)
-                .set_secret(&secret);
-        }
-        self.accounts.emit_balance_of(user, provider);
-        if !fee.is_zero() {
-            call(
-                self.host(),
-                self.config.ledger(),
-                &ILedger::payProviderCall {
-                    provider,
-                    amount: fee,
-                },
-            )?;
-        }
-        Ok(())
     }
 
     /// Internal (ledger only): moves `amount` into the account, opening it

@@ -2314,3 +2314,33 @@ fn a_fine_tuning_task_from_deposit_to_refund() {
     assert_eq!(wallet(env.provider), u(FUNDS + 280));
     env.check_invariants();
 }
+
+#[test]
+fn a_settlement_is_read_from_calldata_as_alloy_encodes_it() {
+    use serving_contracts::{abi::fine_tuning::IDeliveries, calldata::Args};
+    let input = VerifierInput {
+        id: "task-7".into(),
+        encryptedSecret: vec![1; 97].into(),
+        modelRootHash: root("task-7").into(),
+        nonce: u(9),
+        providerSigner: Address::repeat_byte(4),
+        signature: vec![2; 65].into(),
+        taskFee: u(1_000),
+        user: Address::repeat_byte(5),
+    };
+    let encoded = IDeliveries::settleFeesCall {
+        verifierInput: input.clone(),
+    }
+    .abi_encode();
+    let read = crate::Settlement::read(Args::of(&encoded).unwrap()).unwrap();
+    assert_eq!(read.id, input.id);
+    assert_eq!(read.encrypted_secret, &input.encryptedSecret[..]);
+    assert_eq!(read.model_root_hash, &input.modelRootHash[..]);
+    assert_eq!(read.signature, &input.signature[..]);
+    assert_eq!(
+        (read.nonce, read.provider_signer, read.task_fee, read.user),
+        (input.nonce, input.providerSigner, input.taskFee, input.user)
+    );
+    let short = &encoded[..encoded.len() - 32];
+    assert!(crate::Settlement::read(Args::of(short).unwrap()).is_none());
+}

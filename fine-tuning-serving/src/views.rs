@@ -22,7 +22,7 @@ use serving_contracts::{
     account::{AccountView, Accounts},
     account_views::AccountViews,
     address_set::AddressSet,
-    calldata,
+    calldata::Args,
     host::log,
     service_views::ServiceViews,
     storage::StoredString,
@@ -426,7 +426,9 @@ impl FineTuningServing {
                 Ok(pending.to_be_bytes::<32>().to_vec())
             }
             getBatchAccountsByUsersCall::SELECTOR => {
-                let users = calldata::addresses(input, 0).ok_or_else(Vec::new)?;
+                let users = Args::of(input)
+                    .and_then(|a| a.addresses(0))
+                    .ok_or_else(Vec::new)?;
                 let accounts = self.get_batch_accounts_by_users(users)?;
                 Ok(getBatchAccountsByUsersCall::abi_encode_returns(
                     &(accounts,),
