@@ -333,9 +333,11 @@ pub mod fine_tuning {
         /// The views of FineTuningServing routed by its views program's
         /// fallback, their arguments read by hand (alloy's decoders do not
         /// fit): the paged ones (see the parent module's `IPagedViews`),
-        /// `getBatchAccountsByUsers` and the views of one account (with
+        /// `getBatchAccountsByUsers`, the views of one account (with
         /// `getAccount`, whose return holds a struct of the parent module
-        /// that this `sol!` cannot name: see `GET_ACCOUNT` there).
+        /// that this `sol!` cannot name: see `GET_ACCOUNT` there), and the
+        /// calls with `string` arguments (`getDeliverable`,
+        /// `addOrUpdateService`).
         interface IPagedViews {
             function getBatchAccountsByUsers(address[] calldata users) external view returns (AccountSummary[] memory accounts);
             function getAllAccounts(uint256 offset, uint256 limit) external view returns (AccountSummary[] memory accounts, uint256 total);
@@ -345,6 +347,8 @@ pub mod fine_tuning {
             function getDeliverables(address user, address provider) external view returns (Deliverable[] memory deliverables);
             function accountExists(address user, address provider) external view returns (bool exists);
             function getPendingRefund(address user, address provider) external view returns (uint256 pending);
+            function getDeliverable(address user, address provider, string calldata id) external view returns (Deliverable memory deliverable);
+            function addOrUpdateService(string calldata url, Quota calldata quota, uint256 pricePerToken, address providerSigner, bool occupied, string[] calldata models) external;
         }
 
         /// The calls of FineTuningServing's main program routed by its

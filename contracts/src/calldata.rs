@@ -61,6 +61,15 @@ impl<'a> Args<'a> {
         core::str::from_utf8(self.bytes(n)?).ok()
     }
 
+    /// The `string[]` whose offset is word `n`; `None` unless every item is
+    /// UTF-8.
+    pub fn strings(self, n: usize) -> Option<Vec<&'a str>> {
+        let items = self.at(n)?;
+        // The items' offsets count from the word after the length.
+        let offsets = Args(items.0.get(32..)?);
+        (0..items.size(0)?).map(|i| offsets.string(i)).collect()
+    }
+
     /// The `address[]` whose offset is word `n`: each item an address in
     /// the low 20 bytes of its word. `None` when the input is too short
     /// for them.
@@ -98,6 +107,32 @@ mod tests {
                 None
             );
         }
+        let models = alloc::vec!["a".into(), "".into(), "gpt-ish".into()];
+        let quota = crate::abi::fine_tuning::Quota {
+            gpuType: "H100".into(),
+            ..Default::default()
+        };
+        let encoded = IPagedViews::addOrUpdateServiceCall {
+            url: "https://x".into(),
+            quota,
+            pricePerToken: U256::from(5),
+            providerSigner: Address::repeat_byte(1),
+            occupied: true,
+            models: models.clone(),
+        }
+        .abi_encode();
+        let args = Args::of(&encoded).unwrap();
+        assert_eq!(args.string(0), Some("https://x"));
+        assert_eq!(args.at(1).unwrap().string(4), Some("H100"));
+        assert_eq!(args.number(4), Some(U256::from(1)));
+        assert_eq!(
+            args.strings(5),
+            Some(models.iter().map(|m| m.as_str()).collect())
+        );
+        assert_eq!(
+            Args::of(&encoded[..encoded.len() - 32]).unwrap().strings(5),
+            None
+        );
         // Not UTF-8; a length past the input.
         let mut encoded = IDeliveries::acknowledgeDeliverable_0Call {
             provider: Address::ZERO,

@@ -8,7 +8,7 @@ use serving_contracts::{
     abi::{
         fine_tuning::{
             AccountDetails, AccountSummary, Deliverable, DeliverableExists, DeliverableNotExists,
-            IPagedViews, Service, ServiceUpdated, VerifierInput,
+            IPagedViews, Quota, Service, ServiceUpdated, VerifierInput,
         },
         paged_view_declaration, InvalidVerifierInput, LedgerHasFunds,
     },
@@ -57,12 +57,14 @@ fn ledger_calls() -> [String; 3] {
     ]
 }
 
-/// The paged views, routed by the views program's fallback.
-fn paged() -> [String; 9] {
+/// The paged views and the calls with `string` arguments of the views
+/// program, routed by its fallback.
+fn paged() -> [String; 11] {
     let account = AccountSummary::ABI.as_str();
     let details = AccountDetails::ABI.as_str();
     let deliverable = Deliverable::ABI.as_str();
     let args = "address user, address provider";
+    let quota = Quota::ABI.as_str();
     [
         paged_view_declaration::<IPagedViews::getAllAccountsCall>(account),
         paged_view_declaration::<IPagedViews::getAccountsByProviderCall>(account),
@@ -76,6 +78,12 @@ fn paged() -> [String; 9] {
         alloc::format!("    function getPendingRefund({args}) external view returns (uint256);"),
         alloc::format!(
             "    function getBatchAccountsByUsers(address[] calldata users) external view returns ({account}[] memory);"
+        ),
+        alloc::format!(
+            "    function addOrUpdateService(string calldata url, {quota} calldata quota, uint256 price_per_token, address provider_signer, bool occupied, string[] memory models) external;"
+        ),
+        alloc::format!(
+            "    function getDeliverable({args}, string calldata id) external view returns ({deliverable} memory);"
         ),
     ]
 }

@@ -128,7 +128,7 @@ pub fn main_program(input: Vec<u8>, host: stylus_sdk::host::VM) -> ArbResult {
 
 /// The arguments `read` reads from the call `input`; empty revert data
 /// when they are malformed.
-fn arguments<'a, T>(
+pub(crate) fn arguments<'a, T>(
     input: &'a [u8],
     read: impl FnOnce(Args<'a>) -> Option<T>,
 ) -> Result<T, Vec<u8>> {

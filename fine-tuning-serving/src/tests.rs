@@ -1349,7 +1349,7 @@ fn the_views_fallback_routes_the_paged_and_batch_views() {
     let alice = env.customer("alice", 100);
     let bob = env.customer("bob", 50);
     env.deliver(alice, "t");
-    let view = env.ft.sender(env.provider);
+    let mut view = env.ft.sender(env.provider);
 
     // The views of one account: what the functions return, encoded as
     // Solidity encodes it.

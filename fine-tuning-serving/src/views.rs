@@ -22,14 +22,13 @@ use serving_contracts::{
     account::{AccountView, Accounts},
     account_views::AccountViews,
     address_set::AddressSet,
-    calldata::Args,
     host::log,
     service_views::ServiceViews,
     storage::StoredString,
 };
 use stylus_sdk::{prelude::*, storage::StorageVec, ArbResult};
 
-use crate::FineTuningServing;
+use crate::{arguments, FineTuningServing};
 
 impl FineTuningServing {
     /// Registers or updates the caller's service, storing `occupied` as
@@ -323,42 +322,10 @@ impl FineTuningViews {
         self.state.get_all_services()
     }
 
-    /// Registers or updates the caller's service, storing `occupied` as
-    /// given. Errors: `NotInitialized`. Emits `ServiceUpdated`.
-    pub fn add_or_update_service(
-        &mut self,
-        url: String,
-        quota: Quota,
-        price_per_token: U256,
-        provider_signer: Address,
-        occupied: bool,
-        models: Vec<String>,
-    ) -> Result<(), Vec<u8>> {
-        self.state.add_or_update_service(
-            url,
-            quota,
-            price_per_token,
-            provider_signer,
-            occupied,
-            models,
-        )
-    }
-
     /// Removes the caller's service; its accounts stay. Errors:
     /// `NotInitialized`, `ServiceNotExist`. Emits `ServiceRemoved`.
     pub fn remove_service(&mut self) -> Result<(), Vec<u8>> {
         self.state.remove_service()
-    }
-
-    /// The deliverable `id` of `user`'s account with `provider`. Errors:
-    /// `AccountNotExists`, `DeliverableNotExists`.
-    pub fn get_deliverable(
-        &self,
-        user: Address,
-        provider: Address,
-        id: String,
-    ) -> Result<Deliverable, Vec<u8>> {
-        self.state.get_deliverable(user, provider, id)
     }
 
     /// Routes the views of `fine_tuning::IPagedViews` (see
@@ -382,15 +349,14 @@ impl FineTuningServing {
     /// their returns as Solidity does.
     /// Errors: those of the views; empty data for a malformed call or any
     /// other selector.
-    pub fn route_views(&self, input: &[u8]) -> ArbResult {
+    pub fn route_views(&mut self, input: &[u8]) -> ArbResult {
         use IPagedViews::*;
         // The arguments are read by hand: alloy's decoders would add their
         // code (and validation's error formatting) to the program. Like a
         // decoder without validation, an address is the low 20 bytes of
         // its word.
-        let word = |i: usize| input.get(4 + 32 * i..36 + 32 * i).ok_or_else(Vec::new);
-        let number = |i: usize| word(i).map(U256::from_be_slice);
-        let address = |i: usize| word(i).map(|word| Address::from_slice(&word[12..]));
+        let number = |i: usize| arguments(input, |a| a.number(i));
+        let address = |i: usize| arguments(input, |a| a.address(i));
         let selector: [u8; 4] = input
             .get(..4)
             .and_then(|s| s.try_into().ok())
@@ -425,10 +391,39 @@ impl FineTuningServing {
                 let pending = self.get_pending_refund(address(0)?, address(1)?);
                 Ok(pending.to_be_bytes::<32>().to_vec())
             }
+            getDeliverableCall::SELECTOR => {
+                let (user, provider, id) = arguments(input, |a| {
+                    Some((a.address(0)?, a.address(1)?, a.string(2)?))
+                })?;
+                let deliverable = self.get_deliverable(user, provider, id.into())?;
+                Ok(getDeliverableCall::abi_encode_returns(&(deliverable,)))
+            }
+            addOrUpdateServiceCall::SELECTOR => {
+                let (url, quota, price, signer, occupied, models) = arguments(input, |a| {
+                    let quota = a.at(1)?;
+                    let quota = Quota {
+                        cpuCount: quota.number(0)?,
+                        nodeMemory: quota.number(1)?,
+                        gpuCount: quota.number(2)?,
+                        nodeStorage: quota.number(3)?,
+                        gpuType: quota.string(4)?.into(),
+                    };
+                    let occupied = !a.number(4)?.is_zero();
+                    let models = a.strings(5)?.into_iter().map(String::from).collect();
+                    Some((
+                        a.string(0)?,
+                        quota,
+                        a.number(2)?,
+                        a.address(3)?,
+                        occupied,
+                        models,
+                    ))
+                })?;
+                self.add_or_update_service(url.into(), quota, price, signer, occupied, models)
+                    .map(|()| Vec::new())
+            }
             getBatchAccountsByUsersCall::SELECTOR => {
-                let users = Args::of(input)
-                    .and_then(|a| a.addresses(0))
-                    .ok_or_else(Vec::new)?;
+                let users = arguments(input, |a| a.addresses(0))?;
                 let accounts = self.get_batch_accounts_by_users(users)?;
                 Ok(getBatchAccountsByUsersCall::abi_encode_returns(
                     &(accounts,),
