@@ -76,8 +76,33 @@ impl Refusal {
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         let body = json!({"error": {"code": self.code, "message": self.message}});
-        (self.status, Json(body)).into_response()
+        (self.status, Refused(self.code), Json(body)).into_response()
     }
+}
+
+/// The code of a refusal, carried by its response to the counter of
+/// `/metrics` (`count_refusals`), whichever endpoint refused.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Refused(pub(crate) &'static str);
+
+impl axum::response::IntoResponseParts for Refused {
+    type Error = std::convert::Infallible;
+
+    fn into_response_parts(
+        self,
+        mut parts: axum::response::ResponseParts,
+    ) -> Result<axum::response::ResponseParts, Self::Error> {
+        parts.extensions_mut().insert(self);
+        Ok(parts)
+    }
+}
+
+/// Counts the refusal a response carries.
+async fn count_refusals(State(broker): State<Arc<Broker>>, response: Response) -> Response {
+    if let Some(Refused(code)) = response.extensions().get::<Refused>() {
+        *lock(&broker.refused).entry(code).or_default() += 1;
+    }
+    response
 }
 
 /// A running broker's state.
@@ -221,11 +246,14 @@ impl Broker {
             .route("/v1/proxy/attestation/report", get(attestation_report))
             .route("/v1/proxy/signature/{chat_id}", get(signature))
             .route("/v1/proxy/chat/completions", post(chat))
+            .layer(axum::middleware::map_response_with_state(
+                Arc::clone(self),
+                count_refusals,
+            ))
             .with_state(Arc::clone(self))
     }
 
     fn refuse(&self, refusal: Refusal) -> Refusal {
-        *lock(&self.refused).entry(refusal.code).or_default() += 1;
         tracing::info!(code = refusal.code, message = %refusal.message, "request refused");
         refusal
     }

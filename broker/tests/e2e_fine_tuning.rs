@@ -428,6 +428,14 @@ async fn tasks_are_checked_trained_delivered_and_settled() {
             "{metrics}"
         );
     }
+    // Refusals are counted by reason: two bad signatures (the forged fee,
+    // the unsigned dataset) and another user's cancellation.
+    for line in [r#"{code="bad_signature"} 3"#, r#"{code="busy"} 1"#] {
+        assert!(
+            metrics.contains(&format!("broker_refused_total{line}\n")),
+            "{metrics}"
+        );
+    }
     serving.check_invariants().await;
     running.shutdown().await;
 }

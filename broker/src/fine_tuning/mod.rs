@@ -50,7 +50,10 @@ use task::{Progress, Task, TaskRequest};
 use trainer::Trainer;
 use uuid::Uuid;
 
-use crate::{config, lock, server::Broker};
+use crate::{
+    config, lock,
+    server::{Broker, Refused},
+};
 
 /// The fine-tuning side of a broker.
 pub struct FineTuning {
@@ -89,7 +92,7 @@ impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         tracing::info!(code = self.code, message = %self.message, "fine-tuning call refused");
         let body = json!({"error": self.message, "code": self.code});
-        (self.status, Json(body)).into_response()
+        (self.status, Refused(self.code), Json(body)).into_response()
     }
 }
 
