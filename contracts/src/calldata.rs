@@ -1,9 +1,10 @@
 //! Arguments read by hand from a call's input, for the functions a program
 //! routes in its fallback: alloy's generic decoders add their code to the
 //! program (an `address[]` argument about 1.5 KB; a `string`, a `bytes` and
-//! the fine-tuning verifier input's tuple several more). Like a decoder
-//! without validation, an address is the low 20 bytes of its word; a
-//! `string` must be UTF-8.
+//! the fine-tuning verifier input's tuple several more). The values are
+//! checked as alloy's validating decoder (the SDK router's) and Solidity's
+//! check them: an address's word has 12 zero bytes before it, a `bool` is
+//! 0 or 1, a `string` is UTF-8.
 
 use alloc::vec::Vec;
 
@@ -27,9 +28,24 @@ impl<'a> Args<'a> {
         self.0.get(at..at.checked_add(32)?)
     }
 
-    /// The address in word `n` (its low 20 bytes).
+    /// The address in word `n`; `None` unless the word's other 12 bytes
+    /// are zero.
     pub fn address(self, n: usize) -> Option<Address> {
-        self.word(n).map(|word| Address::from_slice(&word[12..]))
+        let word = self.word(n)?;
+        word[..12]
+            .iter()
+            .all(|byte| *byte == 0)
+            .then(|| Address::from_slice(&word[12..]))
+    }
+
+    /// The `bool` in word `n`; `None` unless the word is 0 or 1.
+    pub fn boolean(self, n: usize) -> Option<bool> {
+        let word = self.word(n)?;
+        match (word[..31].iter().all(|byte| *byte == 0), word[31]) {
+            (true, 0) => Some(false),
+            (true, 1) => Some(true),
+            _ => None,
+        }
     }
 
     /// The number in word `n`.
@@ -70,9 +86,8 @@ impl<'a> Args<'a> {
         (0..items.size(0)?).map(|i| offsets.string(i)).collect()
     }
 
-    /// The `address[]` whose offset is word `n`: each item an address in
-    /// the low 20 bytes of its word. `None` when the input is too short
-    /// for them.
+    /// The `address[]` whose offset is word `n`. `None` when the input is
+    /// too short for its items or one is not an address.
     pub fn addresses(self, n: usize) -> Option<Vec<Address>> {
         let items = self.at(n)?;
         // Each item is read before the next, so a length past the input
@@ -139,6 +154,15 @@ mod tests {
             id: "ab".into(),
         }
         .abi_encode();
+        // An address word with a high byte set, a bool that is 2.
+        let mut dirty = encoded.clone();
+        dirty[4] = 1;
+        assert_eq!(Args::of(&dirty).unwrap().address(0), None);
+        let mut flags = [0u8; 4 + 64];
+        flags[4 + 31] = 1;
+        flags[4 + 63] = 2;
+        let flags = Args::of(&flags).unwrap();
+        assert_eq!((flags.boolean(0), flags.boolean(1)), (Some(true), None));
         let text = encoded.len() - 32;
         encoded[text] = 0xff;
         assert_eq!(Args::of(&encoded).unwrap().string(1), None);

@@ -276,6 +276,7 @@ impl FineTuningServing {
         }
         self.acknowledge(user, provider, id)
     }
+
     /// Settles a deliverable for the caller (the provider) with a verifier
     /// input signed by the provider signer; the checks and their reasons are
     /// listed in the crate documentation. Charges the full fee and stores

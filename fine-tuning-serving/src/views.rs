@@ -408,7 +408,7 @@ impl FineTuningServing {
                         nodeStorage: quota.number(3)?,
                         gpuType: quota.string(4)?.into(),
                     };
-                    let occupied = !a.number(4)?.is_zero();
+                    let occupied = a.boolean(4)?;
                     let models = a.strings(5)?.into_iter().map(String::from).collect();
                     Some((
                         a.string(0)?,
