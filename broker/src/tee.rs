@@ -5,8 +5,9 @@
 //! it signs every response (the SDK checks the signature against the
 //! attested signing address) and every settlement record (the contract
 //! checks it); for fine-tuning it is the provider signer, and signs each
-//! sealed model and each verifier input. The key never leaves the implementation; the broker gets
-//! its address, its attestation and its signatures.
+//! sealed model and each verifier input. The key never leaves the
+//! implementation; the broker gets its address, its attestation and its
+//! signatures.
 //!
 //! The simulated TEE is a secp256k1 key in the broker's memory, and its
 //! attestation is a statement "this address is an enclave key" signed by a

@@ -33,7 +33,7 @@ pub mod trainer;
 
 use std::sync::Arc;
 
-use alloy_primitives::{Address, U256};
+use alloy_primitives::{Address, B256, U256};
 use axum::{
     body::Bytes,
     extract::{Path, Query, State},
@@ -159,12 +159,15 @@ impl FineTuning {
         Ok(true)
     }
 
+    /// The model offered with `hash`.
+    fn model_with_hash(&self, hash: B256) -> Option<&config::Model> {
+        self.config.models.iter().find(|m| m.hash == hash)
+    }
+
+    /// The model offered named `name_or_hash`, or with that hash.
     fn model(&self, name_or_hash: &str) -> Option<&config::Model> {
-        let hash = name_or_hash.parse().ok();
-        self.config
-            .models
-            .iter()
-            .find(|m| m.name == name_or_hash || Some(m.hash) == hash)
+        let named = self.config.models.iter().find(|m| m.name == name_or_hash);
+        named.or_else(|| self.model_with_hash(name_or_hash.parse().ok()?))
     }
 
     /// The file of the dataset with root hash `hash`, if the broker has it.
@@ -241,7 +244,7 @@ async fn create_task(
         ));
     }
     let model = side
-        .model(&request.pre_trained_model_hash.to_string())
+        .model_with_hash(request.pre_trained_model_hash)
         .ok_or_else(|| {
             refusal(
                 StatusCode::BAD_REQUEST,

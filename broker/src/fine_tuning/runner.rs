@@ -25,7 +25,12 @@ use super::{
     task::{epochs, Progress, Task},
     FineTuning,
 };
-use crate::{lock, server::Broker, tee::VerifierInputFields};
+use crate::{
+    lock,
+    server::Broker,
+    store::{self, Store},
+    tee::VerifierInputFields,
+};
 
 /// What a tick did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -56,13 +61,13 @@ pub async fn tick(broker: &Broker) -> Result<RunnerTick, Error> {
     };
     let _turn = side.running.lock().await;
     let mut tick = RunnerTick::default();
-    let tasks = |progress| {
-        lock(broker.store())
-            .tasks_in(progress)
-            .map_err(|e| e.to_string())
-    };
-    for task in tasks(Progress::Delivered)? {
-        settle(broker, side, &task, &mut tick).await?;
+    let tasks = |progress| with_store(broker, |store| store.tasks_in(progress));
+    let delivered = tasks(Progress::Delivered)?;
+    if !delivered.is_empty() {
+        let timeout = ack_timeout(side).await?;
+        for task in delivered {
+            settle(broker, side, &task, timeout, &mut tick).await?;
+        }
     }
     for task in tasks(Progress::Delivering)? {
         deliver(broker, side, &task, &mut tick).await?;
@@ -73,10 +78,7 @@ pub async fn tick(broker: &Broker) -> Result<RunnerTick, Error> {
         .next();
     if let Some(task) = next {
         if train(broker, side, &task, &mut tick).await? {
-            let sealed = lock(broker.store())
-                .task(task.id)
-                .map_err(|e| e.to_string())?;
-            if let Some(sealed) = sealed {
+            if let Some(sealed) = with_store(broker, |store| store.task(task.id))? {
                 deliver(broker, side, &sealed, &mut tick).await?;
             }
         }
@@ -84,18 +86,24 @@ pub async fn tick(broker: &Broker) -> Result<RunnerTick, Error> {
     Ok(tick)
 }
 
+/// `operation` on `broker`'s store, its error as text.
+fn with_store<T>(
+    broker: &Broker,
+    operation: impl FnOnce(&mut Store) -> Result<T, store::Error>,
+) -> Result<T, Error> {
+    operation(&mut lock(broker.store())).map_err(|e| e.to_string())
+}
+
 fn log(broker: &Broker, task: &Task, line: &str) -> Result<(), Error> {
-    lock(broker.store())
-        .log_task(task.id, line)
-        .map_err(|e| e.to_string())
+    with_store(broker, |store| store.log_task(task.id, line))
 }
 
 fn fail(broker: &Broker, task: &Task, reason: String, tick: &mut RunnerTick) -> Result<(), Error> {
     tracing::warn!(task = %task.id, %reason, "fine-tuning task failed");
     log(broker, task, &format!("failed: {reason}"))?;
-    lock(broker.store())
-        .move_task(task.id, task.progress, Progress::Failed, Some(&reason))
-        .map_err(|e| e.to_string())?;
+    with_store(broker, |store| {
+        store.move_task(task.id, task.progress, Progress::Failed, Some(&reason))
+    })?;
     tick.failed.push((task.id, reason));
     Ok(())
 }
@@ -108,7 +116,7 @@ async fn train(
     task: &Task,
     tick: &mut RunnerTick,
 ) -> Result<bool, Error> {
-    let Some(model) = side.model(&task.model_hash.to_string()).cloned() else {
+    let Some(model) = side.model_with_hash(task.model_hash).cloned() else {
         fail(broker, task, "the model is no longer offered".into(), tick)?;
         return Ok(false);
     };
@@ -123,9 +131,9 @@ async fn train(
     };
     let epochs = epochs(&task.training_params)?;
     if task.progress == Progress::Init {
-        let started = lock(broker.store())
-            .move_task(task.id, Progress::Init, Progress::Training, None)
-            .map_err(|e| e.to_string())?;
+        let started = with_store(broker, |store| {
+            store.move_task(task.id, Progress::Init, Progress::Training, None)
+        })?;
         if !started {
             return Ok(false);
         }
@@ -166,9 +174,7 @@ async fn train(
     );
     let path = side.model_file(task.id);
     write_durably(&path, &file).map_err(|e| format!("{}: {e}", path.display()))?;
-    lock(broker.store())
-        .sealed(task.id, &root, &secret)
-        .map_err(|e| e.to_string())?;
+    with_store(broker, |store| store.sealed(task.id, &root, &secret))?;
     log(broker, task, &format!("sealed: model root {root}"))?;
     tick.trained += 1;
     Ok(true)
@@ -220,9 +226,7 @@ async fn deliver(
             Err(error) => return Err(error.to_string()),
         },
     }
-    lock(broker.store())
-        .delivered(task.id, now())
-        .map_err(|e| e.to_string())?;
+    with_store(broker, |store| store.delivered(task.id, now()))?;
     log(
         broker,
         task,
@@ -237,11 +241,20 @@ async fn deliver(
 /// the read and the settlement: the next tick tries again.
 const RACED: [&str; 2] = ["secret should be empty", "secret should not be empty"];
 
-/// Settles `task` when it is due.
+/// How long a delivered model waits for its acknowledgement:
+/// `ack_timeout_secs`, at most half the contract's lock time.
+async fn ack_timeout(side: &FineTuning) -> Result<U256, Error> {
+    let lock_time = side.chain.lock_time().await.map_err(|e| e.to_string())?;
+    Ok(U256::from(side.config.ack_timeout_secs).min(lock_time / U256::from(2)))
+}
+
+/// Settles `task` when it is due (`timeout` after its delivery without
+/// an acknowledgement).
 async fn settle(
     broker: &Broker,
     side: &FineTuning,
     task: &Task,
+    timeout: U256,
     tick: &mut RunnerTick,
 ) -> Result<(), Error> {
     let chain = &side.chain;
@@ -255,21 +268,12 @@ async fn settle(
         .await
         .map_err(|e| e.to_string())?;
     let acknowledged = deliverable.as_ref().is_some_and(|d| d.acknowledged);
-    let outcome = |full: bool| {
-        if full {
-            "settled: full fee"
-        } else {
-            "settled: penalty, not acknowledged in time"
-        }
-    };
     if account.nonce >= task.nonce {
         // Settled before a restart: closed, not sent again.
         let full = deliverable.is_some_and(|d| !d.encryptedSecret.is_empty());
-        return finish(broker, task, outcome(full), full, tick);
+        return finish(broker, task, full, tick);
     }
     if !acknowledged {
-        let lock_time = chain.lock_time().await.map_err(|e| e.to_string())?;
-        let timeout = U256::from(side.config.ack_timeout_secs).min(lock_time / U256::from(2));
         let due = U256::from(task.deliver_time.unwrap_or(0)) + timeout;
         if U256::from(now()) < due {
             return Ok(());
@@ -288,7 +292,7 @@ async fn settle(
         task_fee: task.fee,
     });
     match chain.settle(input).await {
-        Ok(()) => finish(broker, task, outcome(acknowledged), acknowledged, tick),
+        Ok(()) => finish(broker, task, acknowledged, tick),
         Err(SettleError::Refused(reason)) if RACED.contains(&reason.as_str()) => Ok(()),
         Err(SettleError::Refused(reason)) => {
             fail(broker, task, format!("settlement refused: {reason}"), tick)
@@ -297,22 +301,22 @@ async fn settle(
     }
 }
 
-fn finish(
-    broker: &Broker,
-    task: &Task,
-    outcome: &str,
-    full: bool,
-    tick: &mut RunnerTick,
-) -> Result<(), Error> {
+/// Closes `task` as settled, with the full fee or the penalty.
+fn finish(broker: &Broker, task: &Task, full: bool, tick: &mut RunnerTick) -> Result<(), Error> {
+    let outcome = if full {
+        "settled: full fee"
+    } else {
+        "settled: penalty, not acknowledged in time"
+    };
     log(broker, task, outcome)?;
-    lock(broker.store())
-        .move_task(
+    with_store(broker, |store| {
+        store.move_task(
             task.id,
             Progress::Delivered,
             Progress::Finished,
             Some(outcome),
         )
-        .map_err(|e| e.to_string())?;
+    })?;
     tracing::info!(task = %task.id, user = %task.user, outcome, "fine-tuning task settled");
     if full {
         tick.settled += 1;
