@@ -332,7 +332,8 @@ pub mod fine_tuning {
 
         /// The views of FineTuningServing routed by its views program's
         /// fallback, their arguments read by hand (alloy's decoders do not
-        /// fit): the paged ones (see the parent module's `IPagedViews`),
+        /// fit) and their returns encoded by hand (`returndata`): the
+        /// services, the paged ones (see the parent module's `IPagedViews`),
         /// `getBatchAccountsByUsers`, the views of one account (with
         /// `getAccount`, whose return holds a struct of the parent module
         /// that this `sol!` cannot name: see `GET_ACCOUNT` there), and the
@@ -344,11 +345,26 @@ pub mod fine_tuning {
             function getAccountsByProvider(address provider, uint256 offset, uint256 limit) external view returns (AccountSummary[] memory accounts, uint256 total);
             function getAccountsByUser(address user, uint256 offset, uint256 limit) external view returns (AccountSummary[] memory accounts, uint256 total);
             function getServices(uint256 offset, uint256 limit) external view returns (Service[] memory services, uint256 total);
+            function getService(address provider) external view returns (Service memory service);
+            function getAllServices() external view returns (Service[] memory services);
             function getDeliverables(address user, address provider) external view returns (Deliverable[] memory deliverables);
             function accountExists(address user, address provider) external view returns (bool exists);
             function getPendingRefund(address user, address provider) external view returns (uint256 pending);
             function getDeliverable(address user, address provider, string calldata id) external view returns (Deliverable memory deliverable);
             function addOrUpdateService(string calldata url, Quota calldata quota, uint256 pricePerToken, address providerSigner, bool occupied, string[] calldata models) external;
+        }
+
+        /// The settings, `updateLockTime` and `removeService`, also routed
+        /// by FineTuningServing's views program's fallback: the SDK's router
+        /// adds about 1.7 KB of stored code to a program.
+        interface ISettings {
+            function initialized() external view returns (bool);
+            function lockTime() external view returns (uint256);
+            function ledgerAddress() external view returns (address);
+            function owner() external view returns (address);
+            function penaltyPercentage() external view returns (uint256);
+            function updateLockTime(uint256 lockTime) external;
+            function removeService() external;
         }
 
         /// The calls of FineTuningServing's main program routed by its

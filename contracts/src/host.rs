@@ -9,6 +9,7 @@
 
 use alloc::vec::Vec;
 
+use alloy_primitives::B256;
 use alloy_sol_types::{abi::token::WordToken, SolEvent, TopicList};
 use stylus_sdk::stylus_core::LogAccess;
 
@@ -26,4 +27,12 @@ pub fn log<T: SolEvent>(vm: &(impl LogAccess + ?Sized), event: T) {
     }
     event.encode_data_to(&mut bytes);
     vm.emit_log(&bytes, count);
+}
+
+/// Emits a log with `topics` (the event's signature hash first) and `data`
+/// already encoded: for an event whose data alloy's encoder would bring
+/// into a program that otherwise does without it.
+pub fn log_encoded(vm: &(impl LogAccess + ?Sized), topics: &[B256], data: &[u8]) {
+    let bytes = [topics.concat().as_slice(), data].concat();
+    vm.emit_log(&bytes, topics.len());
 }

@@ -40,6 +40,7 @@ pub mod interfaces;
 pub mod ownable;
 pub mod pagination;
 pub mod program;
+pub mod returndata;
 pub mod service_views;
 pub mod serving;
 pub mod storage;

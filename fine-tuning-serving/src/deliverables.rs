@@ -13,12 +13,12 @@
 //! sizes: the slots' contents are left behind unreachable and overwritten
 //! when a slot is reused.
 
-use alloc::{string::String, vec::Vec};
+use alloc::vec::Vec;
 
 use alloy_primitives::{keccak256, B256, U256, U8};
-use serving_contracts::abi::{
-    fine_tuning::{Deliverable, DeliverableExists},
-    revert,
+use serving_contracts::{
+    abi::{fine_tuning::DeliverableExists, revert},
+    returndata::Tuple,
 };
 use stylus_sdk::{
     prelude::*,
@@ -135,19 +135,19 @@ impl DeliverableSlot {
         self.header.set(header);
     }
 
-    fn view(&self) -> Deliverable {
+    /// Its ABI encoding, a `Deliverable` tuple (see `abi::fine_tuning`),
+    /// written from storage by hand (`serving_contracts::returndata`).
+    fn encode(&self) -> Vec<u8> {
         let header = self.header.get();
-        let id = self.read(&header, Field::Id);
         let mut timestamp = [0u8; 8];
         timestamp.copy_from_slice(&header[TIMESTAMP..TIMESTAMP + 8]);
-        Deliverable {
-            // SAFETY: the bytes were a `&str` when written.
-            id: unsafe { String::from_utf8_unchecked(id) },
-            modelRootHash: self.read(&header, Field::Root).into(),
-            encryptedSecret: self.read(&header, Field::Secret).into(),
-            acknowledged: header[ACKNOWLEDGED] != 0,
-            timestamp: U256::from(u64::from_be_bytes(timestamp)),
-        }
+        Tuple::new(5)
+            .bytes(&self.read(&header, Field::Id))
+            .bytes(&self.read(&header, Field::Root))
+            .bytes(&self.read(&header, Field::Secret))
+            .boolean(header[ACKNOWLEDGED] != 0)
+            .number(U256::from(u64::from_be_bytes(timestamp)))
+            .finish()
     }
 }
 
@@ -228,16 +228,17 @@ impl Deliverables {
         )
     }
 
-    /// The deliverable `id`, if live.
-    pub fn get(&self, id: &str) -> Option<Deliverable> {
-        self.find(id).map(|slot| self.slot(slot).view())
+    /// The encoding of the deliverable `id` (a `Deliverable` tuple), if
+    /// live.
+    pub fn encoded(&self, id: &str) -> Option<Vec<u8>> {
+        self.find(id).map(|slot| self.slot(slot).encode())
     }
 
-    /// Every deliverable, oldest first.
-    pub fn list(&self) -> Vec<Deliverable> {
+    /// The encodings of every deliverable, oldest first.
+    pub fn encoded_list(&self) -> Vec<Vec<u8>> {
         let (head, count) = self.head_and_count();
         (0..count)
-            .map(|offset| self.slot((head + offset) % MAX_DELIVERABLES).view())
+            .map(|offset| self.slot((head + offset) % MAX_DELIVERABLES).encode())
             .collect()
     }
 }

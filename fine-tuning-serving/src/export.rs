@@ -32,6 +32,7 @@ pub fn contract() -> String {
         .chain(deliveries())
         .chain(ledger_calls());
     let functions = functions.chain(body::<FineTuningViews>()).chain(paged());
+    let functions = functions.chain(settings().map(String::from));
     serving_interface("IFineTuningServing", functions, declarations)
 }
 
@@ -57,19 +58,25 @@ fn ledger_calls() -> [String; 3] {
     ]
 }
 
-/// The paged views and the calls with `string` arguments of the views
-/// program, routed by its fallback.
-fn paged() -> [String; 11] {
+/// The views and the calls of the views program routed by its fallback:
+/// the services, the paged views, the views of one account and the calls
+/// with `string` arguments.
+fn paged() -> [String; 13] {
     let account = AccountSummary::ABI.as_str();
     let details = AccountDetails::ABI.as_str();
     let deliverable = Deliverable::ABI.as_str();
     let args = "address user, address provider";
     let quota = Quota::ABI.as_str();
+    let service = Service::ABI.as_str();
     [
         paged_view_declaration::<IPagedViews::getAllAccountsCall>(account),
         paged_view_declaration::<IPagedViews::getAccountsByProviderCall>(account),
         paged_view_declaration::<IPagedViews::getAccountsByUserCall>(account),
-        paged_view_declaration::<IPagedViews::getServicesCall>(Service::ABI.as_str()),
+        paged_view_declaration::<IPagedViews::getServicesCall>(service),
+        alloc::format!(
+            "    function getService(address provider) external view returns ({service} memory);"
+        ),
+        alloc::format!("    function getAllServices() external view returns ({service}[] memory);"),
         alloc::format!("    function getAccount({args}) external view returns ({details} memory);"),
         alloc::format!(
             "    function getDeliverables({args}) external view returns ({deliverable}[] memory);"
@@ -88,11 +95,27 @@ fn paged() -> [String; 11] {
     ]
 }
 
+/// The calls of `ISettings`, routed by the views program's fallback.
+fn settings() -> [&'static str; 7] {
+    [
+        "    function initialized() external view returns (bool);",
+        "    function lockTime() external view returns (uint256);",
+        "    function ledgerAddress() external view returns (address);",
+        "    function owner() external view returns (address);",
+        "    function penaltyPercentage() external view returns (uint256);",
+        "    function updateLockTime(uint256 lockTime) external;",
+        "    function removeService() external;",
+    ]
+}
+
 /// The Solidity interface of the views program alone (`views/`): the
 /// functions its router serves and the paged views of its fallback.
 pub fn views() -> String {
     interface(
         "IFineTuningServingViews",
-        body::<FineTuningViews>().into_iter().chain(paged()),
+        body::<FineTuningViews>()
+            .into_iter()
+            .chain(paged())
+            .chain(settings().map(String::from)),
     )
 }

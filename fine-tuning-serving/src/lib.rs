@@ -49,7 +49,7 @@
 //! [`MAX_BATCH_USERS`] users; paged views at most 50 items (`limit` 0: all).
 extern crate alloc;
 
-use alloc::{string::String, vec, vec::Vec};
+use alloc::{vec, vec::Vec};
 
 use alloy_primitives::{Address, U256, U8};
 use serving_contracts::{
@@ -375,7 +375,7 @@ impl FineTuningServing {
     pub fn add_deliverable(
         &mut self,
         user: Address,
-        id: String,
+        id: alloc::string::String,
         model_root_hash: stylus_sdk::abi::Bytes,
     ) -> Result<(), Vec<u8>> {
         self.post_deliverable(user, &id, &model_root_hash)
@@ -386,7 +386,7 @@ impl FineTuningServing {
     pub fn acknowledge_deliverable(
         &mut self,
         provider: Address,
-        id: String,
+        id: alloc::string::String,
     ) -> Result<(), Vec<u8>> {
         self.acknowledge_by(None, provider, &id)
     }
@@ -397,7 +397,7 @@ impl FineTuningServing {
         &mut self,
         user: Address,
         provider: Address,
-        id: String,
+        id: alloc::string::String,
     ) -> Result<(), Vec<u8>> {
         self.acknowledge_by(Some(user), provider, &id)
     }

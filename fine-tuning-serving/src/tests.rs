@@ -23,7 +23,7 @@ use serving_contracts::{
     abi::{
         fine_tuning::{
             AccountDetails, AccountSummary, Deliverable, DeliverableExists, DeliverableNotExists,
-            IPagedViews, Quota, Service, ServiceUpdated, VerifierInput,
+            IPagedViews, ISettings, Quota, Service, ServiceUpdated, VerifierInput,
         },
         AccountHasFunds, AccountNotExists, BalanceUpdated, InvalidInitialization, InvalidLimit,
         InvalidVerifierInput, LedgerHasFunds, NotInitialized, Refund, RefundRequested,
@@ -628,6 +628,64 @@ fn a_constructed_contract_is_configured_and_refuses_initialize() {
     assert_eq!(ft.sender(stranger).penalty_percentage(), u(PENALTY));
 }
 
+/// The settings, `updateLockTime` and `removeService` through the views
+/// program's fallback, as the chain calls them.
+#[motsu::test]
+fn the_views_fallback_routes_the_settings() {
+    let env = Env::new();
+    let stranger = Address::from_tag("stranger");
+    let route = |caller: Address, call: &[u8]| env.ft.sender(caller).route_views(call);
+    let view = |call: &[u8]| route(stranger, call).motsu_unwrap();
+    assert_eq!(
+        view(&ISettings::initializedCall {}.abi_encode()),
+        true.abi_encode()
+    );
+    assert_eq!(
+        view(&ISettings::lockTimeCall {}.abi_encode()),
+        u(LOCKED).abi_encode()
+    );
+    assert_eq!(
+        view(&ISettings::ledgerAddressCall {}.abi_encode()),
+        env.ledger.address().abi_encode()
+    );
+    assert_eq!(
+        view(&ISettings::ownerCall {}.abi_encode()),
+        env.owner.abi_encode()
+    );
+    assert_eq!(
+        view(&ISettings::penaltyPercentageCall {}.abi_encode()),
+        u(PENALTY).abi_encode()
+    );
+
+    let update = ISettings::updateLockTimeCall { lockTime: u(60) }.abi_encode();
+    assert_eq!(
+        route(stranger, &update).motsu_unwrap_err(),
+        OwnableUnauthorizedAccount { account: stranger }.abi_encode()
+    );
+    assert_eq!(route(env.owner, &update).motsu_unwrap(), Vec::<u8>::new());
+    assert_eq!(env.ft.sender(stranger).lock_time(), u(60));
+    // A truncated argument reverts without data and changes nothing.
+    assert_eq!(
+        route(env.owner, &update[..update.len() - 1]).motsu_unwrap_err(),
+        Vec::<u8>::new()
+    );
+    assert_eq!(env.ft.sender(stranger).lock_time(), u(60));
+
+    let remove = ISettings::removeServiceCall {}.abi_encode();
+    assert_eq!(
+        route(stranger, &remove).motsu_unwrap_err(),
+        ServiceNotExist { provider: stranger }.abi_encode()
+    );
+    assert_eq!(
+        route(env.provider, &remove).motsu_unwrap(),
+        Vec::<u8>::new()
+    );
+    env.ft.assert_emitted(&ServiceRemoved {
+        service: env.provider,
+    });
+    assert!(env.ft.sender(stranger).get_all_services().is_empty());
+}
+
 #[motsu::test]
 fn lock_time_and_penalty_are_set_by_the_owner_only() {
     let env = Env::new();
@@ -865,6 +923,36 @@ fn services_are_added_updated_listed_and_removed() {
     assert_eq!(page(0, 0), (all.clone(), u(2)));
     assert_eq!(page(1, 1), (all[1..].to_vec(), u(2)));
     assert_eq!(page(2, 50), (vec![], u(2)));
+    // So are getService and getAllServices.
+    let call = IPagedViews::getServiceCall { provider: p2 };
+    assert_eq!(
+        env.ft
+            .sender(p1)
+            .route_views(&call.abi_encode())
+            .motsu_unwrap(),
+        IPagedViews::getServiceCall::abi_encode_returns(&(all[1].clone(),))
+    );
+    let call = IPagedViews::getServiceCall {
+        provider: Address::from_tag("nobody"),
+    };
+    assert_eq!(
+        env.ft
+            .sender(p1)
+            .route_views(&call.abi_encode())
+            .motsu_unwrap_err(),
+        ServiceNotExist {
+            provider: call.provider
+        }
+        .abi_encode()
+    );
+    let call = IPagedViews::getAllServicesCall {};
+    assert_eq!(
+        env.ft
+            .sender(p1)
+            .route_views(&call.abi_encode())
+            .motsu_unwrap(),
+        IPagedViews::getAllServicesCall::abi_encode_returns(&(all.clone(),))
+    );
     assert_eq!(
         env.ft
             .sender(p1)
@@ -1406,9 +1494,11 @@ fn the_views_fallback_routes_the_paged_and_batch_views() {
     };
     let output = view.route_views(&call.abi_encode()).motsu_unwrap();
     let page = IPagedViews::getAllAccountsCall::abi_decode_returns(&output, true).unwrap();
+    let expected = view.get_all_accounts(u(1), u(1)).motsu_unwrap();
+    assert_eq!((page.accounts, page.total), expected);
     assert_eq!(
-        (page.accounts, page.total),
-        view.get_all_accounts(u(1), u(1)).motsu_unwrap()
+        output,
+        IPagedViews::getAllAccountsCall::abi_encode_returns(&expected)
     );
 
     let call = IPagedViews::getAccountsByProviderCall {
@@ -1442,9 +1532,11 @@ fn the_views_fallback_routes_the_paged_and_batch_views() {
     let output = view.route_views(&call.abi_encode()).motsu_unwrap();
     let batch =
         IPagedViews::getBatchAccountsByUsersCall::abi_decode_returns(&output, true).unwrap();
+    let expected = view.get_batch_accounts_by_users(users).motsu_unwrap();
+    assert_eq!(batch.accounts, expected);
     assert_eq!(
-        batch.accounts,
-        view.get_batch_accounts_by_users(users).motsu_unwrap()
+        output,
+        IPagedViews::getBatchAccountsByUsersCall::abi_encode_returns(&(expected,))
     );
 
     // The views' errors come through; malformed calls and other selectors

@@ -3,26 +3,31 @@
 //! delegates to, so both run on the same storage (a delegate call keeps the
 //! caller, so `addOrUpdateService` registers the provider that called the
 //! contract). The logic is written as methods of [`FineTuningServing`]
-//! (unit tests call them there); [`FineTuningViews`] exposes them with the
-//! spec's selectors, and its fallback routes the views whose arguments or
-//! returns the SDK's router does not handle ([`FineTuningServing::route_views`]).
+//! (unit tests call them there); [`FineTuningViews`], the program, has only
+//! a fallback, which routes every call by hand
+//! ([`FineTuningServing::route_views`]): its arguments are read by
+//! `serving_contracts::calldata` and its returns, events included, written
+//! by `serving_contracts::returndata`, because alloy's generic encoders and
+//! decoders and the SDK's router do not fit in the program.
 
 use alloc::{string::String, vec, vec::Vec};
 
 use alloy_primitives::{Address, U256};
-use alloy_sol_types::SolCall;
+use alloy_sol_types::{SolCall, SolEvent};
 use serving_contracts::{
     abi::{
         fine_tuning::{
-            AccountDetails, AccountSummary, Deliverable, DeliverableNotExists, IPagedViews, Quota,
-            Service, ServiceUpdated,
+            AccountSummary, DeliverableNotExists, IPagedViews, ISettings, Quota, Service,
+            ServiceUpdated,
         },
         revert, ServiceNotExist, ServiceRemoved, UserInfo,
     },
     account::{AccountView, Accounts},
     account_views::AccountViews,
     address_set::AddressSet,
-    host::log,
+    host::log_encoded,
+    pagination::page,
+    returndata::{self, Tuple},
     service_views::ServiceViews,
     storage::StoredString,
 };
@@ -60,17 +65,15 @@ impl FineTuningServing {
         service.provider_signer.set(provider_signer);
         service.occupied.set(occupied);
         set_models(&mut service.models, &models);
-        log(
-            self.host(),
-            ServiceUpdated {
-                user: provider,
-                url,
-                quota,
-                pricePerToken: price_per_token,
-                providerSigner: provider_signer,
-                occupied,
-            },
-        );
+        let data = Tuple::new(5)
+            .bytes(url.as_bytes())
+            .encoded(&quota_encoding(&quota))
+            .number(price_per_token)
+            .address(provider_signer)
+            .boolean(occupied)
+            .finish();
+        let topics = [ServiceUpdated::SIGNATURE_HASH, provider.into_word()];
+        log_encoded(self.host(), &topics, &data);
         Ok(())
     }
 
@@ -85,7 +88,8 @@ impl FineTuningServing {
         }
         // The record stays, out of reach: only a listed provider's service
         // is read, and registering again overwrites every field.
-        log(self.host(), ServiceRemoved { service: provider });
+        let topics = [ServiceRemoved::SIGNATURE_HASH, provider.into_word()];
+        log_encoded(self.host(), &topics, &[]);
         Ok(())
     }
 
@@ -115,33 +119,38 @@ impl FineTuningServing {
         U256::from(self.penalty_percentage.get())
     }
 
-    /// The deliverable `id` of `user`'s account with `provider`. Errors:
-    /// `AccountNotExists`, `DeliverableNotExists`.
-    pub fn get_deliverable(
+    /// `getDeliverable`'s return data: the deliverable `id` of `user`'s
+    /// account with `provider`. Errors: `AccountNotExists`,
+    /// `DeliverableNotExists`.
+    pub fn deliverable_returns(
         &self,
         user: Address,
         provider: Address,
-        id: String,
-    ) -> Result<Deliverable, Vec<u8>> {
+        id: &str,
+    ) -> Result<Vec<u8>, Vec<u8>> {
         self.accounts.existing(user, provider)?;
-        let deliverable = self.deliverables.get(user).get(provider).get(&id);
-        deliverable.ok_or_else(|| revert(DeliverableNotExists { id }))
+        let deliverable = self.deliverables.get(user).get(provider).encoded(id);
+        let deliverable =
+            deliverable.ok_or_else(|| revert(DeliverableNotExists { id: id.into() }))?;
+        Ok(returndata::single(&deliverable))
     }
 
-    /// The deliverables of `user`'s account with `provider`, oldest first.
-    /// Errors: `AccountNotExists`.
-    pub fn get_deliverables(
+    /// `getDeliverables`' return data: the deliverables of `user`'s account
+    /// with `provider`, oldest first. Errors: `AccountNotExists`.
+    pub fn deliverables_returns(
         &self,
         user: Address,
         provider: Address,
-    ) -> Result<Vec<Deliverable>, Vec<u8>> {
+    ) -> Result<Vec<u8>, Vec<u8>> {
         self.accounts.existing(user, provider)?;
-        Ok(self.deliverables.get(user).get(provider).list())
+        let deliverables = self.deliverables.get(user).get(provider).encoded_list();
+        Ok(returndata::single(&returndata::array(&deliverables, true)))
     }
 
-    /// The account of `user` with `provider`, with its refunds and
-    /// deliverables. Errors: `AccountNotExists`.
-    pub fn get_account(&self, user: Address, provider: Address) -> Result<AccountDetails, Vec<u8>> {
+    /// `getAccount`'s return data: the account of `user` with `provider`
+    /// (an `AccountDetails`), with its refunds and deliverables. Errors:
+    /// `AccountNotExists`.
+    pub fn account_returns(&self, user: Address, provider: Address) -> Result<Vec<u8>, Vec<u8>> {
         let AccountSummary {
             user,
             provider,
@@ -153,24 +162,78 @@ impl FineTuningServing {
             validRefundsLength,
             deliverablesCount,
         } = self.existing_item(user, provider)?;
+        let refunds: Vec<_> = (self.accounts.view(user, provider).refunds.iter())
+            .map(|refund| {
+                Tuple::new(4)
+                    .number(refund.index)
+                    .number(refund.amount)
+                    .number(refund.createdAt)
+                    .boolean(refund.processed)
+                    .finish()
+            })
+            .collect();
         let accounts = self.deliverables.get(user);
         let deliverables = accounts.get(provider);
         let (head, _) = deliverables.head_and_count();
-        Ok(AccountDetails {
-            user,
-            provider,
-            nonce,
-            balance,
-            pendingRefund,
-            validRefundsLength,
-            refunds: self.accounts.view(user, provider).refunds,
-            additionalInfo,
-            providerSigner,
-            deliverables: deliverables.list(),
-            deliverablesHead: U256::from(head),
-            deliverablesCount,
-        })
+        let account = Tuple::new(12)
+            .address(user)
+            .address(provider)
+            .number(nonce)
+            .number(balance)
+            .number(pendingRefund)
+            .encoded(&returndata::array(&refunds, false))
+            .bytes(additionalInfo.as_bytes())
+            .address(providerSigner)
+            .encoded(&returndata::array(&deliverables.encoded_list(), true))
+            .number(validRefundsLength)
+            .number(U256::from(head))
+            .number(deliverablesCount)
+            .finish();
+        Ok(returndata::single(&account))
     }
+}
+
+/// The views whose return data the views program encodes by hand
+/// (`serving_contracts::returndata`), with alloy's types, as the native
+/// callers (unit tests, the harness's in-process market) read them.
+#[cfg(not(target_arch = "wasm32"))]
+impl FineTuningServing {
+    /// `getDeliverable` (see [`FineTuningServing::deliverable_returns`]).
+    pub fn get_deliverable(
+        &self,
+        user: Address,
+        provider: Address,
+        id: String,
+    ) -> Result<serving_contracts::abi::fine_tuning::Deliverable, Vec<u8>> {
+        let data = self.deliverable_returns(user, provider, &id)?;
+        Ok(decode::<IPagedViews::getDeliverableCall>(&data).deliverable)
+    }
+
+    /// `getDeliverables` (see [`FineTuningServing::deliverables_returns`]).
+    pub fn get_deliverables(
+        &self,
+        user: Address,
+        provider: Address,
+    ) -> Result<Vec<serving_contracts::abi::fine_tuning::Deliverable>, Vec<u8>> {
+        let data = self.deliverables_returns(user, provider)?;
+        Ok(decode::<IPagedViews::getDeliverablesCall>(&data).deliverables)
+    }
+
+    /// `getAccount` (see [`FineTuningServing::account_returns`]).
+    pub fn get_account(
+        &self,
+        user: Address,
+        provider: Address,
+    ) -> Result<serving_contracts::abi::fine_tuning::AccountDetails, Vec<u8>> {
+        let data = self.account_returns(user, provider)?;
+        Ok(alloy_sol_types::SolValue::abi_decode(&data, true).expect("alloy decodes our encoding"))
+    }
+}
+
+/// The returns of `C` in `data`, which our encoder wrote.
+#[cfg(not(target_arch = "wasm32"))]
+fn decode<C: SolCall>(data: &[u8]) -> C::Return {
+    C::abi_decode_returns(data, true).expect("alloy decodes our encoding")
 }
 
 impl ServiceViews for FineTuningServing {
@@ -255,9 +318,10 @@ fn set_models(stored: &mut StorageVec<StoredString>, models: &[String]) {
     stored.truncate(models.len());
 }
 
-/// The views program: FineTuningServing's storage, its read-only functions
-/// and the service registry (rarely called, so the extra delegate call
-/// costs little, and it does not fit in the main program).
+/// The views program: FineTuningServing's storage, its read-only functions,
+/// the service registry and the lock time's setting (rarely called, so the
+/// extra delegate call costs little, and they do not fit in the main
+/// program).
 #[storage]
 pub struct FineTuningViews {
     state: FineTuningServing,
@@ -266,9 +330,9 @@ pub struct FineTuningViews {
 /// SAFETY: the whole storage of the views program (`views/`).
 unsafe impl TopLevelStorage for FineTuningViews {}
 
-/// Runs one call of the views program on [`FineTuningViews`]'s `#[public]` functions:
-/// the router the `views/` crate's entrypoint hands every call to
-/// (`serving_contracts::program!`).
+/// Runs one call of the views program: the router the `views/` crate's
+/// entrypoint hands every call to (`serving_contracts::program!`), which
+/// refuses value and hands the call to [`FineTuningServing::route_views`].
 ///
 /// # Errors
 ///
@@ -280,57 +344,7 @@ pub fn views_program(input: Vec<u8>, host: stylus_sdk::host::VM) -> ArbResult {
 
 #[public]
 impl FineTuningViews {
-    /// Sets the refund lock time (owner only). Errors:
-    /// `OwnableUnauthorizedAccount`, `InvalidLimit`.
-    pub fn update_lock_time(&mut self, lock_time: U256) -> Result<(), Vec<u8>> {
-        self.state.update_lock_time(lock_time)
-    }
-
-    /// Whether `initialize` ran.
-    pub fn initialized(&self) -> bool {
-        self.state.initialized()
-    }
-
-    /// Seconds a refund stays locked after it was requested.
-    pub fn lock_time(&self) -> U256 {
-        self.state.lock_time()
-    }
-
-    /// The LedgerManager.
-    pub fn ledger_address(&self) -> Address {
-        self.state.ledger_address()
-    }
-
-    /// The owner.
-    pub fn owner(&self) -> Address {
-        self.state.owner()
-    }
-
-    /// The share of the fee (in percent) charged for a deliverable the user
-    /// did not acknowledge.
-    pub fn penalty_percentage(&self) -> U256 {
-        self.state.penalty_percentage()
-    }
-
-    /// The service of `provider`. Errors: `ServiceNotExist`.
-    pub fn get_service(&self, provider: Address) -> Result<Service, Vec<u8>> {
-        self.state.get_service(provider)
-    }
-
-    /// Every service.
-    pub fn get_all_services(&self) -> Vec<Service> {
-        self.state.get_all_services()
-    }
-
-    /// Removes the caller's service; its accounts stay. Errors:
-    /// `NotInitialized`, `ServiceNotExist`. Emits `ServiceRemoved`.
-    pub fn remove_service(&mut self) -> Result<(), Vec<u8>> {
-        self.state.remove_service()
-    }
-
-    /// Routes the views of `fine_tuning::IPagedViews` (see
-    /// [`FineTuningServing::route_views`]). Every other unknown selector
-    /// reverts.
+    /// Routes every call (see [`FineTuningServing::route_views`]).
     #[fallback]
     fn fallback(&mut self, input: &[u8]) -> ArbResult {
         self.state.route_views(input)
@@ -341,22 +355,22 @@ impl FineTuningViews {
 const GET_ACCOUNT: [u8; 4] = stylus_sdk::function_selector!("getAccount", Address, Address);
 
 impl FineTuningServing {
-    /// The views program's fallback: routes the views of
-    /// `fine_tuning::IPagedViews`, getAllAccounts, getAccountsByProvider,
-    /// getAccountsByUser (two return values, one dynamic, which the SDK's
-    /// router would encode unlike Solidity) and getBatchAccountsByUsers
-    /// (its `address[]` read by `serving_contracts::calldata`), and encodes
-    /// their returns as Solidity does.
-    /// Errors: those of the views; empty data for a malformed call or any
-    /// other selector.
+    /// The views program's fallback: routes the calls of
+    /// `fine_tuning::IPagedViews` (the services, the paged views, the views
+    /// of one account with `getAccount`, `getBatchAccountsByUsers`,
+    /// `addOrUpdateService`) and of `fine_tuning::ISettings`, their
+    /// arguments read by `serving_contracts::calldata` and their returns
+    /// encoded as Solidity encodes them by `serving_contracts::returndata`.
+    ///
+    /// # Errors
+    ///
+    /// Those of the functions; empty data for a malformed call or any other
+    /// selector.
     pub fn route_views(&mut self, input: &[u8]) -> ArbResult {
         use IPagedViews::*;
-        // The arguments are read by hand: alloy's decoders would add their
-        // code (and validation's error formatting) to the program. Like a
-        // decoder without validation, an address is the low 20 bytes of
-        // its word.
         let number = |i: usize| arguments(input, |a| a.number(i));
         let address = |i: usize| arguments(input, |a| a.address(i));
+        let word = |value: U256| value.to_be_bytes::<32>().to_vec();
         let selector: [u8; 4] = input
             .get(..4)
             .and_then(|s| s.try_into().ok())
@@ -364,39 +378,46 @@ impl FineTuningServing {
         match selector {
             getAllAccountsCall::SELECTOR => {
                 let page = self.get_all_accounts(number(0)?, number(1)?)?;
-                Ok(getAllAccountsCall::abi_encode_returns(&page))
+                Ok(paged_summaries(page))
             }
             getAccountsByProviderCall::SELECTOR => {
                 let page = self.get_accounts_by_provider(address(0)?, number(1)?, number(2)?)?;
-                Ok(getAccountsByProviderCall::abi_encode_returns(&page))
+                Ok(paged_summaries(page))
             }
             getAccountsByUserCall::SELECTOR => {
                 let page = self.get_accounts_by_user(address(0)?, number(1)?, number(2)?)?;
-                Ok(getAccountsByUserCall::abi_encode_returns(&page))
+                Ok(paged_summaries(page))
             }
-            getServicesCall::SELECTOR => self.get_services(number(0)?, number(1)?),
-            GET_ACCOUNT => {
-                let account = self.get_account(address(0)?, address(1)?)?;
-                Ok(stylus_sdk::abi::encode(&account))
+            getServicesCall::SELECTOR => {
+                let total = self.providers.len();
+                let services = self.services_in(page(total, number(0)?, number(1)?)?);
+                Ok(Tuple::new(2)
+                    .encoded(&services_encoding(&services))
+                    .number(U256::from(total))
+                    .finish())
             }
-            getDeliverablesCall::SELECTOR => {
-                let deliverables = self.get_deliverables(address(0)?, address(1)?)?;
-                Ok(getDeliverablesCall::abi_encode_returns(&(deliverables,)))
+            getServiceCall::SELECTOR => {
+                let service = self.get_service(address(0)?)?;
+                Ok(returndata::single(&service_encoding(&service)))
             }
+            getAllServicesCall::SELECTOR => {
+                let services = self.get_all_services();
+                Ok(returndata::single(&services_encoding(&services)))
+            }
+            GET_ACCOUNT => self.account_returns(address(0)?, address(1)?),
+            getDeliverablesCall::SELECTOR => self.deliverables_returns(address(0)?, address(1)?),
             accountExistsCall::SELECTOR => {
                 let exists = self.account_exists(address(0)?, address(1)?);
-                Ok(U256::from(exists as u8).to_be_bytes::<32>().to_vec())
+                Ok(word(U256::from(exists as u8)))
             }
             getPendingRefundCall::SELECTOR => {
-                let pending = self.get_pending_refund(address(0)?, address(1)?);
-                Ok(pending.to_be_bytes::<32>().to_vec())
+                Ok(word(self.get_pending_refund(address(0)?, address(1)?)))
             }
             getDeliverableCall::SELECTOR => {
                 let (user, provider, id) = arguments(input, |a| {
                     Some((a.address(0)?, a.address(1)?, a.string(2)?))
                 })?;
-                let deliverable = self.get_deliverable(user, provider, id.into())?;
-                Ok(getDeliverableCall::abi_encode_returns(&(deliverable,)))
+                self.deliverable_returns(user, provider, id)
             }
             addOrUpdateServiceCall::SELECTOR => {
                 let (url, quota, price, signer, occupied, models) = arguments(input, |a| {
@@ -422,14 +443,86 @@ impl FineTuningServing {
                 self.add_or_update_service(url.into(), quota, price, signer, occupied, models)
                     .map(|()| Vec::new())
             }
+            ISettings::initializedCall::SELECTOR => Ok(word(U256::from(self.initialized() as u8))),
+            ISettings::lockTimeCall::SELECTOR => Ok(word(self.lock_time())),
+            ISettings::ledgerAddressCall::SELECTOR => {
+                Ok(self.ledger_address().into_word().to_vec())
+            }
+            ISettings::ownerCall::SELECTOR => Ok(self.owner().into_word().to_vec()),
+            ISettings::penaltyPercentageCall::SELECTOR => Ok(word(self.penalty_percentage())),
+            ISettings::updateLockTimeCall::SELECTOR => {
+                self.update_lock_time(number(0)?).map(|()| Vec::new())
+            }
+            ISettings::removeServiceCall::SELECTOR => self.remove_service().map(|()| Vec::new()),
             getBatchAccountsByUsersCall::SELECTOR => {
                 let users = arguments(input, |a| a.addresses(0))?;
                 let accounts = self.get_batch_accounts_by_users(users)?;
-                Ok(getBatchAccountsByUsersCall::abi_encode_returns(
-                    &(accounts,),
-                ))
+                Ok(returndata::single(&summaries(&accounts)))
             }
             _ => Err(Vec::new()),
         }
     }
+}
+
+/// The encoding of an `AccountSummary[]`.
+fn summaries(accounts: &[AccountSummary]) -> Vec<u8> {
+    let items: Vec<_> = accounts
+        .iter()
+        .map(|account| {
+            Tuple::new(9)
+                .address(account.user)
+                .address(account.provider)
+                .number(account.nonce)
+                .number(account.balance)
+                .number(account.pendingRefund)
+                .bytes(account.additionalInfo.as_bytes())
+                .address(account.providerSigner)
+                .number(account.validRefundsLength)
+                .number(account.deliverablesCount)
+                .finish()
+        })
+        .collect();
+    returndata::array(&items, true)
+}
+
+/// The return data of a paged view of accounts: the page and the number
+/// of accounts paged.
+fn paged_summaries((accounts, total): (Vec<AccountSummary>, U256)) -> Vec<u8> {
+    Tuple::new(2)
+        .encoded(&summaries(&accounts))
+        .number(total)
+        .finish()
+}
+
+/// The encoding of a `Service[]`.
+fn services_encoding(services: &[Service]) -> Vec<u8> {
+    let items: Vec<_> = services.iter().map(service_encoding).collect();
+    returndata::array(&items, true)
+}
+
+/// The encoding of a `Service`.
+fn service_encoding(service: &Service) -> Vec<u8> {
+    let models: Vec<_> = (service.models.iter())
+        .map(|model| returndata::bytes(model.as_bytes()))
+        .collect();
+    Tuple::new(7)
+        .address(service.provider)
+        .bytes(service.url.as_bytes())
+        .encoded(&quota_encoding(&service.quota))
+        .number(service.pricePerToken)
+        .address(service.providerSigner)
+        .boolean(service.occupied)
+        .encoded(&returndata::array(&models, true))
+        .finish()
+}
+
+/// The encoding of a `Quota`.
+fn quota_encoding(quota: &Quota) -> Vec<u8> {
+    Tuple::new(5)
+        .number(quota.cpuCount)
+        .number(quota.nodeMemory)
+        .number(quota.gpuCount)
+        .number(quota.nodeStorage)
+        .bytes(quota.gpuType.as_bytes())
+        .finish()
 }
