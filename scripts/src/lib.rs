@@ -16,5 +16,5 @@ pub mod wasm;
 
 pub use wasm::{
     code_hash, compress, decode_initcode, initcode, strip, Artifacts, Error, BROTLI_QUALITY,
-    BROTLI_WINDOW, CODE_PREFIX, MAX_CODE_BYTES, MAX_WASM_BYTES,
+    BROTLI_WINDOW, CODE_BUDGET_BYTES, CODE_PREFIX, MAX_CODE_BYTES, MAX_WASM_BYTES,
 };

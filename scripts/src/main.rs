@@ -2,7 +2,8 @@
 //! wasm32-unknown-unknown (flags in .cargo/config.toml), runs binaryen's
 //! `wasm-opt -Oz` on it, turns the wasm into the code a Stylus chain
 //! stores, writes target/stylus/<name>.{wasm,code,initcode} and fails when
-//! a contract is over the size limits.
+//! a contract is over the size limits or over our budget of 20,480 bytes of
+//! stored code.
 //!
 //! `cargo xtask abi [--contract CRATE]...`: runs each contract's Solidity
 //! export (`cargo run -p CRATE --features export-abi`), writes it to
@@ -36,7 +37,7 @@ use serving_scripts::{
     abi::{self, artifacts, Spec},
     code_hash, decode_initcode, gas,
     wasm::optimize,
-    Artifacts, MAX_CODE_BYTES, MAX_WASM_BYTES,
+    Artifacts, CODE_BUDGET_BYTES, MAX_CODE_BYTES, MAX_WASM_BYTES,
 };
 
 /// Every program the build makes: its artifact name and its crate (a
@@ -292,14 +293,18 @@ fn build(contracts: &[String]) -> Result<(), String> {
     }
 
     println!(
-        "{:<24} {:>10} {:>10} {:>16}  status",
+        "{:<24} {:>10} {:>10} {:>16}  status (code budget {CODE_BUDGET_BYTES})",
         "contract", "wasm", "code", "limit code/wasm"
     );
     for (name, wasm, code, ok) in &rows {
+        let status = match (ok, *code <= CODE_BUDGET_BYTES) {
+            (false, _) => "FAIL".into(),
+            (true, true) => format!("ok, {} below budget", CODE_BUDGET_BYTES - code),
+            (true, false) => format!("FAIL: {} over budget", code - CODE_BUDGET_BYTES),
+        };
         println!(
-            "{name:<24} {wasm:>10} {code:>10} {:>16}  {}",
+            "{name:<24} {wasm:>10} {code:>10} {:>16}  {status}",
             format!("{MAX_CODE_BYTES}/{MAX_WASM_BYTES}"),
-            if *ok { "ok" } else { "FAIL" }
         );
     }
     println!("{:<24} {:>10}  code hash", "deployment data", "bytes");
@@ -309,10 +314,19 @@ fn build(contracts: &[String]) -> Result<(), String> {
     }
     println!("artifacts in {}", out_dir.display());
     let failed: Vec<_> = rows.iter().filter(|r| !r.3).map(|r| r.0.as_str()).collect();
-    if failed.is_empty() {
-        Ok(())
-    } else {
+    let over_budget: Vec<_> = (rows.iter())
+        .filter(|r| r.2 > CODE_BUDGET_BYTES)
+        .map(|r| r.0.as_str())
+        .collect();
+    if !failed.is_empty() {
         Err(format!("over the size limit: {}", failed.join(", ")))
+    } else if !over_budget.is_empty() {
+        Err(format!(
+            "over the budget of {CODE_BUDGET_BYTES} bytes of stored code (docs/build.md): {}",
+            over_budget.join(", ")
+        ))
+    } else {
+        Ok(())
     }
 }
 
