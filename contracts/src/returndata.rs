@@ -2,9 +2,9 @@
 //! returns hold `bytes` and arrays of dynamic tuples: alloy's generic
 //! encoders of such types add their code to the program (written by hand,
 //! FineTuningServing's returns took 1.3 KB of stored code out of its views
-//! program; docs/build.md). The layout is the ABI's: a tuple's head holds its static members and the offsets of
-//! its dynamic ones, counted from the tuple's start, and the dynamic
-//! members' encodings follow, in order.
+//! program; docs/build.md). The layout is the ABI's: a tuple's head holds
+//! its static members and the offsets of its dynamic ones, counted from the
+//! tuple's start, and the dynamic members' encodings follow, in order.
 
 use alloc::{vec, vec::Vec};
 
