@@ -10,6 +10,14 @@ use alloc::vec::Vec;
 
 use alloy_primitives::{Address, U256};
 
+/// The selector of the call `input`; zero when it is shorter than one.
+pub fn selector(input: &[u8]) -> [u8; 4] {
+    input
+        .get(..4)
+        .and_then(|s| s.try_into().ok())
+        .unwrap_or_default()
+}
+
 /// The arguments of a call (its input after the selector), or a tuple
 /// within them: `bytes`, `string` and tuples are read where their offset
 /// word points, relative to the start of the arguments (or tuple) they are

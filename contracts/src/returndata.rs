@@ -69,10 +69,15 @@ impl Tuple {
     }
 }
 
+/// The encoding of a `uint256` (of a function's return, or a length).
+pub fn word(number: U256) -> Vec<u8> {
+    number.to_be_bytes::<32>().to_vec()
+}
+
 /// The encoding of a `bytes` or a `string`: its length, then its contents
 /// padded to whole words.
 pub fn bytes(data: &[u8]) -> Vec<u8> {
-    let mut encoding = U256::from(data.len()).to_be_bytes::<32>().to_vec();
+    let mut encoding = word(U256::from(data.len()));
     encoding.extend_from_slice(data);
     encoding.resize(encoding.len().next_multiple_of(32), 0);
     encoding
@@ -82,7 +87,7 @@ pub fn bytes(data: &[u8]) -> Vec<u8> {
 /// for dynamic items, their offsets (counted from the word after the
 /// length) before the items, or, for static ones, the items alone.
 pub fn array(items: &[Vec<u8>], dynamic: bool) -> Vec<u8> {
-    let mut data = U256::from(items.len()).to_be_bytes::<32>().to_vec();
+    let mut data = word(U256::from(items.len()));
     if dynamic {
         let mut tuple = Tuple::new(items.len());
         for item in items {

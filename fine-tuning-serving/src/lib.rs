@@ -59,8 +59,9 @@ use serving_contracts::{
     },
     account::{Accounts, ChargeError},
     address_set::AddressSet,
-    calldata::Args,
+    calldata::{self, Args},
     interfaces::{call, ILedger, IServing},
+    returndata,
     serving::ServingConfig,
     storage::StoredString,
 };
@@ -512,12 +513,9 @@ impl FineTuningServing {
         use alloy_sol_types::SolCall;
         use IDeliveries::*;
         use IServing::*;
-        let selector: [u8; 4] = input
-            .get(..4)
-            .and_then(|s| s.try_into().ok())
-            .unwrap_or_default();
+        let selector = calldata::selector(input);
         let ledger_call = || arguments(input, |a| Some((a.address(0)?, a.addresses(1)?)));
-        let word = |value: U256| value.to_be_bytes::<32>().to_vec();
+        let word = returndata::word;
         let done = |()| Vec::new();
         match selector {
             addDeliverableCall::SELECTOR => {

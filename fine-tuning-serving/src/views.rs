@@ -370,11 +370,8 @@ impl FineTuningServing {
         use IPagedViews::*;
         let number = |i: usize| arguments(input, |a| a.number(i));
         let address = |i: usize| arguments(input, |a| a.address(i));
-        let word = |value: U256| value.to_be_bytes::<32>().to_vec();
-        let selector: [u8; 4] = input
-            .get(..4)
-            .and_then(|s| s.try_into().ok())
-            .unwrap_or_default();
+        let word = returndata::word;
+        let selector = serving_contracts::calldata::selector(input);
         match selector {
             getAllAccountsCall::SELECTOR => {
                 let page = self.get_all_accounts(number(0)?, number(1)?)?;
@@ -389,6 +386,9 @@ impl FineTuningServing {
                 Ok(paged_summaries(page))
             }
             getServicesCall::SELECTOR => {
+                // As `ServiceViews::get_services` pages them; sharing a
+                // function with it cost InferenceServing's views program
+                // 121 bytes.
                 let total = self.providers.len();
                 let services = self.services_in(page(total, number(0)?, number(1)?)?);
                 Ok(Tuple::new(2)

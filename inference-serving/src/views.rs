@@ -223,10 +223,7 @@ impl InferenceViews {
     fn fallback(&mut self, input: &[u8]) -> ArbResult {
         use IPagedViews::*;
         let state = &self.state;
-        let selector: [u8; 4] = input
-            .get(..4)
-            .and_then(|s| s.try_into().ok())
-            .unwrap_or_default();
+        let selector = serving_contracts::calldata::selector(input);
         let bad = |_| Vec::new();
         match selector {
             getAllAccountsCall::SELECTOR => {
