@@ -662,6 +662,17 @@ fn the_views_fallback_routes_the_settings() {
         route(stranger, &update).motsu_unwrap_err(),
         OwnableUnauthorizedAccount { account: stranger }.abi_encode()
     );
+    let too_long = U256::from(u64::MAX) + u(1);
+    let refused = ISettings::updateLockTimeCall { lockTime: too_long }.abi_encode();
+    assert_eq!(
+        route(env.owner, &refused).motsu_unwrap_err(),
+        InvalidLimit {
+            limit: too_long,
+            max: U256::from(u64::MAX)
+        }
+        .abi_encode()
+    );
+    assert_eq!(env.ft.sender(stranger).lock_time(), u(LOCKED));
     assert_eq!(route(env.owner, &update).motsu_unwrap(), Vec::<u8>::new());
     assert_eq!(env.ft.sender(stranger).lock_time(), u(60));
     // A truncated argument reverts without data and changes nothing.
@@ -1456,7 +1467,25 @@ fn the_views_fallback_routes_the_paged_and_batch_views() {
     let output = view.route_views(&call.abi_encode()).motsu_unwrap();
     assert_eq!(
         output,
-        IPagedViews::getDeliverablesCall::abi_encode_returns(&(details.deliverables,))
+        IPagedViews::getDeliverablesCall::abi_encode_returns(&(details.deliverables.clone(),))
+    );
+    let call = IPagedViews::getDeliverableCall {
+        user: alice,
+        provider: env.provider,
+        id: "t".into(),
+    };
+    let output = view.route_views(&call.abi_encode()).motsu_unwrap();
+    assert_eq!(
+        output,
+        IPagedViews::getDeliverableCall::abi_encode_returns(&(details.deliverables[0].clone(),))
+    );
+    let call = IPagedViews::getDeliverableCall {
+        id: "none".into(),
+        ..call
+    };
+    assert_eq!(
+        view.route_views(&call.abi_encode()).motsu_unwrap_err(),
+        DeliverableNotExists { id: "none".into() }.abi_encode()
     );
     for (user, exists) in [(alice, true), (env.owner, false)] {
         let call = IPagedViews::accountExistsCall {
