@@ -3,10 +3,18 @@
 //!
 //! A sub-account's balance is an accounting entry backed by the ledger, which
 //! holds every token. The balance, the pending refund, the provider's signer
-//! and the nonce fit in two storage slots: the balance and the nonce in one,
-//! which is all a settlement writes per user (it reads the other, the
-//! signer's), and the signer and the pending refund in the other, which
-//! only refunds change (and which is not read while no refund is live).
+//! and the nonce fit in two storage slots: the balance, the nonce and the
+//! signer's id in one, which is all a settlement reads and writes per user,
+//! and the signer and the pending refund in the other, which only refunds
+//! and acknowledgements change (and which a settlement does not read while
+//! no refund is live and the signer has an id).
+//!
+//! A signer's id is its 1-based position in a table of signers per
+//! provider that the serving contract keeps (InferenceServing's
+//! `tee_signers`): the records of a batch, one provider's and mostly signed
+//! by one key, then read the signer once per batch instead of once per
+//! record. An id of 0 (no table, as in FineTuningServing, or a table full at
+//! 65,535 signers) means the signer is read from the account.
 //!
 //! A signer change takes effect at once for new records, but the signer it
 //! replaces stays valid for the lock time: records it signed still settle,
@@ -22,12 +30,12 @@
 
 use alloc::{vec, vec::Vec};
 
-use alloy_primitives::{aliases::U96, Address, U256, U32, U64, U8};
+use alloy_primitives::{aliases::U96, Address, U16, U256, U32, U64, U8};
 use stylus_sdk::{
     prelude::*,
     storage::{
-        StorageAddress, StorageArray, StorageMap, StorageU32, StorageU64, StorageU8, StorageUint,
-        StorageVec,
+        StorageAddress, StorageArray, StorageMap, StorageU16, StorageU32, StorageU64, StorageU8,
+        StorageUint, StorageVec,
     },
 };
 
@@ -65,6 +73,8 @@ pub struct AccountRecord {
     position: StorageU32,
     refund_head: StorageU8,
     refund_count: StorageU8,
+    /// The signer's id in the provider's signer table; 0: read `signer`.
+    signer_id: StorageU16,
     // Slot 1: what a settlement only reads, and what refunds change.
     signer: StorageAddress,
     pending_refund: StorageU96,
@@ -120,6 +130,49 @@ pub enum ChargeError {
     InsufficientBalance,
 }
 
+/// Why a settlement record was refused ([`Accounts::settle`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The user has no account with the provider.
+    AccountNotExists,
+    /// The account has no signer.
+    NotAcknowledged,
+    /// Its signer (or the one in grace) did not sign the record.
+    InvalidSigner,
+    /// The charge was refused.
+    Charge(ChargeError),
+}
+
+/// One provider's signers, numbered from 1 in the order users first
+/// acknowledged them (see the module docs).
+#[storage]
+pub struct SignerTable {
+    ids: StorageMap<Address, StorageU16>,
+    signers: StorageMap<U16, StorageAddress>,
+    count: StorageU16,
+}
+
+impl SignerTable {
+    /// The id of `signer`, which is added when new; 0 for zero, or when
+    /// the table is full (the account then keeps only the address).
+    pub fn id(&mut self, signer: Address) -> u16 {
+        let id = self.ids.get(signer);
+        if !id.is_zero() || signer.is_zero() || self.count.get() == U16::MAX {
+            return id.to();
+        }
+        let id = self.count.get() + U16::from(1);
+        self.count.set(id);
+        self.ids.setter(signer).set(id);
+        self.signers.setter(id).set(signer);
+        id.to()
+    }
+
+    /// The signer of `id` (one read: no length to check).
+    pub fn signer(&self, id: u16) -> Address {
+        self.signers.get(U16::from(id))
+    }
+}
+
 /// The sub-accounts of one serving contract.
 #[storage]
 pub struct Accounts {
@@ -156,6 +209,47 @@ impl AccountRecord {
             .get()
             .to::<u64>()
             .saturating_add(lock_time)
+    }
+
+    /// Whether records signed by `signer` settle at `now` (see
+    /// [`Accounts::accepts`]).
+    fn accepts(
+        &self,
+        signer: Address,
+        now: u64,
+        lock_time: u64,
+        table: impl FnOnce(u16) -> Address,
+    ) -> bool {
+        if signer.is_zero() {
+            return false;
+        }
+        let acknowledged = match self.signer_id.get().to::<u16>() {
+            0 => self.signer.get(),
+            id => table(id),
+        };
+        signer == acknowledged
+            || (signer == self.previous_signer.get() && now < self.grace_end(lock_time))
+    }
+
+    /// Charges a settled fee (see [`Accounts::charge`]).
+    fn charge(&mut self, nonce: U256, fee: U256) -> Result<(), ChargeError> {
+        let stored = wide(self.nonce.get());
+        let nonce = narrow(nonce).ok_or(ChargeError::NonceUsed)?;
+        if wide(nonce) <= stored {
+            return Err(ChargeError::NonceUsed);
+        }
+        let balance = self.balance.get();
+        let fee = match narrow(fee) {
+            Some(fee) if fee <= balance => fee,
+            _ => return Err(ChargeError::InsufficientBalance),
+        };
+        self.nonce.set(nonce);
+        let free = balance - self.pending();
+        if fee > free {
+            self.consume_refunds(fee - free);
+        }
+        self.balance.set(balance - fee);
+        Ok(())
     }
 
     /// The pending refund, without reading its slot when no refund is
@@ -414,6 +508,7 @@ impl Accounts {
         // settle again if the account is opened anew. So does a previous
         // signer's grace: records it signed are still owed.
         record.signer.set(Address::ZERO);
+        record.signer_id.set(U16::ZERO);
         let mut list = self.users_by_provider.setter(provider);
         let index = list.getter(position - 1).unwrap().index.get();
         // A shrunk entry is left as it was: the next one pushed there
@@ -456,7 +551,8 @@ impl Accounts {
 
     /// Whether records signed by `signer` settle on the account at `now`:
     /// `signer` is the acknowledged one, or the one it replaced less than
-    /// `lock_time` ago. Never for zero.
+    /// `lock_time` ago. Never for zero. `table` gives the signer of an id
+    /// in the provider's signer table (see the module docs).
     pub fn accepts(
         &self,
         user: Address,
@@ -464,18 +560,49 @@ impl Accounts {
         signer: Address,
         now: u64,
         lock_time: u64,
+        table: impl FnOnce(u16) -> Address,
     ) -> bool {
         let users = self.records.get(user);
-        let record = users.get(provider);
-        !signer.is_zero()
-            && (signer == record.signer.get()
-                || (signer == record.previous_signer.get() && now < record.grace_end(lock_time)))
+        users.get(provider).accepts(signer, now, lock_time, table)
     }
 
-    /// Records the signer the user acknowledges (zero: none) at `now`. The
-    /// signer it replaces stays valid for the lock time, which `lock_time`
-    /// reads only then (see the module docs). Errors: `AccountNotExists`; `SignerChangePending` when the
-    /// change would end the grace of an earlier signer.
+    /// Settles one record on the account at `now`: the account exists,
+    /// `signer` (recovered only then) is accepted ([`Accounts::accepts`],
+    /// with `table`) and the charge of `fee` at `nonce` goes through
+    /// ([`Accounts::charge`]), checked in that order on one lookup of the
+    /// account. Changes nothing on error.
+    #[allow(clippy::too_many_arguments)]
+    pub fn settle(
+        &mut self,
+        user: Address,
+        provider: Address,
+        signer: impl FnOnce() -> Address,
+        nonce: U256,
+        fee: U256,
+        now: u64,
+        lock_time: u64,
+        table: impl FnOnce(u16) -> Address,
+    ) -> Result<(), Refusal> {
+        let mut users = self.records.setter(user);
+        let mut record = users.setter(provider);
+        if !record.exists() {
+            return Err(Refusal::AccountNotExists);
+        }
+        if !record.accepts(signer(), now, lock_time, table) {
+            return Err(match record.signer.get().is_zero() {
+                true => Refusal::NotAcknowledged,
+                false => Refusal::InvalidSigner,
+            });
+        }
+        record.charge(nonce, fee).map_err(Refusal::Charge)
+    }
+
+    /// Records the signer the user acknowledges (zero: none) at `now`, and
+    /// its id, which `id` gives (0: none) from the provider's signer table.
+    /// The signer it replaces stays valid for the lock time, which
+    /// `lock_time` reads only then (see the module docs). Errors:
+    /// `AccountNotExists`; `SignerChangePending` when the change would end
+    /// the grace of an earlier signer.
     pub fn set_signer(
         &mut self,
         user: Address,
@@ -483,6 +610,7 @@ impl Accounts {
         signer: Address,
         now: u64,
         lock_time: impl FnOnce() -> u64,
+        id: impl FnOnce() -> u16,
     ) -> Result<(), Vec<u8>> {
         self.existing(user, provider)?;
         let mut users = self.records.setter(user);
@@ -507,6 +635,7 @@ impl Accounts {
             record.signer_changed_at.set(U64::from(now));
         }
         record.signer.set(signer);
+        record.signer_id.set(U16::from(id()));
         Ok(())
     }
 
@@ -537,24 +666,7 @@ impl Accounts {
         fee: U256,
     ) -> Result<(), ChargeError> {
         let mut users = self.records.setter(user);
-        let mut record = users.setter(provider);
-        let stored = wide(record.nonce.get());
-        let nonce = narrow(nonce).ok_or(ChargeError::NonceUsed)?;
-        if wide(nonce) <= stored {
-            return Err(ChargeError::NonceUsed);
-        }
-        let balance = record.balance.get();
-        let fee = match narrow(fee) {
-            Some(fee) if fee <= balance => fee,
-            _ => return Err(ChargeError::InsufficientBalance),
-        };
-        record.nonce.set(nonce);
-        let free = balance - record.pending_refund.get();
-        if fee > free {
-            record.consume_refunds(fee - free);
-        }
-        record.balance.set(balance - fee);
-        Ok(())
+        users.setter(provider).charge(nonce, fee)
     }
 
     /// The account as views show it; an empty view when it does not exist.
@@ -633,4 +745,132 @@ pub fn page_by_user(
         .map(|i| (user, providers[i]))
         .collect();
     Ok((pairs, providers.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use motsu::prelude::*;
+
+    use super::*;
+
+    /// A serving contract's accounts and one provider's signer table.
+    #[storage]
+    struct Serving {
+        accounts: Accounts,
+        table: SignerTable,
+    }
+
+    unsafe impl TopLevelStorage for Serving {}
+
+    #[public]
+    impl Serving {}
+
+    #[motsu::test]
+    fn signers_are_numbered_from_1_once_each(contract: Contract<Serving>, alice: Address) {
+        let mut serving = contract.sender(alice);
+        let (first, second) = (Address::repeat_byte(1), Address::repeat_byte(2));
+        assert_eq!(serving.table.id(Address::ZERO), 0);
+        assert_eq!(serving.table.id(first), 1);
+        assert_eq!(serving.table.id(second), 2);
+        assert_eq!(serving.table.id(first), 1);
+        assert_eq!(serving.table.count.get(), U16::from(2));
+        assert_eq!(
+            [0, 1, 2, 3].map(|id| serving.table.signer(id)),
+            [Address::ZERO, first, second, Address::ZERO]
+        );
+    }
+
+    /// A full table gives new signers no id: their accounts keep the
+    /// address, and settle without reading the table.
+    #[motsu::test]
+    fn a_full_table_falls_back_to_the_address(contract: Contract<Serving>, alice: Address) {
+        let mut serving = contract.sender(alice);
+        let (provider, signer) = (Address::repeat_byte(7), Address::repeat_byte(8));
+        serving.table.count.set(U16::MAX);
+        assert_eq!(serving.table.id(signer), 0);
+        assert_eq!(serving.table.signer(u16::MAX), Address::ZERO);
+
+        let Serving {
+            accounts, table, ..
+        } = &mut *serving;
+        accounts.fund(alice, provider, U256::from(10)).unwrap();
+        accounts
+            .set_signer(alice, provider, signer, 0, || 0, || table.id(signer))
+            .unwrap();
+        let no_table = |_| -> Address { unreachable!("the account has no id") };
+        let settle = |accounts: &mut Accounts, signer: Address, nonce: u64| {
+            accounts.settle(
+                alice,
+                provider,
+                || signer,
+                U256::from(nonce),
+                U256::from(4),
+                0,
+                0,
+                no_table,
+            )
+        };
+        assert_eq!(settle(accounts, provider, 1), Err(Refusal::InvalidSigner));
+        assert_eq!(settle(accounts, signer, 1), Ok(()));
+        assert_eq!(
+            settle(accounts, signer, 1),
+            Err(Refusal::Charge(ChargeError::NonceUsed))
+        );
+        assert_eq!(accounts.balance(alice, provider), U256::from(6));
+    }
+
+    /// Settling checks the account, then the signer (recovered only for
+    /// an account), then the charge; a refusal changes nothing.
+    #[motsu::test]
+    fn settle_refuses_in_order_and_changes_nothing(contract: Contract<Serving>, alice: Address) {
+        let mut serving = contract.sender(alice);
+        let (provider, signer) = (Address::repeat_byte(7), Address::repeat_byte(8));
+        let Serving {
+            accounts, table, ..
+        } = &mut *serving;
+        let settle = |accounts: &mut Accounts, table: &SignerTable, fee: u64| {
+            accounts.settle(
+                alice,
+                provider,
+                || signer,
+                U256::from(1),
+                U256::from(fee),
+                0,
+                0,
+                |id| table.signer(id),
+            )
+        };
+        let never = || -> Address { unreachable!("no account: nothing to recover") };
+        assert_eq!(
+            accounts.settle(
+                alice,
+                provider,
+                never,
+                U256::from(1),
+                U256::ZERO,
+                0,
+                0,
+                |_| { Address::ZERO }
+            ),
+            Err(Refusal::AccountNotExists)
+        );
+        accounts.fund(alice, provider, U256::from(10)).unwrap();
+        assert_eq!(settle(accounts, table, 1), Err(Refusal::NotAcknowledged));
+        accounts
+            .set_signer(alice, provider, signer, 0, || 0, || table.id(signer))
+            .unwrap();
+        assert_eq!(
+            settle(accounts, table, 11),
+            Err(Refusal::Charge(ChargeError::InsufficientBalance))
+        );
+        assert_eq!(
+            (
+                accounts.balance(alice, provider),
+                accounts.nonce(alice, provider)
+            ),
+            (U256::from(10), U256::ZERO)
+        );
+        assert_eq!(settle(accounts, table, 10), Ok(()));
+        assert_eq!(accounts.balance(alice, provider), U256::ZERO);
+    }
 }

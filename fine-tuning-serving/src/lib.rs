@@ -302,7 +302,9 @@ impl FineTuningServing {
         let now = self.host().block_timestamp();
         if !self
             .accounts
-            .accepts(user, provider, signer, now, self.config.lock_time())
+            .accepts(user, provider, signer, now, self.config.lock_time(), |_| {
+                Address::ZERO
+            })
         {
             return Err(invalid("provider signing address is not acknowledged"));
         }
@@ -565,10 +567,18 @@ impl FineTuningServing {
     ) -> Result<(), Vec<u8>> {
         let user = self.host().msg_sender();
         let now = self.host().block_timestamp();
-        // The lock time matters only when a signer is replaced.
+        // The lock time matters only when a signer is replaced. No signer
+        // table: a settlement here is one record, which reads the signer
+        // from the account (id 0).
         let config = &self.config;
-        self.accounts
-            .set_signer(user, provider, provider_signer, now, || config.lock_time())
+        self.accounts.set_signer(
+            user,
+            provider,
+            provider_signer,
+            now,
+            || config.lock_time(),
+            || 0,
+        )
     }
 
     /// Internal (ledger only): moves `amount` into the account, opening it

@@ -32,7 +32,7 @@ use serving_contracts::{
         revert, InvalidProofInputs, ServiceNotExist, ServiceParams, ServiceRemoved, ServiceUpdated,
         TEESettlementCompleted, TEESettlementData, TEESettlementFailed,
     },
-    account::{Accounts, ChargeError},
+    account::{Accounts, ChargeError, Refusal, SignerTable},
     address_set::AddressSet,
     host::log,
     interfaces::{call, ILedger},
@@ -78,6 +78,10 @@ pub struct InferenceServing {
     providers: AddressSet,
     provider_pub_keys: StorageMap<Address, StorageMap<Address, StorageArray<StorageU256, 2>>>,
     services: StorageMap<Address, ServiceRecord>,
+    /// Each provider's TEE signers, in the order users first acknowledged
+    /// them: an account stores its signer's 1-based position here, which a
+    /// batch reads once (`serving_contracts::account`).
+    tee_signers: StorageMap<Address, SignerTable>,
 }
 
 /// SAFETY: the whole storage of the main program (`main/`), and of the
@@ -114,36 +118,39 @@ impl InferenceServing {
         now: u64,
         lock_time: u64,
     ) -> Result<(), &'static str> {
-        let user = record.user;
         if record.provider != provider {
             return Err("Provider mismatch");
         }
-        if !self.accounts.exists(user, provider) {
-            return Err("Account not exists");
-        }
-        let digest = settlement_digest(
-            record.requestsHash,
-            record.nonce,
-            provider,
-            user,
-            record.totalFee,
-        );
-        let signer = recover(digest, &record.signature).unwrap_or_default();
-        if !self
-            .accounts
-            .accepts(user, provider, signer, now, lock_time)
-        {
-            return Err(if self.accounts.signer(user, provider).is_zero() {
-                "TEE signer not acknowledged"
-            } else {
-                "Invalid TEE signer"
-            });
-        }
+        let user = record.user;
+        let signer = || {
+            let digest = settlement_digest(
+                record.requestsHash,
+                record.nonce,
+                provider,
+                user,
+                record.totalFee,
+            );
+            recover(digest, &record.signature).unwrap_or_default()
+        };
+        let table = &self.tee_signers;
+        let acknowledged = |id| table.get(provider).signer(id);
         self.accounts
-            .charge(user, provider, record.nonce, record.totalFee)
-            .map_err(|error| match error {
-                ChargeError::NonceUsed => "Nonce already processed",
-                ChargeError::InsufficientBalance => "Insufficient balance",
+            .settle(
+                user,
+                provider,
+                signer,
+                record.nonce,
+                record.totalFee,
+                now,
+                lock_time,
+                acknowledged,
+            )
+            .map_err(|refusal| match refusal {
+                Refusal::AccountNotExists => "Account not exists",
+                Refusal::NotAcknowledged => "TEE signer not acknowledged",
+                Refusal::InvalidSigner => "Invalid TEE signer",
+                Refusal::Charge(ChargeError::NonceUsed) => "Nonce already processed",
+                Refusal::Charge(ChargeError::InsufficientBalance) => "Insufficient balance",
             })
     }
 }
@@ -294,9 +301,15 @@ impl InferenceServing {
         let user = self.host().msg_sender();
         let now = self.host().block_timestamp();
         // The lock time matters only when a signer is replaced.
-        let config = &self.config;
-        self.accounts
-            .set_signer(user, provider, signer, now, || config.lock_time())
+        let (config, tables) = (&self.config, &mut self.tee_signers);
+        self.accounts.set_signer(
+            user,
+            provider,
+            signer,
+            now,
+            || config.lock_time(),
+            || tables.setter(provider).id(signer),
+        )
     }
 
     /// The caller (a user) records `provider`'s public key on its account.

@@ -1302,6 +1302,76 @@ fn switching_the_tee_signer_does_not_dodge_fees() {
     env.check_invariants();
 }
 
+/// A batch mixing users of different TEE signers settles each record
+/// against its own account's signer: the signers are numbered per provider
+/// (`tee_signers`), so the same number names different keys at different
+/// providers, and a revoked then re-acknowledged signer settles again.
+#[motsu::test]
+fn each_record_is_checked_against_its_own_signer() {
+    let env = Env::new();
+    let other = env.provider_named("other");
+    let (k1, k2) = (env.tee.clone(), key(9));
+    let acknowledge = |user: Address, provider: Address, key: &SigningKey| {
+        env.inference
+            .sender(user)
+            .acknowledge_tee_signer(provider, key_address(key))
+            .motsu_unwrap();
+    };
+    // At `other`, k2 is the first signer acknowledged; at the provider, k1.
+    let dave = env.user("dave", 100);
+    env.transfer(dave, other, 100);
+    acknowledge(dave, other, &k2);
+    let alice = env.customer("alice", 100);
+    let bob = env.user("bob", 100);
+    env.transfer(bob, env.provider, 100);
+    acknowledge(bob, env.provider, &k2);
+    let carol = env.customer("carol", 100);
+
+    env.settle(
+        vec![
+            env.record(alice, 1, 1),
+            signed(&k2, env.provider, bob, 1, 2),
+            env.record(carol, 1, 3),
+            env.record(bob, 2, 4),
+            signed(&k2, env.provider, alice, 2, 5),
+            env.record(alice, 2, 6),
+        ],
+        &[(bob, "Invalid TEE signer"), (alice, "Invalid TEE signer")],
+    );
+    assert_eq!(
+        [alice, bob, carol].map(|user| env.account(user).balance),
+        [u(93), u(98), u(97)]
+    );
+    let at_other = |record: TEESettlementData| {
+        env.inference
+            .sender(other)
+            .settle_fees_with_tee(vec![record])
+            .motsu_unwrap()
+    };
+    assert_eq!(at_other(signed(&k1, other, dave, 1, 7)), vec![dave]);
+    assert_eq!(
+        at_other(signed(&k2, other, dave, 1, 7)),
+        Vec::<Address>::new()
+    );
+
+    // Revoked, bob's signer settles only through its grace; acknowledged
+    // again, it settles as before.
+    env.inference
+        .sender(bob)
+        .acknowledge_tee_signer(env.provider, Address::ZERO)
+        .motsu_unwrap();
+    env.settle(vec![signed(&k2, env.provider, bob, 3, 1)], &[]);
+    env.set_lock_time(0);
+    env.refused(
+        signed(&k2, env.provider, bob, 4, 1),
+        "TEE signer not acknowledged",
+    );
+    acknowledge(bob, env.provider, &k2);
+    env.settle(vec![signed(&k2, env.provider, bob, 4, 1)], &[]);
+    assert_eq!(env.account(bob).teeSignerAddress, key_address(&k2));
+    env.check_invariants();
+}
+
 #[motsu::test]
 fn a_record_settles_at_most_once() {
     let env = Env::new();
