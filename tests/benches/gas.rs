@@ -298,7 +298,10 @@ async fn check_cached(serving: &Serving, programs: &[Address]) {
 }
 
 /// Each program's initialization gas, not cached and cached
-/// (`ArbWasm.programInitGas`), and its stored code size, into `report`.
+/// (`ArbWasm.programInitGas`), its memory footprint in pages
+/// (`ArbWasm.programMemoryFootprint`: one, with the 32 KiB stack of
+/// `.cargo/config.toml`; docs/build.md) and its stored code size, into
+/// `report`.
 async fn program_facts(
     serving: &Serving,
     programs: &BTreeMap<&'static str, Address>,
@@ -306,13 +309,20 @@ async fn program_facts(
 ) {
     let reader = serving.reader();
     let arb_wasm = ArbWasm::new(ARB_WASM, &reader);
-    let (mut init, mut init_cached, mut code) = Default::default();
+    let (mut init, mut init_cached, mut pages, mut code) = Default::default();
     for (&name, &address) in programs {
         let gas = arb_wasm
             .programInitGas(address)
             .call()
             .await
             .expect("programInitGas");
+        let footprint = arb_wasm
+            .programMemoryFootprint(address)
+            .call()
+            .await
+            .expect("programMemoryFootprint")
+            .footprint;
+        assert_eq!(footprint, 1, "{name}: pages of memory at entry");
         let size = reader
             .get_code_at(address)
             .await
@@ -328,10 +338,12 @@ async fn program_facts(
         };
         insert(&mut init, gas.gas);
         insert(&mut init_cached, gas.gasWhenCached);
+        insert(&mut pages, footprint.into());
         insert(&mut code, size as u64);
     }
     report.insert("init_gas".into(), init.into());
     report.insert("init_gas_cached".into(), init_cached.into());
+    report.insert("memory_pages".into(), pages.into());
     report.insert("code_bytes".into(), code.into());
 }
 

@@ -114,6 +114,7 @@ alloy::sol! {
         function codehashVersion(bytes32 codehash) external view returns (uint16 version);
         function programVersion(address program) external view returns (uint16 version);
         function programInitGas(address program) external view returns (uint64 gas, uint64 gasWhenCached);
+        function programMemoryFootprint(address program) external view returns (uint16 footprint);
 
         error ProgramNotWasm();
         error ProgramNotActivated();
