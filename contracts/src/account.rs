@@ -543,12 +543,6 @@ impl Accounts {
         Ok(())
     }
 
-    /// The signer the user acknowledged for this account (the TEE signer
-    /// for inference, the provider signer for fine-tuning).
-    pub fn signer(&self, user: Address, provider: Address) -> Address {
-        self.records.get(user).get(provider).signer.get()
-    }
-
     /// Whether records signed by `signer` settle on the account at `now`:
     /// `signer` is the acknowledged one, or the one it replaced less than
     /// `lock_time` ago. Never for zero. `table` gives the signer of an id
