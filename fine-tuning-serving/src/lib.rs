@@ -83,6 +83,21 @@ pub use serving_contracts::{
     service_views::ServiceViews,
 };
 pub use views::{views_program, FineTuningViews};
+
+/// The selectors of the views program's transactions (`addOrUpdateService`,
+/// `updateLockTime`, `removeService`), which the contract's EVM proxy sends
+/// straight to the views program (`serving_scripts::evm::proxy_runtime`):
+/// the main program's fallback would delegate them there anyway, after a
+/// second Stylus entry. A new views program must keep serving them.
+pub const PROXY_ROUTES: [[u8; 4]; 3] = {
+    use alloy_sol_types::SolCall;
+    use serving_contracts::abi::fine_tuning::{IPagedViews, ISettings};
+    [
+        IPagedViews::addOrUpdateServiceCall::SELECTOR,
+        ISettings::updateLockTimeCall::SELECTOR,
+        ISettings::removeServiceCall::SELECTOR,
+    ]
+};
 /// Largest penalty percentage.
 pub const MAX_PENALTY: u8 = 100;
 

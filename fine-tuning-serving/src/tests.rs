@@ -23,11 +23,12 @@ use serving_contracts::{
     abi::{
         fine_tuning::{
             AccountDetails, AccountSummary, Deliverable, DeliverableExists, DeliverableNotExists,
-            IPagedViews, ISettings, Quota, Service, ServiceUpdated, VerifierInput,
+            IDeliveries, IPagedViews, ISettings, Quota, Service, ServiceUpdated, VerifierInput,
         },
-        AccountHasFunds, AccountNotExists, BalanceUpdated, InvalidInitialization, InvalidLimit,
-        InvalidVerifierInput, LedgerHasFunds, NotInitialized, Refund, RefundRequested,
-        ServiceNotExist, ServiceRemoved, SignerChangePending, Unauthorized, ViewsUpgraded,
+        AccountHasFunds, AccountNotExists, BalanceUpdated, IServing, InvalidInitialization,
+        InvalidLimit, InvalidVerifierInput, LedgerHasFunds, NotInitialized, Refund,
+        RefundRequested, ServiceNotExist, ServiceRemoved, SignerChangePending, Unauthorized,
+        ViewsUpgraded,
     },
     account::MAX_REFUNDS,
     ownable::{OwnableInvalidOwner, OwnableUnauthorizedAccount, OwnershipTransferred},
@@ -459,6 +460,35 @@ impl Env {
 fn refuse_set_views(ft: &Contract<FineTuningServing>, caller: Address) {
     let err = ft.sender(caller).set_views(caller).motsu_unwrap_err();
     assert_eq!(err, Unauthorized { caller }.abi_encode());
+}
+
+/// What the proxy sends straight to the views program ([`crate::PROXY_ROUTES`],
+/// calls its fallback routes) is not the main program's: its router does
+/// not serve it, nor does its fallback route it by hand.
+#[motsu::test]
+fn the_proxy_routes_views_program_transactions_only() {
+    use stylus_sdk::abi::Router;
+    let main = Contract::<FineTuningServing>::from_tag("main");
+    let caller = Address::from_tag("caller");
+    let by_hand = [
+        IDeliveries::addDeliverableCall::SELECTOR,
+        IDeliveries::acknowledgeDeliverable_0Call::SELECTOR,
+        IDeliveries::acknowledgeDeliverable_1Call::SELECTOR,
+        IDeliveries::settleFeesCall::SELECTOR,
+        IServing::retrieveFundsCall::SELECTOR,
+        IServing::deleteAccountsCall::SELECTOR,
+        IServing::userBalanceCall::SELECTOR,
+    ];
+    for route in crate::PROXY_ROUTES {
+        let selector = u32::from_be_bytes(route);
+        let in_main =
+            <FineTuningServing as Router<_>>::route(&mut *main.sender(caller), selector, &[]);
+        assert!(in_main.is_none(), "{route:02x?} is the main program's");
+        assert!(
+            !by_hand.contains(&route),
+            "{route:02x?} is the main program's"
+        );
+    }
 }
 
 #[motsu::test]

@@ -70,6 +70,20 @@ pub struct ServiceRecord {
 mod views;
 pub use views::{views_program, InferenceViews};
 
+/// The selectors of the views program's transactions (`updateLockTime`,
+/// `transferOwnership`, `renounceOwnership`, `addOrUpdateService`,
+/// `removeService`), which the contract's EVM proxy sends straight to the
+/// views program (`serving_scripts::evm::proxy_runtime`): the main
+/// program's fallback would delegate them there anyway, after a second
+/// Stylus entry. A new views program must keep serving them.
+pub const PROXY_ROUTES: [[u8; 4]; 5] = [
+    stylus_sdk::function_selector!("updateLockTime", U256),
+    stylus_sdk::function_selector!("transferOwnership", Address),
+    stylus_sdk::function_selector!("renounceOwnership"),
+    stylus_sdk::function_selector!("addOrUpdateService", ServiceParams),
+    stylus_sdk::function_selector!("removeService"),
+];
+
 /// The InferenceServing contract.
 #[storage]
 pub struct InferenceServing {

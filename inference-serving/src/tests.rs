@@ -28,7 +28,9 @@ use serving_contracts::{
 };
 use serving_verifier::{native, settlement_digest};
 
-use crate::{AccountViews, InferenceServing, ServiceViews, MAX_BATCH, MAX_BATCH_USERS};
+use crate::{
+    AccountViews, InferenceServing, InferenceViews, ServiceViews, MAX_BATCH, MAX_BATCH_USERS,
+};
 
 /// motsu's fixed block timestamp.
 const NOW: u64 = 1_735_689_600;
@@ -377,6 +379,29 @@ fn refuse_set_views(inference: &Contract<InferenceServing>, caller: Address) {
         .set_views(caller)
         .motsu_unwrap_err();
     assert_eq!(err, Unauthorized { caller }.abi_encode());
+}
+
+/// What the proxy sends straight to the views program ([`crate::PROXY_ROUTES`])
+/// is what the views program's router serves and the main program's does
+/// not (its fallback would delegate it to the views program).
+#[motsu::test]
+fn the_proxy_routes_views_program_transactions_only() {
+    use stylus_sdk::abi::Router;
+    let main = Contract::<InferenceServing>::from_tag("main");
+    let views = Contract::<InferenceViews>::from_tag("views");
+    let caller = Address::from_tag("caller");
+    for route in crate::PROXY_ROUTES {
+        let selector = u32::from_be_bytes(route);
+        let in_main =
+            <InferenceServing as Router<_>>::route(&mut *main.sender(caller), selector, &[]);
+        assert!(in_main.is_none(), "{route:02x?} is the main program's");
+        let in_views =
+            <InferenceViews as Router<_>>::route(&mut *views.sender(caller), selector, &[]);
+        assert!(
+            in_views.is_some(),
+            "{route:02x?} is not the views program's"
+        );
+    }
 }
 
 #[motsu::test]

@@ -23,6 +23,7 @@ const EXTCODESIZE: u8 = 0x3b;
 const RETURNDATASIZE: u8 = 0x3d;
 const RETURNDATACOPY: u8 = 0x3e;
 const SELFBALANCE: u8 = 0x47;
+const POP: u8 = 0x50;
 const MLOAD: u8 = 0x51;
 const MSTORE: u8 = 0x52;
 const SLOAD: u8 = 0x54;
@@ -250,17 +251,6 @@ pub const BEACON_SLOT: B256 =
 pub const VIEWS_SLOT: B256 =
     alloy_primitives::b256!("b6821cc9449fb475f844936d2659e01bd3e8a136ebb3142d7d3259f84d790bf1");
 
-/// Length of [`proxy_runtime`].
-pub const PROXY_RUNTIME_LEN: u8 = 101;
-/// Where [`proxy_runtime`]'s success branch starts.
-const PROXY_OK: u8 = 85;
-/// Where [`proxy_runtime`]'s failure branch (the beacon failed) starts.
-const PROXY_FAIL: u8 = 90;
-/// Length of [`proxy_initcode`] before the runtime code.
-const PROXY_INIT_LEN: u8 = 247;
-/// Where [`proxy_initcode`]'s failure branch (no beacon) starts.
-const PROXY_INIT_BAD: u8 = 206;
-
 fn push_selector(code: &mut Vec<u8>, selector: [u8; 4]) {
     // PUSH4 selector PUSH1 224 SHL: the selector in the word's first bytes.
     code.push(PUSH4);
@@ -268,38 +258,55 @@ fn push_selector(code: &mut Vec<u8>, selector: [u8; 4]) {
     code.extend_from_slice(&[PUSH1, 224, SHL]);
 }
 
-fn push_address(code: &mut Vec<u8>, address: Address) {
-    code.push(PUSH20);
-    code.extend_from_slice(address.as_slice());
-}
-
-/// The runtime code of the EVM beacon proxy for `beacon`, 101 bytes:
+/// The runtime code of the EVM beacon proxy for `beacon` that sends the
+/// calls of the selectors `routes` straight to the views program
+/// ([`VIEWS_SLOT`]; none: 104 bytes, OpenZeppelin's `BeaconProxy`):
 ///
 /// ```text
-/// PUSH4 implementation() PUSH1 224 SHL PUSH1 0 MSTORE
-/// PUSH1 32 PUSH1 0 PUSH1 4 PUSH1 0 PUSH20 beacon GAS STATICCALL
-/// ISZERO PUSH1 fail JUMPI                       ; the beacon failed
-/// PUSH1 32 RETURNDATASIZE LT PUSH1 fail JUMPI   ; or returned no word
-/// PUSH1 0 MLOAD                                 ; the implementation
-/// CALLDATASIZE PUSH1 0 PUSH1 0 CALLDATACOPY
-/// PUSH1 0 PUSH1 0 CALLDATASIZE PUSH1 0 DUP5 GAS DELEGATECALL
-/// RETURNDATASIZE PUSH1 0 PUSH1 0 RETURNDATACOPY
-/// PUSH1 ok JUMPI RETURNDATASIZE PUSH1 0 REVERT
-/// ok:   JUMPDEST RETURNDATASIZE PUSH1 0 RETURN
-/// fail: JUMPDEST RETURNDATASIZE PUSH1 0 PUSH1 0 RETURNDATACOPY
-///       RETURNDATASIZE PUSH1 0 REVERT
+/// routes:  PUSH1 0 CALLDATALOAD PUSH1 224 SHR
+///          per route: DUP1 PUSH4 selector EQ views JUMPI
+///          POP
+/// beacon:  JUMPDEST PUSH4 implementation() PUSH1 224 SHL PUSH1 0 MSTORE
+///          PUSH1 32 PUSH1 0 PUSH1 4 PUSH1 0 PUSH20 beacon GAS STATICCALL
+///          ISZERO fail JUMPI                       ; the beacon failed
+///          PUSH1 32 RETURNDATASIZE LT fail JUMPI   ; or returned no word
+///          PUSH1 0 MLOAD                           ; the implementation
+/// delegate: JUMPDEST CALLDATASIZE PUSH1 0 PUSH1 0 CALLDATACOPY
+///          PUSH1 0 PUSH1 0 CALLDATASIZE PUSH1 0 DUP5 GAS DELEGATECALL
+///          RETURNDATASIZE PUSH1 0 PUSH1 0 RETURNDATACOPY
+///          ok JUMPI RETURNDATASIZE PUSH1 0 REVERT
+/// ok:      JUMPDEST RETURNDATASIZE PUSH1 0 RETURN
+/// fail:    JUMPDEST RETURNDATASIZE PUSH1 0 PUSH1 0 RETURNDATACOPY
+///          RETURNDATASIZE PUSH1 0 REVERT
+/// views:   JUMPDEST POP PUSH32 views_slot SLOAD DUP1 delegate JUMPI
+///          POP beacon JUMP                         ; no views program
 /// ```
-pub fn proxy_runtime(beacon: Address) -> Vec<u8> {
-    let mut code = Vec::with_capacity(PROXY_RUNTIME_LEN.into());
-    push_selector(&mut code, selector("implementation()"));
-    code.extend_from_slice(&[PUSH1, 0, MSTORE]);
-    code.extend_from_slice(&[PUSH1, 32, PUSH1, 0, PUSH1, 4, PUSH1, 0]);
-    push_address(&mut code, beacon);
-    code.extend_from_slice(&[GAS, STATICCALL, ISZERO, PUSH1, PROXY_FAIL, JUMPI]);
-    code.extend_from_slice(&[PUSH1, 32, RETURNDATASIZE, LT, PUSH1, PROXY_FAIL, JUMPI]);
-    code.extend_from_slice(&[PUSH1, 0, MLOAD]);
-    code.extend_from_slice(&[CALLDATASIZE, PUSH1, 0, PUSH1, 0, CALLDATACOPY]);
-    code.extend_from_slice(&[
+///
+/// A routed call skips the beacon and the main program, whose fallback
+/// would delegate it to the views program anyway: the call costs one
+/// Stylus program's entry, not two. With no views program set, it goes to
+/// the main program as any other call. Every other call pays 22 gas per
+/// route for the comparisons.
+pub fn proxy_runtime(beacon: Address, routes: &[[u8; 4]]) -> Vec<u8> {
+    let mut a = Asm::default();
+    if !routes.is_empty() {
+        a.ops(&[PUSH1, 0, CALLDATALOAD, PUSH1, 224, SHR]);
+        for route in routes {
+            a.ops(&[DUP1]).push(route).ops(&[EQ]).jump_if("views");
+        }
+        a.ops(&[POP]).label("beacon");
+    }
+    push_selector(&mut a.code, selector("implementation()"));
+    a.ops(&[PUSH1, 0, MSTORE, PUSH1, 32, PUSH1, 0, PUSH1, 4, PUSH1, 0]);
+    a.push(beacon.as_slice()).ops(&[GAS, STATICCALL, ISZERO]);
+    a.jump_if("fail");
+    a.ops(&[PUSH1, 32, RETURNDATASIZE, LT]).jump_if("fail");
+    a.ops(&[PUSH1, 0, MLOAD]);
+    if !routes.is_empty() {
+        a.label("delegate");
+    }
+    a.ops(&[CALLDATASIZE, PUSH1, 0, PUSH1, 0, CALLDATACOPY]);
+    a.ops(&[
         PUSH1,
         0,
         PUSH1,
@@ -311,77 +318,64 @@ pub fn proxy_runtime(beacon: Address) -> Vec<u8> {
         GAS,
         DELEGATECALL,
     ]);
-    code.extend_from_slice(&[RETURNDATASIZE, PUSH1, 0, PUSH1, 0, RETURNDATACOPY]);
-    code.extend_from_slice(&[PUSH1, PROXY_OK, JUMPI, RETURNDATASIZE, PUSH1, 0, REVERT]);
-    assert_eq!(code.len(), usize::from(PROXY_OK), "the success branch");
-    code.extend_from_slice(&[JUMPDEST, RETURNDATASIZE, PUSH1, 0, RETURN]);
-    assert_eq!(code.len(), usize::from(PROXY_FAIL), "the failure branch");
-    code.extend_from_slice(&[JUMPDEST, RETURNDATASIZE, PUSH1, 0, PUSH1, 0, RETURNDATACOPY]);
-    code.extend_from_slice(&[RETURNDATASIZE, PUSH1, 0, REVERT]);
-    assert_eq!(code.len(), usize::from(PROXY_RUNTIME_LEN));
-    code
+    a.ops(&[RETURNDATASIZE, PUSH1, 0, PUSH1, 0, RETURNDATACOPY]);
+    a.jump_if("ok").ops(&[RETURNDATASIZE, PUSH1, 0, REVERT]);
+    a.label("ok").ops(&[RETURNDATASIZE, PUSH1, 0, RETURN]);
+    a.label("fail");
+    a.ops(&[RETURNDATASIZE, PUSH1, 0, PUSH1, 0, RETURNDATACOPY]);
+    a.ops(&[RETURNDATASIZE, PUSH1, 0, REVERT]);
+    if !routes.is_empty() {
+        a.label("views").ops(&[POP]).push(VIEWS_SLOT.as_slice());
+        a.ops(&[SLOAD, DUP1]).jump_if("delegate");
+        a.ops(&[POP]).push_label("beacon").ops(&[JUMP]);
+    }
+    a.finish()
 }
 
 /// The init code of the EVM beacon proxy for `beacon`, running `views` as
-/// its views program (zero: a contract without one): reverts with
+/// its views program (zero: a contract without one) and routing the
+/// selectors `routes` to it ([`proxy_runtime`]): reverts with
 /// `ERC1967InvalidBeacon(beacon)` when `beacon` has no code; otherwise
 /// stores `beacon` in the ERC-1967 beacon slot ([`BEACON_SLOT`]) and
 /// `views` in [`VIEWS_SLOT`] (afterwards only the beacon's owner changes
 /// it, through the contract's `setViews`), emits
-/// `BeaconUpgraded(beacon)` and returns [`proxy_runtime`]`(beacon)`.
+/// `BeaconUpgraded(beacon)` and returns [`proxy_runtime`]`(beacon, routes)`.
 /// Initialization calls go through the new proxy afterwards, in the same
 /// transaction: the proxy is created by a [`deployer_code`] like a program.
 ///
 /// ```text
-/// PUSH20 beacon EXTCODESIZE ISZERO PUSH1 bad JUMPI
+/// PUSH20 beacon EXTCODESIZE ISZERO bad JUMPI
 /// PUSH20 beacon PUSH32 slot SSTORE
 /// PUSH20 views PUSH32 views_slot SSTORE
 /// PUSH20 beacon PUSH32 BeaconUpgraded PUSH1 0 PUSH1 0 LOG2
-/// PUSH1 101 DUP1 PUSH1 247 PUSH1 0 CODECOPY PUSH1 0 RETURN
+/// PUSH2 len DUP1 PUSH2 runtime PUSH1 0 CODECOPY PUSH1 0 RETURN
 /// bad: JUMPDEST PUSH4 ERC1967InvalidBeacon PUSH1 224 SHL PUSH1 0 MSTORE
 ///      PUSH20 beacon PUSH1 4 MSTORE PUSH1 36 PUSH1 0 REVERT
 /// runtime: ...
 /// ```
-pub fn proxy_initcode(beacon: Address, views: Address) -> Vec<u8> {
-    let mut code = Vec::with_capacity(usize::from(PROXY_INIT_LEN) + usize::from(PROXY_RUNTIME_LEN));
-    push_address(&mut code, beacon);
-    code.extend_from_slice(&[EXTCODESIZE, ISZERO, PUSH1, PROXY_INIT_BAD, JUMPI]);
-    push_address(&mut code, beacon);
-    code.push(PUSH32);
-    code.extend_from_slice(BEACON_SLOT.as_slice());
-    code.push(SSTORE);
-    push_address(&mut code, views);
-    code.push(PUSH32);
-    code.extend_from_slice(VIEWS_SLOT.as_slice());
-    code.push(SSTORE);
-    push_address(&mut code, beacon);
-    code.push(PUSH32);
-    code.extend_from_slice(keccak256("BeaconUpgraded(address)").as_slice());
-    code.extend_from_slice(&[PUSH1, 0, PUSH1, 0, LOG2]);
-    code.extend_from_slice(&[
-        PUSH1,
-        PROXY_RUNTIME_LEN,
-        DUP1,
-        PUSH1,
-        PROXY_INIT_LEN,
-        PUSH1,
-        0,
-        CODECOPY,
-    ]);
-    code.extend_from_slice(&[PUSH1, 0, RETURN]);
-    assert_eq!(
-        code.len(),
-        usize::from(PROXY_INIT_BAD),
-        "the failure branch"
+pub fn proxy_initcode(beacon: Address, views: Address, routes: &[[u8; 4]]) -> Vec<u8> {
+    let runtime = proxy_runtime(beacon, routes);
+    let len = u16::try_from(runtime.len()).expect("the proxy is below 64 KiB");
+    let mut a = Asm::default();
+    a.push(beacon.as_slice()).ops(&[EXTCODESIZE, ISZERO]);
+    a.jump_if("bad");
+    a.push(beacon.as_slice()).push(BEACON_SLOT.as_slice());
+    a.ops(&[SSTORE]);
+    a.push(views.as_slice()).push(VIEWS_SLOT.as_slice());
+    a.ops(&[SSTORE]);
+    a.push(beacon.as_slice());
+    a.push(keccak256("BeaconUpgraded(address)").as_slice());
+    a.ops(&[PUSH1, 0, PUSH1, 0, LOG2]);
+    a.push(&len.to_be_bytes())
+        .ops(&[DUP1])
+        .push_label("runtime");
+    a.ops(&[PUSH1, 0, CODECOPY, PUSH1, 0, RETURN]);
+    a.label("bad").revert_with(
+        "ERC1967InvalidBeacon(address)",
+        &[&[PUSH20][..], beacon.as_slice()].concat(),
     );
-    code.push(JUMPDEST);
-    push_selector(&mut code, selector("ERC1967InvalidBeacon(address)"));
-    code.extend_from_slice(&[PUSH1, 0, MSTORE]);
-    push_address(&mut code, beacon);
-    code.extend_from_slice(&[PUSH1, 4, MSTORE, PUSH1, 36, PUSH1, 0, REVERT]);
-    assert_eq!(code.len(), usize::from(PROXY_INIT_LEN));
-    code.extend_from_slice(&proxy_runtime(beacon));
-    code
+    a.mark("runtime").ops(&runtime);
+    a.finish()
 }
 
 /// EVM code with named jump targets: a label is pushed as a PUSH2 and
@@ -710,35 +704,63 @@ mod tests {
     #[test]
     fn proxy_layout() {
         let beacon = Address::repeat_byte(0xbe);
-        let runtime = proxy_runtime(beacon);
-        assert_eq!(runtime.len(), 101);
+        let runtime = proxy_runtime(beacon, &[]);
+        assert_eq!(runtime.len(), 104);
         // The selector of implementation(), then the beacon, pushed.
         assert_eq!(&runtime[1..5], &[0x5c, 0x60, 0xda, 0x1b]);
         assert_eq!(runtime[19], PUSH20);
         assert_eq!(&runtime[20..40], beacon.as_slice());
-        // Both jump targets are JUMPDESTs, and jumped to.
-        for target in [PROXY_OK, PROXY_FAIL] {
-            assert_eq!(runtime[usize::from(target)], JUMPDEST);
-            assert!(runtime.windows(3).any(|w| w == [PUSH1, target, JUMPI]));
-        }
+        // The beacon's failures and the delegatecall's success.
+        assert_eq!(checked_jumps(&runtime), 3);
         assert_eq!(runtime.iter().filter(|&&op| op == DELEGATECALL).count(), 1);
+        assert!(!runtime.windows(32).any(|w| w == VIEWS_SLOT.as_slice()));
 
         let views = Address::repeat_byte(0x71);
-        let init = proxy_initcode(beacon, views);
-        assert_eq!(init.len(), 247 + 101);
-        assert_eq!(&init[247..], runtime.as_slice());
-        assert_eq!(init[usize::from(PROXY_INIT_BAD)], JUMPDEST);
-        // The slot and the event topic, pushed in full.
+        let init = proxy_initcode(beacon, views, &[]);
+        assert!(init.ends_with(&runtime));
+        let runtime_at = init.len() - runtime.len();
+        assert_eq!(checked_jumps(&init[..runtime_at]), 1);
+        // The slots and the event topic, pushed in full.
         let find = |needle: &[u8]| init.windows(needle.len()).position(|w| w == needle);
-        assert_eq!(find(BEACON_SLOT.as_slice()), Some(48));
-        assert_eq!(find(views.as_slice()), Some(82));
-        assert_eq!(find(VIEWS_SLOT.as_slice()), Some(103));
-        assert_eq!(
-            find(keccak256("BeaconUpgraded(address)").as_slice()),
-            Some(158)
-        );
-        // CODECOPY of 101 bytes from 247.
-        assert!(init.windows(5).any(|w| w == [PUSH1, 101, DUP1, PUSH1, 247]));
+        assert!(find(&[&[PUSH32][..], BEACON_SLOT.as_slice()].concat()).is_some());
+        let store_views = [
+            &[PUSH20][..],
+            views.as_slice(),
+            &[PUSH32],
+            VIEWS_SLOT.as_slice(),
+            &[SSTORE],
+        ];
+        assert!(find(&store_views.concat()).is_some());
+        assert!(find(keccak256("BeaconUpgraded(address)").as_slice()).is_some());
+        // CODECOPY of the runtime from where it starts.
+        let (len, at) = (runtime.len() as u16, runtime_at as u16);
+        let copy = [
+            &[PUSH2][..],
+            &len.to_be_bytes(),
+            &[DUP1, PUSH2],
+            &at.to_be_bytes(),
+        ]
+        .concat();
+        assert!(find(&copy).is_some());
+    }
+
+    #[test]
+    fn a_routed_proxy_compares_each_route_then_asks_the_beacon() {
+        let beacon = Address::repeat_byte(0xbe);
+        let routes = [[0x12, 0x34, 0x56, 0x78], [0x9a, 0xbc, 0xde, 0xf0]];
+        let runtime = proxy_runtime(beacon, &routes);
+        // The beacon's failures, the delegatecall's success, one jump per
+        // route, and the views program's (set, or back to the beacon).
+        assert_eq!(checked_jumps(&runtime), 3 + routes.len() + 2);
+        for route in routes {
+            let compare = [&[DUP1, PUSH4][..], &route, &[EQ, PUSH2]].concat();
+            assert!(runtime.windows(compare.len()).any(|w| w == compare));
+        }
+        let load = [&[PUSH32][..], VIEWS_SLOT.as_slice(), &[SLOAD]].concat();
+        assert!(runtime.windows(load.len()).any(|w| w == load));
+        assert_eq!(runtime.iter().filter(|&&op| op == DELEGATECALL).count(), 1);
+        let init = proxy_initcode(beacon, Address::repeat_byte(0x71), &routes);
+        assert!(init.ends_with(&runtime));
     }
 
     /// Every PUSH2 right before a JUMP or JUMPI in `code` names a

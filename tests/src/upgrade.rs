@@ -13,12 +13,15 @@
 //! *proxy* addresses, so the ledger <-> serving checks (`msg.sender ==
 //! ledger`) see proxies.
 //!
-//! The proxy is a 101-byte EVM contract (`serving_scripts::evm`'s
-//! [`proxy_runtime`], with all the EVM code the project writes), the equivalent of Solidity's `BeaconProxy`: the
-//! beacon is in its code (and, for tools, in the ERC-1967 beacon slot); each
-//! call asks the beacon for the implementation (`STATICCALL
-//! implementation()`) and `DELEGATECALL`s it with the calldata, returning or
-//! reverting with exactly what it returned. A Stylus proxy does not work on
+//! The proxy is a 104-byte EVM contract (`serving_scripts::evm`'s
+//! [`proxy_runtime`], with all the EVM code the project writes), the
+//! equivalent of Solidity's `BeaconProxy`: the beacon is in its code (and,
+//! for tools, in the ERC-1967 beacon slot); each call asks the beacon for
+//! the implementation (`STATICCALL implementation()`) and `DELEGATECALL`s it
+//! with the calldata, returning or reverting with exactly what it returned.
+//! A split contract's proxy also routes the views program's transactions
+//! ([`Kind::proxy_routes`]) straight to the views program its storage names,
+//! skipping the beacon and the main program (docs/upgrades.md). A Stylus proxy does not work on
 //! arbos-anvil: a delegatecall made by a Stylus program runs its target
 //! with `msg.value` 0, so `addLedger` through it credits nothing while the
 //! proxy keeps the value (measured with openzeppelin-stylus's
@@ -133,6 +136,18 @@ pub enum Kind {
     Inference,
     /// FineTuningServing (main and views programs).
     FineTuning,
+}
+
+impl Kind {
+    /// The selectors the contract's proxy sends straight to its views
+    /// program (the library crates' `PROXY_ROUTES`; none for the ledger).
+    pub fn proxy_routes(self) -> &'static [[u8; 4]] {
+        match self {
+            Kind::Ledger => &[],
+            Kind::Inference => &inference_serving::PROXY_ROUTES,
+            Kind::FineTuning => &fine_tuning_serving::PROXY_ROUTES,
+        }
+    }
 }
 
 /// One contract's programs.
@@ -380,6 +395,7 @@ async fn deploy_implementation(
 async fn deploy_proxied(
     wallet: &WalletProvider,
     nonce: &mut u64,
+    kind: Kind,
     programs: &Programs,
     owner: Address,
     initialize: &[u8],
@@ -396,7 +412,7 @@ async fn deploy_proxied(
     .await?
     .address;
     *nonce += 1;
-    let initcode = proxy_initcode(beacon, views.unwrap_or_default());
+    let initcode = proxy_initcode(beacon, views.unwrap_or_default(), kind.proxy_routes());
     let proxy = deploy_initialized(wallet, &initcode, &[initialize], Some(*nonce)).await?;
     *nonce += 1;
     Ok(Proxied {
@@ -462,7 +478,16 @@ pub async fn deploy_programs_with_proxies(
     let mut deploy = async |program, kind| {
         let initialize = addresses.initialize(kind);
         let constructor = |views| addresses.constructor(kind, views);
-        deploy_proxied(wallet, &mut nonce, program, owner, &initialize, constructor).await
+        deploy_proxied(
+            wallet,
+            &mut nonce,
+            kind,
+            program,
+            owner,
+            &initialize,
+            constructor,
+        )
+        .await
     };
     let inference = deploy(&programs.inference, Kind::Inference).await?;
     debug_assert_eq!(inference.proxy, addresses.inference);

@@ -27,7 +27,7 @@ use serving_harness::{
     deploy::{self, deploy_initialized, ServingConfig},
     e2e::{
         eth, events, expect_revert, milli_eth, requests_hash, revert_data, send, send_tx,
-        strict_call, Serving, TeeKey, FINE_TUNING, INFERENCE,
+        service_params, strict_call, Serving, TeeKey, FINE_TUNING, INFERENCE,
     },
     node_or_skip,
     upgrade::{
@@ -56,15 +56,15 @@ macro_rules! proxied_or_skip {
     }};
 }
 
-/// Every contract of `proxied`, with its name.
-fn contracts(proxied: &ProxiedDeployment) -> Vec<(&'static str, &upgrade::Proxied)> {
+/// Every contract of `proxied`, with its name and kind.
+fn contracts(proxied: &ProxiedDeployment) -> Vec<(&'static str, Kind, &upgrade::Proxied)> {
     [
         ("LedgerManager", Kind::Ledger),
         ("InferenceServing", Kind::Inference),
         ("FineTuningServing", Kind::FineTuning),
     ]
     .into_iter()
-    .filter_map(|(name, kind)| proxied.get(kind).map(|p| (name, p)))
+    .filter_map(|(name, kind)| proxied.get(kind).map(|p| (name, kind, p)))
     .collect()
 }
 
@@ -122,7 +122,7 @@ async fn delegated_to(serving: &Serving, receipt: &TransactionReceipt) -> Vec<Ad
 async fn proxies_are_configured_in_their_creating_transactions() {
     let (serving, proxied) = proxied_or_skip!();
     let owner = serving.node.dev_address(0);
-    for (name, p) in contracts(&proxied) {
+    for (name, _, p) in contracts(&proxied) {
         eprintln!(
             "{name}: proxy {} (created and initialized for {} gas), beacon {}, implementation {}, views {:?}",
             p.proxy, p.receipt.gas_used, p.beacon, p.implementation, p.views
@@ -198,9 +198,10 @@ async fn proxies_are_configured_in_their_creating_transactions() {
 
     // Each proxy is the EVM proxy of its beacon, each beacon the EVM
     // beacon (its configuration is written by its creation code only).
-    for (name, p) in contracts(&proxied) {
+    for (name, kind, p) in contracts(&proxied) {
         let code = serving.reader().get_code_at(p.proxy).await.unwrap();
-        assert_eq!(code.as_ref(), proxy_runtime(p.beacon).as_slice(), "{name}");
+        let runtime = proxy_runtime(p.beacon, kind.proxy_routes());
+        assert_eq!(code.as_ref(), runtime.as_slice(), "{name}");
         let code = serving.reader().get_code_at(p.beacon).await.unwrap();
         assert_eq!(code.as_ref(), beacon_runtime().as_slice(), "{name}");
         assert_eq!(beacon_of(&serving, p.proxy).await, p.beacon);
@@ -261,7 +262,7 @@ async fn snapshot(serving: &Serving, addresses: &[Address]) -> Snapshot {
 /// holds any.
 async fn check_only_the_ledger_proxy_holds_value(serving: &Serving, proxied: &ProxiedDeployment) {
     serving.check_invariants().await;
-    for (name, p) in contracts(proxied) {
+    for (name, _, p) in contracts(proxied) {
         for at in [Some(p.implementation), p.views, Some(p.beacon)]
             .into_iter()
             .flatten()
@@ -356,7 +357,7 @@ async fn an_upgrade_keeps_ledgers_accounts_balances_and_refunds() {
     serving.check_fine_tuning_paged_views().await;
 
     let mut watched = vec![u, p, fp];
-    for (_, c) in contracts(&proxied) {
+    for (_, _, c) in contracts(&proxied) {
         watched.extend([c.proxy, c.implementation, c.beacon]);
         watched.extend(c.views);
     }
@@ -365,7 +366,7 @@ async fn an_upgrade_keeps_ledgers_accounts_balances_and_refunds() {
     // Only a beacon's owner upgrades.
     let stranger = serving.actor(eth(1)).await;
     let s = stranger.address();
-    for (name, c) in contracts(&proxied) {
+    for (name, _, c) in contracts(&proxied) {
         let refused = expect_revert::<UpgradeableBeacon::OwnableUnauthorizedAccount, _>(
             upgrade::upgrade_to(&stranger.wallet, c.beacon, c.proxy).await,
         );
@@ -452,6 +453,29 @@ async fn an_upgrade_keeps_ledgers_accounts_balances_and_refunds() {
         (U256::from(2u64), milli_eth(450), milli_eth(450))
     );
     check_only_the_ledger_proxy_holds_value(&serving, &proxied).await;
+
+    // The views programs' transactions go from the proxy straight to the
+    // new views program (the routes follow `setViews`): one delegatecall,
+    // neither the beacon's implementation nor the main program runs.
+    let url = "https://provider.example/upgraded";
+    let update = serving.inference.addOrUpdateService(service_params(url));
+    let receipt = provider.transact("addOrUpdateService", update).await;
+    let views = proxied
+        .inference
+        .views
+        .expect("InferenceServing's views program");
+    assert_eq!(delegated_to(&serving, &receipt).await, vec![views]);
+    let service = strict_call(serving.inference.getService(p)).await._0;
+    assert_eq!(service.url, url);
+    let lock = send(&serving.owner, ft.updateLockTime(U256::from(LOCK_TIME + 1)))
+        .await
+        .expect("updateLockTime");
+    let views = proxied.fine_tuning.as_ref().and_then(|f| f.views);
+    assert_eq!(delegated_to(&serving, &lock).await, Vec::from_iter(views));
+    assert_eq!(
+        strict_call(ft.lockTime()).await._0,
+        U256::from(LOCK_TIME + 1)
+    );
 
     // The refund queued before the upgrade matures and is paid out.
     serving.node.increase_time(LOCK_TIME).await.unwrap();
@@ -758,7 +782,7 @@ async fn what_a_proxy_meets_on_the_node() {
             .address;
         deploy_initialized(
             wallet,
-            &proxy_initcode(beacon, Address::ZERO),
+            &proxy_initcode(beacon, Address::ZERO, &[]),
             &[&data],
             None,
         )

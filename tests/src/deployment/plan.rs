@@ -14,7 +14,10 @@ use super::{
     Artifacts, Beaconed, CallTarget, Contracts, EmbeddedCall, Program, ProxyAddresses, Settings,
     Step, ARB_WASM, FEE_BUMP_PERCENT, STYLUS_DEPLOYER,
 };
-use crate::{deploy, upgrade};
+use crate::{
+    deploy,
+    upgrade::{self, Kind},
+};
 
 /// The ordered transactions of a deployment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -136,18 +139,19 @@ impl<F: Fn(&Program) -> Activation> Builder<F> {
     /// `constructor`; or, `proxied`, its implementation (the main program,
     /// constructed the same way, so that nobody can claim it), its EVM
     /// beacon (naming the implementation, owned by `owner`) and its EVM
-    /// proxy (for the beacon, running `views`, zero for none), configured
-    /// through the proxy by `initialize`. Returns the contract's address
-    /// (the main program or the proxy).
+    /// proxy (for the beacon, running `views`, zero for none, with the
+    /// routes of contract `kind`), configured through the proxy by
+    /// `initialize`. Returns the contract's address (the main program or
+    /// the proxy).
     fn contract(
         &mut self,
         label: &str,
         main: &Program,
         constructor: (Bytes, String),
-        proxied: Option<(Address, EmbeddedCall)>,
+        proxied: Option<(Kind, Address, EmbeddedCall)>,
         owner: Address,
     ) -> Address {
-        let Some((views, initialize)) = proxied else {
+        let Some((kind, views, initialize)) = proxied else {
             return self.program(label, main, Some(constructor));
         };
         let implementation =
@@ -161,7 +165,7 @@ impl<F: Fn(&Program) -> Activation> Builder<F> {
         self.evm(
             &format!("{label} (beacon proxy)"),
             "evm-beacon-proxy",
-            &upgrade::proxy_initcode(beacon, views),
+            &upgrade::proxy_initcode(beacon, views, kind.proxy_routes()),
             vec![initialize],
         )
     }
@@ -252,8 +256,9 @@ pub fn plan(
         activated: HashSet::new(),
         steps: Vec::new(),
     };
-    let proxied =
-        |views: Address, initialize: EmbeddedCall| artifacts.proxies.then_some((views, initialize));
+    let proxied = |kind: Kind, views: Address, initialize: EmbeddedCall| {
+        artifacts.proxies.then_some((kind, views, initialize))
+    };
     let built = [
         builder.program(
             "InferenceServing views program",
@@ -276,6 +281,7 @@ pub fn plan(
                 ),
             ),
             proxied(
+                Kind::Inference,
                 c.inference_views,
                 configure(
                     deploy::inference_initialize(lock_time, c.ledger, c.owner),
@@ -306,6 +312,7 @@ pub fn plan(
                 ),
             ),
             proxied(
+                Kind::FineTuning,
                 c.fine_tuning_views,
                 configure(
                     deploy::fine_tuning_initialize(lock_time, c.ledger, c.owner, penalty),
@@ -328,6 +335,7 @@ pub fn plan(
                 ),
             ),
             proxied(
+                Kind::Ledger,
                 Address::ZERO,
                 configure(
                     deploy::ledger_initialize(c.inference, c.fine_tuning, c.owner),

@@ -236,10 +236,23 @@ fn the_proxied_plan_wires_the_proxies() {
         let start = overhead - calls;
         step.data[start..start + step.data.len() - overhead].to_vec()
     };
-    for (first, beaconed, contract, views) in [
-        (1, p.inference, c.inference, c.inference_views),
-        (5, p.fine_tuning, c.fine_tuning, c.fine_tuning_views),
-        (8, p.ledger, c.ledger, Address::ZERO),
+    use crate::upgrade::Kind;
+    for (first, beaconed, contract, views, kind) in [
+        (
+            1,
+            p.inference,
+            c.inference,
+            c.inference_views,
+            Kind::Inference,
+        ),
+        (
+            5,
+            p.fine_tuning,
+            c.fine_tuning,
+            c.fine_tuning_views,
+            Kind::FineTuning,
+        ),
+        (8, p.ledger, c.ledger, Address::ZERO, Kind::Ledger),
     ] {
         let (beacon, proxy) = (first + 1, first + 2);
         for step in [&plan.steps[beacon], &plan.steps[proxy]] {
@@ -257,10 +270,10 @@ fn the_proxied_plan_wires_the_proxies() {
         assert!(config(beacon).is_empty());
         assert_eq!(plan.steps[beacon].address, beaconed.beacon);
         // The proxy is the EVM beacon proxy of this beacon, with the views
-        // program of its contract.
+        // program and the routes of its contract.
         assert_eq!(
             evm_initcode(proxy),
-            crate::upgrade::proxy_initcode(beaconed.beacon, views)
+            crate::upgrade::proxy_initcode(beaconed.beacon, views, kind.proxy_routes())
         );
         assert_eq!(plan.steps[proxy].address, contract);
     }
