@@ -5,16 +5,18 @@
 //! holds every token. The balance, the pending refund, the provider's signer
 //! and the nonce fit in two storage slots: the balance, the nonce and the
 //! signer's id in one, which is all a settlement reads and writes per user,
-//! and the signer and the pending refund in the other, which only refunds
-//! and acknowledgements change (and which a settlement does not read while
-//! no refund is live and the signer has an id).
+//! and the signer's address and the pending refund in the other, which only
+//! refunds and acknowledgements change (and which a settlement does not
+//! read while no refund is live and the signer has an id).
 //!
 //! A signer's id is its 1-based position in a table of signers per
 //! provider that the serving contract keeps (InferenceServing's
 //! `tee_signers`): the records of a batch, one provider's and mostly signed
 //! by one key, then read the signer once per batch instead of once per
-//! record. An id of 0 (no table, as in FineTuningServing, or a table full at
-//! 65,535 signers) means the signer is read from the account.
+//! record. An account with an id stores no address (so acknowledging a
+//! signer the table knows writes one slot, not two); an id of 0 (no table,
+//! as in FineTuningServing, or a table full at 65,535 signers) means the
+//! signer is the address stored on the account.
 //!
 //! A signer change takes effect at once for new records, but the signer it
 //! replaces stays valid for the lock time: records it signed still settle,
@@ -98,8 +100,11 @@ pub struct AccountView {
     pub balance: U256,
     /// What the user asked back and has not been paid yet.
     pub pending_refund: U256,
-    /// The acknowledged TEE signer (zero: none).
+    /// The acknowledged signer when `signer_id` is 0 (zero: none).
     pub signer: Address,
+    /// The acknowledged signer's id in the provider's signer table (0:
+    /// none, `signer` holds it).
+    pub signer_id: u16,
     /// The live refunds, oldest first.
     pub refunds: Vec<Refund>,
 }
@@ -211,24 +216,35 @@ impl AccountRecord {
             .saturating_add(lock_time)
     }
 
+    /// The acknowledged signer: the address stored with no id, else the
+    /// table's signer of the id (see the module docs).
+    fn acknowledged(&self, table: impl FnOnce(u16) -> Address) -> Address {
+        match self.signer_id.get().to::<u16>() {
+            0 => self.signer.get(),
+            id => table(id),
+        }
+    }
+
     /// Whether records signed by `signer` settle at `now` (see
-    /// [`Accounts::accepts`]).
-    fn accepts(
+    /// [`Accounts::accepts`]); why not when they do not.
+    fn verify(
         &self,
         signer: Address,
         now: u64,
         lock_time: u64,
         table: impl FnOnce(u16) -> Address,
-    ) -> bool {
-        if signer.is_zero() {
-            return false;
+    ) -> Result<(), Refusal> {
+        let acknowledged = self.acknowledged(table);
+        if !signer.is_zero()
+            && (signer == acknowledged
+                || (signer == self.previous_signer.get() && now < self.grace_end(lock_time)))
+        {
+            return Ok(());
         }
-        let acknowledged = match self.signer_id.get().to::<u16>() {
-            0 => self.signer.get(),
-            id => table(id),
-        };
-        signer == acknowledged
-            || (signer == self.previous_signer.get() && now < self.grace_end(lock_time))
+        Err(match acknowledged.is_zero() {
+            true => Refusal::NotAcknowledged,
+            false => Refusal::InvalidSigner,
+        })
     }
 
     /// Charges a settled fee (see [`Accounts::charge`]).
@@ -557,7 +573,10 @@ impl Accounts {
         table: impl FnOnce(u16) -> Address,
     ) -> bool {
         let users = self.records.get(user);
-        users.get(provider).accepts(signer, now, lock_time, table)
+        users
+            .get(provider)
+            .verify(signer, now, lock_time, table)
+            .is_ok()
     }
 
     /// Settles one record on the account at `now`: the account exists,
@@ -582,21 +601,16 @@ impl Accounts {
         if !record.exists() {
             return Err(Refusal::AccountNotExists);
         }
-        if !record.accepts(signer(), now, lock_time, table) {
-            return Err(match record.signer.get().is_zero() {
-                true => Refusal::NotAcknowledged,
-                false => Refusal::InvalidSigner,
-            });
-        }
+        record.verify(signer(), now, lock_time, table)?;
         record.charge(nonce, fee).map_err(Refusal::Charge)
     }
 
-    /// Records the signer the user acknowledges (zero: none) at `now`, and
-    /// its id, which `id` gives (0: none) from the provider's signer table.
-    /// The signer it replaces stays valid for the lock time, which
-    /// `lock_time` reads only then (see the module docs). Errors:
-    /// `AccountNotExists`; `SignerChangePending` when the change would end
-    /// the grace of an earlier signer.
+    /// Records the signer the user acknowledges (zero: none) at `now`: its
+    /// id in the provider's signer `table` (none: FineTuningServing), or
+    /// the address when it has no id (see the module docs). The signer it
+    /// replaces stays valid for the lock time, which `lock_time` reads only
+    /// then. Errors: `AccountNotExists`; `SignerChangePending` when the
+    /// change would end the grace of an earlier signer.
     pub fn set_signer(
         &mut self,
         user: Address,
@@ -604,12 +618,14 @@ impl Accounts {
         signer: Address,
         now: u64,
         lock_time: impl FnOnce() -> u64,
-        id: impl FnOnce() -> u16,
+        table: Option<&mut SignerTable>,
     ) -> Result<(), Vec<u8>> {
         self.existing(user, provider)?;
         let mut users = self.records.setter(user);
         let mut record = users.setter(provider);
-        let current = record.signer.get();
+        let stored = record.signer_id.get();
+        let current =
+            record.acknowledged(|id| table.as_ref().map_or(Address::ZERO, |t| t.signer(id)));
         if current == signer {
             return Ok(());
         }
@@ -628,8 +644,15 @@ impl Accounts {
             record.previous_signer.set(current);
             record.signer_changed_at.set(U64::from(now));
         }
-        record.signer.set(signer);
-        record.signer_id.set(U16::from(id()));
+        let id = table.map_or(0, |table| table.id(signer));
+        // With an id the address stays zero, and its slot unwritten when
+        // it already is.
+        if id == 0 || stored.is_zero() {
+            record
+                .signer
+                .set(if id == 0 { signer } else { Address::ZERO });
+        }
+        record.signer_id.set(U16::from(id));
         Ok(())
     }
 
@@ -677,6 +700,7 @@ impl Accounts {
             balance: wide(record.balance.get()),
             pending_refund: wide(record.pending_refund.get()),
             signer: record.signer.get(),
+            signer_id: record.signer_id.get().to(),
             refunds: record.refund_list(),
         }
     }
@@ -789,7 +813,7 @@ mod tests {
         } = &mut *serving;
         accounts.fund(alice, provider, U256::from(10)).unwrap();
         accounts
-            .set_signer(alice, provider, signer, 0, || 0, || table.id(signer))
+            .set_signer(alice, provider, signer, 0, || 0, Some(table))
             .unwrap();
         let no_table = |_| -> Address { unreachable!("the account has no id") };
         let settle = |accounts: &mut Accounts, signer: Address, nonce: u64| {
@@ -851,7 +875,7 @@ mod tests {
         accounts.fund(alice, provider, U256::from(10)).unwrap();
         assert_eq!(settle(accounts, table, 1), Err(Refusal::NotAcknowledged));
         accounts
-            .set_signer(alice, provider, signer, 0, || 0, || table.id(signer))
+            .set_signer(alice, provider, signer, 0, || 0, Some(table))
             .unwrap();
         assert_eq!(
             settle(accounts, table, 11),

@@ -592,7 +592,7 @@ impl FineTuningServing {
             provider_signer,
             now,
             || config.lock_time(),
-            || 0,
+            None,
         )
     }
 

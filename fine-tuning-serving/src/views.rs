@@ -286,6 +286,8 @@ impl AccountViews for FineTuningServing {
             balance,
             pending_refund,
             signer,
+            // No signer table here: the id is always 0.
+            signer_id: _,
             refunds,
         } = account;
         let (_, count) = self.deliverables.get(user).get(provider).head_and_count();

@@ -17,7 +17,7 @@ use stylus_sdk::abi::AbiType;
 use crate::{InferenceServing, InferenceViews};
 
 /// The Solidity interface of the contract as users see it at its address:
-/// the functions of both programs, the views the views program routes in
+/// the functions of both programs, the calls the views program routes in
 /// its fallback, the events and errors.
 pub fn contract() -> String {
     let declarations = declarations!(
@@ -25,14 +25,16 @@ pub fn contract() -> String {
         errors: [InvalidProofInputs, InvalidTEESignature]
     );
     let functions = body::<InferenceServing>().into_iter();
-    let functions = functions.chain(body::<InferenceViews>()).chain(paged());
+    let functions = functions.chain(body::<InferenceViews>()).chain(routed());
     serving_interface("IInferenceServing", functions, declarations)
 }
 
-/// The paged views, routed by the views program's fallback.
-fn paged() -> [String; 4] {
+/// The calls the views program's fallback routes: the paged views and
+/// `acknowledgeProviderSigner`.
+fn routed() -> [String; 5] {
     let account = Account::ABI.as_str();
     [
+        "    function acknowledgeProviderSigner(address provider, uint256[2] memory providerPubKey) external;".into(),
         paged_view_declaration::<IPagedViews::getAllAccountsCall>(account),
         paged_view_declaration::<IPagedViews::getAccountsByProviderCall>(account),
         paged_view_declaration::<IPagedViews::getAccountsByUserCall>(account),
@@ -41,10 +43,10 @@ fn paged() -> [String; 4] {
 }
 
 /// The Solidity interface of the views program alone (`views/`): the
-/// functions its router serves and the paged views of its fallback.
+/// functions its router serves and the calls its fallback routes.
 pub fn views() -> String {
     interface(
         "IInferenceServingViews",
-        body::<InferenceViews>().into_iter().chain(paged()),
+        body::<InferenceViews>().into_iter().chain(routed()),
     )
 }

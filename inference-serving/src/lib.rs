@@ -70,18 +70,16 @@ pub struct ServiceRecord {
 mod views;
 pub use views::{views_program, InferenceViews};
 
-/// The selectors of the views program's transactions (`updateLockTime`,
-/// `transferOwnership`, `renounceOwnership`, `addOrUpdateService`,
-/// `removeService`), which the contract's EVM proxy sends straight to the
-/// views program (`serving_scripts::evm::proxy_runtime`): the main
-/// program's fallback would delegate them there anyway, after a second
-/// Stylus entry. A new views program must keep serving them.
-pub const PROXY_ROUTES: [[u8; 4]; 5] = [
-    stylus_sdk::function_selector!("updateLockTime", U256),
-    stylus_sdk::function_selector!("transferOwnership", Address),
-    stylus_sdk::function_selector!("renounceOwnership"),
+/// The selectors of the views program's transactions (`addOrUpdateService`,
+/// `removeService`, `acknowledgeProviderSigner`), which the contract's EVM
+/// proxy sends straight to the views program
+/// (`serving_scripts::evm::proxy_runtime`): the main program's fallback
+/// would delegate them there anyway, after a second Stylus entry. A new
+/// views program must keep serving them.
+pub const PROXY_ROUTES: [[u8; 4]; 3] = [
     stylus_sdk::function_selector!("addOrUpdateService", ServiceParams),
     stylus_sdk::function_selector!("removeService"),
+    views::ACKNOWLEDGE_PROVIDER_SIGNER,
 ];
 
 /// The InferenceServing contract.
@@ -169,9 +167,9 @@ impl InferenceServing {
     }
 }
 
-/// The service registry, routed through the views program (`views.rs`)
-/// to keep the main program small: rarely called, so the extra delegate
-/// call costs little.
+/// The service registry and the provider's key on an account, routed
+/// through the views program (`views.rs`) to keep the main program small
+/// (behind a proxy, straight to it: [`PROXY_ROUTES`]).
 impl InferenceServing {
     /// Registers or updates the caller's service. Errors: `NotInitialized`.
     /// Emits `ServiceUpdated`.
@@ -204,6 +202,23 @@ impl InferenceServing {
         Ok(())
     }
 
+    /// The caller (a user) records `provider`'s public key on its account.
+    /// Errors: `AccountNotExists`.
+    pub fn acknowledge_provider_signer(
+        &mut self,
+        provider: Address,
+        provider_pub_key: [U256; 2],
+    ) -> Result<(), Vec<u8>> {
+        let user = self.host().msg_sender();
+        self.accounts.existing(user, provider)?;
+        let mut keys = self.provider_pub_keys.setter(user);
+        let mut key = keys.setter(provider);
+        for (i, part) in provider_pub_key.into_iter().enumerate() {
+            key.setter(i).unwrap().set(part);
+        }
+        Ok(())
+    }
+
     /// Removes the caller's service; its accounts stay (users can still
     /// retrieve their funds) but no new account can be opened. Errors:
     /// `NotInitialized`, `ServiceNotExist`. Emits `ServiceRemoved`.
@@ -223,31 +238,6 @@ impl InferenceServing {
         service.additional_info.clear();
         log(self.host(), ServiceRemoved { service: provider });
         Ok(())
-    }
-}
-
-/// The administration: owner-only functions, routed through the views
-/// program (`views.rs`) to keep the main program small.
-impl InferenceServing {
-    /// Sets the refund lock time (owner only). Errors:
-    /// `OwnableUnauthorizedAccount`, `InvalidLimit`.
-    pub fn update_lock_time(&mut self, lock_time: U256) -> Result<(), Vec<u8>> {
-        let caller = self.host().msg_sender();
-        self.config.update_lock_time(caller, lock_time)
-    }
-
-    /// Hands ownership to `newOwner`. Errors: `OwnableUnauthorizedAccount`,
-    /// `OwnableInvalidOwner`. Emits `OwnershipTransferred`.
-    pub fn transfer_ownership(&mut self, new_owner: Address) -> Result<(), Vec<u8>> {
-        let caller = self.host().msg_sender();
-        self.config.ownable.transfer(caller, new_owner)
-    }
-
-    /// Leaves the contract without owner. Errors:
-    /// `OwnableUnauthorizedAccount`. Emits `OwnershipTransferred`.
-    pub fn renounce_ownership(&mut self) -> Result<(), Vec<u8>> {
-        let caller = self.host().msg_sender();
-        self.config.ownable.renounce(caller)
     }
 }
 
@@ -315,32 +305,15 @@ impl InferenceServing {
         let user = self.host().msg_sender();
         let now = self.host().block_timestamp();
         // The lock time matters only when a signer is replaced.
-        let (config, tables) = (&self.config, &mut self.tee_signers);
+        let config = &self.config;
         self.accounts.set_signer(
             user,
             provider,
             signer,
             now,
             || config.lock_time(),
-            || tables.setter(provider).id(signer),
+            Some(&mut self.tee_signers.setter(provider)),
         )
-    }
-
-    /// The caller (a user) records `provider`'s public key on its account.
-    /// Errors: `AccountNotExists`.
-    pub fn acknowledge_provider_signer(
-        &mut self,
-        provider: Address,
-        provider_pub_key: [U256; 2],
-    ) -> Result<(), Vec<u8>> {
-        let user = self.host().msg_sender();
-        self.accounts.existing(user, provider)?;
-        let mut keys = self.provider_pub_keys.setter(user);
-        let mut key = keys.setter(provider);
-        for (i, part) in provider_pub_key.into_iter().enumerate() {
-            key.setter(i).unwrap().set(part);
-        }
-        Ok(())
     }
 
     /// Settles a batch of TEE-signed records for the caller (the provider).
@@ -404,6 +377,27 @@ impl InferenceServing {
             },
         );
         Ok(failed)
+    }
+
+    /// Sets the refund lock time (owner only). Errors:
+    /// `OwnableUnauthorizedAccount`, `InvalidLimit`.
+    pub fn update_lock_time(&mut self, lock_time: U256) -> Result<(), Vec<u8>> {
+        let caller = self.host().msg_sender();
+        self.config.update_lock_time(caller, lock_time)
+    }
+
+    /// Hands ownership to `newOwner`. Errors: `OwnableUnauthorizedAccount`,
+    /// `OwnableInvalidOwner`. Emits `OwnershipTransferred`.
+    pub fn transfer_ownership(&mut self, new_owner: Address) -> Result<(), Vec<u8>> {
+        let caller = self.host().msg_sender();
+        self.config.ownable.transfer(caller, new_owner)
+    }
+
+    /// Leaves the contract without owner. Errors:
+    /// `OwnableUnauthorizedAccount`. Emits `OwnershipTransferred`.
+    pub fn renounce_ownership(&mut self) -> Result<(), Vec<u8>> {
+        let caller = self.host().msg_sender();
+        self.config.ownable.renounce(caller)
     }
 
     /// Internal (ledger only): moves `amount` into the account, opening it

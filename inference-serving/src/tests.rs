@@ -382,8 +382,10 @@ fn refuse_set_views(inference: &Contract<InferenceServing>, caller: Address) {
 }
 
 /// What the proxy sends straight to the views program ([`crate::PROXY_ROUTES`])
-/// is what the views program's router serves and the main program's does
-/// not (its fallback would delegate it to the views program).
+/// is what the views program serves (its router, or its fallback: an
+/// answer other than the empty revert of an unknown selector) and the main
+/// program's router does not (its fallback would delegate it to the views
+/// program).
 #[motsu::test]
 fn the_proxy_routes_views_program_transactions_only() {
     use stylus_sdk::abi::Router;
@@ -395,13 +397,23 @@ fn the_proxy_routes_views_program_transactions_only() {
         let in_main =
             <InferenceServing as Router<_>>::route(&mut *main.sender(caller), selector, &[]);
         assert!(in_main.is_none(), "{route:02x?} is the main program's");
-        let in_views =
-            <InferenceViews as Router<_>>::route(&mut *views.sender(caller), selector, &[]);
-        assert!(
-            in_views.is_some(),
-            "{route:02x?} is not the views program's"
-        );
+        // Arguments of zero words: an account with the zero provider,
+        // which does not exist.
+        let input = [&route[..], &[0; 96]].concat();
+        let mut storage = views.sender(caller);
+        let served =
+            match <InferenceViews as Router<_>>::route(&mut *storage, selector, &input[4..]) {
+                Some(_) => true,
+                None => {
+                    <InferenceViews as Router<_>>::fallback(&mut *storage, &input)
+                        != Some(Err(vec![]))
+                }
+            };
+        assert!(served, "{route:02x?} is not the views program's");
     }
+    let unknown = [0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 0];
+    let answer = <InferenceViews as Router<_>>::fallback(&mut *views.sender(caller), &unknown);
+    assert_eq!(answer, Some(Err(vec![])), "an unknown selector");
 }
 
 #[motsu::test]

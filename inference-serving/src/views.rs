@@ -13,6 +13,7 @@ use serving_contracts::{
     account::{AccountView, Accounts},
     account_views::AccountViews,
     address_set::AddressSet,
+    calldata::Args,
     service_views::ServiceViews,
 };
 use stylus_sdk::{prelude::*, ArbResult};
@@ -89,6 +90,7 @@ impl AccountViews for InferenceServing {
             balance,
             pending_refund,
             signer,
+            signer_id,
             refunds,
         } = account;
         let keys = self.provider_pub_keys.get(user);
@@ -104,7 +106,10 @@ impl AccountViews for InferenceServing {
             refunds,
             additionalInfo: info.additionalInfo,
             providerPubKey: [key.get(0).unwrap(), key.get(1).unwrap()],
-            teeSignerAddress: signer,
+            teeSignerAddress: match signer_id {
+                0 => signer,
+                id => self.tee_signers.get(provider).signer(id),
+            },
         }
     }
 }
@@ -130,26 +135,14 @@ pub fn views_program(input: Vec<u8>, host: stylus_sdk::host::VM) -> ArbResult {
     stylus_sdk::abi::router_entrypoint::<InferenceViews, InferenceViews>(input, host)
 }
 
+/// `acknowledgeProviderSigner(address,uint256[2])`, routed by the views
+/// program's fallback with its arguments read by hand (alloy's decoder of
+/// the `uint256[2]` costs the program about 1 KB of stored code).
+pub(crate) const ACKNOWLEDGE_PROVIDER_SIGNER: [u8; 4] =
+    stylus_sdk::function_selector!("acknowledgeProviderSigner", Address, [U256; 2]);
+
 #[public]
 impl InferenceViews {
-    /// Sets the refund lock time (owner only). Errors:
-    /// `OwnableUnauthorizedAccount`, `InvalidLimit`.
-    pub fn update_lock_time(&mut self, lock_time: U256) -> Result<(), Vec<u8>> {
-        self.state.update_lock_time(lock_time)
-    }
-
-    /// Hands ownership to `newOwner`. Errors: `OwnableUnauthorizedAccount`,
-    /// `OwnableInvalidOwner`. Emits `OwnershipTransferred`.
-    pub fn transfer_ownership(&mut self, new_owner: Address) -> Result<(), Vec<u8>> {
-        self.state.transfer_ownership(new_owner)
-    }
-
-    /// Leaves the contract without owner. Errors:
-    /// `OwnableUnauthorizedAccount`. Emits `OwnershipTransferred`.
-    pub fn renounce_ownership(&mut self) -> Result<(), Vec<u8>> {
-        self.state.renounce_ownership()
-    }
-
     /// Registers or updates the caller's service. Errors: `NotInitialized`.
     /// Emits `ServiceUpdated`.
     pub fn add_or_update_service(&mut self, params: ServiceParams) -> Result<(), Vec<u8>> {
@@ -245,6 +238,14 @@ impl InferenceViews {
             getServicesCall::SELECTOR => {
                 let call = getServicesCall::abi_decode(input, true).map_err(bad)?;
                 state.get_services(call.offset, call.limit)
+            }
+            ACKNOWLEDGE_PROVIDER_SIGNER => {
+                let (provider, key) = Args::of(input)
+                    .and_then(|a| Some((a.address(0)?, [a.number(1)?, a.number(2)?])))
+                    .ok_or_else(Vec::new)?;
+                self.state
+                    .acknowledge_provider_signer(provider, key)
+                    .map(|()| Vec::new())
             }
             _ => Err(Vec::new()),
         }
