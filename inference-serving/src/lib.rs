@@ -13,10 +13,10 @@
 //! the contract as a library: its storage, its logic and the `#[public]`
 //! functions of both programs; the program crates only export them. The
 //! main program (`main/`, [`InferenceServing`]) holds the functions of
-//! users, providers and the ledger, and its fallback delegates every other
-//! selector to the views program (`views/`, [`InferenceViews`], written in
-//! `views.rs`): the views and the owner's administration, run on this
-//! contract's storage. Delegating from one
+//! users, providers, the ledger and the owner, and its fallback delegates
+//! every other selector to the views program (`views/`, [`InferenceViews`],
+//! written in `views.rs`): the views, the service registry and
+//! `acknowledgeProviderSigner`, run on this contract's storage. Delegating from one
 //! Stylus program to another was checked on the real VM (arbos-anvil).
 //!
 //! Bounds: a settlement batch holds at most [`MAX_BATCH`] records;

@@ -1,8 +1,10 @@
-//! The views of InferenceServing, deployed as a second program (the crate
-//! in `views/`) that the main program's fallback delegates to, so both run on
-//! the same storage. The logic is written as methods of
-//! [`InferenceServing`] (unit tests call them there); [`InferenceViews`]
-//! exposes them with the spec's selectors.
+//! The views of InferenceServing, its service registry and
+//! `acknowledgeProviderSigner`, deployed as a second program (the crate in
+//! `views/`) that the main program's fallback delegates to (and the proxy
+//! routes the transactions to: [`crate::PROXY_ROUTES`]), so both run on the
+//! same storage. The logic is written as methods of [`InferenceServing`]
+//! (unit tests call them there); [`InferenceViews`] exposes them with the
+//! spec's selectors.
 
 use alloc::{vec, vec::Vec};
 
@@ -210,8 +212,9 @@ impl InferenceViews {
     }
 
     /// Routes the paged views (see `IPagedViews`): getAllAccounts,
-    /// getAccountsByProvider, getAccountsByUser, getServices. Every other
-    /// unknown selector reverts.
+    /// getAccountsByProvider, getAccountsByUser, getServices; and
+    /// `acknowledgeProviderSigner`, its arguments read by hand (empty
+    /// revert data when malformed). Every other unknown selector reverts.
     #[fallback]
     fn fallback(&mut self, input: &[u8]) -> ArbResult {
         use IPagedViews::*;
