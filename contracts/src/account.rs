@@ -837,6 +837,51 @@ mod tests {
         assert_eq!(accounts.balance(alice, provider), U256::from(6));
     }
 
+    /// An account stores its signer's id when the table gives one, and the
+    /// address only when it does not; the signer a change replaces stays
+    /// valid for the lock time either way.
+    #[motsu::test]
+    fn an_account_stores_the_id_or_else_the_address(contract: Contract<Serving>, alice: Address) {
+        let mut serving = contract.sender(alice);
+        let provider = Address::repeat_byte(7);
+        let (known, unknown) = (Address::repeat_byte(8), Address::repeat_byte(9));
+        let Serving {
+            accounts, table, ..
+        } = &mut *serving;
+        accounts.fund(alice, provider, U256::from(10)).unwrap();
+        let stored = |accounts: &Accounts| {
+            let view = accounts.view(alice, provider);
+            (view.signer, view.signer_id)
+        };
+        let accepts = |accounts: &Accounts, table: &SignerTable, signer: Address| {
+            accounts.accepts(alice, provider, signer, 0, 1, |id| table.signer(id))
+        };
+        accounts
+            .set_signer(alice, provider, known, 0, || 0, Some(table))
+            .unwrap();
+        assert_eq!(stored(accounts), (Address::ZERO, 1));
+        assert!(accepts(accounts, table, known));
+        // The table is full: a new signer gets no id, and the account its
+        // address; the one it replaces (by id) stays valid for the lock time.
+        table.count.set(U16::MAX);
+        accounts
+            .set_signer(alice, provider, unknown, 0, || 0, Some(table))
+            .unwrap();
+        assert_eq!(stored(accounts), (unknown, 0));
+        assert!(accepts(accounts, table, unknown) && accepts(accounts, table, known));
+        // Back to the signer with an id: the address is cleared.
+        accounts
+            .set_signer(alice, provider, known, 0, || 0, Some(table))
+            .unwrap();
+        assert_eq!(stored(accounts), (Address::ZERO, 1));
+        // Revoked: neither.
+        accounts
+            .set_signer(alice, provider, Address::ZERO, 0, || 0, Some(table))
+            .unwrap();
+        assert_eq!(stored(accounts), (Address::ZERO, 0));
+        assert!(!accepts(accounts, table, Address::ZERO));
+    }
+
     /// Settling checks the account, then the signer (recovered only for
     /// an account), then the charge; a refusal changes nothing.
     #[motsu::test]
