@@ -17,7 +17,7 @@ use alloy::{
     primitives::{Address, Bytes, B256, U256},
     providers::Provider,
     rpc::types::TransactionRequest,
-    sol_types::SolError,
+    sol_types::{SolCall, SolError},
 };
 use serving_harness::{
     bindings::{
@@ -28,8 +28,8 @@ use serving_harness::{
     deploy,
     deployment::stylus_deployer::{self, StylusDeployer, STYLUS_DEPLOYER},
     e2e::{
-        self, eth, events, expect_revert, gas_cost, milli_eth, requests_hash, send, strict_call,
-        try_view, TeeKey, INFERENCE,
+        self, eth, events, expect_revert, gas_cost, milli_eth, requests_hash, revert_data, send,
+        send_tx, strict_call, try_view, TeeKey, INFERENCE,
     },
     node_or_skip, opened_or_skip, serving_or_skip,
 };
@@ -313,6 +313,49 @@ async fn settlement_pays_the_provider_and_reports_failed_records() {
         )
         .await,
     );
+    serving.check_invariants().await;
+}
+
+/// A user records its provider's public key on its account
+/// (`acknowledgeProviderSigner`, which the main program's fallback hands to
+/// the views program): `getAccount` shows it. Without an account it is
+/// refused with `AccountNotExists`; a short call reverts without data;
+/// neither changes the key.
+#[tokio::test]
+async fn acknowledge_provider_signer_records_the_key_on_the_account() {
+    let (serving, provider, _tee, user) = opened_or_skip!(LOCK_TIME, milli_eth(100));
+    let (p, u) = (provider.address(), user.address());
+    let key = [U256::from(5u64), U256::MAX];
+    let acknowledge = serving.inference.acknowledgeProviderSigner(p, key);
+    user.transact("acknowledgeProviderSigner", acknowledge)
+        .await;
+    assert_eq!(serving.account(u, p).await.providerPubKey, key);
+
+    let other = [U256::from(1u64), U256::from(2u64)];
+    let refused = expect_revert::<IS::AccountNotExists, _>(
+        send(
+            &user.wallet,
+            serving.inference.acknowledgeProviderSigner(u, other),
+        )
+        .await,
+    );
+    assert_eq!((refused.user, refused.provider), (u, u));
+    let mut short = IS::acknowledgeProviderSignerCall {
+        provider: p,
+        providerPubKey: other,
+    }
+    .abi_encode();
+    short.truncate(4 + 2 * 32);
+    let tx = TransactionRequest::default()
+        .with_to(serving.deployment.inference)
+        .with_input(short);
+    match send_tx(&user.wallet, tx).await {
+        Err(e @ ChainError::Rpc(_)) => {
+            assert_eq!(revert_data(&e).unwrap_or_default(), Bytes::new(), "{e}");
+        }
+        other => panic!("expected a revert without data, got {other:?}"),
+    }
+    assert_eq!(serving.account(u, p).await.providerPubKey, key);
     serving.check_invariants().await;
 }
 

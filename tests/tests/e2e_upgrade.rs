@@ -467,6 +467,13 @@ async fn an_upgrade_keeps_ledgers_accounts_balances_and_refunds() {
     assert_eq!(delegated_to(&serving, &receipt).await, vec![views]);
     let service = strict_call(serving.inference.getService(p)).await._0;
     assert_eq!(service.url, url);
+    let key = [U256::from(3u64), U256::from(4u64)];
+    let acknowledge = serving.inference.acknowledgeProviderSigner(p, key);
+    let receipt = user
+        .transact("acknowledgeProviderSigner", acknowledge)
+        .await;
+    assert_eq!(delegated_to(&serving, &receipt).await, vec![views]);
+    assert_eq!(serving.account(u, p).await.providerPubKey, key);
     let lock = send(&serving.owner, ft.updateLockTime(U256::from(LOCK_TIME + 1)))
         .await
         .expect("updateLockTime");
