@@ -16,8 +16,9 @@
 //! users, providers, the ledger and the owner, and its fallback delegates
 //! every other selector to the views program (`views/`, [`InferenceViews`],
 //! written in `views.rs`): the views, the service registry and
-//! `acknowledgeProviderSigner`, run on this contract's storage. Delegating from one
-//! Stylus program to another was checked on the real VM (arbos-anvil).
+//! `acknowledgeProviderSigner`, run on this contract's storage.
+//! Delegating from one Stylus program to another was checked on the real
+//! VM (arbos-anvil).
 //!
 //! Bounds: a settlement batch holds at most [`MAX_BATCH`] records;
 //! `getBatchAccountsByUsers` at most [`MAX_BATCH_USERS`] users; paged views
