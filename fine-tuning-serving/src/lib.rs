@@ -98,6 +98,7 @@ pub const PROXY_ROUTES: [[u8; 4]; 3] = {
         ISettings::removeServiceCall::SELECTOR,
     ]
 };
+
 /// Largest penalty percentage.
 pub const MAX_PENALTY: u8 = 100;
 

@@ -21,10 +21,11 @@
 //! with the calldata, returning or reverting with exactly what it returned.
 //! A split contract's proxy also routes the views program's transactions
 //! ([`Kind::proxy_routes`]) straight to the views program its storage names,
-//! skipping the beacon and the main program (docs/upgrades.md). A Stylus proxy does not work on
-//! arbos-anvil: a delegatecall made by a Stylus program runs its target
-//! with `msg.value` 0, so `addLedger` through it credits nothing while the
-//! proxy keeps the value (measured with openzeppelin-stylus's
+//! skipping the beacon and the main program (docs/upgrades.md).
+//!
+//! A Stylus proxy does not work on arbos-anvil: a delegatecall made by a
+//! Stylus program runs its target with `msg.value` 0, so `addLedger`
+//! through it credits nothing while the proxy keeps the value (measured with openzeppelin-stylus's
 //! `BeaconProxy` as a program, since removed; docs/upgrades.md). The EVM
 //! proxy and beacon are also the cheaper pair: a call through them enters
 //! one Stylus program, the implementation, where a Stylus beacon made it
